@@ -1,0 +1,11 @@
+//! The domain of ucsd: identifiers, resources and their validation, the UCS error catalogue, state
+//! machines and policy. Pure Rust: no IO, no async, no database.
+
+pub mod audit;
+pub mod clock;
+pub mod error;
+pub mod identity;
+pub mod ids;
+pub mod job;
+
+pub use error::{Error, Result};

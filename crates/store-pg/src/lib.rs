@@ -1,0 +1,50 @@
+//! Postgres backend of the store, for production and several replicas on one database.
+
+use std::sync::Arc;
+
+use domain::{clock::Clock, Error, Result};
+use sqlx::migrate::Migrator;
+use store::{Dialect, Store};
+
+pub static MIGRATOR: Migrator = sqlx::migrate!("../../migrations/postgres");
+
+/// Connects to the database at `url` (`postgres://…`).
+pub async fn open(url: &str, max_connections: u32, clock: Arc<dyn Clock>) -> Result<Store> {
+    let pool = Store::pool_options(max_connections)
+        .connect(url)
+        .await
+        .map_err(|e| Error::database(format!("cannot connect to Postgres: {e}")))?;
+    Ok(Store::new(pool, Dialect::Postgres, &MIGRATOR, clock))
+}
+
+/// Test support: every test gets its own schema in the test database, so tests run in parallel and
+/// never see each other's rows.
+pub mod testing {
+    use sqlx::{Connection, Executor};
+
+    use super::*;
+
+    /// The server tests use: `UCS_TEST_DATABASE_URL`, default the local trust-auth Postgres.
+    pub fn base_url() -> String {
+        std::env::var("UCS_TEST_DATABASE_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
+    }
+
+    /// A URL for a new, empty schema of its own (created here), to hand to [`open`] or to `ucsd`.
+    pub async fn fresh_schema_url() -> String {
+        let base = base_url();
+        let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
+        let mut conn = sqlx::PgConnection::connect(&base)
+            .await
+            .unwrap_or_else(|e| panic!("tests need Postgres at {base} (set UCS_TEST_DATABASE_URL): {e}"));
+        conn.execute(format!("CREATE SCHEMA {schema}").as_str()).await.expect("create test schema");
+        let sep = if base.contains('?') { '&' } else { '?' };
+        format!("{base}{sep}options=-c%20search_path%3D{schema}")
+    }
+
+    pub async fn open_fresh(clock: Arc<dyn Clock>) -> Store {
+        let store = open(&fresh_schema_url().await, 8, clock).await.expect("open test database");
+        store.migrate().await.expect("migrate test database");
+        store
+    }
+}

@@ -1,0 +1,197 @@
+//! The conformance suite: the same behaviour asked of every backend. Each backend's tests expand
+//! [`conformance_suite!`](crate::conformance_suite) with a function that opens a fresh, migrated store.
+
+use domain::{
+    audit::{Actor, NewAuditEvent},
+    error::{iam, ucs},
+    identity::{AccessKeyStatus, Role},
+    ids::{DomainId, JobId},
+    job::{JobState, NewJob},
+    Error,
+};
+
+use crate::{identity::NewTenant, Store};
+
+/// Expands to one `#[tokio::test]` per conformance check, each on a store from `$open` (an async fn
+/// taking nothing and returning a fresh [`Store`]).
+#[macro_export]
+macro_rules! conformance_suite {
+    ($open:path) => {
+        $crate::conformance_suite!(@tests $open;
+            tenant_create_makes_project_admin_and_key,
+            tenant_names_are_unique_and_a_refused_create_writes_nothing,
+            project_lookup_by_name_is_scoped_to_the_tenant,
+            access_keys_are_found_disabled_and_deleted_within_their_tenant_only,
+            user_credentials_need_an_enabled_tenant,
+            a_dropped_transaction_leaves_no_change_no_job_and_no_audit_event,
+            one_unfinished_job_per_exclusive_key,
+            ready_reports_applied_migrations,
+        );
+    };
+    (@tests $open:path; $($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $name() {
+                let store = $open().await;
+                $crate::conformance::$name(&store).await;
+            }
+        )*
+    };
+}
+
+fn new_tenant(name: &str) -> NewTenant {
+    NewTenant {
+        name: name.to_string(),
+        project_name: "cn-north-4".to_string(),
+        admin_user_name: "admin".to_string(),
+        admin_password_hash: "hash".to_string(),
+        access_key: format!("AK{}", uuid::Uuid::new_v4().simple()).to_uppercase()[..20].to_string(),
+        secret_sealed: "sealed".to_string(),
+    }
+}
+
+fn actor(domain_id: DomainId) -> Actor {
+    Actor::operator(domain_id, "req-test".to_string())
+}
+
+pub async fn tenant_create_makes_project_admin_and_key(store: &Store) {
+    let new = new_tenant("t1");
+    let created = store.tenant_create(new.clone(), "req-1").await.unwrap();
+    assert_eq!(created.tenant.name, "t1");
+    assert_eq!(created.project.name, "cn-north-4");
+    assert_eq!(created.user.roles, vec![Role::TenantAdmin]);
+    assert_eq!(store.tenant_get_by_name("t1").await.unwrap().unwrap().id, created.tenant.id);
+    let user = store.user_get(created.user.id).await.unwrap().unwrap();
+    assert_eq!(user.roles, vec![Role::TenantAdmin]);
+    let auth = store.access_key_for_auth(&new.access_key).await.unwrap().unwrap();
+    assert_eq!(auth.secret_sealed, "sealed");
+    assert_eq!(auth.user.id, created.user.id);
+    assert_eq!(auth.tenant.id, created.tenant.id);
+    assert_eq!(auth.key.status, AccessKeyStatus::Active);
+    let events = store.audit_list(created.tenant.id, 10).await.unwrap();
+    let actions: Vec<_> = events.iter().rev().map(|e| e.action.as_str()).collect();
+    assert_eq!(actions, ["iam:tenant:create", "iam:user:create", "iam:accessKey:create"]);
+    assert!(events.iter().all(|e| e.request_id == "req-1" && e.outcome == "success"));
+}
+
+pub async fn tenant_names_are_unique_and_a_refused_create_writes_nothing(store: &Store) {
+    store.tenant_create(new_tenant("dup"), "r").await.unwrap();
+    let second = new_tenant("dup");
+    let err = store.tenant_create(second.clone(), "r").await.unwrap_err();
+    assert_eq!(err.def, iam::NAME_TAKEN);
+    assert_eq!(store.tenant_count().await.unwrap(), 1);
+    assert!(store.access_key_for_auth(&second.access_key).await.unwrap().is_none());
+}
+
+pub async fn project_lookup_by_name_is_scoped_to_the_tenant(store: &Store) {
+    let a = store.tenant_create(new_tenant("a"), "r").await.unwrap();
+    let b = store.tenant_create(new_tenant("b"), "r").await.unwrap();
+    let found = store.project_list(a.tenant.id, Some("cn-north-4")).await.unwrap();
+    assert_eq!(found.iter().map(|p| p.id).collect::<Vec<_>>(), vec![a.project.id]);
+    assert!(store.project_list(a.tenant.id, Some("eu-west-0")).await.unwrap().is_empty());
+    store.project_create(&actor(b.tenant.id), "eu-west-0").await.unwrap();
+    assert_eq!(store.project_list(b.tenant.id, None).await.unwrap().len(), 2);
+    assert_eq!(store.project_list(a.tenant.id, None).await.unwrap().len(), 1);
+    let err = store.project_create(&actor(b.tenant.id), "eu-west-0").await.unwrap_err();
+    assert_eq!(err.def, iam::NAME_TAKEN);
+}
+
+pub async fn access_keys_are_found_disabled_and_deleted_within_their_tenant_only(store: &Store) {
+    let a_new = new_tenant("a");
+    let a = store.tenant_create(a_new.clone(), "r").await.unwrap();
+    let b = store.tenant_create(new_tenant("b"), "r").await.unwrap();
+    let key = store
+        .access_key_create(&actor(a.tenant.id), a.user.id, "AKEXTRA0000000000001", "s2", "ci")
+        .await
+        .unwrap();
+    assert_eq!(key.description, "ci");
+    assert_eq!(store.access_key_list(a.tenant.id).await.unwrap().len(), 2);
+    // Another tenant can neither issue keys for a's user nor touch a's keys.
+    let err = store.access_key_create(&actor(b.tenant.id), a.user.id, "AKEXTRA0000000000002", "s", "").await;
+    assert_eq!(err.unwrap_err().def, iam::NOT_FOUND);
+    let err =
+        store.access_key_set_status(&actor(b.tenant.id), &key.access_key, AccessKeyStatus::Inactive).await;
+    assert_eq!(err.unwrap_err().def, iam::NOT_FOUND);
+    assert_eq!(
+        store.access_key_delete(&actor(b.tenant.id), &key.access_key).await.unwrap_err().def,
+        iam::NOT_FOUND
+    );
+
+    store
+        .access_key_set_status(&actor(a.tenant.id), &key.access_key, AccessKeyStatus::Inactive)
+        .await
+        .unwrap();
+    let auth = store.access_key_for_auth(&key.access_key).await.unwrap().unwrap();
+    assert_eq!(auth.key.status, AccessKeyStatus::Inactive);
+    store.access_key_delete(&actor(a.tenant.id), &key.access_key).await.unwrap();
+    assert!(store.access_key_for_auth(&key.access_key).await.unwrap().is_none());
+    assert!(store.access_key_for_auth(&a_new.access_key).await.unwrap().is_some());
+}
+
+pub async fn user_credentials_need_an_enabled_tenant(store: &Store) {
+    let a = store.tenant_create(new_tenant("a"), "r").await.unwrap();
+    let ro =
+        store.user_create(&actor(a.tenant.id), "viewer", "h2", &[Role::UcsReadOnlyAccess]).await.unwrap();
+    let creds = store.user_credentials("a", "viewer").await.unwrap().unwrap();
+    assert_eq!(creds.user.id, ro.id);
+    assert_eq!(creds.password_hash, "h2");
+    assert_eq!(creds.user.roles, vec![Role::UcsReadOnlyAccess]);
+    assert!(store.user_credentials("a", "nobody").await.unwrap().is_none());
+    assert!(store.user_credentials("b", "viewer").await.unwrap().is_none());
+    assert_eq!(store.user_list(a.tenant.id).await.unwrap().len(), 2);
+    let err = store.user_create(&actor(a.tenant.id), "viewer", "h", &[]).await.unwrap_err();
+    assert_eq!(err.def, iam::NAME_TAKEN);
+}
+
+pub async fn a_dropped_transaction_leaves_no_change_no_job_and_no_audit_event(store: &Store) {
+    let a = store.tenant_create(new_tenant("a"), "r").await.unwrap();
+    let before = store.audit_list(a.tenant.id, 100).await.unwrap().len();
+    {
+        let mut tx = store.begin().await.unwrap();
+        tx.job_enqueue(NewJob::new("noop", a.tenant.id, "test", "x"), Error::new(ucs::REQUEST_FORBIDDEN))
+            .await
+            .unwrap();
+        tx.audit(&actor(a.tenant.id), NewAuditEvent::success("test:do", "test", "x")).await.unwrap();
+        // dropped without commit
+    }
+    assert!(store.job_list_for_resource("test", "x").await.unwrap().is_empty());
+    assert_eq!(store.audit_list(a.tenant.id, 100).await.unwrap().len(), before);
+
+    let mut tx = store.begin().await.unwrap();
+    let id = tx
+        .job_enqueue(NewJob::new("noop", a.tenant.id, "test", "x"), Error::new(ucs::REQUEST_FORBIDDEN))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let job = store.job_get(id).await.unwrap().unwrap();
+    assert_eq!(job.state, JobState::Pending);
+    assert_eq!(job.attempts, 0);
+    assert!(store.job_get(JobId::new()).await.unwrap().is_none());
+}
+
+pub async fn one_unfinished_job_per_exclusive_key(store: &Store) {
+    let a = store.tenant_create(new_tenant("a"), "r").await.unwrap();
+    let job = || {
+        let mut job = NewJob::new("federation", a.tenant.id, "fleet", "f1");
+        job.exclusive_key = Some("federation:f1".to_string());
+        job.cursor = serde_json::json!({"step": 0});
+        job
+    };
+    let mut tx = store.begin().await.unwrap();
+    tx.job_enqueue(job(), Error::new(ucs::FLEET_ALREADY_FEDERATED)).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = store.begin().await.unwrap();
+    let err = tx.job_enqueue(job(), Error::new(ucs::FLEET_ALREADY_FEDERATED)).await.unwrap_err();
+    assert_eq!(err.def, ucs::FLEET_ALREADY_FEDERATED);
+    drop(tx);
+    let jobs = store.job_list_for_resource("fleet", "f1").await.unwrap();
+    assert_eq!(jobs.len(), 1);
+    assert_eq!(jobs[0].cursor, serde_json::json!({"step": 0}));
+}
+
+pub async fn ready_reports_applied_migrations(store: &Store) {
+    store.ready().await.unwrap();
+    // Migrating again is a no-op.
+    store.migrate().await.unwrap();
+    store.ready().await.unwrap();
+}

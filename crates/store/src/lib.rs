@@ -1,0 +1,125 @@
+//! The persistence API of ucsd.
+//!
+//! One SQL implementation over sqlx's `Any` driver serves both backends: the statements are portable
+//! (TEXT ids, BIGINT millisecond instants, `$n` placeholders, `RETURNING`, partial unique indexes), and the
+//! few places where Postgres and SQLite differ ask the [`Dialect`]. The backend crates (`store-pg`,
+//! `store-sqlite`) open the pool, tune the connection and own the migrations; both run the same
+//! [`conformance`] suite. Every method names its resource first (`cluster_create`, `job_claim`);
+//! mutating methods take an [`Actor`](domain::audit::Actor) and append their audit event in the same
+//! transaction. No `sqlx::Error` leaves this crate: failures become [`domain::Error`]s by meaning.
+
+use std::sync::Arc;
+
+use domain::{clock::Clock, Error, Result};
+use sqlx::{any::AnyPoolOptions, migrate::Migrator, Any, AnyPool, Transaction};
+
+pub mod audit;
+pub mod conformance;
+pub mod identity;
+pub mod job;
+mod sql;
+
+pub use sql::{is_unique_violation, map_db_err};
+
+/// Where the backends differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Postgres,
+    Sqlite,
+}
+
+/// The store: a pool, its dialect, the migrations it was built with, and the clock it stamps rows with.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: AnyPool,
+    dialect: Dialect,
+    migrator: &'static Migrator,
+    clock: Arc<dyn Clock>,
+}
+
+/// A write transaction. Commit it, or drop it to roll back.
+pub struct Tx<'s> {
+    tx: Transaction<'static, Any>,
+    store: &'s Store,
+}
+
+impl Store {
+    /// Wraps a pool opened by a backend crate.
+    pub fn new(pool: AnyPool, dialect: Dialect, migrator: &'static Migrator, clock: Arc<dyn Clock>) -> Self {
+        Self { pool, dialect, migrator, clock }
+    }
+
+    /// Pool options shared by the backends; they add their own connection setup.
+    pub fn pool_options(max_connections: u32) -> AnyPoolOptions {
+        sqlx::any::install_default_drivers();
+        AnyPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(std::time::Duration::from_secs(10))
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    fn now_millis(&self) -> i64 {
+        self.clock.now().timestamp_millis()
+    }
+
+    /// Runs pending migrations.
+    pub async fn migrate(&self) -> Result<()> {
+        self.migrator.run(&self.pool).await.map_err(|e| Error::database(format!("migrations failed: {e}")))
+    }
+
+    /// Ready: the database answers and every migration this binary knows has been applied.
+    pub async fn ready(&self) -> Result<()> {
+        let applied: Vec<i64> =
+            sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success = TRUE")
+                .fetch_all(&self.pool)
+                .await
+                .map_err(map_db_err)?;
+        let missing: Vec<i64> =
+            self.migrator.iter().map(|m| m.version).filter(|v| !applied.contains(v)).collect();
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::database(format!("migrations not applied: {missing:?}")))
+        }
+    }
+
+    /// Begins a write transaction. On SQLite it takes the write lock up front (`BEGIN IMMEDIATE`), so
+    /// read-then-write transactions (quota checks) serialize instead of failing on lock upgrade.
+    pub async fn begin(&self) -> Result<Tx<'_>> {
+        let tx = match self.dialect {
+            Dialect::Postgres => self.pool.begin().await,
+            Dialect::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+        }
+        .map_err(map_db_err)?;
+        Ok(Tx { tx, store: self })
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+impl Tx<'_> {
+    pub async fn commit(self) -> Result<()> {
+        self.tx.commit().await.map_err(map_db_err)
+    }
+
+    fn now_millis(&self) -> i64 {
+        self.store.now_millis()
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        self.store.dialect
+    }
+}

@@ -1,1 +1,139 @@
-//! placeholder
+//! The HTTP API of ucsd: one axum router speaking the UCS v1 and CCE v3 wire formats, the
+//! IAM-compatible identity endpoints, authentication, and thin handlers (one module per resource) that
+//! validate, authorize and make one store call.
+
+pub mod auth;
+pub mod error;
+pub mod extract;
+mod health;
+mod iam;
+
+use std::{ops::Deref, sync::Arc, time::Duration};
+
+use axum::{
+    extract::Request,
+    http::{HeaderValue, Method},
+    middleware::{self, Next},
+    response::Response,
+    Router,
+};
+use domain::Error;
+use secrets::Sealer;
+use store::Store;
+use tower_http::trace::TraceLayer;
+
+use crate::{auth::token::TokenKeys, error::ApiError};
+
+/// Settings of the API (the server crate fills them from its config).
+#[derive(Debug, Clone)]
+pub struct ApiConfig {
+    /// The region id: the name of every tenant's default project, and the CCE region of the catalog.
+    pub region: String,
+    /// The URL clients reach this server at, for the token catalog; `None`: from the request's Host.
+    pub public_url: Option<String>,
+    pub token_ttl_secs: i64,
+    /// How far `X-Sdk-Date` may be from the server's clock.
+    pub max_clock_skew_secs: i64,
+    pub body_limit_bytes: usize,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        Self {
+            region: "cn-north-4".to_string(),
+            public_url: None,
+            token_ttl_secs: 24 * 3600,
+            max_clock_skew_secs: 15 * 60,
+            body_limit_bytes: 1024 * 1024,
+        }
+    }
+}
+
+/// What every handler can reach.
+#[derive(Debug)]
+pub struct AppInner {
+    pub store: Store,
+    pub sealer: Sealer,
+    pub tokens: TokenKeys,
+    pub config: ApiConfig,
+}
+
+#[derive(Debug, Clone)]
+pub struct AppState(Arc<AppInner>);
+
+impl AppState {
+    pub fn new(store: Store, master_key: &secrets::MasterKey, config: ApiConfig) -> Self {
+        Self(Arc::new(AppInner {
+            store,
+            sealer: master_key.sealer(),
+            tokens: TokenKeys::new(&master_key.derive("token/hs256/v1")),
+            config,
+        }))
+    }
+}
+
+impl Deref for AppState {
+    type Target = AppInner;
+
+    fn deref(&self) -> &AppInner {
+        &self.0
+    }
+}
+
+/// The request id of a request: generated here, sent back in `X-Request-Id`, on every log line.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+async fn request_id(mut request: Request, next: Next) -> Response {
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    request.extensions_mut().insert(RequestId(id.clone()));
+    let mut response = next.run(request).await;
+    response.headers_mut().insert("x-request-id", HeaderValue::from_str(&id).expect("hex is a valid header"));
+    response
+}
+
+fn request_span(request: &Request) -> tracing::Span {
+    let id = request.extensions().get::<RequestId>().map_or("", |r| r.0.as_str());
+    tracing::info_span!(
+        "request",
+        request_id = %id,
+        method = %request.method(),
+        path = %request.uri().path(),
+        tenant = tracing::field::Empty,
+        user = tracing::field::Empty,
+    )
+}
+
+async fn not_found() -> ApiError {
+    ApiError(Error::new(domain::error::ucs::NO_REQUESTED_RESOURCES_FOUND).with_detail("no such route"))
+}
+
+async fn method_not_allowed(method: Method) -> ApiError {
+    ApiError(Error::bad_query(format!("method {method} is not allowed on this route")))
+}
+
+/// The whole API.
+pub fn router(state: AppState) -> Router {
+    let authenticated = Router::new()
+        .merge(iam::router())
+        .route_layer(middleware::from_fn_with_state(state.clone(), auth::authenticate));
+    Router::new()
+        .merge(health::router())
+        .merge(iam::public_router())
+        .merge(authenticated)
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn(error::render_errors))
+        .layer(TraceLayer::new_for_http().make_span_with(request_span).on_request(()).on_response(
+            |response: &Response, latency: Duration, _span: &tracing::Span| {
+                tracing::info!(
+                    status = response.status().as_u16(),
+                    latency_ms = latency.as_millis() as u64,
+                    "done"
+                );
+            },
+        ))
+        .layer(middleware::from_fn(request_id))
+        .layer(axum::extract::DefaultBodyLimit::max(state.config.body_limit_bytes))
+        .with_state(state)
+}

@@ -1,1 +1,237 @@
-fn main() {}
+//! `ucsd`: the UCS-compatible control plane. `ucsd serve` runs it; `ucsd migrate` and `ucsd admin`
+//! are for operators.
+
+use std::{path::PathBuf, process::ExitCode};
+
+use clap::{Parser, Subcommand};
+use domain::identity::{AccessKeyStatus, Role};
+use serde::Serialize;
+use server::{admin, config::Config, db, App};
+use tokio_util::sync::CancellationToken;
+
+#[derive(Debug, Parser)]
+#[command(name = "ucsd", version, about = "A self-hostable, UCS-compatible control plane")]
+struct Cli {
+    /// Config file (default: ucsd.toml if present). Env UCS_* overrides it.
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the server.
+    Serve {
+        /// Address to listen on (env UCS_LISTEN; default 127.0.0.1:8080).
+        #[arg(long)]
+        listen: Option<String>,
+        /// Do not run pending migrations on start.
+        #[arg(long)]
+        no_migrate: bool,
+        /// Do not create a bootstrap tenant on an empty embedded database.
+        #[arg(long)]
+        no_bootstrap: bool,
+    },
+    /// Run pending database migrations and exit.
+    Migrate,
+    /// Operator commands; each prints JSON on stdout.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AdminCommand {
+    /// Tenants (IAM domains).
+    Tenant {
+        #[command(subcommand)]
+        command: TenantCommand,
+    },
+    /// Users of a tenant.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Access keys (AK/SK) of a tenant's users.
+    AccessKey {
+        #[command(subcommand)]
+        command: AccessKeyCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum TenantCommand {
+    /// Create a tenant with its default project, an admin user and an access key.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// The default project's region (default: the configured region).
+        #[arg(long)]
+        region: Option<String>,
+    },
+    /// List tenants.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Create a user with a generated password and an access key.
+    Create {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        name: String,
+        /// A system role: te_admin, "UCS FullAccess", "UCS ReadOnlyAccess", "UCS CIAOperations". Repeatable.
+        #[arg(long = "role")]
+        roles: Vec<String>,
+    },
+    /// List a tenant's users.
+    List {
+        #[arg(long)]
+        tenant: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AccessKeyCommand {
+    /// Issue a new access key for a user (the secret key is shown once).
+    Create {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        user: String,
+    },
+    /// List a tenant's access keys (never the secrets).
+    List {
+        #[arg(long)]
+        tenant: String,
+    },
+    /// Stop accepting a key.
+    Disable {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        access_key: String,
+    },
+    /// Accept a disabled key again.
+    Enable {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        access_key: String,
+    },
+    /// Delete a key.
+    Delete {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        access_key: String,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::load(cli.config.as_deref()) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("ucsd: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    server::telemetry::init(&config.log);
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
+    match runtime.block_on(run(cli.command, config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("ucsd: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn print_json(value: &impl Serialize) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string(value)?);
+    Ok(())
+}
+
+fn parse_roles(roles: &[String]) -> anyhow::Result<Vec<Role>> {
+    roles.iter().map(|r| r.parse::<Role>().map_err(|e| anyhow::anyhow!(e.message()))).collect()
+}
+
+async fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
+    let store = db::open(&config).await?;
+    match command {
+        Command::Serve { listen, no_migrate, no_bootstrap } => {
+            if let Some(listen) = listen {
+                config.listen = listen;
+            }
+            if !no_migrate {
+                store.migrate().await?;
+            }
+            let app = App::build(&config, store).await?;
+            if !no_bootstrap {
+                server::bootstrap(&config, &app).await?;
+            }
+            let shutdown = CancellationToken::new();
+            server::cancel_on_signals(shutdown.clone());
+            server::serve(&config, &app, shutdown).await
+        }
+        Command::Migrate => {
+            store.migrate().await?;
+            tracing::info!("migrations are current");
+            Ok(())
+        }
+        Command::Admin { command } => {
+            // Admin commands work on a fresh database too.
+            store.migrate().await?;
+            let sealer = config.master_key()?.sealer();
+            run_admin(command, &config, &store, &sealer).await
+        }
+    }
+}
+
+async fn run_admin(
+    command: AdminCommand,
+    config: &Config,
+    store: &store::Store,
+    sealer: &secrets::Sealer,
+) -> anyhow::Result<()> {
+    match command {
+        AdminCommand::Tenant { command: TenantCommand::Create { name, region } } => {
+            let region = region.unwrap_or_else(|| config.region.clone());
+            print_json(&admin::tenant_create(store, sealer, &name, &region).await?)
+        }
+        AdminCommand::Tenant { command: TenantCommand::List } => print_json(&store.tenant_list().await?),
+        AdminCommand::User { command: UserCommand::Create { tenant, name, roles } } => {
+            let roles = parse_roles(&roles)?;
+            print_json(&admin::user_create(store, sealer, &tenant, &name, &roles).await?)
+        }
+        AdminCommand::User { command: UserCommand::List { tenant } } => {
+            let tenant = admin::tenant_by_name(store, &tenant).await?;
+            print_json(&store.user_list(tenant.id).await?)
+        }
+        AdminCommand::AccessKey { command } => match command {
+            AccessKeyCommand::Create { tenant, user } => {
+                print_json(&admin::access_key_create(store, sealer, &tenant, &user).await?)
+            }
+            AccessKeyCommand::List { tenant } => {
+                let tenant = admin::tenant_by_name(store, &tenant).await?;
+                print_json(&store.access_key_list(tenant.id).await?)
+            }
+            AccessKeyCommand::Disable { tenant, access_key } => {
+                admin::access_key_set_status(store, &tenant, &access_key, AccessKeyStatus::Inactive).await?;
+                print_json(&serde_json::json!({ "access_key": access_key, "status": "inactive" }))
+            }
+            AccessKeyCommand::Enable { tenant, access_key } => {
+                admin::access_key_set_status(store, &tenant, &access_key, AccessKeyStatus::Active).await?;
+                print_json(&serde_json::json!({ "access_key": access_key, "status": "active" }))
+            }
+            AccessKeyCommand::Delete { tenant, access_key } => {
+                admin::access_key_delete(store, &tenant, &access_key).await?;
+                print_json(&serde_json::json!({ "access_key": access_key, "deleted": true }))
+            }
+        },
+    }
+}

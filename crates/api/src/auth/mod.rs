@@ -1,0 +1,196 @@
+//! Authentication: who is calling. Two ways in, as the official SDKs and tools use them
+//! (shared/api/AUTH.md): an `SDK-HMAC-SHA256` signature made with an access key, or an `X-Auth-Token`
+//! issued by `POST /v3/auth/tokens`. The result is a [`Caller`] in the request's extensions.
+//! A failure is a 401 that never says whether a key or user exists.
+
+pub mod signature;
+pub mod token;
+
+use axum::{
+    body::{to_bytes, Body},
+    extract::{FromRequestParts, Request, State},
+    http::{request::Parts, HeaderMap},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+use chrono::{DateTime, NaiveDateTime, Utc};
+use domain::{
+    audit::Actor,
+    identity::{AccessKeyStatus, Project, Tenant, User},
+    ids::{DomainId, ProjectId, UserId},
+    Error, Result,
+};
+
+use crate::{error::ApiError, AppState, RequestId};
+
+/// The authenticated caller of a request.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub tenant: Tenant,
+    pub user: User,
+    /// The project the request is scoped to (project-scoped token or `X-Project-Id`).
+    pub project: Option<Project>,
+    pub request_id: String,
+}
+
+impl Caller {
+    pub fn domain_id(&self) -> DomainId {
+        self.tenant.id
+    }
+
+    /// The caller as the audit log records it.
+    pub fn actor(&self) -> Actor {
+        Actor { domain_id: self.tenant.id, user_id: Some(self.user.id), request_id: self.request_id.clone() }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<Caller>()
+            .cloned()
+            .ok_or_else(|| ApiError(Error::unauthenticated("credentials are required")))
+    }
+}
+
+const BAD_CREDENTIALS: &str = "the request signature or token could not be verified";
+
+/// The middleware in front of every authenticated route.
+pub async fn authenticate(State(app): State<AppState>, request: Request, next: Next) -> Response {
+    let (mut parts, body) = request.into_parts();
+    let body = match to_bytes(body, app.config.body_limit_bytes).await {
+        Ok(bytes) => bytes,
+        Err(_) => {
+            let limit = app.config.body_limit_bytes;
+            return ApiError(Error::invalid_body(format!("the request body exceeds {limit} bytes")))
+                .into_response();
+        }
+    };
+    let request_id = parts.extensions.get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
+    match identify(&app, &parts, &body, request_id).await {
+        Ok(caller) => {
+            let span = tracing::Span::current();
+            span.record("tenant", caller.tenant.id.to_string());
+            span.record("user", caller.user.id.to_string());
+            parts.extensions.insert(caller);
+            next.run(Request::from_parts(parts, Body::from(body))).await
+        }
+        Err(e) => ApiError(e).into_response(),
+    }
+}
+
+fn header<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+async fn identify(app: &AppState, parts: &Parts, body: &[u8], request_id: String) -> Result<Caller> {
+    let authorization = header(&parts.headers, "authorization");
+    let (tenant, user, mut project) = match authorization {
+        Some(value) if value.starts_with("SDK-") => verify_signature(app, parts, body, value).await?,
+        _ => match header(&parts.headers, "x-auth-token") {
+            Some(token) => verify_token(app, token).await?,
+            None => {
+                return Err(Error::unauthenticated("no credentials: sign the request or send X-Auth-Token"))
+            }
+        },
+    };
+    if let Some(domain_id) = header(&parts.headers, "x-domain-id") {
+        if domain_id != tenant.id.to_string() {
+            return Err(Error::forbidden("X-Domain-Id does not belong to the credentials' account"));
+        }
+    }
+    if let Some(project_id) = header(&parts.headers, "x-project-id") {
+        project = Some(own_project(app, &tenant, project_id).await?);
+    }
+    Ok(Caller { tenant, user, project, request_id })
+}
+
+/// A project of the caller's tenant by id; anything else is forbidden.
+pub async fn own_project(app: &AppState, tenant: &Tenant, project_id: &str) -> Result<Project> {
+    let forbidden = || Error::forbidden("the project does not belong to the credentials' account");
+    let id: ProjectId = project_id.parse().map_err(|_| forbidden())?;
+    match app.store.project_get(id).await? {
+        Some(project) if project.domain_id == tenant.id => Ok(project),
+        _ => Err(forbidden()),
+    }
+}
+
+async fn verify_signature(
+    app: &AppState,
+    parts: &Parts,
+    body: &[u8],
+    authorization: &str,
+) -> Result<(Tenant, User, Option<Project>)> {
+    let auth = signature::parse_authorization(authorization)
+        .ok_or_else(|| Error::unauthenticated("malformed Authorization header"))?;
+    if auth.algorithm != signature::ALGORITHM {
+        return Err(Error::unauthenticated(format!(
+            "signing algorithm {:?} is not supported; use {}",
+            auth.algorithm,
+            signature::ALGORITHM
+        )));
+    }
+    for required in ["host", signature::DATE_HEADER] {
+        if !auth.signed_headers.iter().any(|h| h == required) {
+            return Err(Error::unauthenticated(format!("the signature must cover the {required} header")));
+        }
+    }
+    let date = header(&parts.headers, signature::DATE_HEADER).unwrap_or("");
+    let signed_at = NaiveDateTime::parse_from_str(date, signature::DATE_FORMAT).map(|t| t.and_utc());
+    let skew = app.config.max_clock_skew_secs;
+    let now = app.store.clock().now();
+    if !signed_at.is_ok_and(|t| (now - t).num_seconds().abs() <= skew) {
+        return Err(Error::unauthenticated(format!(
+            "X-Sdk-Date must be the UTC time of signing (YYYYMMDDTHHMMSSZ), within {} minutes of the server's",
+            skew / 60
+        )));
+    }
+    let Some(key) = app.store.access_key_for_auth(&auth.access_key).await? else {
+        return Err(Error::unauthenticated(BAD_CREDENTIALS));
+    };
+    let secret = app
+        .sealer
+        .open_string(&key.secret_sealed, &secret_context(&key.key.access_key))
+        .map_err(|e| Error::new(domain::error::ucs::FAILED_TO_DECRYPT_DATA).with_internal(e.to_string()))?;
+    let payload_hash = signature::payload_hash(&parts.headers, body);
+    let canonical = signature::canonical_request(
+        parts.method.as_str(),
+        parts.uri.path(),
+        parts.uri.query(),
+        &parts.headers,
+        &auth.signed_headers,
+        &payload_hash,
+    )
+    .map_err(|missing| Error::unauthenticated(format!("signed header {missing:?} is missing")))?;
+    let expected = signature::signature(&secret, &signature::string_to_sign(date, &canonical));
+    let usable = key.key.status == AccessKeyStatus::Active && key.user.enabled && key.tenant.enabled;
+    if !signature::signatures_match(&expected, &auth.signature) || !usable {
+        return Err(Error::unauthenticated(BAD_CREDENTIALS));
+    }
+    Ok((key.tenant, key.user, None))
+}
+
+/// The sealing context of an access key's secret: it opens only for that key's row.
+pub fn secret_context(access_key: &str) -> String {
+    format!("access_key:{access_key}")
+}
+
+async fn verify_token(app: &AppState, token: &str) -> Result<(Tenant, User, Option<Project>)> {
+    let now: DateTime<Utc> = app.store.clock().now();
+    let claims = app.tokens.verify(token, now).ok_or_else(|| Error::unauthenticated(BAD_CREDENTIALS))?;
+    let invalid = || Error::unauthenticated(BAD_CREDENTIALS);
+    let user_id: UserId = claims.sub.parse().map_err(|_| invalid())?;
+    let user = app.store.user_get(user_id).await?.filter(|u| u.enabled).ok_or_else(invalid)?;
+    let tenant = app.store.tenant_get(user.domain_id).await?.filter(|t| t.enabled).ok_or_else(invalid)?;
+    if claims.dom != tenant.id.to_string() {
+        return Err(invalid());
+    }
+    let project = match claims.prj {
+        Some(id) => Some(own_project(app, &tenant, &id).await.map_err(|_| invalid())?),
+        None => None,
+    };
+    Ok((tenant, user, project))
+}

@@ -1,0 +1,275 @@
+//! The IAM-compatible part of the API that the SDKs and tools call: Keystone v3 password tokens
+//! (`POST /v3/auth/tokens`) and the discovery calls the SDK makes when it is built without a project or
+//! domain id (`GET /v3/projects?name=`, `GET /v3/auth/domains`, shared/api/AUTH.md §6).
+
+use axum::{
+    extract::State,
+    http::{HeaderMap, HeaderValue, StatusCode},
+    response::{IntoResponse, Response},
+    routing::{get, post},
+    Router,
+};
+use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use domain::{
+    identity::{Project, Tenant, User},
+    Error,
+};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::{
+    auth::{own_project, token::Claims, Caller},
+    error::ApiResult,
+    extract::{Json, Query},
+    AppState,
+};
+
+/// Routes that need no credentials.
+pub fn public_router() -> Router<AppState> {
+    Router::new().route("/v3/auth/tokens", post(create_token))
+}
+
+/// Discovery routes, behind authentication.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v3/projects", get(list_projects))
+        .route("/v3/auth/projects", get(list_auth_projects))
+        .route("/v3/auth/domains", get(list_auth_domains))
+}
+
+#[derive(Debug, Deserialize)]
+struct TokenRequest {
+    auth: AuthBody,
+}
+
+#[derive(Debug, Deserialize)]
+struct AuthBody {
+    identity: Identity,
+    scope: Option<Scope>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Identity {
+    methods: Vec<String>,
+    password: Option<PasswordMethod>,
+}
+
+#[derive(Debug, Deserialize)]
+struct PasswordMethod {
+    user: PasswordUser,
+}
+
+#[derive(Debug, Deserialize)]
+struct PasswordUser {
+    id: Option<String>,
+    name: Option<String>,
+    password: String,
+    domain: Option<NameOrId>,
+}
+
+#[derive(Debug, Deserialize)]
+struct NameOrId {
+    id: Option<String>,
+    name: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Scope {
+    project: Option<ProjectScope>,
+    domain: Option<NameOrId>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ProjectScope {
+    id: Option<String>,
+    name: Option<String>,
+}
+
+const WRONG_LOGIN: &str = "the user name or password is incorrect";
+
+/// `POST /v3/auth/tokens`: the password method, scoped to the user's domain or one of its projects.
+async fn create_token(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    Json(request): Json<TokenRequest>,
+) -> ApiResult<Response> {
+    let auth = request.auth;
+    if !auth.identity.methods.iter().any(|m| m == "password") {
+        return Err(Error::invalid_body("identity.methods must contain \"password\"").into());
+    }
+    let password =
+        auth.identity.password.ok_or_else(|| Error::invalid_body("identity.password is required"))?;
+    let (tenant, user) = login(&app, password.user).await?;
+    let project = match auth.scope.and_then(|s| s.project.map(Ok).or(s.domain.map(Err))) {
+        None => None,
+        Some(Err(domain)) => {
+            let matches = domain.id.as_deref() == Some(&tenant.id.to_string())
+                || domain.name.as_deref() == Some(tenant.name.as_str());
+            if !matches {
+                return Err(Error::unauthenticated("the scope's domain is not the user's domain").into());
+            }
+            None
+        }
+        Some(Ok(scope)) => Some(scoped_project(&app, &tenant, scope).await?),
+    };
+
+    let issued = app.store.clock().now();
+    let expires = issued + Duration::seconds(app.config.token_ttl_secs);
+    let claims = Claims {
+        sub: user.id.to_string(),
+        dom: tenant.id.to_string(),
+        prj: project.as_ref().map(|p| p.id.to_string()),
+        iat: issued.timestamp(),
+        exp: expires.timestamp(),
+        jti: uuid::Uuid::new_v4().simple().to_string(),
+    };
+    let token = app.tokens.issue(&claims);
+    let body = token_body(&app, &headers, &tenant, &user, project.as_ref(), issued, expires);
+    let mut response = (StatusCode::CREATED, axum::Json(body)).into_response();
+    response.headers_mut().insert(
+        "x-subject-token",
+        HeaderValue::from_str(&token).map_err(|e| Error::internal(format!("token header: {e}")))?,
+    );
+    Ok(response)
+}
+
+async fn login(app: &AppState, user: PasswordUser) -> Result<(Tenant, User), Error> {
+    let wrong = || Error::unauthenticated(WRONG_LOGIN);
+    let (domain_name, user_name) = match (user.id, user.name, user.domain) {
+        (Some(id), _, _) => {
+            let user = app.store.user_get(id.parse().map_err(|_| wrong())?).await?.ok_or_else(wrong)?;
+            let tenant = app.store.tenant_get(user.domain_id).await?.ok_or_else(wrong)?;
+            (tenant.name, user.name)
+        }
+        (None, Some(name), Some(NameOrId { name: Some(domain), .. })) => (domain, name),
+        (None, Some(name), Some(NameOrId { id: Some(domain_id), .. })) => {
+            let tenant =
+                app.store.tenant_get(domain_id.parse().map_err(|_| wrong())?).await?.ok_or_else(wrong)?;
+            (tenant.name, name)
+        }
+        _ => {
+            return Err(Error::invalid_body("password.user needs an id, or a name and a domain (id or name)"))
+        }
+    };
+    let credentials = app.store.user_credentials(&domain_name, &user_name).await?;
+    // An unknown user is checked against a dummy hash, so response times do not reveal who exists.
+    let hash = credentials.as_ref().map_or_else(|| DUMMY_HASH.clone(), |c| c.password_hash.clone());
+    let password = user.password;
+    let ok = tokio::task::spawn_blocking(move || secrets::verify_password(&password, &hash))
+        .await
+        .map_err(Error::internal)?;
+    let credentials = credentials.filter(|c| ok && c.user.enabled).ok_or_else(wrong)?;
+    let tenant = app.store.tenant_get(credentials.user.domain_id).await?.ok_or_else(wrong)?;
+    Ok((tenant, credentials.user))
+}
+
+static DUMMY_HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    secrets::hash_password(&secrets::generate_password()).expect("hashing a generated password")
+});
+
+async fn scoped_project(app: &AppState, tenant: &Tenant, scope: ProjectScope) -> Result<Project, Error> {
+    let unknown = || Error::unauthenticated("the scope's project is not one of the user's domain");
+    match (scope.id, scope.name) {
+        (Some(id), _) => own_project(app, tenant, &id).await.map_err(|_| unknown()),
+        (None, Some(name)) => {
+            app.store.project_list(tenant.id, Some(&name)).await?.into_iter().next().ok_or_else(unknown)
+        }
+        (None, None) => Err(Error::invalid_body("scope.project needs an id or a name")),
+    }
+}
+
+fn keystone_time(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+/// The URL clients reached this server at: the configured public URL, else the request's Host.
+fn base_url(app: &AppState, headers: &HeaderMap) -> String {
+    if let Some(url) = &app.config.public_url {
+        return url.trim_end_matches('/').to_string();
+    }
+    let host = headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1");
+    format!("http://{host}")
+}
+
+fn token_body(
+    app: &AppState,
+    headers: &HeaderMap,
+    tenant: &Tenant,
+    user: &User,
+    project: Option<&Project>,
+    issued: DateTime<Utc>,
+    expires: DateTime<Utc>,
+) -> Value {
+    let domain = json!({ "id": tenant.id, "name": tenant.name });
+    let base = base_url(app, headers);
+    let region = &app.config.region;
+    let endpoint = |service: &str, region: &str| {
+        json!({
+            "type": service,
+            "name": service,
+            "id": format!("{service}-service"),
+            "endpoints": [{
+                "id": format!("{service}-{region}-public"),
+                "interface": "public",
+                "region": region,
+                "region_id": region,
+                "url": base,
+            }],
+        })
+    };
+    let mut token = json!({
+        "methods": ["password"],
+        "expires_at": keystone_time(expires),
+        "issued_at": keystone_time(issued),
+        "user": { "id": user.id, "name": user.name, "domain": domain, "password_expires_at": "" },
+        "roles": user.roles.iter().map(|r| json!({ "id": r.as_str(), "name": r.as_str() })).collect::<Vec<_>>(),
+        "catalog": [endpoint("ucs", "*"), endpoint("cce", region), endpoint("iam", region)],
+    });
+    match project {
+        Some(p) => token["project"] = json!({ "id": p.id, "name": p.name, "domain": domain }),
+        None => token["domain"] = domain,
+    }
+    json!({ "token": token })
+}
+
+#[derive(Debug, Deserialize)]
+struct ProjectQuery {
+    name: Option<String>,
+}
+
+fn project_view(p: &Project) -> Value {
+    json!({
+        "id": p.id,
+        "name": p.name,
+        "domain_id": p.domain_id,
+        "parent_id": p.domain_id,
+        "enabled": true,
+        "is_domain": false,
+        "description": "",
+    })
+}
+
+/// `GET /v3/projects?name=<region>`: the caller's projects (the SDK resolves its project id here).
+async fn list_projects(
+    State(app): State<AppState>,
+    caller: Caller,
+    Query(query): Query<ProjectQuery>,
+) -> ApiResult<axum::Json<Value>> {
+    let projects = app.store.project_list(caller.domain_id(), query.name.as_deref()).await?;
+    Ok(axum::Json(json!({ "projects": projects.iter().map(project_view).collect::<Vec<_>>(), "links": {} })))
+}
+
+/// `GET /v3/auth/projects`: the projects the caller's credentials can be scoped to.
+async fn list_auth_projects(State(app): State<AppState>, caller: Caller) -> ApiResult<axum::Json<Value>> {
+    let projects = app.store.project_list(caller.domain_id(), None).await?;
+    Ok(axum::Json(json!({ "projects": projects.iter().map(project_view).collect::<Vec<_>>(), "links": {} })))
+}
+
+/// `GET /v3/auth/domains`: the caller's own domain (the SDK resolves its domain id here).
+async fn list_auth_domains(caller: Caller) -> axum::Json<Value> {
+    let t = &caller.tenant;
+    axum::Json(json!({
+        "domains": [{ "id": t.id, "name": t.name, "enabled": t.enabled, "description": "" }],
+        "links": {},
+    }))
+}

@@ -1,0 +1,162 @@
+//! Operator commands (`ucsd admin …`): tenants, users, access keys. Each prints one JSON document on
+//! stdout, so scripts and test harnesses can read the generated credentials.
+
+use domain::{
+    audit::Actor,
+    error::iam,
+    identity::{AccessKeyStatus, Role, Tenant},
+    Error, Result,
+};
+use secrets::Sealer;
+use serde::Serialize;
+use store::{identity::NewTenant, Store};
+
+/// What `ucsd admin tenant create` prints: exactly these keys.
+#[derive(Debug, Clone, Serialize)]
+pub struct TenantCredentials {
+    pub domain_id: String,
+    pub domain_name: String,
+    pub project_id: String,
+    pub project_name: String,
+    pub user_id: String,
+    pub user_name: String,
+    pub password: String,
+    pub access_key: String,
+    pub secret_key: String,
+}
+
+/// A new access key, shown once.
+#[derive(Debug, Clone, Serialize)]
+pub struct AccessKeyCredentials {
+    pub user_id: String,
+    pub access_key: String,
+    pub secret_key: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct UserCredentialsOut {
+    pub user_id: String,
+    pub user_name: String,
+    pub password: String,
+    pub roles: Vec<String>,
+    pub access_key: String,
+    pub secret_key: String,
+}
+
+/// Admin commands have no HTTP request; their audit events get a request id of their own.
+fn request_id() -> String {
+    format!("admin-{}", uuid::Uuid::new_v4().simple())
+}
+
+/// Creates a tenant, its default project (named after the region), an administrator with a generated
+/// password and an access key.
+pub async fn tenant_create(
+    store: &Store,
+    sealer: &Sealer,
+    name: &str,
+    region: &str,
+) -> Result<TenantCredentials> {
+    domain::identity::validate_account_name("tenant name", name)?;
+    domain::identity::validate_region(region)?;
+    let password = secrets::generate_password();
+    let password_hash = secrets::hash_password(&password).map_err(Error::internal)?;
+    let access_key = secrets::generate_access_key();
+    let secret_key = secrets::generate_secret_key();
+    let new = NewTenant {
+        name: name.to_string(),
+        project_name: region.to_string(),
+        admin_user_name: "admin".to_string(),
+        admin_password_hash: password_hash,
+        secret_sealed: sealer.seal(secret_key.as_bytes(), &api::auth::secret_context(&access_key)),
+        access_key: access_key.clone(),
+    };
+    let created = store.tenant_create(new, &request_id()).await?;
+    Ok(TenantCredentials {
+        domain_id: created.tenant.id.to_string(),
+        domain_name: created.tenant.name,
+        project_id: created.project.id.to_string(),
+        project_name: created.project.name,
+        user_id: created.user.id.to_string(),
+        user_name: created.user.name,
+        password,
+        access_key,
+        secret_key,
+    })
+}
+
+pub async fn tenant_by_name(store: &Store, name: &str) -> Result<Tenant> {
+    store
+        .tenant_get_by_name(name)
+        .await?
+        .ok_or_else(|| Error::new(iam::NOT_FOUND).with_detail(format!("no tenant named {name:?}")))
+}
+
+/// Creates a user with roles, a generated password and an access key.
+pub async fn user_create(
+    store: &Store,
+    sealer: &Sealer,
+    tenant: &str,
+    name: &str,
+    roles: &[Role],
+) -> Result<UserCredentialsOut> {
+    domain::identity::validate_account_name("user name", name)?;
+    let tenant = tenant_by_name(store, tenant).await?;
+    let actor = Actor::operator(tenant.id, request_id());
+    let password = secrets::generate_password();
+    let hash = secrets::hash_password(&password).map_err(Error::internal)?;
+    let user = store.user_create(&actor, name, &hash, roles).await?;
+    let key = access_key_issue(store, sealer, &actor, user.id).await?;
+    Ok(UserCredentialsOut {
+        user_id: user.id.to_string(),
+        user_name: user.name,
+        password,
+        roles: user.roles.iter().map(|r| r.to_string()).collect(),
+        access_key: key.access_key,
+        secret_key: key.secret_key,
+    })
+}
+
+async fn access_key_issue(
+    store: &Store,
+    sealer: &Sealer,
+    actor: &Actor,
+    user_id: domain::ids::UserId,
+) -> Result<AccessKeyCredentials> {
+    let access_key = secrets::generate_access_key();
+    let secret_key = secrets::generate_secret_key();
+    let sealed = sealer.seal(secret_key.as_bytes(), &api::auth::secret_context(&access_key));
+    store.access_key_create(actor, user_id, &access_key, &sealed, "issued by ucsd admin").await?;
+    Ok(AccessKeyCredentials { user_id: user_id.to_string(), access_key, secret_key })
+}
+
+/// Issues another access key for a user of the tenant (by user name).
+pub async fn access_key_create(
+    store: &Store,
+    sealer: &Sealer,
+    tenant: &str,
+    user: &str,
+) -> Result<AccessKeyCredentials> {
+    let tenant = tenant_by_name(store, tenant).await?;
+    let actor = Actor::operator(tenant.id, request_id());
+    let users = store.user_list(tenant.id).await?;
+    let user = users
+        .into_iter()
+        .find(|u| u.name == user)
+        .ok_or_else(|| Error::new(iam::NOT_FOUND).with_detail(format!("no user named {user:?}")))?;
+    access_key_issue(store, sealer, &actor, user.id).await
+}
+
+pub async fn access_key_set_status(
+    store: &Store,
+    tenant: &str,
+    access_key: &str,
+    status: AccessKeyStatus,
+) -> Result<()> {
+    let tenant = tenant_by_name(store, tenant).await?;
+    store.access_key_set_status(&Actor::operator(tenant.id, request_id()), access_key, status).await
+}
+
+pub async fn access_key_delete(store: &Store, tenant: &str, access_key: &str) -> Result<()> {
+    let tenant = tenant_by_name(store, tenant).await?;
+    store.access_key_delete(&Actor::operator(tenant.id, request_id()), access_key).await
+}

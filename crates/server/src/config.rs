@@ -1,0 +1,263 @@
+//! Configuration: one typed struct loaded in layers: built-in defaults < the config file
+//! (`--config PATH`, else `ucsd.toml` if present) < `DATABASE_URL` < `UCS_*` environment variables
+//! (`__` separates levels: `UCS_DATABASE__URL`, `UCS_LOG__FORMAT`). docs/ucsd.sample.toml lists every key.
+
+use std::path::{Path, PathBuf};
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Config {
+    /// Address `ucsd serve` listens on.
+    pub listen: String,
+    /// Region id: every tenant's default project is named after it.
+    pub region: String,
+    /// URL clients reach this server at (for the token catalog); unset: taken from each request's Host.
+    pub public_url: Option<String>,
+    pub database: DatabaseConfig,
+    pub security: SecurityConfig,
+    pub log: LogConfig,
+    pub http: HttpConfig,
+    pub bootstrap: BootstrapConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DatabaseConfig {
+    /// `sqlite://PATH?mode=rwc` (embedded, the default) or `postgres://…`.
+    pub url: String,
+    pub max_connections: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct SecurityConfig {
+    /// Base64 of 32 random bytes. Wins over `key_file`. Several replicas must share one key.
+    pub master_key: Option<SecretString>,
+    /// Where the master key is kept when `master_key` is unset; generated on first start.
+    pub key_file: PathBuf,
+    pub token_ttl_secs: i64,
+    pub max_clock_skew_secs: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct LogConfig {
+    pub format: LogFormat,
+    /// A tracing filter, e.g. `info,sqlx=warn`.
+    pub filter: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct HttpConfig {
+    pub body_limit_bytes: usize,
+    /// How long in-flight requests may run after a shutdown signal.
+    pub shutdown_grace_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct BootstrapConfig {
+    /// On an empty embedded database, create one tenant and print its credentials once.
+    pub enabled: bool,
+    pub tenant_name: String,
+}
+
+/// A configuration that cannot be used; `ucsd` prints it and exits with status 2.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration: {0}")]
+pub struct ConfigError(pub String);
+
+const DEFAULTS: &str = r#"
+listen = "127.0.0.1:8080"
+region = "cn-north-4"
+
+[database]
+url = "sqlite://./data/ucsd.db?mode=rwc"
+max_connections = 16
+
+[security]
+key_file = "./data/ucsd.key"
+token_ttl_secs = 86400
+max_clock_skew_secs = 900
+
+[log]
+format = "pretty"
+filter = "info,sqlx=warn"
+
+[http]
+body_limit_bytes = 1048576
+shutdown_grace_secs = 30
+
+[bootstrap]
+enabled = true
+tenant_name = "default"
+"#;
+
+impl Config {
+    /// Loads the layers from the process environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        Self::load_from(file, std::env::vars())
+    }
+
+    /// Loads the layers with `env` as the environment (tests pass their own).
+    pub fn load_from(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
+        let env: std::collections::HashMap<String, String> = env.into_iter().collect();
+        let mut builder =
+            config::Config::builder().add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml));
+        match file {
+            Some(path) => {
+                if !path.exists() {
+                    return Err(ConfigError(format!("config file {} does not exist", path.display())));
+                }
+                builder = builder.add_source(config::File::from(path.to_path_buf()).required(true));
+            }
+            None => builder = builder.add_source(config::File::with_name("ucsd.toml").required(false)),
+        }
+        if let Some(url) = env.get("DATABASE_URL") {
+            builder =
+                builder.set_override("database.url", url.as_str()).map_err(|e| ConfigError(e.to_string()))?;
+        }
+        let ucs_env: config::Map<String, String> =
+            env.into_iter().filter(|(k, _)| k.starts_with("UCS_")).collect();
+        builder = builder.add_source(
+            config::Environment::with_prefix("UCS")
+                .prefix_separator("_")
+                .separator("__")
+                .try_parsing(true)
+                .source(Some(ucs_env)),
+        );
+        let config: Config =
+            builder.build().and_then(|c| c.try_deserialize()).map_err(|e| ConfigError(e.to_string()))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        self.listen.parse::<std::net::SocketAddr>().map_err(|_| {
+            ConfigError(format!("listen {:?} is not an address like 127.0.0.1:8080", self.listen))
+        })?;
+        let url = &self.database.url;
+        if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://"))
+        {
+            return Err(ConfigError("database.url must start with sqlite: or postgres://".to_string()));
+        }
+        domain::identity::validate_region(&self.region).map_err(|e| ConfigError(e.message()))?;
+        if self.database.max_connections == 0 {
+            return Err(ConfigError("database.max_connections must be at least 1".to_string()));
+        }
+        if self.security.token_ttl_secs <= 0 || self.security.max_clock_skew_secs < 0 {
+            return Err(ConfigError("security.token_ttl_secs must be positive".to_string()));
+        }
+        if let Some(key) = &self.security.master_key {
+            secrets::MasterKey::from_base64(key.expose_secret())
+                .map_err(|e| ConfigError(format!("security.master_key: {e}")))?;
+        }
+        Ok(())
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        self.database.url.starts_with("sqlite:")
+    }
+
+    /// The master key: from config, else from (or newly into) the key file.
+    pub fn master_key(&self) -> Result<secrets::MasterKey, ConfigError> {
+        match &self.security.master_key {
+            Some(key) => secrets::MasterKey::from_base64(key.expose_secret()),
+            None => secrets::MasterKey::load_or_create(&self.security.key_file),
+        }
+        .map_err(|e| ConfigError(e.to_string()))
+    }
+
+    pub fn api(&self) -> api::ApiConfig {
+        api::ApiConfig {
+            region: self.region.clone(),
+            public_url: self.public_url.clone(),
+            token_ttl_secs: self.security.token_ttl_secs,
+            max_clock_skew_secs: self.security.max_clock_skew_secs,
+            body_limit_bytes: self.http.body_limit_bytes,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn defaults_run_on_embedded_sqlite() {
+        let c = Config::load_from(None, env(&[])).unwrap();
+        assert_eq!(c.listen, "127.0.0.1:8080");
+        assert!(c.is_sqlite());
+        assert_eq!(c.region, "cn-north-4");
+        assert_eq!(c.log.format, LogFormat::Pretty);
+    }
+
+    #[test]
+    fn env_overrides_with_double_underscore_and_database_url_is_accepted() {
+        let c = Config::load_from(
+            None,
+            env(&[
+                ("DATABASE_URL", "postgres://a/b"),
+                ("UCS_LISTEN", "0.0.0.0:9"),
+                ("UCS_LOG__FORMAT", "json"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.database.url, "postgres://a/b");
+        assert_eq!(c.listen, "0.0.0.0:9");
+        assert_eq!(c.log.format, LogFormat::Json);
+        let c = Config::load_from(
+            None,
+            env(&[("DATABASE_URL", "postgres://a/b"), ("UCS_DATABASE__URL", "sqlite://x.db")]),
+        )
+        .unwrap();
+        assert_eq!(c.database.url, "sqlite://x.db", "UCS_* wins over DATABASE_URL");
+    }
+
+    #[test]
+    fn a_file_layer_sits_between_defaults_and_env() {
+        let path = std::env::temp_dir().join(format!("ucsd-config-{}.toml", std::process::id()));
+        std::fs::write(&path, "region = \"eu-west-0\"\n[http]\nbody_limit_bytes = 10\n").unwrap();
+        let c = Config::load_from(Some(&path), env(&[("UCS_REGION", "ap-southeast-1")])).unwrap();
+        assert_eq!(c.region, "ap-southeast-1");
+        assert_eq!(c.http.body_limit_bytes, 10);
+        std::fs::remove_file(&path).unwrap();
+    }
+
+    #[test]
+    fn bad_config_is_a_clear_error() {
+        for (pairs, needle) in [
+            (vec![("UCS_LISTEN", "nowhere")], "listen"),
+            (vec![("UCS_DATABASE__URL", "mysql://x")], "database.url"),
+            (vec![("UCS_LOG__FORMAT", "xml")], "format"),
+            (vec![("UCS_DATABASE__MAX_CONNECTIONS", "many")], "max_connections"),
+            (vec![("UCS_SECURITY__MASTER_KEY", "short")], "master_key"),
+            (vec![("UCS_REGION", "Bad Region")], "region"),
+        ] {
+            let err = Config::load_from(None, env(&pairs)).unwrap_err();
+            assert!(err.to_string().contains(needle), "{pairs:?}: {err}");
+        }
+        let err = Config::load_from(Some(Path::new("/nonexistent/ucsd.toml")), env(&[])).unwrap_err();
+        assert!(err.to_string().contains("does not exist"));
+    }
+
+    #[test]
+    fn the_master_key_is_never_printed() {
+        let key = secrets::MasterKey::generate().to_base64();
+        let c = Config::load_from(None, env(&[("UCS_SECURITY__MASTER_KEY", &key)])).unwrap();
+        assert!(!format!("{c:?}").contains(&key));
+        c.master_key().unwrap();
+    }
+}

@@ -1,0 +1,93 @@
+//! The ucsd server: configuration, logging, wiring of store, API and workers, and the operator
+//! commands. `main.rs` is only the command line.
+
+pub mod admin;
+pub mod config;
+pub mod db;
+pub mod telemetry;
+
+use std::time::Duration;
+
+use anyhow::Context;
+use store::Store;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Config;
+
+/// Everything `serve` runs, built from the configuration.
+pub struct App {
+    pub store: Store,
+    pub state: api::AppState,
+}
+
+impl App {
+    pub async fn build(config: &Config, store: Store) -> anyhow::Result<Self> {
+        let master_key = config.master_key()?;
+        let state = api::AppState::new(store.clone(), &master_key, config.api());
+        Ok(Self { store, state })
+    }
+
+    pub fn router(&self) -> axum::Router {
+        api::router(self.state.clone())
+    }
+}
+
+/// On an empty embedded database, creates one tenant and prints its credentials once to stderr, so a
+/// new user can point the SDK at the server at once.
+pub async fn bootstrap(config: &Config, app: &App) -> anyhow::Result<()> {
+    if !config.bootstrap.enabled || !config.is_sqlite() || app.store.tenant_count().await? > 0 {
+        return Ok(());
+    }
+    match admin::tenant_create(&app.store, &app.state.sealer, &config.bootstrap.tenant_name, &config.region)
+        .await
+    {
+        Ok(credentials) => {
+            eprintln!(
+                "\nucsd: created the bootstrap tenant {:?}. Its credentials are shown this once:\n{}\n",
+                credentials.domain_name,
+                serde_json::to_string_pretty(&credentials)?
+            );
+            Ok(())
+        }
+        // Another process bootstrapped the same database first.
+        Err(e) if e.def == domain::error::iam::NAME_TAKEN => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Serves until `shutdown` is cancelled, then finishes in-flight requests (up to the grace period).
+pub async fn serve(config: &Config, app: &App, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(&config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    tracing::info!(address = %listener.local_addr()?, "ucsd listening");
+    let grace = Duration::from_secs(config.http.shutdown_grace_secs);
+    let server =
+        axum::serve(listener, app.router()).with_graceful_shutdown(shutdown.clone().cancelled_owned());
+    tokio::select! {
+        result = server => result.context("server failed")?,
+        _ = async { shutdown.cancelled().await; tokio::time::sleep(grace).await } => {
+            tracing::warn!("shutdown grace period over; dropping the remaining connections");
+        }
+    }
+    app.store.close().await;
+    tracing::info!("ucsd stopped");
+    Ok(())
+}
+
+/// Cancels `token` on SIGINT or SIGTERM.
+pub fn cancel_on_signals(token: CancellationToken) {
+    tokio::spawn(async move {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        {
+            let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                .expect("install SIGTERM handler");
+            tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
+        }
+        #[cfg(not(unix))]
+        let _ = ctrl_c.await;
+        tracing::info!("shutdown signal received; finishing in-flight requests");
+        token.cancel();
+    });
+}

@@ -65,7 +65,7 @@ class Server:
 
     def admin_raw(self, *args, check=False):
         """Run `ucsd admin ARGS...` with the server's env; returns the CompletedProcess."""
-        cp = subprocess.run([UCSD_BIN, "admin", *map(str, args)], env=self.env,
+        cp = subprocess.run([UCSD_BIN, "admin", *map(str, args)], env=self.env, cwd=self.tmp,
                             capture_output=True, text=True, timeout=ADMIN_TIMEOUT)
         if check and cp.returncode != 0:
             raise AdminError(f"`ucsd admin {' '.join(map(str, args))}` exited {cp.returncode}\n"
@@ -154,7 +154,7 @@ def server(request):
     log_path = tmp / "ucsd.log"
     log = open(log_path, "wb")
     proc = subprocess.Popen([UCSD_BIN, "serve", "--listen", f"127.0.0.1:{port}", "--no-bootstrap"],
-                            env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+                            env=env, cwd=tmp, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     srv = Server(backend=backend, url=url, log_path=log_path, tmp=tmp, env=env, proc=proc)
 
     def stop():
@@ -239,4 +239,4 @@ def pytest_runtest_makereport(item, call):
     if rep.failed and call.when in ("setup", "call"):
         srv = getattr(item, "funcargs", {}).get("server")
         if isinstance(srv, Server):
-            rep.sections.append((f"ucsd log tail ({srv.backend}, {srv.log_path})", srv.log_tail(40)))
+            rep.sections.append((f"ucsd log tail ({srv.backend}, {srv.log_path})", srv.log_tail(15)))

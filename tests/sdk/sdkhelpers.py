@@ -149,14 +149,16 @@ def cce_token_client(server, tenant, token, project_id=None):
             .build())
 
 
-def signed_get(server, tenant, path, query=None, headers=None):
-    """A GET signed by the SDK's own Signer with the tenant's AK/SK, sent with plain requests."""
+def signed_get(server, tenant, path, query=None, headers=None, ak=None, sk=None):
+    """A GET signed by the SDK's own Signer with the tenant's AK/SK, sent with plain requests.
+
+    A preset X-Sdk-Date in headers is used for signing (as the SDK does)."""
     from urllib.parse import urlparse
     u = urlparse(server.url)
     req = SdkRequest(method="GET", schema=u.scheme, host=u.netloc, resource_path=path, uri=path,
                      query_params=list((query or {}).items()),
                      header_params={"User-Agent": "ucsd-sdk-tests", **(headers or {})}, body="")
-    req = Signer(GlobalCredentials(tenant.access_key, tenant.secret_key)).sign(req)
+    req = Signer(GlobalCredentials(ak or tenant.access_key, sk or tenant.secret_key)).sign(req)
     return requests.get(req.url, headers=req.header_params, timeout=RAW_TIMEOUT)
 
 

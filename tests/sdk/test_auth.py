@@ -160,6 +160,26 @@ def test_discovery_raw_shapes(server, tenant):
     assert domains and domains[0]["id"] == tenant.domain_id, domains
 
 
+@pytest.mark.parametrize("case", ["wrong_sk", "stale_date", "unknown_ak", "disabled_ak"])
+def test_iam_lookup_rejections(server, tenant, case):
+    """AK/SK rejections on an authenticated IAM route (independent of the UCS/CCE routes)."""
+    kw = {}
+    if case == "wrong_sk":
+        kw["sk"] = tenant.secret_key + "x"
+    elif case == "stale_date":
+        kw["headers"] = {"X-Sdk-Date": "20200101T000000Z"}
+    elif case == "unknown_ak":
+        kw["ak"] = "HPUA" + "0" * 16
+    else:
+        assert signed_get(server, tenant, "/v3/auth/domains").status_code == 200
+        server.admin("access-key", "disable", "--tenant", tenant.name, "--access-key", tenant.access_key)
+    r = signed_get(server, tenant, "/v3/auth/domains", **kw)
+    assert r.status_code == 401, r.text
+    body = r.json()
+    assert body.get("error_code") and body.get("error_msg"), body
+    assert r.headers.get("X-Request-Id"), dict(r.headers)
+
+
 def test_discovery_unsigned_refused(server):
     r = requests.get(server.url + "/v3/auth/domains", timeout=RAW_TIMEOUT)
     assert r.status_code == 401, r.text

@@ -121,7 +121,8 @@ impl Config {
             }
             None => builder = builder.add_source(config::File::with_name("ucsd.toml").required(false)),
         }
-        if let Some(url) = env.get("DATABASE_URL") {
+        // DATABASE_URL sits below UCS_DATABASE__URL (overrides always win, so only when that is unset).
+        if let Some(url) = env.get("DATABASE_URL").filter(|_| !env.contains_key("UCS_DATABASE__URL")) {
             builder =
                 builder.set_override("database.url", url.as_str()).map_err(|e| ConfigError(e.to_string()))?;
         }

@@ -1,0 +1,6 @@
+//! HTTP integration tests: the real router on a real database, every test on SQLite and on Postgres.
+
+mod harness;
+
+mod auth;
+mod basics;

@@ -183,7 +183,7 @@ fn keystone_time(t: DateTime<Utc>) -> String {
 }
 
 /// The URL clients reached this server at: the configured public URL, else the request's Host.
-fn base_url(app: &AppState, headers: &HeaderMap) -> String {
+pub(crate) fn base_url(app: &AppState, headers: &HeaderMap) -> String {
     if let Some(url) = &app.config.public_url {
         return url.trim_end_matches('/').to_string();
     }

@@ -3,15 +3,17 @@
 //! validate, authorize and make one store call.
 
 pub mod auth;
+mod clusters;
 pub mod error;
 pub mod extract;
 mod health;
 mod iam;
+mod pki;
 
 use std::{ops::Deref, sync::Arc, time::Duration};
 
 use axum::{
-    extract::Request,
+    extract::{Request, State},
     http::{HeaderValue, Method},
     middleware::{self, Next},
     response::Response,
@@ -35,6 +37,8 @@ pub struct ApiConfig {
     /// How far `X-Sdk-Date` may be from the server's clock.
     pub max_clock_skew_secs: i64,
     pub body_limit_bytes: usize,
+    /// How many clusters a tenant may register.
+    pub cluster_quota: i64,
 }
 
 impl Default for ApiConfig {
@@ -45,6 +49,7 @@ impl Default for ApiConfig {
             token_ttl_secs: 24 * 3600,
             max_clock_skew_secs: 15 * 60,
             body_limit_bytes: 1024 * 1024,
+            cluster_quota: 50,
         }
     }
 }
@@ -104,7 +109,16 @@ fn request_span(request: &Request) -> tracing::Span {
     )
 }
 
-async fn not_found() -> ApiError {
+/// Unknown routes. Under the API prefixes the caller is authenticated first, so an unauthenticated
+/// probe learns nothing, not even which routes exist.
+async fn not_found(State(app): State<AppState>, request: Request) -> ApiError {
+    let path = request.uri().path();
+    let protected = ["/v1/", "/v3/", "/api/", "/autopilot/"].iter().any(|p| path.starts_with(p));
+    if protected {
+        if let Err(e) = auth::authenticated(&app, request).await {
+            return ApiError(e);
+        }
+    }
     ApiError(Error::new(domain::error::ucs::NO_REQUESTED_RESOURCES_FOUND).with_detail("no such route"))
 }
 
@@ -116,6 +130,7 @@ async fn method_not_allowed(method: Method) -> ApiError {
 pub fn router(state: AppState) -> Router {
     let authenticated = Router::new()
         .merge(iam::router())
+        .merge(clusters::router())
         .route_layer(middleware::from_fn_with_state(state.clone(), auth::authenticate));
     Router::new()
         .merge(health::router())

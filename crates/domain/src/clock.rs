@@ -49,6 +49,23 @@ impl Clock for ManualClock {
     }
 }
 
+/// The wall clock moved by an offset that tests can grow: time flows as usual (workers sleep and
+/// retry for real) and a test can still jump ahead (token expiry) without waiting.
+#[derive(Debug, Clone, Default)]
+pub struct ShiftedClock(Arc<Mutex<Duration>>);
+
+impl ShiftedClock {
+    pub fn advance(&self, by: Duration) {
+        *self.0.lock().expect("clock lock") += by;
+    }
+}
+
+impl Clock for ShiftedClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now() + *self.0.lock().expect("clock lock")
+    }
+}
+
 /// Milliseconds since the epoch: how the store keeps instants, the same on every backend.
 pub fn to_millis(t: DateTime<Utc>) -> i64 {
     t.timestamp_millis()

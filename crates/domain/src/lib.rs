@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod clock;
+pub mod cluster;
 pub mod error;
 pub mod identity;
 pub mod ids;

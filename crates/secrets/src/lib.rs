@@ -5,6 +5,8 @@
 //! from it with HKDF, so rotating the master key rotates both. Passwords are hashed with argon2id.
 //! Nothing here logs, and [`MasterKey`]'s `Debug` prints no key bytes.
 
+pub mod pki;
+
 use std::{fmt, fs, io::Write, path::Path};
 
 use aes_gcm::{

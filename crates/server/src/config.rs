@@ -20,6 +20,37 @@ pub struct Config {
     pub log: LogConfig,
     pub http: HttpConfig,
     pub bootstrap: BootstrapConfig,
+    pub quotas: QuotaConfig,
+    pub worker: WorkerConfig,
+    pub simulator: SimulatorConfig,
+}
+
+/// The job engine in this process.
+#[derive(Debug, Clone, Deserialize)]
+pub struct WorkerConfig {
+    /// Run workers in `ucsd serve` (replicas may leave it to others).
+    pub enabled: bool,
+    /// How many jobs this process runs at once.
+    pub concurrency: usize,
+    pub poll_interval_millis: u64,
+    pub lease_millis: u64,
+    pub retry_base_millis: u64,
+    pub retry_max_millis: u64,
+}
+
+/// The simulated provider (the default): it reaches no infrastructure.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SimulatorConfig {
+    pub step_millis: u64,
+    pub kubernetes_version: String,
+    /// Injected failures, `STEP:RESOURCE:TIMES`, e.g. `activate:prod-1:2`.
+    pub failures: Vec<String>,
+}
+
+/// Per-tenant quotas.
+#[derive(Debug, Clone, Deserialize)]
+pub struct QuotaConfig {
+    pub clusters: i64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -96,6 +127,22 @@ shutdown_grace_secs = 30
 [bootstrap]
 enabled = true
 tenant_name = "default"
+
+[quotas]
+clusters = 50
+
+[worker]
+enabled = true
+concurrency = 4
+poll_interval_millis = 1000
+lease_millis = 30000
+retry_base_millis = 1000
+retry_max_millis = 60000
+
+[simulator]
+step_millis = 200
+kubernetes_version = "v1.28"
+failures = []
 "#;
 
 impl Config {
@@ -133,6 +180,8 @@ impl Config {
                 .prefix_separator("_")
                 .separator("__")
                 .try_parsing(true)
+                .list_separator(",")
+                .with_list_parse_key("simulator.failures")
                 .source(Some(ucs_env)),
         );
         let config: Config =
@@ -153,6 +202,15 @@ impl Config {
         domain::identity::validate_region(&self.region).map_err(|e| ConfigError(e.message()))?;
         if self.database.max_connections == 0 {
             return Err(ConfigError("database.max_connections must be at least 1".to_string()));
+        }
+        if self.worker.concurrency == 0 || self.worker.lease_millis < 1000 {
+            return Err(ConfigError(
+                "worker.concurrency must be at least 1 and worker.lease_millis at least 1000".into(),
+            ));
+        }
+        self.simulator()?;
+        if self.quotas.clusters < 0 {
+            return Err(ConfigError("quotas.clusters must not be negative".to_string()));
         }
         if self.security.token_ttl_secs <= 0 || self.security.max_clock_skew_secs < 0 {
             return Err(ConfigError("security.token_ttl_secs must be positive".to_string()));
@@ -177,6 +235,25 @@ impl Config {
         .map_err(|e| ConfigError(e.to_string()))
     }
 
+    pub fn engine(&self) -> worker::EngineConfig {
+        let ms = std::time::Duration::from_millis;
+        worker::EngineConfig {
+            poll_interval: ms(self.worker.poll_interval_millis),
+            lease: ms(self.worker.lease_millis),
+            retry_base: ms(self.worker.retry_base_millis),
+            retry_max: ms(self.worker.retry_max_millis),
+        }
+    }
+
+    pub fn simulator(&self) -> Result<worker::SimulatedProvider, ConfigError> {
+        worker::SimulatedProvider::new(worker::SimulatorConfig {
+            step: std::time::Duration::from_millis(self.simulator.step_millis),
+            kubernetes_version: self.simulator.kubernetes_version.clone(),
+            failures: self.simulator.failures.clone(),
+        })
+        .map_err(ConfigError)
+    }
+
     pub fn api(&self) -> api::ApiConfig {
         api::ApiConfig {
             region: self.region.clone(),
@@ -184,6 +261,7 @@ impl Config {
             token_ttl_secs: self.security.token_ttl_secs,
             max_clock_skew_secs: self.security.max_clock_skew_secs,
             body_limit_bytes: self.http.body_limit_bytes,
+            cluster_quota: self.quotas.clusters,
         }
     }
 }

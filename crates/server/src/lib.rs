@@ -18,13 +18,25 @@ use crate::config::Config;
 pub struct App {
     pub store: Store,
     pub state: api::AppState,
+    pub engine: worker::Engine,
 }
 
 impl App {
     pub async fn build(config: &Config, store: Store) -> anyhow::Result<Self> {
         let master_key = config.master_key()?;
         let state = api::AppState::new(store.clone(), &master_key, config.api());
-        Ok(Self { store, state })
+        let provider = std::sync::Arc::new(config.simulator()?);
+        let engine = worker::Engine::new(store.clone(), provider, config.engine());
+        Ok(Self { store, state, engine })
+    }
+
+    /// Starts `concurrency` workers that stop when `shutdown` is cancelled.
+    pub fn spawn_workers(
+        &self,
+        concurrency: usize,
+        shutdown: &CancellationToken,
+    ) -> Vec<tokio::task::JoinHandle<()>> {
+        (0..concurrency).map(|_| tokio::spawn(self.engine.clone().run(shutdown.clone()))).collect()
     }
 
     pub fn router(&self) -> axum::Router {
@@ -61,6 +73,11 @@ pub async fn serve(config: &Config, app: &App, shutdown: CancellationToken) -> a
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     tracing::info!(address = %listener.local_addr()?, "ucsd listening");
+    let workers = if config.worker.enabled {
+        app.spawn_workers(config.worker.concurrency, &shutdown)
+    } else {
+        Vec::new()
+    };
     let grace = Duration::from_secs(config.http.shutdown_grace_secs);
     let server =
         axum::serve(listener, app.router()).with_graceful_shutdown(shutdown.clone().cancelled_owned());
@@ -69,6 +86,10 @@ pub async fn serve(config: &Config, app: &App, shutdown: CancellationToken) -> a
         _ = async { shutdown.cancelled().await; tokio::time::sleep(grace).await } => {
             tracing::warn!("shutdown grace period over; dropping the remaining connections");
         }
+    }
+    // Workers finish their current step (its commit is fenced, so an unfinished one is simply retried).
+    for worker in workers {
+        let _ = tokio::time::timeout(grace, worker).await;
     }
     app.store.close().await;
     tracing::info!("ucsd stopped");

@@ -69,6 +69,7 @@ impl Tx<'_> {
         .execute(&mut *self.tx)
         .await
         .map_err(|e| if crate::is_unique_violation(&e) { conflict } else { map_db_err(e) })?;
+        self.enqueued = true;
         Ok(id)
     }
 }
@@ -94,5 +95,118 @@ impl Store {
         .await
         .map_err(map_db_err)?;
         rows.iter().map(job_from_row).collect()
+    }
+}
+
+/// A claimed job was taken over by another worker (its lease expired and it was claimed again): the
+/// commit that would have recorded this worker's step is refused.
+pub fn lease_lost() -> Error {
+    Error::internal("the job's lease was lost to another worker")
+}
+
+impl Store {
+    /// Claims the next runnable job: marks it running under `owner` until `lease_until` and counts the
+    /// attempt, in one statement (Postgres skips rows other workers hold; SQLite has one writer).
+    pub async fn job_claim(&self, owner: &str, lease_millis: i64) -> Result<Option<Job>> {
+        let mut tx = self.begin().await?;
+        let now = tx.now_millis();
+        let skip_locked = match self.dialect {
+            crate::Dialect::Postgres => "FOR UPDATE SKIP LOCKED",
+            crate::Dialect::Sqlite => "",
+        };
+        let row = sqlx::query(&format!(
+            "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_owner = $1, lease_expires_at = $2,
+                updated_at = $3
+             WHERE id = (SELECT id FROM jobs WHERE state = 'pending' AND run_at <= $3
+                         ORDER BY run_at, created_at, id LIMIT 1 {skip_locked})
+             RETURNING {JOB_COLUMNS}"
+        ))
+        .bind(owner)
+        .bind(now + lease_millis)
+        .bind(now)
+        .fetch_optional(&mut *tx.tx)
+        .await
+        .map_err(map_db_err)?;
+        tx.commit().await?;
+        row.as_ref().map(job_from_row).transpose()
+    }
+
+    /// Puts jobs whose lease expired (their worker died) back in the queue; returns how many.
+    pub async fn job_rescue_expired(&self) -> Result<u64> {
+        let now = self.now_millis();
+        let done = sqlx::query(
+            "UPDATE jobs SET state = 'pending', lease_owner = NULL, lease_expires_at = NULL, updated_at = $1
+             WHERE state = 'running' AND lease_expires_at < $1",
+        )
+        .bind(now)
+        .execute(&self.pool)
+        .await
+        .map_err(map_db_err)?;
+        Ok(done.rows_affected())
+    }
+
+    /// When the next pending job becomes runnable, if any (for the worker's sleep).
+    pub async fn job_next_run_at(&self) -> Result<Option<chrono::DateTime<chrono::Utc>>> {
+        let next: Option<i64> = sqlx::query_scalar("SELECT MIN(run_at) FROM jobs WHERE state = 'pending'")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(map_db_err)?;
+        Ok(next.map(domain::clock::from_millis))
+    }
+}
+
+impl Tx<'_> {
+    /// Ends a claimed job (`succeeded`, `failed` or `cancelled`) if this worker still holds it.
+    pub async fn job_finish(&mut self, job: &Job, state: JobState, error: Option<&str>) -> Result<()> {
+        debug_assert!(state.is_terminal());
+        let now = self.now_millis();
+        let done = sqlx::query(
+            "UPDATE jobs SET state = $1, last_error = COALESCE($2, last_error), lease_owner = NULL,
+                lease_expires_at = NULL, updated_at = $3
+             WHERE id = $4 AND state = 'running' AND attempts = $5 AND lease_owner = $6",
+        )
+        .bind(state.as_str())
+        .bind(error)
+        .bind(now)
+        .bind(job.id.to_string())
+        .bind(job.attempts)
+        .bind(job.lease_owner.as_deref().unwrap_or(""))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(map_db_err)?;
+        if done.rows_affected() == 1 {
+            Ok(())
+        } else {
+            Err(lease_lost())
+        }
+    }
+
+    /// Gives a claimed job back to the queue to run again at `run_at`, recording why.
+    pub async fn job_retry_at(
+        &mut self,
+        job: &Job,
+        error: &str,
+        run_at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<()> {
+        let now = self.now_millis();
+        let done = sqlx::query(
+            "UPDATE jobs SET state = 'pending', last_error = $1, run_at = $2, lease_owner = NULL,
+                lease_expires_at = NULL, updated_at = $3
+             WHERE id = $4 AND state = 'running' AND attempts = $5 AND lease_owner = $6",
+        )
+        .bind(error)
+        .bind(run_at.timestamp_millis())
+        .bind(now)
+        .bind(job.id.to_string())
+        .bind(job.attempts)
+        .bind(job.lease_owner.as_deref().unwrap_or(""))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(map_db_err)?;
+        if done.rows_affected() == 1 {
+            Ok(())
+        } else {
+            Err(lease_lost())
+        }
     }
 }

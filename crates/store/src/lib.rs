@@ -14,10 +14,12 @@ use domain::{clock::Clock, Error, Result};
 use sqlx::{any::AnyPoolOptions, migrate::Migrator, Any, AnyPool, Transaction};
 
 pub mod audit;
+pub mod cluster;
 pub mod conformance;
 pub mod identity;
 pub mod job;
 mod sql;
+pub mod tenant_ca;
 
 pub use sql::{is_unique_violation, map_db_err};
 
@@ -35,18 +37,21 @@ pub struct Store {
     dialect: Dialect,
     migrator: &'static Migrator,
     clock: Arc<dyn Clock>,
+    /// Woken when a transaction that enqueued jobs commits, so this process's workers start at once.
+    jobs_enqueued: Arc<tokio::sync::Notify>,
 }
 
 /// A write transaction. Commit it, or drop it to roll back.
 pub struct Tx<'s> {
     tx: Transaction<'static, Any>,
     store: &'s Store,
+    enqueued: bool,
 }
 
 impl Store {
     /// Wraps a pool opened by a backend crate.
     pub fn new(pool: AnyPool, dialect: Dialect, migrator: &'static Migrator, clock: Arc<dyn Clock>) -> Self {
-        Self { pool, dialect, migrator, clock }
+        Self { pool, dialect, migrator, clock, jobs_enqueued: Arc::new(tokio::sync::Notify::new()) }
     }
 
     /// Pool options shared by the backends; they add their own connection setup.
@@ -102,7 +107,13 @@ impl Store {
             Dialect::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
         }
         .map_err(map_db_err)?;
-        Ok(Tx { tx, store: self })
+        Ok(Tx { tx, store: self, enqueued: false })
+    }
+
+    /// Resolves when a transaction of this process enqueued jobs (or at once if one did since the
+    /// last wait): the worker's wake-up, with polling as the fallback for other processes' jobs.
+    pub async fn jobs_enqueued(&self) {
+        self.jobs_enqueued.notified().await
     }
 
     pub async fn close(&self) {
@@ -112,7 +123,12 @@ impl Store {
 
 impl Tx<'_> {
     pub async fn commit(self) -> Result<()> {
-        self.tx.commit().await.map_err(map_db_err)
+        self.tx.commit().await.map_err(map_db_err)?;
+        if self.enqueued {
+            self.store.jobs_enqueued.notify_waiters();
+            self.store.jobs_enqueued.notify_one();
+        }
+        Ok(())
     }
 
     fn now_millis(&self) -> i64 {

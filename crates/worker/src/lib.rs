@@ -1,1 +1,149 @@
-//! placeholder
+//! The job engine of ucsd: workers claim jobs from the store, run one step of their workflow through a
+//! [`Provider`], and commit the step's outcome together with the job's new state, fenced by the
+//! attempt they claimed (a worker that lost its lease cannot commit). Retries back off exponentially;
+//! a job that runs out of attempts fails with its reason recorded.
+
+pub mod activation;
+pub mod provider;
+
+use std::{sync::Arc, time::Duration};
+
+use domain::{job::Job, Result};
+use store::Store;
+use tokio_util::sync::CancellationToken;
+
+pub use provider::{Provider, ProviderError, SimulatedProvider, SimulatorConfig};
+
+/// How the engine runs.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// How often an idle worker looks for jobs enqueued by other processes.
+    pub poll_interval: Duration,
+    /// How long a claim holds before another worker may take the job over.
+    pub lease: Duration,
+    /// The first retry's delay; each further retry doubles it, up to `retry_max`.
+    pub retry_base: Duration,
+    pub retry_max: Duration,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            poll_interval: Duration::from_millis(1000),
+            lease: Duration::from_secs(30),
+            retry_base: Duration::from_secs(1),
+            retry_max: Duration::from_secs(60),
+        }
+    }
+}
+
+/// One worker: claims and runs jobs one at a time.
+#[derive(Clone)]
+pub struct Engine {
+    store: Store,
+    provider: Arc<dyn Provider>,
+    owner: String,
+    config: EngineConfig,
+}
+
+impl Engine {
+    pub fn new(store: Store, provider: Arc<dyn Provider>, config: EngineConfig) -> Self {
+        let owner = format!("worker-{}", uuid_simple());
+        Self { store, provider, owner, config }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The delay before retry number `attempt` (1-based): exponential, capped.
+    pub fn backoff(&self, attempt: i64) -> Duration {
+        let factor =
+            2u32.saturating_pow(u32::try_from(attempt.saturating_sub(1)).unwrap_or(u32::MAX).min(20));
+        self.config.retry_base.saturating_mul(factor).min(self.config.retry_max)
+    }
+
+    /// Runs at most one job; `true` if it ran one.
+    pub async fn tick(&self) -> Result<bool> {
+        let lease = i64::try_from(self.config.lease.as_millis()).unwrap_or(i64::MAX);
+        let Some(job) = self.store.job_claim(&self.owner, lease).await? else { return Ok(false) };
+        let span = tracing::info_span!("job", job_id = %job.id, kind = %job.kind, attempt = job.attempts);
+        let _enter = span.enter();
+        match self.run_job(&job).await {
+            Ok(()) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "job step did not commit; it will be retried after its lease")
+            }
+        }
+        Ok(true)
+    }
+
+    async fn run_job(&self, job: &Job) -> Result<()> {
+        match job.kind.as_str() {
+            store::cluster::ACTIVATION_JOB => activation::run(self, job).await,
+            other => {
+                let mut tx = self.store.begin().await?;
+                tx.job_finish(
+                    job,
+                    domain::job::JobState::Failed,
+                    Some(&format!("unknown job kind {other:?}")),
+                )
+                .await?;
+                tx.commit().await
+            }
+        }
+    }
+
+    /// When a failed step runs again, or `None` when the job has used its attempts (or the failure is
+    /// final): then the job fails.
+    pub fn retry_at(&self, job: &Job, error: &ProviderError) -> Option<chrono::DateTime<chrono::Utc>> {
+        (error.retryable && job.attempts < job.max_attempts).then(|| {
+            self.store.clock().now()
+                + chrono::Duration::from_std(self.backoff(job.attempts)).unwrap_or_default()
+        })
+    }
+
+    /// Runs until `shutdown`: work while there is work, otherwise wait for an enqueue in this process,
+    /// the poll interval, or shutdown. Expired leases are rescued on every idle round.
+    pub async fn run(self, shutdown: CancellationToken) {
+        tracing::info!(owner = %self.owner, "worker started");
+        while !shutdown.is_cancelled() {
+            let ran = match self.tick().await {
+                Ok(ran) => ran,
+                Err(e) => {
+                    tracing::warn!(error = %e, "worker could not claim a job");
+                    false
+                }
+            };
+            if ran {
+                continue;
+            }
+            if let Err(e) = self.store.job_rescue_expired().await {
+                tracing::warn!(error = %e, "worker could not rescue expired leases");
+            }
+            let wait = self.idle_wait().await;
+            tokio::select! {
+                _ = shutdown.cancelled() => break,
+                _ = self.store.jobs_enqueued() => {}
+                _ = tokio::time::sleep(wait) => {}
+            }
+        }
+        tracing::info!(owner = %self.owner, "worker stopped");
+    }
+
+    /// Until the next scheduled job, at most the poll interval.
+    async fn idle_wait(&self) -> Duration {
+        let now = self.store.clock().now();
+        match self.store.job_next_run_at().await {
+            Ok(Some(at)) if at > now => {
+                (at - now).to_std().unwrap_or_default().min(self.config.poll_interval)
+            }
+            Ok(Some(_)) => Duration::from_millis(10),
+            _ => self.config.poll_interval,
+        }
+    }
+}
+
+fn uuid_simple() -> String {
+    domain::ids::JobId::new().as_uuid().simple().to_string()
+}

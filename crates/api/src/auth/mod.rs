@@ -60,26 +60,36 @@ const BAD_CREDENTIALS: &str = "the request signature or token could not be verif
 
 /// The middleware in front of every authenticated route.
 pub async fn authenticate(State(app): State<AppState>, request: Request, next: Next) -> Response {
-    let (mut parts, body) = request.into_parts();
-    let body = match to_bytes(body, app.config.body_limit_bytes).await {
-        Ok(bytes) => bytes,
-        Err(_) => {
-            let limit = app.config.body_limit_bytes;
-            return ApiError(Error::invalid_body(format!("the request body exceeds {limit} bytes")))
-                .into_response();
-        }
-    };
-    let request_id = parts.extensions.get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
-    match identify(&app, &parts, &body, request_id).await {
-        Ok(caller) => {
-            let span = tracing::Span::current();
-            span.record("tenant", caller.tenant.id.to_string());
-            span.record("user", caller.user.id.to_string());
-            parts.extensions.insert(caller);
-            next.run(Request::from_parts(parts, Body::from(body))).await
-        }
+    match authenticated(&app, request).await {
+        Ok(request) => next.run(request).await,
         Err(e) => ApiError(e).into_response(),
     }
+}
+
+/// The request with its [`Caller`] attached, or why it is refused. The body is read (up to the limit)
+/// because a signature may cover it, and handed on unchanged.
+pub async fn authenticated(app: &AppState, request: Request) -> Result<Request> {
+    let (mut parts, body) = request.into_parts();
+    let limit = app.config.body_limit_bytes;
+    let body = to_bytes(body, limit)
+        .await
+        .map_err(|_| Error::invalid_body(format!("the request body exceeds {limit} bytes")))?;
+    let request_id = parts.extensions.get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
+    let caller = identify(app, &parts, &body, request_id).await?;
+    let span = tracing::Span::current();
+    span.record("tenant", caller.tenant.id.to_string());
+    span.record("user", caller.user.id.to_string());
+    parts.extensions.insert(caller);
+    Ok(Request::from_parts(parts, Body::from(body)))
+}
+
+/// The `{project_id}` segment of a CCE or CCE Autopilot path, if the path has one.
+fn path_project(path: &str) -> Option<&str> {
+    let mut segments = path.trim_start_matches('/').split('/');
+    let service = segments.next()?;
+    let version = segments.next()?;
+    let valid = matches!(service, "api" | "autopilot") && matches!(version, "v3" | "v3.1");
+    (valid && segments.next()? == "projects").then(|| segments.next()).flatten()
 }
 
 fn header<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
@@ -104,6 +114,15 @@ async fn identify(app: &AppState, parts: &Parts, body: &[u8], request_id: String
     }
     if let Some(project_id) = header(&parts.headers, "x-project-id") {
         project = Some(own_project(app, &tenant, project_id).await?);
+    }
+    // CCE paths name the project: it must be the caller's (and then it is the request's scope).
+    if let Some(project_id) = path_project(parts.uri.path()) {
+        let decoded = percent_encoding::percent_decode_str(project_id).decode_utf8_lossy();
+        let in_path = own_project(app, &tenant, &decoded).await?;
+        if project.as_ref().is_some_and(|p| p.id != in_path.id) {
+            return Err(Error::forbidden("X-Project-Id and the path's project differ"));
+        }
+        project = Some(in_path);
     }
     Ok(Caller { tenant, user, project, request_id })
 }
@@ -171,6 +190,21 @@ async fn verify_signature(
         return Err(Error::unauthenticated(BAD_CREDENTIALS));
     }
     Ok((key.tenant, key.user, None))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::path_project;
+
+    #[test]
+    fn the_project_of_cce_paths_is_found() {
+        assert_eq!(path_project("/api/v3/projects/p1/clusters/c/upgradeinfo"), Some("p1"));
+        assert_eq!(path_project("/api/v3.1/projects/p2/clusters"), Some("p2"));
+        assert_eq!(path_project("/autopilot/v3/projects/p3/clusters/x"), Some("p3"));
+        assert_eq!(path_project("/api/v3/clusterupgradepaths"), None);
+        assert_eq!(path_project("/v1/clusters/x"), None);
+        assert_eq!(path_project("/api/v4/projects/p/clusters"), None);
+    }
 }
 
 /// The sealing context of an access key's secret: it opens only for that key's row.

@@ -145,8 +145,8 @@ impl Error {
             500..=599 => cce::INTERNAL,
             _ => cce::BAD_REQUEST,
         };
-        // Keep the specific message: the CCE code is generic.
-        let detail = Some(self.message());
+        // Keep the specific message where the CCE one is more generic.
+        let detail = if self.def.message == def.message { self.detail } else { Some(self.message()) };
         Self { def, detail, internal: self.internal }
     }
 }

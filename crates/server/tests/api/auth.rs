@@ -188,7 +188,7 @@ trait NowUtc {
     fn now_utc(&self) -> chrono::DateTime<chrono::Utc>;
 }
 
-impl NowUtc for domain::clock::ManualClock {
+impl NowUtc for domain::clock::ShiftedClock {
     fn now_utc(&self) -> chrono::DateTime<chrono::Utc> {
         domain::clock::Clock::now(self)
     }

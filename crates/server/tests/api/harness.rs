@@ -5,8 +5,7 @@ use std::sync::Arc;
 
 use api::auth::signature;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
-use chrono::Utc;
-use domain::clock::ManualClock;
+use domain::clock::ShiftedClock;
 use serde_json::Value;
 use server::{admin::TenantCredentials, config::Config, App};
 use store::Store;
@@ -49,28 +48,37 @@ pub struct TestApp {
     pub host: String,
     pub store: Store,
     pub app: App,
-    pub clock: ManualClock,
+    pub clock: ShiftedClock,
     pub config: Config,
     client: reqwest::Client,
 }
 
 pub async fn spawn_app(backend: Backend) -> TestApp {
-    let clock = ManualClock::new(Utc::now());
+    let clock = ShiftedClock::default();
     let store = match backend {
         Backend::Sqlite => store_sqlite::testing::open_fresh(Arc::new(clock.clone())).await,
         Backend::Postgres => store_pg::testing::open_fresh(Arc::new(clock.clone())).await,
     };
     let key = secrets::MasterKey::generate().to_base64();
     let env = [
-        ("UCS_SECURITY__MASTER_KEY".to_string(), key),
-        ("UCS_HTTP__BODY_LIMIT_BYTES".into(), "65536".into()),
+        ("UCS_SECURITY__MASTER_KEY", key.as_str()),
+        ("UCS_HTTP__BODY_LIMIT_BYTES", "65536"),
+        ("UCS_SIMULATOR__STEP_MILLIS", "20"),
+        // Clusters named doomed never activate; flaky fails twice, then activates.
+        ("UCS_SIMULATOR__FAILURES", "activate:doomed:always,activate:flaky:2"),
+        ("UCS_WORKER__POLL_INTERVAL_MILLIS", "50"),
+        ("UCS_WORKER__RETRY_BASE_MILLIS", "10"),
+        ("UCS_WORKER__RETRY_MAX_MILLIS", "50"),
     ];
+    let env = env.iter().map(|(k, v)| (k.to_string(), v.to_string()));
     let config = Config::load_from(None, env).expect("test config");
     let app = App::build(&config, store.clone()).await.expect("build app");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let host = listener.local_addr().unwrap().to_string();
     let router = app.router();
     tokio::spawn(async move { axum::serve(listener, router).await.expect("serve") });
+    // Workers stop with the test's runtime.
+    app.spawn_workers(2, &tokio_util::sync::CancellationToken::new());
     TestApp { url: format!("http://{host}"), host, store, app, clock, config, client: reqwest::Client::new() }
 }
 
@@ -227,7 +235,7 @@ pub trait SdkDate {
     fn now_sdk_date(&self) -> String;
 }
 
-impl SdkDate for ManualClock {
+impl SdkDate for ShiftedClock {
     fn now_sdk_date(&self) -> String {
         use domain::clock::Clock;
         self.now().format(signature::DATE_FORMAT).to_string()

@@ -4,3 +4,4 @@ mod harness;
 
 mod auth;
 mod basics;
+mod clusters;

@@ -1,0 +1,682 @@
+//! UCS clusters (`/v1/clusters…`, `/v1/managedclusters`, `/v1/config/registeredclusterversions`):
+//! register, list, show, update, delete, access info, activation, on-premise config, kubeconfig.
+//! Wire shapes follow shared/api/WIRE.md U01–U14; decisions live in `domain::cluster`.
+
+use std::collections::BTreeMap;
+
+use axum::{
+    extract::State,
+    http::{HeaderMap, StatusCode},
+    response::{IntoResponse, Response},
+    routing::{get, post, put},
+    Json as JsonOut, Router,
+};
+use base64::{engine::general_purpose::STANDARD as B64, Engine};
+use chrono::{DateTime, SecondsFormat, Utc};
+use domain::{
+    cluster::{
+        Cluster, Kubeconfig, ManageType, Registration, CATEGORY_ONPREMISE, CATEGORY_SELF,
+        KUBECONFIG_ANNOTATION,
+    },
+    error::ucs,
+    ids::ClusterId,
+    Error,
+};
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+use store::cluster::{ClusterFilter, ClusterUpdate};
+
+use crate::{
+    auth::Caller,
+    error::ApiResult,
+    extract::{Json, Path, Query},
+    AppState,
+};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/clusters", get(list).post(register))
+        .route("/v1/clusters/{clusterid}", get(show).put(update).delete(unregister))
+        .route("/v1/clusters/{clusterid}/accessinfo", get(access_info))
+        .route("/v1/clusters/{clusterid}/activation", put(retry_activation))
+        .route("/v1/clusters/{clusterid}/clusterconf", post(cluster_conf))
+        .route("/v1/clusters/{clusterid}/kubeconfig", post(kubeconfig))
+        .route("/v1/managedclusters", get(list_managed))
+        .route("/v1/config/registeredclusterversions", get(registered_versions))
+}
+
+fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// The `Cluster` object of the wire (WIRE.md U01).
+pub fn cluster_view(c: &Cluster, with_status: bool) -> Value {
+    let mut view = json!({
+        "kind": "Cluster",
+        "apiVersion": "v1",
+        "metadata": {
+            "uid": c.id,
+            "name": c.name,
+            "labels": c.labels,
+            "annotations": c.annotations,
+            "creationTimestamp": rfc3339(c.created_at),
+            "updateTimestamp": rfc3339(c.updated_at),
+        },
+        "spec": {
+            "syncMode": "",
+            "clusterGroupID": c.fleet_id.map(|f| f.to_string()).unwrap_or_default(),
+            "manageType": c.manage_type.as_str(),
+            "apiEndpoint": c.api_endpoint,
+            "provider": c.provider,
+            "type": c.cluster_type,
+            "category": c.category,
+            "enableDistMgt": false,
+            "region": c.region,
+            "country": c.country,
+            "city": c.city,
+            "projectID": c.project_id,
+            "IsDownloadedCert": c.cert_downloaded,
+        },
+    });
+    if with_status {
+        let ready = match c.phase {
+            domain::cluster::ClusterPhase::Available => "True",
+            domain::cluster::ClusterPhase::Unavailable => "False",
+            domain::cluster::ClusterPhase::Pending => "Unknown",
+        };
+        let reason = if c.reason.is_empty() { format!("Cluster{}", c.phase) } else { c.reason.clone() };
+        let endpoints: Vec<Value> = if c.api_endpoint.is_empty() {
+            Vec::new()
+        } else {
+            vec![json!({ "url": c.api_endpoint, "type": "Internal" })]
+        };
+        view["status"] = json!({
+            "kubernetesVersion": c.kubernetes_version,
+            "conditions": [
+                { "type": "Ready", "status": ready, "lastTransitionTime": rfc3339(c.updated_at), "reason": reason },
+                { "type": "Cluster", "status": c.phase.as_str(), "lastTransitionTime": rfc3339(c.updated_at),
+                  "reason": reason, "message": c.message },
+            ],
+            "endpoints": endpoints,
+            "phase": c.phase.as_str(),
+            "reason": c.reason,
+            "message": c.message,
+            "arrearFreeze": "false",
+            "policeFreeze": "false",
+        });
+    }
+    view
+}
+
+/// A path's cluster id; a malformed one is a 400 (a well-formed unknown one is a 404 later).
+fn cluster_id(raw: &str) -> Result<ClusterId, Error> {
+    raw.parse().map_err(|_| Error::bad_query(format!("clusterid {raw:?} is not a valid cluster id")))
+}
+
+fn check_kind(kind: &Option<String>, api_version: &Option<String>) -> Result<(), Error> {
+    if kind.as_deref().is_some_and(|k| k != "Cluster") {
+        return Err(Error::invalid_body("kind must be \"Cluster\""));
+    }
+    if api_version.as_deref().is_some_and(|v| v != "v1") {
+        return Err(Error::invalid_body("apiVersion must be \"v1\""));
+    }
+    Ok(())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListQuery {
+    category: Option<String>,
+    enablestatus: Option<bool>,
+    clustergroupid: Option<String>,
+    limit: Option<i64>,
+    offset: Option<i64>,
+    order_by: Option<String>,
+    order: Option<String>,
+    managetype: Option<String>,
+    clusterids: Option<String>,
+}
+
+/// `limit` (-1 = all) and `offset` as the list operations take them.
+fn page(limit: Option<i64>, offset: Option<i64>) -> Result<(Option<i64>, i64), Error> {
+    let limit = match limit.unwrap_or(-1) {
+        -1 => None,
+        l if (0..=1000).contains(&l) => Some(l),
+        l => return Err(Error::bad_query(format!("limit {l} must be -1 (all) or 0-1000"))),
+    };
+    let offset = offset.unwrap_or(0);
+    if offset < 0 {
+        return Err(Error::bad_query("offset must not be negative"));
+    }
+    Ok((limit, offset))
+}
+
+impl ListQuery {
+    fn filter(self) -> Result<(ClusterFilter, bool), Error> {
+        let category = self.category.filter(|c| !c.is_empty());
+        if let Some(c) = &category {
+            if !domain::cluster::is_known_category(c) {
+                return Err(Error::bad_query(format!("category {c:?} is not a cluster category")));
+            }
+        }
+        let fleet_id = match self.clustergroupid.as_deref().filter(|s| !s.is_empty()) {
+            None => None,
+            Some(id) => Some(
+                id.parse().map_err(|_| Error::bad_query(format!("clustergroupid {id:?} is not an id")))?,
+            ),
+        };
+        let manage_type = match self.managetype.as_deref().unwrap_or("all") {
+            "all" => None,
+            "grouped" => Some(ManageType::Grouped),
+            "discrete" => Some(ManageType::Discrete),
+            other => {
+                return Err(Error::bad_query(format!(
+                    "managetype {other:?} must be all, grouped or discrete"
+                )))
+            }
+        };
+        let by_update = match self.order_by.as_deref().unwrap_or("create_at") {
+            "create_at" => false,
+            "update_at" => true,
+            other => {
+                return Err(Error::bad_query(format!("order_by {other:?} must be create_at or update_at")))
+            }
+        };
+        let descending = match self.order.as_deref().unwrap_or("desc") {
+            "desc" => true,
+            "asc" => false,
+            other => return Err(Error::bad_query(format!("order {other:?} must be desc or asc"))),
+        };
+        let ids = match self.clusterids.as_deref().filter(|s| !s.is_empty()) {
+            None => None,
+            Some(list) => Some(
+                list.split(',')
+                    .map(|id| {
+                        id.trim()
+                            .parse()
+                            .map_err(|_| Error::bad_query(format!("clusterids: {id:?} is not an id")))
+                    })
+                    .collect::<Result<Vec<ClusterId>, _>>()?,
+            ),
+        };
+        let (limit, offset) = page(self.limit, self.offset)?;
+        let filter =
+            ClusterFilter { category, fleet_id, manage_type, ids, by_update, descending, limit, offset };
+        Ok((filter, self.enablestatus.unwrap_or(true)))
+    }
+}
+
+/// U01 `GET /v1/clusters`.
+async fn list(
+    State(app): State<AppState>,
+    caller: Caller,
+    Query(query): Query<ListQuery>,
+) -> ApiResult<JsonOut<Value>> {
+    let (filter, with_status) = query.filter()?;
+    let (clusters, total) = app.store.cluster_list(caller.domain_id(), &filter).await?;
+    let items: Vec<Value> = clusters.iter().map(|c| cluster_view(c, with_status)).collect();
+    Ok(JsonOut(json!({ "items": items, "total": total })))
+}
+
+/// U02 `GET /v1/clusters/{clusterid}`.
+async fn show(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<JsonOut<Value>> {
+    let cluster = app.store.cluster_get(caller.domain_id(), cluster_id(&id)?).await?;
+    Ok(JsonOut(cluster_view(&cluster, true)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RegisterBody {
+    kind: Option<String>,
+    api_version: Option<String>,
+    metadata: RegisterMetadata,
+    spec: RegisterSpec,
+}
+
+#[derive(Debug, Deserialize)]
+struct RegisterMetadata {
+    name: String,
+    #[serde(default)]
+    labels: BTreeMap<String, String>,
+    #[serde(default)]
+    annotations: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RegisterSpec {
+    #[serde(rename = "clusterGroupID")]
+    cluster_group_id: Option<String>,
+    category: String,
+    #[serde(rename = "type")]
+    cluster_type: String,
+    provider: String,
+    country: String,
+    #[serde(default)]
+    city: String,
+    #[serde(default)]
+    region: String,
+    #[serde(rename = "projectID", default)]
+    project_id: String,
+    manage_type: String,
+}
+
+/// U03 `POST /v1/clusters`: 201 `{"uid": …}`.
+async fn register(
+    State(app): State<AppState>,
+    caller: Caller,
+    Json(body): Json<RegisterBody>,
+) -> ApiResult<Response> {
+    check_kind(&body.kind, &body.api_version)?;
+    let new = Registration {
+        name: body.metadata.name,
+        category: body.spec.category,
+        cluster_type: body.spec.cluster_type,
+        provider: body.spec.provider,
+        country: body.spec.country,
+        city: body.spec.city,
+        region: body.spec.region,
+        project_id: body.spec.project_id,
+        manage_type: body.spec.manage_type,
+        cluster_group_id: body.spec.cluster_group_id,
+        labels: body.metadata.labels,
+        annotations: body.metadata.annotations,
+    }
+    .validate()?;
+    if new.fleet_id.is_some() {
+        // Fleets arrive with the fleets API; until then no fleet exists to register into.
+        return Err(Error::not_found(ucs::CLUSTER_GROUP_NOT_FOUND).into());
+    }
+    let cluster_ref = ClusterId::new();
+    let sealed =
+        new.kubeconfig.as_ref().map(|k| app.sealer.seal(k.text.as_bytes(), &kubeconfig_context(cluster_ref)));
+    let cluster = app
+        .store
+        .cluster_create(&caller.actor(), &new, sealed, app.config.cluster_quota, cluster_ref)
+        .await?;
+    Ok((StatusCode::CREATED, JsonOut(json!({ "uid": cluster.id }))).into_response())
+}
+
+/// The sealing context of a cluster's kubeconfig: it opens only for that cluster.
+pub fn kubeconfig_context(id: ClusterId) -> String {
+    format!("cluster_kubeconfig:{id}")
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct UpdateBody {
+    kind: Option<String>,
+    api_version: Option<String>,
+    metadata: Option<UpdateMetadata>,
+    spec: Option<UpdateSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+struct UpdateMetadata {
+    #[serde(default)]
+    annotations: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct UpdateSpec {
+    country: Option<String>,
+    city: Option<String>,
+}
+
+/// U04 `PUT /v1/clusters/{clusterid}`: annotations (merged; a `kubeconfig` one replaces the attached
+/// cluster's kubeconfig) and, for attached and on-premise clusters, country and city.
+async fn update(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(body): Json<UpdateBody>,
+) -> ApiResult<JsonOut<Value>> {
+    check_kind(&body.kind, &body.api_version)?;
+    let id = cluster_id(&id)?;
+    let cluster = app.store.cluster_get(caller.domain_id(), id).await?;
+    let mut annotations = body.metadata.map(|m| m.annotations).unwrap_or_default();
+    let kubeconfig = match annotations.remove(KUBECONFIG_ANNOTATION) {
+        None => None,
+        Some(_) if !cluster.has_kubeconfig => {
+            return Err(Error::invalid_body("only an attached cluster has a kubeconfig to replace").into())
+        }
+        Some(text) => {
+            let parsed = Kubeconfig::parse(&text)?;
+            Some((app.sealer.seal(parsed.text.as_bytes(), &kubeconfig_context(id)), parsed.server))
+        }
+    };
+    let spec = body.spec.unwrap_or(UpdateSpec { country: None, city: None });
+    if (spec.country.is_some() || spec.city.is_some()) && cluster.category == CATEGORY_SELF {
+        return Err(Error::invalid_body(
+            "the country and city of a Huawei Cloud (self) cluster cannot be changed",
+        )
+        .into());
+    }
+    let update = ClusterUpdate { annotations, kubeconfig, country: spec.country, city: spec.city };
+    let cluster = app.store.cluster_update(&caller.actor(), id, &update).await?;
+    Ok(JsonOut(cluster_view(&cluster, true)))
+}
+
+/// U05 `DELETE /v1/clusters/{clusterid}`.
+async fn unregister(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    app.store.cluster_delete(&caller.actor(), cluster_id(&id)?).await?;
+    Ok(StatusCode::OK)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AccessInfoQuery {
+    vpcendpoint: Option<String>,
+    region: Option<String>,
+}
+
+/// What the access info answers once the agent certificate was handed out (the reference's words).
+pub const ALREADY_DOWNLOADED: &str = "已下载";
+
+/// U06 `GET /v1/clusters/{clusterid}/accessinfo`: the agent's manifests with its client certificate,
+/// handed out once; later calls answer "已下载". Huawei Cloud (self) clusters have none: 400.
+async fn access_info(
+    State(app): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(query): Query<AccessInfoQuery>,
+) -> ApiResult<JsonOut<Vec<String>>> {
+    let id = cluster_id(&id)?;
+    let cluster = app.store.cluster_get(caller.domain_id(), id).await?;
+    if cluster.category == CATEGORY_SELF {
+        return Err(Error::new(ucs::FAILED_TO_OBTAIN_THE_CLUSTER_INFORMATION)
+            .with_detail("a Huawei Cloud (self) cluster is accessed without an agent")
+            .into());
+    }
+    let server = match (query.vpcendpoint.as_deref(), query.region.as_deref()) {
+        (None, None) => crate::iam::base_url(&app, &headers),
+        (Some(ip), Some(region)) => {
+            ip.parse::<std::net::IpAddr>()
+                .map_err(|_| Error::bad_query(format!("vpcendpoint {ip:?} must be an IP address")))?;
+            domain::identity::validate_region(region)
+                .map_err(|_| Error::bad_query("region is not a region id"))?;
+            format!("https://{ip}")
+        }
+        _ => {
+            return Err(Error::bad_query("vpcendpoint and region go together (private network access)").into())
+        }
+    };
+    // Issue before marking, so a failure leaves the certificate available; the mark decides who gets it.
+    let ca = crate::pki::tenant_ca(&app, caller.domain_id()).await?;
+    let now = time::OffsetDateTime::now_utc();
+    let cert = ca
+        .issue_client(&format!("ucs-agent:{id}"), &caller.tenant.name, now, time::Duration::days(3650))
+        .map_err(|e| Error::new(ucs::FAILED_TO_CREATE_CERTS).with_internal(e.to_string()))?;
+    if !app.store.cluster_take_access_info(&caller.actor(), id).await? {
+        return Ok(JsonOut(vec![ALREADY_DOWNLOADED.to_string()]));
+    }
+    Ok(JsonOut(agent_manifests(&cluster, &server, &ca.cert_pem, &cert.cert_pem, &cert.key_pem)))
+}
+
+fn yaml(value: &Value) -> String {
+    serde_yaml_ng::to_string(value).expect("JSON values serialize as YAML")
+}
+
+/// The Kubernetes objects that install the UCS agent in the member cluster, one YAML document each.
+fn agent_manifests(
+    cluster: &Cluster,
+    server: &str,
+    ca_pem: &str,
+    cert_pem: &str,
+    key_pem: &str,
+) -> Vec<String> {
+    let ns = "kube-system";
+    let labels = json!({ "app": "proxy-agent" });
+    vec![
+        yaml(&json!({
+            "apiVersion": "v1", "kind": "Secret",
+            "metadata": { "name": "proxy-agent-cert", "namespace": ns },
+            "type": "kubernetes.io/tls",
+            "data": {
+                "ca.crt": B64.encode(ca_pem), "tls.crt": B64.encode(cert_pem), "tls.key": B64.encode(key_pem),
+            },
+        })),
+        yaml(&json!({
+            "apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": { "name": "proxy-agent-config", "namespace": ns },
+            "data": { "server": server, "clusterID": cluster.id, "clusterName": cluster.name },
+        })),
+        yaml(&json!({
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": { "name": "proxy-agent", "namespace": ns, "labels": labels },
+            "spec": {
+                "replicas": 2,
+                "selector": { "matchLabels": labels },
+                "template": {
+                    "metadata": { "labels": labels },
+                    "spec": {
+                        "containers": [{
+                            "name": "proxy-agent",
+                            "image": "swr.cn-north-4.myhuaweicloud.com/ucs/proxy-agent:latest",
+                            "args": ["--server=$(SERVER)", "--cluster-id=$(CLUSTER_ID)"],
+                            "env": [
+                                { "name": "SERVER", "valueFrom": { "configMapKeyRef": { "name": "proxy-agent-config", "key": "server" } } },
+                                { "name": "CLUSTER_ID", "valueFrom": { "configMapKeyRef": { "name": "proxy-agent-config", "key": "clusterID" } } },
+                            ],
+                            "volumeMounts": [{ "name": "cert", "mountPath": "/etc/proxy-agent/certs", "readOnly": true }],
+                        }],
+                        "volumes": [{ "name": "cert", "secret": { "secretName": "proxy-agent-cert" } }],
+                    },
+                },
+            },
+        })),
+    ]
+}
+
+/// U07 `PUT /v1/clusters/{clusterid}/activation`: a new activation job; the cluster is `Pending` again.
+async fn retry_activation(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<JsonOut<Value>> {
+    let cluster = app.store.cluster_retry_activation(&caller.actor(), cluster_id(&id)?).await?;
+    Ok(JsonOut(cluster_view(&cluster, true)))
+}
+
+/// U09 body: the on-premise installer's inputs, in the installer's UPPER_SNAKE keys.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RequiredInput {
+    #[serde(rename = "USERNAME")]
+    username: Option<String>,
+    #[serde(rename = "MASTER-1")]
+    master_1: Option<String>,
+    #[serde(rename = "MASTER-2")]
+    master_2: Option<String>,
+    #[serde(rename = "MASTER-3")]
+    master_3: Option<String>,
+    #[serde(rename = "ACCESS_EXTERNAL_LOAD_BALANCE")]
+    access_external_load_balance: Option<bool>,
+    #[serde(rename = "CILIUM_IPV4POOL_CIDR")]
+    cilium_ipv4pool_cidr: Option<String>,
+    #[serde(rename = "NETWORK_CIDR")]
+    network_cidr: Option<String>,
+    #[serde(rename = "DNS_SERVER_IP")]
+    dns_server_ip: Option<String>,
+    #[serde(rename = "NTP_SERVER_IP")]
+    ntp_server_ip: Option<String>,
+    #[serde(rename = "IAM_DOMAIN_ID")]
+    iam_domain_id: Option<String>,
+}
+
+fn ip_field(name: &str, value: &Option<String>) -> Result<(), Error> {
+    match value {
+        Some(v) if v.parse::<std::net::IpAddr>().is_err() => {
+            Err(Error::invalid_body(format!("{name} {v:?} must be an IP address")))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn cidr_field(name: &str, value: &Option<String>) -> Result<(), Error> {
+    let Some(v) = value else { return Ok(()) };
+    let ok = v.split_once('/').is_some_and(|(ip, bits)| {
+        ip.parse::<std::net::Ipv4Addr>().is_ok() && bits.parse::<u8>().is_ok_and(|b| b <= 32)
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::invalid_body(format!("{name} {v:?} must be an IPv4 CIDR like 10.0.0.0/16")))
+    }
+}
+
+/// U09 `POST /v1/clusters/{clusterid}/clusterconf`: the on-premise cluster's installer configuration,
+/// the inputs validated and completed with what UCS knows (cluster id and name, the UCS endpoint).
+async fn cluster_conf(
+    State(app): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Json(input): Json<RequiredInput>,
+) -> ApiResult<JsonOut<Map<String, Value>>> {
+    let cluster = app.store.cluster_get(caller.domain_id(), cluster_id(&id)?).await?;
+    if cluster.category != CATEGORY_ONPREMISE {
+        return Err(Error::new(ucs::CLUSTER_CATEGORY_NOT_SUPPORTED)
+            .with_detail("cluster configurations are generated for on-premise clusters only")
+            .into());
+    }
+    for (name, value) in [
+        ("MASTER-1", &input.master_1),
+        ("MASTER-2", &input.master_2),
+        ("MASTER-3", &input.master_3),
+        ("DNS_SERVER_IP", &input.dns_server_ip),
+        ("NTP_SERVER_IP", &input.ntp_server_ip),
+    ] {
+        ip_field(name, value)?;
+    }
+    cidr_field("CILIUM_IPV4POOL_CIDR", &input.cilium_ipv4pool_cidr)?;
+    cidr_field("NETWORK_CIDR", &input.network_cidr)?;
+    if input.master_1.is_none() {
+        return Err(Error::invalid_body("MASTER-1 (the first master node's IP) is required").into());
+    }
+    if input.iam_domain_id.as_deref().is_some_and(|d| d != caller.domain_id().to_string()) {
+        return Err(Error::invalid_body("IAM_DOMAIN_ID must be the caller's own domain id").into());
+    }
+    let masters: Vec<&String> =
+        [&input.master_1, &input.master_2, &input.master_3].into_iter().flatten().collect();
+    let mut conf = Map::new();
+    let mut put = |k: &str, v: Value| {
+        conf.insert(k.to_string(), v);
+    };
+    put("USERNAME", json!(input.username.unwrap_or_else(|| "root".to_string())));
+    put("MASTER-1", json!(input.master_1));
+    if let Some(m) = &input.master_2 {
+        put("MASTER-2", json!(m));
+    }
+    if let Some(m) = &input.master_3 {
+        put("MASTER-3", json!(m));
+    }
+    put("MASTER_COUNT", json!(masters.len()));
+    put("ACCESS_EXTERNAL_LOAD_BALANCE", json!(input.access_external_load_balance.unwrap_or(false)));
+    put("CILIUM_IPV4POOL_CIDR", json!(input.cilium_ipv4pool_cidr.unwrap_or_else(|| "10.244.0.0/16".into())));
+    put("NETWORK_CIDR", json!(input.network_cidr.unwrap_or_else(|| "10.96.0.0/16".into())));
+    if let Some(dns) = input.dns_server_ip {
+        put("DNS_SERVER_IP", json!(dns));
+    }
+    if let Some(ntp) = input.ntp_server_ip {
+        put("NTP_SERVER_IP", json!(ntp));
+    }
+    put("IAM_DOMAIN_ID", json!(caller.domain_id()));
+    put("CLUSTER_ID", json!(cluster.id));
+    put("CLUSTER_NAME", json!(cluster.name));
+    put("UCS_ENDPOINT", json!(crate::iam::base_url(&app, &headers)));
+    put("REGION", json!(app.config.region));
+    Ok(JsonOut(conf))
+}
+
+/// How long the client certificate of a kubeconfig from U10 is valid.
+const KUBECONFIG_VALIDITY_DAYS: i64 = 365;
+
+/// U10 `POST /v1/clusters/{clusterid}/kubeconfig`: a kubeconfig for the caller with a client
+/// certificate signed by the tenant's CA.
+async fn kubeconfig(
+    State(app): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult<JsonOut<Value>> {
+    let cluster = app.store.cluster_get(caller.domain_id(), cluster_id(&id)?).await?;
+    let ca = crate::pki::tenant_ca(&app, caller.domain_id()).await?;
+    let cert = ca
+        .issue_client(
+            &caller.user.name,
+            &caller.tenant.name,
+            time::OffsetDateTime::now_utc(),
+            time::Duration::days(KUBECONFIG_VALIDITY_DAYS),
+        )
+        .map_err(|e| Error::new(ucs::FAILED_TO_CREATE_CERTS).with_internal(e.to_string()))?;
+    let server = if cluster.api_endpoint.is_empty() {
+        format!("{}/clusters/{}", crate::iam::base_url(&app, &headers), cluster.id)
+    } else {
+        cluster.api_endpoint.clone()
+    };
+    let user = format!("{}-{}", caller.user.name, cluster.name);
+    let context = format!("{}-context", cluster.name);
+    Ok(JsonOut(json!({
+        "kind": "Config",
+        "apiVersion": "v1",
+        "clusters": [{
+            "name": cluster.name,
+            "cluster": { "server": server, "certificate-authority-data": B64.encode(&ca.cert_pem) },
+        }],
+        "users": [{
+            "name": user,
+            "user": {
+                "client-certificate-data": B64.encode(&cert.cert_pem),
+                "client-key-data": B64.encode(&cert.key_pem),
+            },
+        }],
+        "contexts": [{ "name": context, "context": { "cluster": cluster.name, "user": user } }],
+        "current-context": context,
+    })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ManagedQuery {
+    unimported: Option<bool>,
+    limit: Option<i64>,
+    offset: Option<i64>,
+}
+
+/// U13 `GET /v1/managedclusters`: the tenant's Huawei Cloud (CCE) clusters, a bare array. With
+/// `unimported=true`, the CCE clusters not registered with UCS: ucsd knows CCE clusters only through
+/// their registration, so that list is empty until the CCE cluster API is served.
+async fn list_managed(
+    State(app): State<AppState>,
+    caller: Caller,
+    Query(query): Query<ManagedQuery>,
+) -> ApiResult<JsonOut<Vec<Value>>> {
+    let (limit, offset) = page(query.limit, query.offset)?;
+    if query.unimported.unwrap_or(false) {
+        return Ok(JsonOut(Vec::new()));
+    }
+    let filter = ClusterFilter {
+        category: Some(CATEGORY_SELF.to_string()),
+        limit,
+        offset,
+        descending: true,
+        ..Default::default()
+    };
+    let (clusters, _) = app.store.cluster_list(caller.domain_id(), &filter).await?;
+    Ok(JsonOut(clusters.iter().map(|c| cluster_view(c, true)).collect()))
+}
+
+/// U14 `GET /v1/config/registeredclusterversions`.
+async fn registered_versions(_caller: Caller) -> JsonOut<Value> {
+    JsonOut(json!({ "versions": domain::cluster::registered_versions() }))
+}

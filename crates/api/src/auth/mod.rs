@@ -8,14 +8,14 @@ pub mod token;
 
 use axum::{
     body::{to_bytes, Body},
-    extract::{FromRequestParts, Request, State},
-    http::{request::Parts, HeaderMap},
+    extract::{FromRequestParts, MatchedPath, Request, State},
+    http::{request::Parts, HeaderMap, Method},
     middleware::Next,
     response::{IntoResponse, Response},
 };
 use chrono::{DateTime, NaiveDateTime, Utc};
 use domain::{
-    audit::Actor,
+    audit::{Actor, NewAuditEvent},
     identity::{AccessKeyStatus, Project, Tenant, User},
     ids::{DomainId, ProjectId, UserId},
     Error, Result,
@@ -60,10 +60,31 @@ const BAD_CREDENTIALS: &str = "the request signature or token could not be verif
 
 /// The middleware in front of every authenticated route.
 pub async fn authenticate(State(app): State<AppState>, request: Request, next: Next) -> Response {
-    match authenticated(&app, request).await {
-        Ok(request) => next.run(request).await,
-        Err(e) => ApiError(e).into_response(),
+    let request = match authenticated(&app, request).await {
+        Ok(request) => request,
+        Err(e) => return ApiError(e).into_response(),
+    };
+    let mutating = !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let action = format!(
+        "{} {}",
+        request.method(),
+        request.extensions().get::<MatchedPath>().map_or(request.uri().path(), |p| p.as_str())
+    );
+    let caller = request.extensions().get::<Caller>().cloned();
+    let response = next.run(request).await;
+    // A refused or failed change is audited too, on its own (its transaction rolled back).
+    if let (true, Some(caller), Some(ApiError(error))) = (mutating, caller, response.extensions().get::<ApiError>()) {
+        let event = NewAuditEvent {
+            action,
+            resource_type: "request".to_string(),
+            resource_id: None,
+            outcome: error.code().to_string(),
+        };
+        if let Err(e) = app.store.audit_append(&caller.actor(), event).await {
+            tracing::warn!(error = %e, "could not audit a failed request");
+        }
     }
+    response
 }
 
 /// The request with its [`Caller`] attached, or why it is refused. The body is read (up to the limit)

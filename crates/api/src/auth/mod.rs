@@ -73,7 +73,9 @@ pub async fn authenticate(State(app): State<AppState>, request: Request, next: N
     let caller = request.extensions().get::<Caller>().cloned();
     let response = next.run(request).await;
     // A refused or failed change is audited too, on its own (its transaction rolled back).
-    if let (true, Some(caller), Some(ApiError(error))) = (mutating, caller, response.extensions().get::<ApiError>()) {
+    if let (true, Some(caller), Some(ApiError(error))) =
+        (mutating, caller, response.extensions().get::<ApiError>())
+    {
         let event = NewAuditEvent {
             action,
             resource_type: "request".to_string(),

@@ -8,12 +8,12 @@ use axum::{
     extract::State,
     http::{HeaderMap, StatusCode},
     response::{IntoResponse, Response},
-    routing::{get, post, put},
-    Json as JsonOut, Router,
+    Json as JsonOut,
 };
 use base64::{engine::general_purpose::STANDARD as B64, Engine};
 use chrono::{DateTime, SecondsFormat, Utc};
 use domain::{
+    authz::actions,
     cluster::{
         Cluster, Kubeconfig, ManageType, Registration, CATEGORY_ONPREMISE, CATEGORY_SELF,
         KUBECONFIG_ANNOTATION,
@@ -30,19 +30,29 @@ use crate::{
     auth::Caller,
     error::ApiResult,
     extract::{Json, Path, Query},
+    routes::Route,
     AppState,
 };
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/clusters", get(list).post(register))
-        .route("/v1/clusters/{clusterid}", get(show).put(update).delete(unregister))
-        .route("/v1/clusters/{clusterid}/accessinfo", get(access_info))
-        .route("/v1/clusters/{clusterid}/activation", put(retry_activation))
-        .route("/v1/clusters/{clusterid}/clusterconf", post(cluster_conf))
-        .route("/v1/clusters/{clusterid}/kubeconfig", post(kubeconfig))
-        .route("/v1/managedclusters", get(list_managed))
-        .route("/v1/config/registeredclusterversions", get(registered_versions))
+pub(crate) fn routes() -> Vec<Route> {
+    const ONE: &str = "/v1/clusters/{clusterid}";
+    vec![
+        Route::get("/v1/clusters", actions::CLUSTER_LIST, list),
+        Route::post("/v1/clusters", actions::CLUSTER_CREATE, register),
+        Route::get(ONE, actions::CLUSTER_GET, show),
+        Route::put(ONE, actions::CLUSTER_UPDATE, update),
+        Route::delete(ONE, actions::CLUSTER_DELETE, unregister),
+        Route::get("/v1/clusters/{clusterid}/accessinfo", actions::CLUSTER_GET_ACCESS_INFO, access_info),
+        Route::put("/v1/clusters/{clusterid}/activation", actions::CLUSTER_ACTIVATE, retry_activation),
+        Route::post("/v1/clusters/{clusterid}/clusterconf", actions::CLUSTER_CREATE_CONF, cluster_conf),
+        Route::post("/v1/clusters/{clusterid}/kubeconfig", actions::CLUSTER_DOWNLOAD_KUBECONFIG, kubeconfig),
+        Route::get("/v1/managedclusters", actions::CLUSTER_LIST_MANAGED, list_managed),
+        Route::get(
+            "/v1/config/registeredclusterversions",
+            actions::CLUSTER_LIST_VERSIONS,
+            registered_versions,
+        ),
+    ]
 }
 
 fn rfc3339(t: DateTime<Utc>) -> String {

@@ -6,11 +6,12 @@ use axum::{
     extract::State,
     http::{HeaderMap, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
-    routing::{get, post},
+    routing::post,
     Router,
 };
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use domain::{
+    authz::actions,
     identity::{Project, Tenant, User},
     Error,
 };
@@ -21,6 +22,7 @@ use crate::{
     auth::{own_project, token::Claims, Caller},
     error::ApiResult,
     extract::{Json, Query},
+    routes::Route,
     AppState,
 };
 
@@ -30,11 +32,12 @@ pub fn public_router() -> Router<AppState> {
 }
 
 /// Discovery routes, behind authentication.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v3/projects", get(list_projects))
-        .route("/v3/auth/projects", get(list_auth_projects))
-        .route("/v3/auth/domains", get(list_auth_domains))
+pub(crate) fn routes() -> Vec<Route> {
+    vec![
+        Route::get("/v3/projects", actions::IAM_DISCOVER, list_projects),
+        Route::get("/v3/auth/projects", actions::IAM_DISCOVER, list_auth_projects),
+        Route::get("/v3/auth/domains", actions::IAM_DISCOVER, list_auth_domains),
+    ]
 }
 
 #[derive(Debug, Deserialize)]

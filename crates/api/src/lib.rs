@@ -9,6 +9,7 @@ pub mod extract;
 mod health;
 mod iam;
 mod pki;
+pub mod routes;
 
 use std::{ops::Deref, sync::Arc, time::Duration};
 
@@ -106,6 +107,7 @@ fn request_span(request: &Request) -> tracing::Span {
         path = %request.uri().path(),
         tenant = tracing::field::Empty,
         user = tracing::field::Empty,
+        action = tracing::field::Empty,
     )
 }
 
@@ -128,9 +130,9 @@ async fn method_not_allowed(method: Method) -> ApiError {
 
 /// The whole API.
 pub fn router(state: AppState) -> Router {
-    let authenticated = Router::new()
-        .merge(iam::router())
-        .merge(clusters::router())
+    let authenticated = routes::all()
+        .into_iter()
+        .fold(Router::new(), |router, route| router.route(route.path, route.handler))
         .route_layer(middleware::from_fn_with_state(state.clone(), auth::authenticate));
     Router::new()
         .merge(health::router())

@@ -2,6 +2,7 @@
 //! machines and policy. Pure Rust: no IO, no async, no database.
 
 pub mod audit;
+pub mod authz;
 pub mod clock;
 pub mod cluster;
 pub mod error;

@@ -16,6 +16,7 @@ use axum::{
 use chrono::{DateTime, NaiveDateTime, Utc};
 use domain::{
     audit::{Actor, NewAuditEvent},
+    authz::{self, Action},
     identity::{AccessKeyStatus, Project, Tenant, User},
     ids::{DomainId, ProjectId, UserId},
     Error, Result,
@@ -65,19 +66,21 @@ pub async fn authenticate(State(app): State<AppState>, request: Request, next: N
         Err(e) => return ApiError(e).into_response(),
     };
     let mutating = !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    let action = format!(
-        "{} {}",
-        request.method(),
-        request.extensions().get::<MatchedPath>().map_or(request.uri().path(), |p| p.as_str())
-    );
-    let caller = request.extensions().get::<Caller>().cloned();
-    let response = next.run(request).await;
+    let caller =
+        request.extensions().get::<Caller>().cloned().expect("authenticated requests carry a caller");
+    let action = action_of(&request);
+    let response = match action.clone().and_then(|action| authorize(&caller, action)) {
+        Ok(action) => {
+            let mut request = request;
+            request.extensions_mut().insert(action);
+            next.run(request).await
+        }
+        Err(e) => ApiError(e).into_response(),
+    };
     // A refused or failed change is audited too, on its own (its transaction rolled back).
-    if let (true, Some(caller), Some(ApiError(error))) =
-        (mutating, caller, response.extensions().get::<ApiError>())
-    {
+    if let (true, Some(ApiError(error))) = (mutating, response.extensions().get::<ApiError>()) {
         let event = NewAuditEvent {
-            action,
+            action: action.as_ref().map_or("unknown", |a| a.name).to_string(),
             resource_type: "request".to_string(),
             resource_id: None,
             outcome: error.code().to_string(),
@@ -87,6 +90,23 @@ pub async fn authenticate(State(app): State<AppState>, request: Request, next: N
         }
     }
     response
+}
+
+/// The action of the request's route, from the route table.
+fn action_of(request: &Request) -> Result<Action> {
+    let matched = request.extensions().get::<MatchedPath>().map_or("", |p| p.as_str());
+    crate::routes::action_for(request.method(), matched)
+        .ok_or_else(|| Error::forbidden("this route has no authorization policy"))
+}
+
+/// Authorization: the caller's roles must allow the route's action.
+fn authorize(caller: &Caller, action: Action) -> Result<Action> {
+    tracing::Span::current().record("action", action.name);
+    if authz::allowed(&caller.user.roles, action) {
+        Ok(action)
+    } else {
+        Err(Error::forbidden(format!("the caller's roles do not allow {}", action.name)))
+    }
 }
 
 /// The request with its [`Caller`] attached, or why it is refused. The body is read (up to the limit)

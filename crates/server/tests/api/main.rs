@@ -3,5 +3,6 @@
 mod harness;
 
 mod auth;
+mod authz;
 mod basics;
 mod clusters;

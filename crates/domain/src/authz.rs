@@ -1,0 +1,130 @@
+//! API authorization: every action the API offers has a name (`ucs:cluster:create`) and a kind, and
+//! each system role allows a set of actions. The api crate maps every authenticated route to one
+//! action; a caller whose roles do not allow it gets 403 UCS.01000004 and nothing is written.
+
+use crate::identity::Role;
+
+/// Whether an action only reads, or changes something.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ActionKind {
+    /// Identity discovery every authenticated caller may do (its own domain and projects).
+    Identity,
+    Read,
+    Write,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Action {
+    pub name: &'static str,
+    pub kind: ActionKind,
+}
+
+macro_rules! actions {
+    ($($const_name:ident = ($name:literal, $kind:ident);)*) => {
+        $(pub const $const_name: Action = Action { name: $name, kind: ActionKind::$kind };)*
+        /// Every action, in table order.
+        pub const ALL: &[Action] = &[$($const_name),*];
+    };
+}
+
+/// The actions of the API.
+pub mod actions {
+    use super::{Action, ActionKind};
+
+    actions! {
+        IAM_DISCOVER = ("iam:identity:discover", Identity);
+        CLUSTER_LIST = ("ucs:cluster:list", Read);
+        CLUSTER_GET = ("ucs:cluster:get", Read);
+        CLUSTER_CREATE = ("ucs:cluster:create", Write);
+        CLUSTER_UPDATE = ("ucs:cluster:update", Write);
+        CLUSTER_DELETE = ("ucs:cluster:delete", Write);
+        CLUSTER_GET_ACCESS_INFO = ("ucs:cluster:getAccessInfo", Write);
+        CLUSTER_ACTIVATE = ("ucs:cluster:activate", Write);
+        CLUSTER_CREATE_CONF = ("ucs:cluster:createClusterConf", Write);
+        CLUSTER_DOWNLOAD_KUBECONFIG = ("ucs:cluster:downloadKubeconfig", Write);
+        CLUSTER_LIST_MANAGED = ("ucs:cluster:listManaged", Read);
+        CLUSTER_LIST_VERSIONS = ("ucs:cluster:listVersions", Read);
+    }
+}
+
+/// Whether a caller holding `roles` may perform `action`.
+pub fn allowed(roles: &[Role], action: Action) -> bool {
+    action.kind == ActionKind::Identity || roles.iter().any(|role| role_allows(*role, action))
+}
+
+/// What one role allows.
+pub fn role_allows(role: Role, action: Action) -> bool {
+    match (role, action.kind) {
+        (_, ActionKind::Identity) => true,
+        (Role::TenantAdmin | Role::UcsFullAccess, _) => true,
+        (Role::UcsReadOnlyAccess, kind) => kind == ActionKind::Read,
+        // Cloud-native observability operations: every read, and kubeconfigs to reach the clusters.
+        (Role::UcsCiaOperations, kind) => {
+            kind == ActionKind::Read || action == actions::CLUSTER_DOWNLOAD_KUBECONFIG
+        }
+    }
+}
+
+/// The role × action matrix as a Markdown table (docs/authorization.md is this, checked in).
+pub fn matrix_markdown() -> String {
+    let mut out = String::from("| action | kind |");
+    for role in Role::ALL {
+        out.push_str(&format!(" {role} |"));
+    }
+    out.push_str("\n| --- | --- |");
+    out.push_str(&" --- |".repeat(Role::ALL.len()));
+    out.push('\n');
+    for action in actions::ALL {
+        out.push_str(&format!("| `{}` | {:?} |", action.name, action.kind));
+        for role in Role::ALL {
+            out.push_str(if role_allows(role, *action) { " yes |" } else { " no |" });
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+
+    #[test]
+    fn action_names_are_unique_and_namespaced() {
+        let mut seen = HashSet::new();
+        for a in actions::ALL {
+            assert!(seen.insert(a.name), "{} twice", a.name);
+            assert!(a.name.starts_with("ucs:") || a.name.starts_with("cce:") || a.name.starts_with("iam:"));
+        }
+    }
+
+    #[test]
+    fn the_matrix_holds_for_every_role_and_action() {
+        for action in actions::ALL.iter().copied() {
+            let read = action.kind != ActionKind::Write;
+            assert!(role_allows(Role::TenantAdmin, action));
+            assert!(role_allows(Role::UcsFullAccess, action));
+            assert_eq!(role_allows(Role::UcsReadOnlyAccess, action), read, "{}", action.name);
+            let cia = read || action == actions::CLUSTER_DOWNLOAD_KUBECONFIG;
+            assert_eq!(role_allows(Role::UcsCiaOperations, action), cia, "{}", action.name);
+        }
+    }
+
+    #[test]
+    fn a_caller_without_roles_may_only_discover_its_identity() {
+        for action in actions::ALL.iter().copied() {
+            assert_eq!(allowed(&[], action), action.kind == ActionKind::Identity, "{}", action.name);
+        }
+        assert!(allowed(&[Role::UcsReadOnlyAccess, Role::UcsFullAccess], actions::CLUSTER_CREATE));
+    }
+
+    #[test]
+    fn the_checked_in_matrix_is_current() {
+        let doc = include_str!("../../../docs/authorization.md");
+        assert!(
+            doc.contains(&matrix_markdown()),
+            "regenerate docs/authorization.md: cargo run -p domain --example authz_matrix"
+        );
+    }
+}

@@ -1,0 +1,113 @@
+//! The route sweep: every authenticated route from the router's own table, asked without credentials,
+//! by a read-only user, and with another tenant's ids.
+
+use axum::http::Method;
+use serde_json::{json, Value};
+use server::admin::UserCredentialsOut;
+
+use crate::{
+    clusters::attached,
+    harness::{backend_tests, Call, TestApp},
+};
+
+/// The path with its parameters filled in from `ids` (parameter name → value). A route with a
+/// parameter this sweep does not know fails the test: give it a value here.
+fn concrete(path: &str, ids: &[(&str, &str)]) -> String {
+    let mut out = path.to_string();
+    while let Some(start) = out.find('{') {
+        let end = out[start..].find('}').unwrap() + start;
+        let name = &out[start + 1..end];
+        let value =
+            ids.iter().find(|(n, _)| *n == name).unwrap_or_else(|| panic!("no sweep value for {{{name}}}")).1;
+        out.replace_range(start..=end, value);
+    }
+    out
+}
+
+/// A body the route's handler accepts, so the sweep reaches the resource lookup.
+fn sample_body(method: &Method, path: &str) -> Value {
+    match (method.as_str(), path) {
+        ("POST", "/v1/clusters") => attached("swept"),
+        ("PUT", "/v1/clusters/{clusterid}") => json!({"spec": {"country": "CN", "city": "110000"}}),
+        ("POST", "/v1/clusters/{clusterid}/clusterconf") => json!({"MASTER-1": "10.0.0.1"}),
+        _ => json!({}),
+    }
+}
+
+fn with_body<'a>(call: Call<'a>, method: &Method, path: &str) -> Call<'a> {
+    if *method == Method::GET || *method == Method::DELETE {
+        call
+    } else {
+        call.json(&sample_body(method, path))
+    }
+}
+
+fn signed_as<'a>(call: Call<'a>, user: &UserCredentialsOut, domain_id: &str) -> Call<'a> {
+    call.header("x-domain-id", domain_id).sign_with(&user.access_key, &user.secret_key)
+}
+
+backend_tests! {
+    async fn every_route_refuses_callers_without_credentials(app: TestApp) {
+        let table = api::routes::table();
+        assert!(table.len() >= 14, "the table lists the API");
+        let ids = [("clusterid", "5b6d1f1e-1f5e-4a7e-9b1a-8f0e6c1d2a3b")];
+        for route in &table {
+            let path = concrete(route.path, &ids);
+            let r = with_body(app.call(route.method.clone(), &path), &route.method, route.path).send().await;
+            r.assert_error(401, "UCS.01000003");
+        }
+    }
+
+    async fn a_read_only_user_may_read_but_never_write(app: TestApp) {
+        let t = app.tenant("t1").await;
+        let viewer = server::admin::user_create(&app.store, &app.app.state.sealer, "t1", "viewer",
+            &[domain::identity::Role::UcsReadOnlyAccess]).await.unwrap();
+        let id = app.register(&t, &attached("mine")).await;
+        let ids = [("clusterid", id.as_str())];
+        for route in api::routes::table() {
+            let path = concrete(route.path, &ids);
+            let call = with_body(app.call(route.method.clone(), &path), &route.method, route.path);
+            let r = signed_as(call, &viewer, &t.domain_id).send().await;
+            if route.action.kind == domain::authz::ActionKind::Write {
+                r.assert_error(403, "UCS.01000004");
+            } else {
+                assert!(r.status.is_success(), "{} {}: {}", route.method, route.path, r.text);
+            }
+        }
+        // Nothing the viewer tried was written.
+        assert_eq!(app.cluster_count(&t).await, 1);
+        let c = app.cluster(&t, &id).await;
+        assert_eq!(c["spec"]["IsDownloadedCert"], false);
+    }
+
+    async fn another_tenants_ids_are_not_found_on_every_route(app: TestApp) {
+        let t = app.tenant("t1").await;
+        let other = app.tenant("t2").await;
+        let theirs = app.register(&other, &attached("theirs")).await;
+        let ids = [("clusterid", theirs.as_str())];
+        for route in api::routes::table() {
+            let path = concrete(route.path, &ids);
+            let r = with_body(app.call(route.method.clone(), &path), &route.method, route.path).signed(&t).send().await;
+            if route.path.contains('{') {
+                assert_eq!(r.status, 404, "{} {}: {}", route.method, route.path, r.text);
+            }
+            assert!(!r.text.contains("theirs") && !r.text.contains(&theirs), "{} {} leaks: {}", route.method, route.path, r.text);
+        }
+        let c = app.cluster(&other, &theirs).await;
+        assert_eq!(c["metadata"]["name"], "theirs");
+        assert_eq!(c["spec"]["IsDownloadedCert"], false);
+    }
+
+    async fn a_cia_operations_user_may_download_kubeconfigs_but_not_change_clusters(app: TestApp) {
+        let t = app.tenant("t1").await;
+        let ops = server::admin::user_create(&app.store, &app.app.state.sealer, "t1", "ops",
+            &[domain::identity::Role::UcsCiaOperations]).await.unwrap();
+        let id = app.register(&t, &attached("mine")).await;
+        let r = signed_as(app.post(&format!("/v1/clusters/{id}/kubeconfig")), &ops, &t.domain_id).send().await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let r = signed_as(app.call(Method::DELETE, &format!("/v1/clusters/{id}")), &ops, &t.domain_id).send().await;
+        r.assert_error(403, "UCS.01000004");
+        let events = app.store.audit_list(t.domain_id.parse().unwrap(), 5).await.unwrap();
+        assert!(events.iter().any(|e| e.action == "ucs:cluster:delete" && e.outcome == "UCS.01000004"), "{events:?}");
+    }
+}

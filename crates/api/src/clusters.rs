@@ -24,7 +24,7 @@ use domain::{
 };
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
-use store::cluster::{ClusterFilter, ClusterUpdate};
+use store::cluster::{ClusterFilter, ClusterLimits, ClusterUpdate};
 
 use crate::{
     auth::Caller,
@@ -119,7 +119,7 @@ pub fn cluster_view(c: &Cluster, with_status: bool) -> Value {
 }
 
 /// A path's cluster id; a malformed one is a 400 (a well-formed unknown one is a 404 later).
-fn cluster_id(raw: &str) -> Result<ClusterId, Error> {
+pub(crate) fn cluster_id(raw: &str) -> Result<ClusterId, Error> {
     raw.parse().map_err(|_| Error::bad_query(format!("clusterid {raw:?} is not a valid cluster id")))
 }
 
@@ -148,7 +148,7 @@ struct ListQuery {
 }
 
 /// `limit` (-1 = all) and `offset` as the list operations take them.
-fn page(limit: Option<i64>, offset: Option<i64>) -> Result<(Option<i64>, i64), Error> {
+pub(crate) fn page(limit: Option<i64>, offset: Option<i64>) -> Result<(Option<i64>, i64), Error> {
     let limit = match limit.unwrap_or(-1) {
         -1 => None,
         l if (0..=1000).contains(&l) => Some(l),
@@ -159,6 +159,22 @@ fn page(limit: Option<i64>, offset: Option<i64>) -> Result<(Option<i64>, i64), E
         return Err(Error::bad_query("offset must not be negative"));
     }
     Ok((limit, offset))
+}
+
+/// `order_by` (create_at|update_at) and `order` (desc|asc, default desc) of the list operations:
+/// (order by update time, descending).
+pub(crate) fn parse_order(order_by: Option<&str>, order: Option<&str>) -> Result<(bool, bool), Error> {
+    let by_update = match order_by.unwrap_or("create_at") {
+        "create_at" => false,
+        "update_at" => true,
+        other => return Err(Error::bad_query(format!("order_by {other:?} must be create_at or update_at"))),
+    };
+    let descending = match order.unwrap_or("desc") {
+        "desc" => true,
+        "asc" => false,
+        other => return Err(Error::bad_query(format!("order {other:?} must be desc or asc"))),
+    };
+    Ok((by_update, descending))
 }
 
 impl ListQuery {
@@ -297,17 +313,12 @@ async fn register(
         annotations: body.metadata.annotations,
     }
     .validate()?;
-    if new.fleet_id.is_some() {
-        // Fleets arrive with the fleets API; until then no fleet exists to register into.
-        return Err(Error::not_found(ucs::CLUSTER_GROUP_NOT_FOUND).into());
-    }
     let cluster_ref = ClusterId::new();
     let sealed =
         new.kubeconfig.as_ref().map(|k| app.sealer.seal(k.text.as_bytes(), &kubeconfig_context(cluster_ref)));
-    let cluster = app
-        .store
-        .cluster_create(&caller.actor(), &new, sealed, app.config.cluster_quota, cluster_ref)
-        .await?;
+    let quotas = app.config.quotas;
+    let limits = ClusterLimits { clusters: quotas.clusters, clusters_per_fleet: quotas.clusters_per_fleet };
+    let cluster = app.store.cluster_create(&caller.actor(), &new, sealed, limits, cluster_ref).await?;
     Ok((StatusCode::CREATED, JsonOut(json!({ "uid": cluster.id }))).into_response())
 }
 

@@ -57,6 +57,33 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
     }
 }
 
+/// A JSON body, or a form-encoded one (`application/x-www-form-urlencoded`) for flat bodies that
+/// survive the SDK's form encoding intact (`join_group`).
+pub struct JsonOrForm<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonOrForm<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let form = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+        if !form {
+            return Json::from_request(req, state).await.map(|Json(v)| JsonOrForm(v));
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            Error::invalid_body(format!("the request body could not be read: {}", e.body_text()))
+        })?;
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(&bytes));
+        serde_path_to_error::deserialize(de).map(JsonOrForm).map_err(|e| {
+            let path = e.path().to_string();
+            ApiError(Error::invalid_body(format!("{path}: {}", e.into_inner())))
+        })
+    }
+}
+
 /// Query parameters; a malformed value gets UCS.01000011.
 pub struct Query<T>(pub T);
 

@@ -6,9 +6,11 @@ pub mod auth;
 mod clusters;
 pub mod error;
 pub mod extract;
+mod fleets;
 mod health;
 mod iam;
 mod pki;
+mod quota;
 pub mod routes;
 
 use std::{ops::Deref, sync::Arc, time::Duration};
@@ -38,8 +40,24 @@ pub struct ApiConfig {
     /// How far `X-Sdk-Date` may be from the server's clock.
     pub max_clock_skew_secs: i64,
     pub body_limit_bytes: usize,
-    /// How many clusters a tenant may register.
-    pub cluster_quota: i64,
+    pub quotas: Quotas,
+}
+
+/// Per-tenant quotas.
+#[derive(Debug, Clone, Copy)]
+pub struct Quotas {
+    pub clusters: i64,
+    pub fleets: i64,
+    pub clusters_per_fleet: i64,
+    pub rules: i64,
+    /// Federated fleets.
+    pub federations: i64,
+}
+
+impl Default for Quotas {
+    fn default() -> Self {
+        Self { clusters: 50, fleets: 50, clusters_per_fleet: 50, rules: 100, federations: 5 }
+    }
 }
 
 impl Default for ApiConfig {
@@ -50,7 +68,7 @@ impl Default for ApiConfig {
             token_ttl_secs: 24 * 3600,
             max_clock_skew_secs: 15 * 60,
             body_limit_bytes: 1024 * 1024,
-            cluster_quota: 50,
+            quotas: Quotas::default(),
         }
     }
 }

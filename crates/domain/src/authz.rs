@@ -44,6 +44,16 @@ pub mod actions {
         CLUSTER_DOWNLOAD_KUBECONFIG = ("ucs:cluster:downloadKubeconfig", Write);
         CLUSTER_LIST_MANAGED = ("ucs:cluster:listManaged", Read);
         CLUSTER_LIST_VERSIONS = ("ucs:cluster:listVersions", Read);
+        CLUSTER_JOIN_FLEET = ("ucs:cluster:joinFleet", Write);
+        CLUSTER_LEAVE_FLEET = ("ucs:cluster:leaveFleet", Write);
+        FLEET_LIST = ("ucs:fleet:list", Read);
+        FLEET_GET = ("ucs:fleet:get", Read);
+        FLEET_CREATE = ("ucs:fleet:create", Write);
+        FLEET_DELETE = ("ucs:fleet:delete", Write);
+        FLEET_UPDATE_DESCRIPTION = ("ucs:fleet:updateDescription", Write);
+        FLEET_ADD_CLUSTERS = ("ucs:fleet:addClusters", Write);
+        FLEET_UPDATE_ZONES = ("ucs:fleet:updateZones", Write);
+        QUOTA_GET = ("ucs:quota:get", Read);
     }
 }
 

@@ -6,6 +6,7 @@ pub mod authz;
 pub mod clock;
 pub mod cluster;
 pub mod error;
+pub mod fleet;
 pub mod identity;
 pub mod ids;
 pub mod job;

@@ -51,6 +51,10 @@ pub struct SimulatorConfig {
 #[derive(Debug, Clone, Deserialize)]
 pub struct QuotaConfig {
     pub clusters: i64,
+    pub fleets: i64,
+    pub clusters_per_fleet: i64,
+    pub rules: i64,
+    pub federations: i64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -130,6 +134,10 @@ tenant_name = "default"
 
 [quotas]
 clusters = 50
+fleets = 50
+clusters_per_fleet = 50
+rules = 100
+federations = 5
 
 [worker]
 enabled = true
@@ -209,8 +217,9 @@ impl Config {
             ));
         }
         self.simulator()?;
-        if self.quotas.clusters < 0 {
-            return Err(ConfigError("quotas.clusters must not be negative".to_string()));
+        let q = &self.quotas;
+        if [q.clusters, q.fleets, q.clusters_per_fleet, q.rules, q.federations].iter().any(|v| *v < 0) {
+            return Err(ConfigError("quotas must not be negative".to_string()));
         }
         if self.security.token_ttl_secs <= 0 || self.security.max_clock_skew_secs < 0 {
             return Err(ConfigError("security.token_ttl_secs must be positive".to_string()));
@@ -261,7 +270,13 @@ impl Config {
             token_ttl_secs: self.security.token_ttl_secs,
             max_clock_skew_secs: self.security.max_clock_skew_secs,
             body_limit_bytes: self.http.body_limit_bytes,
-            cluster_quota: self.quotas.clusters,
+            quotas: api::Quotas {
+                clusters: self.quotas.clusters,
+                fleets: self.quotas.fleets,
+                clusters_per_fleet: self.quotas.clusters_per_fleet,
+                rules: self.quotas.rules,
+                federations: self.quotas.federations,
+            },
         }
     }
 }

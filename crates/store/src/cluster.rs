@@ -63,6 +63,15 @@ fn cluster_from_row(row: &AnyRow) -> Result<Cluster> {
     })
 }
 
+/// The quotas a registration checks.
+#[derive(Debug, Clone, Copy)]
+pub struct ClusterLimits {
+    /// Clusters per tenant.
+    pub clusters: i64,
+    /// Clusters per fleet, when the registration names one.
+    pub clusters_per_fleet: i64,
+}
+
 /// Which clusters a list returns, in which order, which page.
 #[derive(Debug, Clone, Default)]
 pub struct ClusterFilter {
@@ -110,7 +119,7 @@ impl Tx<'_> {
         }
     }
 
-    async fn cluster_get(&mut self, domain_id: DomainId, id: ClusterId) -> Result<Cluster> {
+    pub(crate) async fn cluster_get(&mut self, domain_id: DomainId, id: ClusterId) -> Result<Cluster> {
         let row = sqlx::query(&format!("SELECT {COLUMNS} FROM clusters WHERE id = $1 AND domain_id = $2"))
             .bind(id.to_string())
             .bind(domain_id.to_string())
@@ -140,11 +149,21 @@ impl Store {
         actor: &Actor,
         new: &NewCluster,
         kubeconfig_sealed: Option<String>,
-        quota: i64,
+        limits: ClusterLimits,
         id: ClusterId,
     ) -> Result<Cluster> {
+        let quota = limits.clusters;
         let mut tx = self.begin().await?;
         tx.tenant_lock(actor.domain_id).await?;
+        if let Some(fleet_id) = new.fleet_id {
+            let fleet = tx.fleet_get(actor.domain_id, fleet_id).await?;
+            if fleet.cluster_count >= limits.clusters_per_fleet {
+                return Err(Error::new(ucs::FLEET_CLUSTER_LIMIT_EXCEEDED).with_detail(format!(
+                    "the fleet holds its {} clusters already",
+                    limits.clusters_per_fleet
+                )));
+            }
+        }
         let used: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM clusters WHERE domain_id = $1")
             .bind(actor.domain_id.to_string())
             .fetch_one(&mut *tx.tx)
@@ -330,7 +349,21 @@ impl Store {
     /// Unregisters a cluster: its row (access info included) goes, its unfinished jobs are cancelled.
     pub async fn cluster_delete(&self, actor: &Actor, id: ClusterId) -> Result<()> {
         let mut tx = self.begin().await?;
+        tx.tenant_lock(actor.domain_id).await?;
         let cluster = tx.cluster_get(actor.domain_id, id).await?;
+        if let Some(fleet_id) = cluster.fleet_id {
+            let fleet = tx.fleet_get(actor.domain_id, fleet_id).await?;
+            if fleet.federation != domain::fleet::FederationState::None {
+                return Err(Error::new(ucs::FLEET_ALREADY_FEDERATED).with_detail(
+                    "the cluster's fleet is federated; remove the cluster from the fleet first",
+                ));
+            }
+        }
+        sqlx::query("DELETE FROM rule_attachments WHERE target_kind = 'cluster' AND target_id = $1")
+            .bind(id.to_string())
+            .execute(&mut *tx.tx)
+            .await
+            .map_err(map_db_err)?;
         let now = tx.now_millis();
         sqlx::query(
             "UPDATE jobs SET state = 'cancelled', exclusive_key = NULL, lease_owner = NULL, lease_expires_at = NULL,

@@ -16,6 +16,7 @@ use sqlx::{any::AnyPoolOptions, migrate::Migrator, Any, AnyPool, Transaction};
 pub mod audit;
 pub mod cluster;
 pub mod conformance;
+pub mod fleet;
 pub mod identity;
 pub mod job;
 mod sql;
@@ -114,6 +115,14 @@ impl Store {
     /// last wait): the worker's wake-up, with polling as the fallback for other processes' jobs.
     pub async fn jobs_enqueued(&self) {
         self.jobs_enqueued.notified().await
+    }
+
+    /// `LIMIT` with no bound, for an `OFFSET` without a limit.
+    pub(crate) fn no_limit(&self) -> &'static str {
+        match self.dialect {
+            Dialect::Postgres => "LIMIT ALL",
+            Dialect::Sqlite => "LIMIT -1",
+        }
     }
 
     pub async fn close(&self) {

@@ -30,6 +30,13 @@ fn sample_body(method: &Method, path: &str) -> Value {
         ("POST", "/v1/clusters") => attached("swept"),
         ("PUT", "/v1/clusters/{clusterid}") => json!({"spec": {"country": "CN", "city": "110000"}}),
         ("POST", "/v1/clusters/{clusterid}/clusterconf") => json!({"MASTER-1": "10.0.0.1"}),
+        ("POST", "/v1/clusters/{clusterid}/join") => {
+            json!({"clusterGroupID": "5b6d1f1e-1f5e-4a7e-9b1a-8f0e6c1d2a3b"})
+        }
+        ("POST", "/v1/clustergroups") => json!({"metadata": {"name": "swept-fleet"}}),
+        ("PUT", "/v1/clustergroups/{clustergroupid}/description") => json!({"description": "x"}),
+        ("PUT", "/v1/clustergroups/{clustergroupid}/associatedclusters") => json!({"clusterIds": []}),
+        ("PUT", "/v1/clustergroups/{clustergroupid}/associatedzones") => json!({"dnsSuffix": ["a.com"]}),
         _ => json!({}),
     }
 }
@@ -50,7 +57,8 @@ backend_tests! {
     async fn every_route_refuses_callers_without_credentials(app: TestApp) {
         let table = api::routes::table();
         assert!(table.len() >= 14, "the table lists the API");
-        let ids = [("clusterid", "5b6d1f1e-1f5e-4a7e-9b1a-8f0e6c1d2a3b")];
+        let ids = [("clusterid", "5b6d1f1e-1f5e-4a7e-9b1a-8f0e6c1d2a3b"), ("clustergroupid", "5b6d1f1e-1f5e-4a7e-9b1a-8f0e6c1d2a3b"),
+                   ("domainid", "0123456789abcdef0123456789abcdef")];
         for route in &table {
             let path = concrete(route.path, &ids);
             let r = with_body(app.call(route.method.clone(), &path), &route.method, route.path).send().await;
@@ -63,7 +71,8 @@ backend_tests! {
         let viewer = server::admin::user_create(&app.store, &app.app.state.sealer, "t1", "viewer",
             &[domain::identity::Role::UcsReadOnlyAccess]).await.unwrap();
         let id = app.register(&t, &attached("mine")).await;
-        let ids = [("clusterid", id.as_str())];
+        let fleet = app.fleet(&t, "mine-fleet", &[]).await;
+        let ids = [("clusterid", id.as_str()), ("clustergroupid", fleet.as_str()), ("domainid", t.domain_id.as_str())];
         for route in api::routes::table() {
             let path = concrete(route.path, &ids);
             let call = with_body(app.call(route.method.clone(), &path), &route.method, route.path);
@@ -76,6 +85,7 @@ backend_tests! {
         }
         // Nothing the viewer tried was written.
         assert_eq!(app.cluster_count(&t).await, 1);
+        assert_eq!(app.store.fleet_count(t.domain_id.parse().unwrap()).await.unwrap(), 1);
         let c = app.cluster(&t, &id).await;
         assert_eq!(c["spec"]["IsDownloadedCert"], false);
     }
@@ -84,18 +94,23 @@ backend_tests! {
         let t = app.tenant("t1").await;
         let other = app.tenant("t2").await;
         let theirs = app.register(&other, &attached("theirs")).await;
-        let ids = [("clusterid", theirs.as_str())];
+        let their_fleet = app.fleet(&other, "their-fleet", &[&theirs]).await;
+        let ids = [("clusterid", theirs.as_str()), ("clustergroupid", their_fleet.as_str()),
+                   ("domainid", other.domain_id.as_str())];
         for route in api::routes::table() {
             let path = concrete(route.path, &ids);
             let r = with_body(app.call(route.method.clone(), &path), &route.method, route.path).signed(&t).send().await;
             if route.path.contains('{') {
                 assert_eq!(r.status, 404, "{} {}: {}", route.method, route.path, r.text);
             }
-            assert!(!r.text.contains("theirs") && !r.text.contains(&theirs), "{} {} leaks: {}", route.method, route.path, r.text);
+            for secret in [theirs.as_str(), "theirs", their_fleet.as_str(), "their-fleet"] {
+                assert!(!r.text.contains(secret), "{} {} leaks {secret}: {}", route.method, route.path, r.text);
+            }
         }
         let c = app.cluster(&other, &theirs).await;
         assert_eq!(c["metadata"]["name"], "theirs");
         assert_eq!(c["spec"]["IsDownloadedCert"], false);
+        assert_eq!(c["spec"]["clusterGroupID"], their_fleet, "still in its fleet");
     }
 
     async fn a_cia_operations_user_may_download_kubeconfigs_but_not_change_clusters(app: TestApp) {

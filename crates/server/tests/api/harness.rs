@@ -64,6 +64,7 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
         ("UCS_SECURITY__MASTER_KEY", key.as_str()),
         ("UCS_HTTP__BODY_LIMIT_BYTES", "65536"),
         ("UCS_SIMULATOR__STEP_MILLIS", "20"),
+        ("UCS_QUOTAS__CLUSTERS_PER_FLEET", "10"),
         // Clusters named doomed never activate; flaky fails twice, then activates.
         ("UCS_SIMULATOR__FAILURES", "activate:doomed:always,activate:flaky:2"),
         ("UCS_WORKER__POLL_INTERVAL_MILLIS", "50"),

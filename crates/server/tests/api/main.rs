@@ -6,3 +6,4 @@ mod auth;
 mod authz;
 mod basics;
 mod clusters;
+mod fleets;

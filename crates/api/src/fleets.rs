@@ -1,0 +1,282 @@
+//! UCS fleets ("cluster groups", `/v1/clustergroups…`) and cluster membership (`/v1/clusters/{id}/join`,
+//! `/unjoin`): WIRE.md U11, U12, U15–U20, U22.
+
+use axum::{
+    extract::State,
+    http::StatusCode,
+    response::{IntoResponse, Response},
+    Json as JsonOut,
+};
+use chrono::{DateTime, Utc};
+use domain::{
+    authz::actions,
+    fleet::{self, FederationState, Fleet},
+    ids::{ClusterId, FleetId},
+    Error,
+};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use store::fleet::{FleetLimits, FleetPage};
+
+use crate::{
+    auth::Caller,
+    clusters::{page, parse_order},
+    error::ApiResult,
+    extract::{Json, JsonOrForm, Path, Query},
+    routes::Route,
+    AppState,
+};
+
+pub(crate) fn routes() -> Vec<Route> {
+    const ONE: &str = "/v1/clustergroups/{clustergroupid}";
+    vec![
+        Route::get("/v1/clustergroups", actions::FLEET_LIST, list),
+        Route::post("/v1/clustergroups", actions::FLEET_CREATE, register),
+        Route::get(ONE, actions::FLEET_GET, show),
+        Route::delete(ONE, actions::FLEET_DELETE, delete),
+        Route::put(
+            "/v1/clustergroups/{clustergroupid}/description",
+            actions::FLEET_UPDATE_DESCRIPTION,
+            update_description,
+        ),
+        Route::put(
+            "/v1/clustergroups/{clustergroupid}/associatedclusters",
+            actions::FLEET_ADD_CLUSTERS,
+            add_clusters,
+        ),
+        Route::put(
+            "/v1/clustergroups/{clustergroupid}/associatedzones",
+            actions::FLEET_UPDATE_ZONES,
+            update_zones,
+        ),
+        Route::post("/v1/clusters/{clusterid}/join", actions::CLUSTER_JOIN_FLEET, join),
+        Route::post("/v1/clusters/{clusterid}/unjoin", actions::CLUSTER_LEAVE_FLEET, leave),
+    ]
+}
+
+/// Fleet timestamps as the reference's fleet examples write them (Go's default time format).
+fn go_time(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M:%S%.6f +0000 UTC").to_string()
+}
+
+/// The `ClusterGroup` object of the wire (WIRE.md U15).
+pub fn fleet_view(f: &Fleet) -> Value {
+    let mut conditions = Vec::new();
+    if f.federation != FederationState::None {
+        let (status, reason) = match f.federation {
+            FederationState::Enabled => ("Available", "FederationAvailable"),
+            FederationState::Enabling => ("Installing", "FederationInstalling"),
+            FederationState::Disabling => ("Uninstalling", "FederationUninstalling"),
+            FederationState::Failed | FederationState::None => ("Unavailable", "FederationUnavailable"),
+        };
+        conditions.push(json!({ "type": "Federation", "status": status, "reason": reason,
+            "message": f.federation_message, "lastTransitionTime": f.updated_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true) }));
+    }
+    json!({
+        "kind": "ClusterGroup",
+        "apiVersion": "v1",
+        "metadata": {
+            "uid": f.id,
+            "name": f.name,
+            "creationTimestamp": go_time(f.created_at),
+            "updateTimestamp": go_time(f.updated_at),
+        },
+        "spec": {
+            "ruleNamespaces": [],
+            "federationId": f.federation_id,
+            "description": f.description,
+            "dnsSuffix": f.dns_suffix,
+            "federationVersion": f.federation_version,
+        },
+        "status": { "conditions": conditions },
+    })
+}
+
+pub(crate) fn fleet_id(raw: &str) -> Result<FleetId, Error> {
+    raw.parse().map_err(|_| Error::bad_query(format!("clustergroupid {raw:?} is not a valid fleet id")))
+}
+
+fn cluster_ids(field: &str, raw: &[String]) -> Result<Vec<ClusterId>, Error> {
+    if raw.len() > 1000 {
+        return Err(Error::invalid_body(format!("{field} lists more than 1000 clusters")));
+    }
+    raw.iter()
+        .enumerate()
+        .map(|(i, id)| {
+            id.parse().map_err(|_| Error::invalid_body(format!("{field}[{i}] {id:?} is not a cluster id")))
+        })
+        .collect()
+}
+
+pub(crate) fn limits(app: &AppState) -> FleetLimits {
+    FleetLimits { fleets: app.config.quotas.fleets, clusters_per_fleet: app.config.quotas.clusters_per_fleet }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListQuery {
+    limit: Option<i64>,
+    offset: Option<i64>,
+    order_by: Option<String>,
+    order: Option<String>,
+}
+
+/// U15 `GET /v1/clustergroups`.
+async fn list(
+    State(app): State<AppState>,
+    caller: Caller,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<JsonOut<Value>> {
+    let (limit, offset) = page(q.limit, q.offset)?;
+    let (by_update, descending) = parse_order(q.order_by.as_deref(), q.order.as_deref())?;
+    let (fleets, total) =
+        app.store.fleet_list(caller.domain_id(), &FleetPage { by_update, descending, limit, offset }).await?;
+    Ok(JsonOut(json!({ "items": fleets.iter().map(fleet_view).collect::<Vec<_>>(), "total": total })))
+}
+
+#[derive(Debug, Deserialize)]
+struct RegisterBody {
+    metadata: RegisterMetadata,
+    #[serde(default)]
+    spec: RegisterSpec,
+}
+
+#[derive(Debug, Deserialize)]
+struct RegisterMetadata {
+    name: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RegisterSpec {
+    #[serde(default)]
+    cluster_ids: Vec<String>,
+    #[serde(default)]
+    description: String,
+}
+
+/// U16 `POST /v1/clustergroups`: 201 `{"uid": …}`.
+async fn register(
+    State(app): State<AppState>,
+    caller: Caller,
+    Json(body): Json<RegisterBody>,
+) -> ApiResult<Response> {
+    fleet::validate_name(&body.metadata.name)?;
+    fleet::validate_description(&body.spec.description)?;
+    let ids = cluster_ids("spec.clusterIds", &body.spec.cluster_ids)?;
+    let fleet = app
+        .store
+        .fleet_create(&caller.actor(), &body.metadata.name, &body.spec.description, &ids, limits(&app))
+        .await?;
+    Ok((StatusCode::CREATED, JsonOut(json!({ "uid": fleet.id }))).into_response())
+}
+
+/// U17 `GET /v1/clustergroups/{clustergroupid}`.
+async fn show(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<JsonOut<Value>> {
+    Ok(JsonOut(fleet_view(&app.store.fleet_get(caller.domain_id(), fleet_id(&id)?).await?)))
+}
+
+/// U18 `DELETE /v1/clustergroups/{clustergroupid}`: only an empty fleet without federation.
+async fn delete(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    app.store.fleet_delete(&caller.actor(), fleet_id(&id)?).await?;
+    Ok(StatusCode::OK)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DescriptionBody {
+    description: String,
+}
+
+/// U19 `PUT /v1/clustergroups/{clustergroupid}/description`.
+async fn update_description(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(body): Json<DescriptionBody>,
+) -> ApiResult<JsonOut<Value>> {
+    fleet::validate_description(&body.description)?;
+    let fleet =
+        app.store.fleet_update_description(&caller.actor(), fleet_id(&id)?, &body.description).await?;
+    Ok(JsonOut(fleet_view(&fleet)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClustersBody {
+    #[serde(rename = "clusterIds", alias = "clusterids", default)]
+    cluster_ids: Vec<String>,
+}
+
+/// U20 `PUT /v1/clustergroups/{clustergroupid}/associatedclusters`: adds clusters (never removes).
+async fn add_clusters(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(body): Json<ClustersBody>,
+) -> ApiResult<JsonOut<Value>> {
+    let ids = cluster_ids("clusterIds", &body.cluster_ids)?;
+    let fleet = app.store.fleet_add_clusters(&caller.actor(), fleet_id(&id)?, &ids, limits(&app)).await?;
+    Ok(JsonOut(fleet_view(&fleet)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ZonesBody {
+    #[serde(rename = "dnsSuffix", default)]
+    dns_suffix: Vec<String>,
+}
+
+/// U22 `PUT /v1/clustergroups/{clustergroupid}/associatedzones`.
+async fn update_zones(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(body): Json<ZonesBody>,
+) -> ApiResult<JsonOut<Value>> {
+    fleet::validate_dns_suffixes(&body.dns_suffix)?;
+    let fleet = app.store.fleet_set_dns_suffix(&caller.actor(), fleet_id(&id)?, &body.dns_suffix).await?;
+    Ok(JsonOut(fleet_view(&fleet)))
+}
+
+#[derive(Debug, Deserialize)]
+struct JoinBody {
+    /// The reference's example spells it `clustergroupID`.
+    #[serde(rename = "clusterGroupID", alias = "clustergroupID")]
+    cluster_group_id: Option<String>,
+}
+
+/// U11 `POST /v1/clusters/{clusterid}/join`. The SDK form-encodes this body; its one flat field
+/// survives that, so the form is accepted as well as JSON.
+async fn join(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    JsonOrForm(body): JsonOrForm<JoinBody>,
+) -> ApiResult<JsonOut<Value>> {
+    let cluster_id = crate::clusters::cluster_id(&id)?;
+    let raw = body.cluster_group_id.ok_or_else(|| Error::invalid_body("clusterGroupID is required"))?;
+    let fleet_id = raw
+        .parse()
+        .map_err(|_| Error::invalid_body(format!("clusterGroupID {raw:?} is not a valid fleet id")))?;
+    app.store.cluster_join(&caller.actor(), cluster_id, fleet_id, limits(&app)).await?;
+    Ok(JsonOut(json!({})))
+}
+
+/// U12 `POST /v1/clusters/{clusterid}/unjoin`.
+async fn leave(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<JsonOut<Value>> {
+    app.store.cluster_leave(&caller.actor(), crate::clusters::cluster_id(&id)?).await?;
+    Ok(JsonOut(json!({})))
+}

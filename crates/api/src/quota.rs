@@ -1,0 +1,38 @@
+//! The tenant's quotas and their use (`GET /v1/maintenance/quota/{domainid}`, WIRE.md U34). Numbers
+//! are strings on the wire.
+
+use axum::{extract::State, Json as JsonOut};
+use domain::{authz::actions, error::ucs, Error};
+use serde_json::{json, Value};
+
+use crate::{auth::Caller, error::ApiResult, extract::Path, routes::Route, AppState};
+
+pub(crate) fn routes() -> Vec<Route> {
+    vec![Route::get("/v1/maintenance/quota/{domainid}", actions::QUOTA_GET, show)]
+}
+
+/// The most an operator may configure for one quota.
+const MAX_QUOTA: i64 = 10_000;
+
+async fn show(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(domain_id): Path<String>,
+) -> ApiResult<JsonOut<Value>> {
+    // Another domain's quotas are not found, like anything else of another tenant.
+    if domain_id != caller.domain_id().to_string() {
+        return Err(Error::not_found(ucs::NO_REQUESTED_RESOURCES_FOUND).into());
+    }
+    let usage = app.store.quota_usage(caller.domain_id()).await?;
+    let q = app.config.quotas;
+    let resource = |kind: &str, quota: i64, used: i64| {
+        json!({ "type": kind, "quota": quota.to_string(), "used": used.to_string(), "unit": "",
+                "min": "0", "max": MAX_QUOTA.to_string() })
+    };
+    Ok(JsonOut(json!({ "quotas": { "resources": [
+        resource("cluster", q.clusters, usage.clusters),
+        resource("clustergroup", q.fleets, usage.fleets),
+        resource("rule", q.rules, usage.rules),
+        resource("federation", q.federations, usage.federations),
+    ] } })))
+}

@@ -26,6 +26,8 @@ macro_rules! conformance_suite {
             a_dropped_transaction_leaves_no_change_no_job_and_no_audit_event,
             one_unfinished_job_per_exclusive_key,
             ready_reports_applied_migrations,
+            a_job_is_claimed_once_and_a_lost_lease_cannot_commit,
+            a_retried_job_waits_for_its_time,
         );
     };
     (@tests $open:path; $($name:ident),* $(,)?) => {
@@ -194,4 +196,60 @@ pub async fn ready_reports_applied_migrations(store: &Store) {
     // Migrating again is a no-op.
     store.migrate().await.unwrap();
     store.ready().await.unwrap();
+}
+
+fn noop_job(domain_id: DomainId) -> NewJob {
+    NewJob::new("noop", domain_id, "test", "x")
+}
+
+async fn enqueue(store: &Store, job: NewJob) -> JobId {
+    let mut tx = store.begin().await.unwrap();
+    let id = tx.job_enqueue(job, Error::new(ucs::REQUEST_FORBIDDEN)).await.unwrap();
+    tx.commit().await.unwrap();
+    id
+}
+
+pub async fn a_job_is_claimed_once_and_a_lost_lease_cannot_commit(store: &Store) {
+    let a = store.tenant_create(new_tenant("a"), "r").await.unwrap();
+    let id = enqueue(store, noop_job(a.tenant.id)).await;
+    // A claims with a lease that is over at once; B finds nothing to claim while A holds it.
+    let first = store.job_claim("worker-a", 0).await.unwrap().unwrap();
+    assert_eq!((first.id, first.state, first.attempts), (id, JobState::Running, 1));
+    assert_eq!(first.lease_owner.as_deref(), Some("worker-a"));
+    assert!(store.job_claim("worker-b", 60_000).await.unwrap().is_none());
+    // A is presumed dead: its job goes back to the queue and B takes it over.
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    assert_eq!(store.job_rescue_expired().await.unwrap(), 1);
+    let second = store.job_claim("worker-b", 60_000).await.unwrap().unwrap();
+    assert_eq!((second.id, second.attempts), (id, 2));
+    // A wakes up: its commit is fenced off, and nothing it wrote in that transaction stays.
+    let mut tx = store.begin().await.unwrap();
+    tx.audit(&actor(a.tenant.id), NewAuditEvent::success("test:late", "test", "x")).await.unwrap();
+    let err = tx.job_finish(&first, JobState::Succeeded, None).await.unwrap_err();
+    assert_eq!(err, crate::job::lease_lost());
+    drop(tx);
+    assert!(store.audit_list(a.tenant.id, 100).await.unwrap().iter().all(|e| e.action != "test:late"));
+    let mut tx = store.begin().await.unwrap();
+    tx.job_finish(&second, JobState::Succeeded, None).await.unwrap();
+    tx.commit().await.unwrap();
+    let job = store.job_get(id).await.unwrap().unwrap();
+    assert_eq!((job.state, job.attempts, job.lease_owner), (JobState::Succeeded, 2, None));
+    assert!(store.job_claim("worker-c", 60_000).await.unwrap().is_none());
+}
+
+pub async fn a_retried_job_waits_for_its_time(store: &Store) {
+    let a = store.tenant_create(new_tenant("a"), "r").await.unwrap();
+    let id = enqueue(store, noop_job(a.tenant.id)).await;
+    let job = store.job_claim("w", 60_000).await.unwrap().unwrap();
+    let later = store.clock().now() + chrono::Duration::hours(1);
+    let mut tx = store.begin().await.unwrap();
+    tx.job_retry_at(&job, "try again later", later).await.unwrap();
+    tx.commit().await.unwrap();
+    assert!(store.job_claim("w", 60_000).await.unwrap().is_none());
+    assert_eq!(
+        store.job_next_run_at().await.unwrap().map(|t| t.timestamp_millis()),
+        Some(later.timestamp_millis())
+    );
+    let job = store.job_get(id).await.unwrap().unwrap();
+    assert_eq!((job.state, job.last_error.as_deref()), (JobState::Pending, Some("try again later")));
 }

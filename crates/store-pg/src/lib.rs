@@ -17,6 +17,33 @@ pub async fn open(url: &str, max_connections: u32, clock: Arc<dyn Clock>) -> Res
     Ok(Store::new(pool, Dialect::Postgres, &MIGRATOR, clock))
 }
 
+/// Forwards job notifications from every replica to this process's workers until the store closes;
+/// reconnects after a lost connection (polling covers the gap).
+pub fn listen(url: String, store: Store) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            match sqlx::postgres::PgListener::connect(&url).await {
+                Ok(mut listener) => {
+                    if let Err(e) = listener.listen(store::JOBS_CHANNEL).await {
+                        tracing::warn!(error = %e, "cannot listen for job notifications");
+                    } else {
+                        // A notification may have been missed while reconnecting.
+                        store.wake_workers();
+                        while listener.recv().await.is_ok() {
+                            store.wake_workers();
+                        }
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "cannot connect to listen for job notifications"),
+            }
+            if store.pool().is_closed() {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        }
+    })
+}
+
 /// Test support: every test gets its own schema in the test database, so tests run in parallel and
 /// never see each other's rows.
 pub mod testing {

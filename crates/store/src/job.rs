@@ -69,6 +69,14 @@ impl Tx<'_> {
         .execute(&mut *self.tx)
         .await
         .map_err(|e| if crate::is_unique_violation(&e) { conflict } else { map_db_err(e) })?;
+        if !self.enqueued && self.dialect() == crate::Dialect::Postgres {
+            // Delivered at commit, to the workers of every replica (store_pg::listen).
+            sqlx::query("SELECT pg_notify($1, '')")
+                .bind(crate::JOBS_CHANNEL)
+                .execute(&mut *self.tx)
+                .await
+                .map_err(map_db_err)?;
+        }
         self.enqueued = true;
         Ok(id)
     }

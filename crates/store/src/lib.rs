@@ -24,6 +24,9 @@ pub mod tenant_ca;
 
 pub use sql::{is_unique_violation, map_db_err};
 
+/// The Postgres notification channel on which committed enqueues wake the workers of every replica.
+pub const JOBS_CHANNEL: &str = "ucsd_jobs";
+
 /// Where the backends differ.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {
@@ -117,6 +120,12 @@ impl Store {
         self.jobs_enqueued.notified().await
     }
 
+    /// Wakes this process's idle workers (a job was enqueued here or, per a notification, elsewhere).
+    pub fn wake_workers(&self) {
+        self.jobs_enqueued.notify_waiters();
+        self.jobs_enqueued.notify_one();
+    }
+
     /// `LIMIT` with no bound, for an `OFFSET` without a limit.
     pub(crate) fn no_limit(&self) -> &'static str {
         match self.dialect {
@@ -134,8 +143,7 @@ impl Tx<'_> {
     pub async fn commit(self) -> Result<()> {
         self.tx.commit().await.map_err(map_db_err)?;
         if self.enqueued {
-            self.store.jobs_enqueued.notify_waiters();
-            self.store.jobs_enqueued.notify_one();
+            self.store.wake_workers();
         }
         Ok(())
     }

@@ -60,8 +60,20 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
         Backend::Postgres => store_pg::testing::open_fresh(Arc::new(clock.clone())).await,
     };
     let key = secrets::MasterKey::generate().to_base64();
+    spawn_replica(store, clock, &key, &[], 2).await
+}
+
+/// A server on `store` with `workers` workers and extra configuration; replicas of one deployment share
+/// the store's database and the master key.
+pub async fn spawn_replica(
+    store: Store,
+    clock: ShiftedClock,
+    key: &str,
+    extra_env: &[(&str, &str)],
+    workers: usize,
+) -> TestApp {
     let env = [
-        ("UCS_SECURITY__MASTER_KEY", key.as_str()),
+        ("UCS_SECURITY__MASTER_KEY", key),
         ("UCS_HTTP__BODY_LIMIT_BYTES", "65536"),
         ("UCS_SIMULATOR__STEP_MILLIS", "20"),
         ("UCS_QUOTAS__CLUSTERS_PER_FLEET", "10"),
@@ -71,7 +83,7 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
         ("UCS_WORKER__RETRY_BASE_MILLIS", "10"),
         ("UCS_WORKER__RETRY_MAX_MILLIS", "50"),
     ];
-    let env = env.iter().map(|(k, v)| (k.to_string(), v.to_string()));
+    let env = env.iter().chain(extra_env).map(|(k, v)| (k.to_string(), v.to_string()));
     let config = Config::load_from(None, env).expect("test config");
     let app = App::build(&config, store.clone()).await.expect("build app");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -79,7 +91,7 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
     let router = app.router();
     tokio::spawn(async move { axum::serve(listener, router).await.expect("serve") });
     // Workers stop with the test's runtime.
-    app.spawn_workers(2, &tokio_util::sync::CancellationToken::new());
+    app.spawn_workers(workers, &tokio_util::sync::CancellationToken::new());
     TestApp { url: format!("http://{host}"), host, store, app, clock, config, client: reqwest::Client::new() }
 }
 

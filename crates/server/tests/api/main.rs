@@ -7,3 +7,4 @@ mod authz;
 mod basics;
 mod clusters;
 mod fleets;
+mod replicas;

@@ -74,6 +74,10 @@ pub async fn serve(config: &Config, app: &App, shutdown: CancellationToken) -> a
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     tracing::info!(address = %listener.local_addr()?, "ucsd listening");
     let workers = if config.worker.enabled {
+        if !config.is_sqlite() {
+            // Jobs enqueued by other replicas wake these workers at once.
+            store_pg::listen(config.database.url.clone(), app.store.clone());
+        }
         app.spawn_workers(config.worker.concurrency, &shutdown)
     } else {
         Vec::new()

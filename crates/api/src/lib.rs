@@ -6,6 +6,7 @@ pub mod auth;
 mod clusters;
 pub mod error;
 pub mod extract;
+mod federation;
 mod fleets;
 mod health;
 mod iam;

@@ -40,10 +40,16 @@ pub struct RouteInfo {
 
 /// Every authenticated route.
 pub(crate) fn all() -> Vec<Route> {
-    [crate::iam::routes(), crate::clusters::routes(), crate::fleets::routes(), crate::quota::routes()]
-        .into_iter()
-        .flatten()
-        .collect()
+    [
+        crate::iam::routes(),
+        crate::clusters::routes(),
+        crate::fleets::routes(),
+        crate::federation::routes(),
+        crate::quota::routes(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 /// The route table, without handlers.

@@ -54,8 +54,19 @@ pub mod actions {
         FLEET_ADD_CLUSTERS = ("ucs:fleet:addClusters", Write);
         FLEET_UPDATE_ZONES = ("ucs:fleet:updateZones", Write);
         QUOTA_GET = ("ucs:quota:get", Read);
+        FEDERATION_ENABLE = ("ucs:fleet:enableFederation", Write);
+        FEDERATION_DISABLE = ("ucs:fleet:disableFederation", Write);
+        FEDERATION_PROGRESS = ("ucs:fleet:getFederationProgress", Read);
+        FEDERATION_UPGRADE = ("ucs:fleet:upgradeFederation", Write);
+        FEDERATION_CERT = ("ucs:fleet:createFederationCert", Write);
+        FEDERATION_CONNECTION = ("ucs:fleet:createFederationConnection", Write);
+        FEDERATION_KUBECONFIG = ("ucs:fleet:downloadFederationKubeconfig", Write);
     }
 }
+
+/// Downloads of kubeconfigs: writes (they issue certificates) that observability operators need.
+const KUBECONFIG_DOWNLOADS: [Action; 2] =
+    [actions::CLUSTER_DOWNLOAD_KUBECONFIG, actions::FEDERATION_KUBECONFIG];
 
 /// Whether a caller holding `roles` may perform `action`.
 pub fn allowed(roles: &[Role], action: Action) -> bool {
@@ -69,9 +80,7 @@ pub fn role_allows(role: Role, action: Action) -> bool {
         (Role::TenantAdmin | Role::UcsFullAccess, _) => true,
         (Role::UcsReadOnlyAccess, kind) => kind == ActionKind::Read,
         // Cloud-native observability operations: every read, and kubeconfigs to reach the clusters.
-        (Role::UcsCiaOperations, kind) => {
-            kind == ActionKind::Read || action == actions::CLUSTER_DOWNLOAD_KUBECONFIG
-        }
+        (Role::UcsCiaOperations, kind) => kind == ActionKind::Read || KUBECONFIG_DOWNLOADS.contains(&action),
     }
 }
 
@@ -116,7 +125,7 @@ mod tests {
             assert!(role_allows(Role::TenantAdmin, action));
             assert!(role_allows(Role::UcsFullAccess, action));
             assert_eq!(role_allows(Role::UcsReadOnlyAccess, action), read, "{}", action.name);
-            let cia = read || action == actions::CLUSTER_DOWNLOAD_KUBECONFIG;
+            let cia = read || action.name.ends_with("Kubeconfig");
             assert_eq!(role_allows(Role::UcsCiaOperations, action), cia, "{}", action.name);
         }
     }

@@ -81,6 +81,8 @@ pub struct NewJob {
     pub max_attempts: i64,
     /// `None`: runnable now.
     pub run_at: Option<DateTime<Utc>>,
+    /// A sub-job's place among its siblings (sub-jobs are steps their parent runs, never claimed).
+    pub position: i64,
 }
 
 impl NewJob {
@@ -95,6 +97,7 @@ impl NewJob {
             exclusive_key: None,
             max_attempts: 10,
             run_at: None,
+            position: 0,
         }
     }
 }
@@ -118,6 +121,10 @@ pub struct Job {
     pub exclusive_key: Option<String>,
     pub signal: Option<String>,
     pub last_error: Option<String>,
+    /// A sub-job's place among its siblings.
+    pub position: i64,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }

@@ -6,9 +6,12 @@ pub mod authz;
 pub mod clock;
 pub mod cluster;
 pub mod error;
+pub mod federation;
 pub mod fleet;
 pub mod identity;
 pub mod ids;
 pub mod job;
+pub mod rbac;
+pub mod rule;
 
 pub use error::{Error, Result};

@@ -45,6 +45,8 @@ pub struct SimulatorConfig {
     pub kubernetes_version: String,
     /// Injected failures, `STEP:RESOURCE:TIMES`, e.g. `activate:prod-1:2`.
     pub failures: Vec<String>,
+    /// The federation version new federations run.
+    pub federation_version: String,
 }
 
 /// Per-tenant quotas.
@@ -151,6 +153,7 @@ retry_max_millis = 60000
 step_millis = 200
 kubernetes_version = "v1.28"
 failures = []
+federation_version = "v1.7.0"
 "#;
 
 impl Config {
@@ -216,7 +219,7 @@ impl Config {
                 "worker.concurrency must be at least 1 and worker.lease_millis at least 1000".into(),
             ));
         }
-        self.simulator()?;
+        worker::SimulatedProvider::parse_rules(&self.simulator()).map_err(ConfigError)?;
         let q = &self.quotas;
         if [q.clusters, q.fleets, q.clusters_per_fleet, q.rules, q.federations].iter().any(|v| *v < 0) {
             return Err(ConfigError("quotas must not be negative".to_string()));
@@ -254,13 +257,13 @@ impl Config {
         }
     }
 
-    pub fn simulator(&self) -> Result<worker::SimulatedProvider, ConfigError> {
-        worker::SimulatedProvider::new(worker::SimulatorConfig {
+    pub fn simulator(&self) -> worker::SimulatorConfig {
+        worker::SimulatorConfig {
             step: std::time::Duration::from_millis(self.simulator.step_millis),
             kubernetes_version: self.simulator.kubernetes_version.clone(),
             failures: self.simulator.failures.clone(),
-        })
-        .map_err(ConfigError)
+            federation_version: self.simulator.federation_version.clone(),
+        }
     }
 
     pub fn api(&self) -> api::ApiConfig {

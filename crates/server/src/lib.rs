@@ -25,8 +25,14 @@ impl App {
     pub async fn build(config: &Config, store: Store) -> anyhow::Result<Self> {
         let master_key = config.master_key()?;
         let state = api::AppState::new(store.clone(), &master_key, config.api());
-        let provider = std::sync::Arc::new(config.simulator()?);
-        let engine = worker::Engine::new(store.clone(), provider, config.engine());
+        let provider =
+            worker::SimulatedProvider::new(config.simulator(), store.clone()).map_err(anyhow::Error::msg)?;
+        let engine = worker::Engine::new(
+            store.clone(),
+            std::sync::Arc::new(provider),
+            master_key.sealer(),
+            config.engine(),
+        );
         Ok(Self { store, state, engine })
     }
 

@@ -364,6 +364,13 @@ impl Store {
             .execute(&mut *tx.tx)
             .await
             .map_err(map_db_err)?;
+        sqlx::query("DELETE FROM clusters WHERE id = $1 AND domain_id = $2")
+            .bind(id.to_string())
+            .bind(actor.domain_id.to_string())
+            .execute(&mut *tx.tx)
+            .await
+            .map_err(map_db_err)?;
+        // After the cluster row: workers lock a cluster, then its job; the same order here avoids deadlocks.
         let now = tx.now_millis();
         sqlx::query(
             "UPDATE jobs SET state = 'cancelled', exclusive_key = NULL, lease_owner = NULL, lease_expires_at = NULL,
@@ -375,12 +382,6 @@ impl Store {
         .execute(&mut *tx.tx)
         .await
         .map_err(map_db_err)?;
-        sqlx::query("DELETE FROM clusters WHERE id = $1 AND domain_id = $2")
-            .bind(id.to_string())
-            .bind(actor.domain_id.to_string())
-            .execute(&mut *tx.tx)
-            .await
-            .map_err(map_db_err)?;
         tx.audit(actor, NewAuditEvent::success("ucs:cluster:delete", "cluster", id)).await?;
         tx.commit().await
     }

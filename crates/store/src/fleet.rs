@@ -5,6 +5,7 @@ use domain::{
     audit::{Actor, NewAuditEvent},
     cluster::ManageType,
     error::ucs,
+    federation::Workflow,
     fleet::{FederationState, Fleet},
     ids::{ClusterId, DomainId, FleetId},
     Error, Result,
@@ -74,8 +75,8 @@ impl Tx<'_> {
 
     /// Puts clusters of the tenant into a fleet. A cluster already in it stays; one in another fleet,
     /// or an unknown one, refuses the whole change; the fleet may not grow past its limit.
-    async fn fleet_attach(&mut self, fleet: &Fleet, cluster_ids: &[ClusterId], limit: i64) -> Result<usize> {
-        let mut added = 0;
+    async fn fleet_attach(&mut self, fleet: &Fleet, cluster_ids: &[ClusterId], limit: i64) -> Result<()> {
+        let mut added = Vec::new();
         for id in cluster_ids {
             let row = sqlx::query("SELECT fleet_id FROM clusters WHERE id = $1 AND domain_id = $2")
                 .bind(id.to_string())
@@ -105,7 +106,7 @@ impl Tx<'_> {
                 .execute(&mut *self.tx)
                 .await
                 .map_err(map_db_err)?;
-            added += 1;
+            added.push(*id);
         }
         let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM clusters WHERE fleet_id = $1")
             .bind(fleet.id.to_string())
@@ -117,7 +118,9 @@ impl Tx<'_> {
                 "a fleet holds at most {limit} clusters; this change would make it {count}"
             )));
         }
-        Ok(added)
+        // Clusters that join a federated fleet join its federation too.
+        self.federation_members_changed(fleet.domain_id, fleet.id, fleet.federation, Workflow::Join, &added)
+            .await
     }
 
     async fn fleet_touch(&mut self, id: FleetId) -> Result<()> {
@@ -343,6 +346,15 @@ impl Store {
             return Err(Error::new(ucs::ASSOCIATE_CLUSTER_WITH_CLUSTERGROUP_ERROR)
                 .with_detail("the cluster is in no fleet"));
         };
+        let fleet = tx.fleet_get(actor.domain_id, fleet_id).await?;
+        tx.federation_members_changed(
+            actor.domain_id,
+            fleet_id,
+            fleet.federation,
+            Workflow::Unjoin,
+            &[cluster_id],
+        )
+        .await?;
         let now = tx.now_millis();
         sqlx::query("UPDATE clusters SET fleet_id = NULL, manage_type = $1, updated_at = $2 WHERE id = $3")
             .bind(ManageType::Discrete.as_str())

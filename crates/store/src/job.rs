@@ -16,7 +16,7 @@ use crate::{
 pub(crate) const JOB_COLUMNS: &str =
     "id, kind, domain_id, resource_type, resource_id, state, cursor, attempts,
     max_attempts, run_at, lease_owner, lease_expires_at, parent_id, exclusive_key, signal, last_error,
-    created_at, updated_at";
+    position, started_at, finished_at, created_at, updated_at";
 
 pub(crate) fn job_from_row(row: &AnyRow) -> Result<Job> {
     let cursor = text(row, "cursor")?;
@@ -38,6 +38,9 @@ pub(crate) fn job_from_row(row: &AnyRow) -> Result<Job> {
         exclusive_key: opt_text(row, "exclusive_key")?,
         signal: opt_text(row, "signal")?,
         last_error: opt_text(row, "last_error")?,
+        position: int(row, "position")?,
+        started_at: opt_instant(row, "started_at")?,
+        finished_at: opt_instant(row, "finished_at")?,
         created_at: instant(row, "created_at")?,
         updated_at: instant(row, "updated_at")?,
     })
@@ -52,8 +55,8 @@ impl Tx<'_> {
         let run_at = job.run_at.map_or(now, |t| t.timestamp_millis());
         sqlx::query(
             "INSERT INTO jobs (id, kind, domain_id, resource_type, resource_id, state, cursor, attempts,
-                max_attempts, run_at, parent_id, exclusive_key, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, 'pending', $6, 0, $7, $8, $9, $10, $11, $11)",
+                max_attempts, run_at, parent_id, exclusive_key, position, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, 'pending', $6, 0, $7, $8, $9, $10, $12, $11, $11)",
         )
         .bind(id.to_string())
         .bind(&job.kind)
@@ -66,10 +69,11 @@ impl Tx<'_> {
         .bind(job.parent_id.map(|p| p.to_string()))
         .bind(&job.exclusive_key)
         .bind(now)
+        .bind(job.position)
         .execute(&mut *self.tx)
         .await
         .map_err(|e| if crate::is_unique_violation(&e) { conflict } else { map_db_err(e) })?;
-        if !self.enqueued && self.dialect() == crate::Dialect::Postgres {
+        if !self.enqueued && job.parent_id.is_none() && self.dialect() == crate::Dialect::Postgres {
             // Delivered at commit, to the workers of every replica (store_pg::listen).
             sqlx::query("SELECT pg_notify($1, '')")
                 .bind(crate::JOBS_CHANNEL)
@@ -77,7 +81,7 @@ impl Tx<'_> {
                 .await
                 .map_err(map_db_err)?;
         }
-        self.enqueued = true;
+        self.enqueued |= job.parent_id.is_none();
         Ok(id)
     }
 }
@@ -124,8 +128,8 @@ impl Store {
         };
         let row = sqlx::query(&format!(
             "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_owner = $1, lease_expires_at = $2,
-                updated_at = $3
-             WHERE id = (SELECT id FROM jobs WHERE state = 'pending' AND run_at <= $3
+                started_at = COALESCE(started_at, $3), updated_at = $3
+             WHERE id = (SELECT id FROM jobs WHERE state = 'pending' AND parent_id IS NULL AND run_at <= $3
                          ORDER BY run_at, created_at, id LIMIT 1 {skip_locked})
              RETURNING {JOB_COLUMNS}"
         ))
@@ -155,10 +159,11 @@ impl Store {
 
     /// When the next pending job becomes runnable, if any (for the worker's sleep).
     pub async fn job_next_run_at(&self) -> Result<Option<chrono::DateTime<chrono::Utc>>> {
-        let next: Option<i64> = sqlx::query_scalar("SELECT MIN(run_at) FROM jobs WHERE state = 'pending'")
-            .fetch_one(&self.pool)
-            .await
-            .map_err(map_db_err)?;
+        let next: Option<i64> =
+            sqlx::query_scalar("SELECT MIN(run_at) FROM jobs WHERE state = 'pending' AND parent_id IS NULL")
+                .fetch_one(&self.pool)
+                .await
+                .map_err(map_db_err)?;
         Ok(next.map(domain::clock::from_millis))
     }
 }
@@ -170,7 +175,7 @@ impl Tx<'_> {
         let now = self.now_millis();
         let done = sqlx::query(
             "UPDATE jobs SET state = $1, last_error = COALESCE($2, last_error), lease_owner = NULL,
-                lease_expires_at = NULL, updated_at = $3
+                lease_expires_at = NULL, finished_at = $3, updated_at = $3
              WHERE id = $4 AND state = 'running' AND attempts = $5 AND lease_owner = $6",
         )
         .bind(state.as_str())

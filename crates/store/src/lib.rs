@@ -16,6 +16,7 @@ use sqlx::{any::AnyPoolOptions, migrate::Migrator, Any, AnyPool, Transaction};
 pub mod audit;
 pub mod cluster;
 pub mod conformance;
+pub mod federation;
 pub mod fleet;
 pub mod identity;
 pub mod job;

@@ -4,6 +4,7 @@
 //! a job that runs out of attempts fails with its reason recorded.
 
 pub mod activation;
+pub mod federation;
 pub mod provider;
 
 use std::{sync::Arc, time::Duration};
@@ -42,14 +43,31 @@ impl Default for EngineConfig {
 pub struct Engine {
     store: Store,
     provider: Arc<dyn Provider>,
+    sealer: secrets::Sealer,
     owner: String,
     config: EngineConfig,
 }
 
 impl Engine {
-    pub fn new(store: Store, provider: Arc<dyn Provider>, config: EngineConfig) -> Self {
+    pub fn new(
+        store: Store,
+        provider: Arc<dyn Provider>,
+        sealer: secrets::Sealer,
+        config: EngineConfig,
+    ) -> Self {
         let owner = format!("worker-{}", uuid_simple());
-        Self { store, provider, owner, config }
+        Self { store, provider, sealer, owner, config }
+    }
+
+    /// A new CA for a fleet's federation: its certificate and its sealed private key.
+    pub(crate) fn federation_ca(&self, fleet_id: domain::ids::FleetId) -> Result<(String, String)> {
+        let ca = secrets::pki::CertificateAuthority::generate(
+            &format!("ucsd federation {fleet_id}"),
+            time::OffsetDateTime::now_utc(),
+        )
+        .map_err(|e| domain::Error::internal(format!("federation CA: {e}")))?;
+        let sealed = self.sealer.seal(ca.key_pem.as_bytes(), &federation_ca_context(fleet_id));
+        Ok((ca.cert_pem, sealed))
     }
 
     pub fn store(&self) -> &Store {
@@ -81,6 +99,10 @@ impl Engine {
     async fn run_job(&self, job: &Job) -> Result<()> {
         match job.kind.as_str() {
             store::cluster::ACTIVATION_JOB => activation::run(self, job).await,
+            kind if domain::federation::Workflow::from_job_kind(kind).is_some() => {
+                let workflow = domain::federation::Workflow::from_job_kind(kind).expect("checked");
+                federation::run(self, job, workflow).await
+            }
             other => {
                 let mut tx = self.store.begin().await?;
                 tx.job_finish(
@@ -142,6 +164,11 @@ impl Engine {
             _ => self.config.poll_interval,
         }
     }
+}
+
+/// The sealing context of a fleet federation CA's private key.
+pub fn federation_ca_context(fleet_id: domain::ids::FleetId) -> String {
+    format!("federation_ca:{fleet_id}")
 }
 
 fn uuid_simple() -> String {

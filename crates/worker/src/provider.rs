@@ -4,12 +4,16 @@
 //! can be exercised end to end; it is a simulation and says so in every result.
 
 use std::{
-    collections::HashMap,
     sync::{Arc, Mutex},
     time::Duration,
 };
 
-use domain::cluster::Cluster;
+use domain::{
+    cluster::Cluster,
+    federation::Step,
+    ids::{ClusterId, FleetId, JobId},
+};
+use store::Store;
 
 /// A provider's failure: its message is what the API shows as the reason.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,12 +35,39 @@ pub struct Activation {
     pub kubernetes_version: String,
 }
 
+/// What a federation step acts on.
+#[derive(Debug, Clone)]
+pub struct StepTarget {
+    pub fleet_id: FleetId,
+    pub fleet_name: String,
+    /// The member cluster of a join or unjoin.
+    pub cluster: Option<(ClusterId, String)>,
+    /// The version an upgrade goes to.
+    pub version: Option<String>,
+}
+
+/// What a federation step made.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct StepOutput {
+    pub elb_id: Option<String>,
+    pub api_endpoint: Option<String>,
+    pub version: Option<String>,
+}
+
 /// Infrastructure effects. Every call carries an idempotency key (stable across retries of the same
 /// step), so a call repeated after a crash does its work once.
 #[async_trait::async_trait]
 pub trait Provider: Send + Sync {
     /// Connects to the member cluster and confirms its agent is up.
     async fn activate_cluster(&self, key: &str, cluster: &Cluster) -> Result<Activation, ProviderError>;
+
+    /// Carries out one step of a federation workflow.
+    async fn federation_step(
+        &self,
+        key: &str,
+        step: Step,
+        target: &StepTarget,
+    ) -> Result<StepOutput, ProviderError>;
 }
 
 /// Settings of the simulated provider.
@@ -47,8 +78,11 @@ pub struct SimulatorConfig {
     /// The Kubernetes version simulated clusters report.
     pub kubernetes_version: String,
     /// Injected failures, `STEP:RESOURCE:TIMES` (e.g. `activate:prod-1:2` fails the activation of the
-    /// cluster named prod-1 twice, then lets it succeed; `TIMES` may be `always`).
+    /// cluster named prod-1 twice, then lets it succeed; `JoinCluster:prod-1:always`;
+    /// `InstallFederationChart:my-fleet:1`). `RESOURCE` is a cluster or fleet name, or `*`.
     pub failures: Vec<String>,
+    /// The federation version a new federation runs.
+    pub federation_version: String,
 }
 
 #[derive(Debug)]
@@ -59,18 +93,23 @@ struct FailureRule {
     remaining: Option<u32>,
 }
 
-/// The default provider: a deterministic simulation with injected failures.
+/// The default provider: a deterministic simulation with injected failures. It records every effect
+/// in the store's `provider_effects` log under its idempotency key, so a repeated call (after a crash
+/// or a retry) is counted there but carried out once.
 #[derive(Debug, Clone)]
 pub struct SimulatedProvider {
     config: SimulatorConfig,
     rules: Arc<Mutex<Vec<FailureRule>>>,
-    /// Idempotency keys already carried out, with their results.
-    done: Arc<Mutex<HashMap<String, Activation>>>,
+    store: Option<Store>,
 }
 
 impl SimulatedProvider {
     /// Reads the failure rules; a malformed one is an error naming it.
-    pub fn new(config: SimulatorConfig) -> Result<Self, String> {
+    pub fn parse_rules(config: &SimulatorConfig) -> Result<(), String> {
+        Self::rules(config).map(|_| ())
+    }
+
+    fn rules(config: &SimulatorConfig) -> Result<Vec<FailureRule>, String> {
         let rules = config
             .failures
             .iter()
@@ -86,7 +125,33 @@ impl SimulatedProvider {
                 Ok(FailureRule { step: step.to_string(), resource: resource.to_string(), remaining })
             })
             .collect::<Result<_, _>>()?;
-        Ok(Self { config, rules: Arc::new(Mutex::new(rules)), done: Arc::default() })
+        Ok(rules)
+    }
+
+    /// A simulator recording its effects in `store`.
+    pub fn new(config: SimulatorConfig, store: Store) -> Result<Self, String> {
+        let rules = Self::rules(&config)?;
+        Ok(Self { config, rules: Arc::new(Mutex::new(rules)), store: Some(store) })
+    }
+
+    /// Carries out an effect once per key: the first call sleeps the step time and records `detail`;
+    /// a repeat answers the recorded detail.
+    async fn effect(
+        &self,
+        key: &str,
+        effect: &str,
+        resource: &str,
+        detail: String,
+    ) -> Result<String, ProviderError> {
+        let Some(store) = &self.store else { return Ok(detail) };
+        let store_err = |e: domain::Error| ProviderError::retryable(format!("simulator log: {e}"));
+        if let Some(done) = store.provider_effect_detail(key).await.map_err(store_err)? {
+            store.provider_effect_record(key, effect, resource, &done).await.map_err(store_err)?;
+            return Ok(done);
+        }
+        tokio::time::sleep(self.config.step).await;
+        store.provider_effect_record(key, effect, resource, &detail).await.map_err(store_err)?;
+        Ok(store.provider_effect_detail(key).await.map_err(store_err)?.unwrap_or(detail))
     }
 
     /// Whether an injected failure applies to this step of this resource (and uses it up).
@@ -111,19 +176,53 @@ impl SimulatedProvider {
 #[async_trait::async_trait]
 impl Provider for SimulatedProvider {
     async fn activate_cluster(&self, key: &str, cluster: &Cluster) -> Result<Activation, ProviderError> {
-        if let Some(done) = self.done.lock().expect("done lock").get(key) {
-            return Ok(done.clone());
-        }
-        tokio::time::sleep(self.config.step).await;
         if self.injected_failure("activate", &cluster.name) {
+            tokio::time::sleep(self.config.step).await;
             return Err(ProviderError::retryable(format!(
                 "simulated failure: the agent of cluster {} did not connect",
                 cluster.name
             )));
         }
-        let result = Activation { kubernetes_version: self.config.kubernetes_version.clone() };
-        self.done.lock().expect("done lock").insert(key.to_string(), result.clone());
-        Ok(result)
+        let version = self
+            .effect(key, "ActivateCluster", &cluster.id.to_string(), self.config.kubernetes_version.clone())
+            .await?;
+        Ok(Activation { kubernetes_version: version })
+    }
+
+    async fn federation_step(
+        &self,
+        key: &str,
+        step: Step,
+        target: &StepTarget,
+    ) -> Result<StepOutput, ProviderError> {
+        let (resource_id, resource_name) = match &target.cluster {
+            Some((id, name)) => (id.to_string(), name.clone()),
+            None => (target.fleet_id.to_string(), target.fleet_name.clone()),
+        };
+        if self.injected_failure(step.as_str(), &resource_name) {
+            tokio::time::sleep(self.config.step).await;
+            return Err(ProviderError::retryable(format!(
+                "simulated failure: {} of {resource_name} failed",
+                step.as_str()
+            )));
+        }
+        let output = match step {
+            Step::CreateNetworkResource => {
+                StepOutput { elb_id: Some(JobId::new().to_string()), ..Default::default() }
+            }
+            Step::InstallFederationChart => StepOutput {
+                api_endpoint: Some(format!("https://{}.federation.ucsd.local:5443", target.fleet_id)),
+                version: Some(self.config.federation_version.clone()),
+                ..Default::default()
+            },
+            Step::UpgradeFederationChart => {
+                StepOutput { version: target.version.clone(), ..Default::default() }
+            }
+            _ => StepOutput::default(),
+        };
+        let detail = serde_json::to_string(&output).expect("outputs serialize");
+        let done = self.effect(key, step.as_str(), &resource_id, detail).await?;
+        serde_json::from_str(&done).map_err(|e| ProviderError::retryable(format!("simulator log: {e}")))
     }
 }
 
@@ -131,13 +230,17 @@ impl Provider for SimulatedProvider {
 mod tests {
     use super::*;
 
+    fn simulator(config: SimulatorConfig) -> SimulatedProvider {
+        let rules = SimulatedProvider::rules(&config).unwrap();
+        SimulatedProvider { config, rules: Arc::new(Mutex::new(rules)), store: None }
+    }
+
     #[test]
     fn failure_rules_parse_and_are_used_up() {
-        let sim = SimulatedProvider::new(SimulatorConfig {
+        let sim = simulator(SimulatorConfig {
             failures: vec!["activate:a:2".into(), "activate:b:always".into()],
             ..Default::default()
-        })
-        .unwrap();
+        });
         assert!(sim.injected_failure("activate", "a"));
         assert!(sim.injected_failure("activate", "a"));
         assert!(!sim.injected_failure("activate", "a"));
@@ -152,7 +255,7 @@ mod tests {
     fn malformed_rules_are_refused() {
         for bad in ["activate", "activate:a", "activate:a:often", "a:b:c:d"] {
             let config = SimulatorConfig { failures: vec![bad.into()], ..Default::default() };
-            assert!(SimulatedProvider::new(config).is_err(), "{bad}");
+            assert!(SimulatedProvider::parse_rules(&config).is_err(), "{bad}");
         }
     }
 }

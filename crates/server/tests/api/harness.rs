@@ -77,8 +77,10 @@ pub async fn spawn_replica(
         ("UCS_HTTP__BODY_LIMIT_BYTES", "65536"),
         ("UCS_SIMULATOR__STEP_MILLIS", "20"),
         ("UCS_QUOTAS__CLUSTERS_PER_FLEET", "10"),
-        // Clusters named doomed never activate; flaky fails twice, then activates.
-        ("UCS_SIMULATOR__FAILURES", "activate:doomed:always,activate:flaky:2"),
+        // Clusters named doomed never activate; flaky fails twice, then activates; nojoin never joins a
+        // federation; broken-fleet never gets its federation chart, flaky-fleet's node fails once.
+        ("UCS_SIMULATOR__FAILURES",
+         "activate:doomed:always,activate:flaky:2,JoinCluster:nojoin:always,InstallFederationChart:broken-fleet:always,CreateNode:flaky-fleet:1"),
         ("UCS_WORKER__POLL_INTERVAL_MILLIS", "50"),
         ("UCS_WORKER__RETRY_BASE_MILLIS", "10"),
         ("UCS_WORKER__RETRY_MAX_MILLIS", "50"),

@@ -6,5 +6,6 @@ mod auth;
 mod authz;
 mod basics;
 mod clusters;
+mod federation;
 mod fleets;
 mod replicas;

@@ -1,0 +1,373 @@
+//! Fleet federation (WIRE.md U23–U29): enabling, disabling and upgrading run as workflows on the job
+//! engine; progress projects their jobs into the reference's Job tree; the connection, certificate and
+//! kubeconfig endpoints hand out real artefacts of the fleet's federation CA.
+
+use axum::{
+    extract::State,
+    http::StatusCode,
+    response::{IntoResponse, Response},
+    Json as JsonOut,
+};
+use base64::{engine::general_purpose::STANDARD as B64, Engine as _};
+use chrono::{DateTime, Utc};
+use domain::{
+    authz::actions,
+    error::ucs,
+    federation::Workflow,
+    fleet::FederationState,
+    ids::{FleetId, JobId},
+    job::{Job, JobState},
+    Error,
+};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use store::federation::Members;
+
+use crate::{
+    auth::Caller,
+    error::ApiResult,
+    extract::{Json, Path, Query},
+    fleets::fleet_id,
+    routes::Route,
+    AppState,
+};
+
+pub(crate) fn routes() -> Vec<Route> {
+    const FEDERATIONS: &str = "/v1/clustergroups/{clustergroupid}/federations";
+    vec![
+        Route::post(FEDERATIONS, actions::FEDERATION_ENABLE, enable),
+        Route::delete(FEDERATIONS, actions::FEDERATION_DISABLE, disable),
+        Route::get(
+            "/v1/clustergroups/{clustergroupid}/federations/progress",
+            actions::FEDERATION_PROGRESS,
+            progress,
+        ),
+        Route::post(
+            "/v1/clustergroups/{clustergroupid}/federations/upgrade",
+            actions::FEDERATION_UPGRADE,
+            upgrade,
+        ),
+        Route::post("/v1/clustergroups/{clustergroupid}/cert", actions::FEDERATION_CERT, cert),
+        Route::post(
+            "/v1/clustergroups/{clustergroupid}/connection",
+            actions::FEDERATION_CONNECTION,
+            connection,
+        ),
+        Route::post(
+            "/v1/clustergroups/{clustergroupid}/kubeconfig",
+            actions::FEDERATION_KUBECONFIG,
+            kubeconfig,
+        ),
+    ]
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EnableQuery {
+    retryjoinall: Option<bool>,
+}
+
+/// U23 `POST …/federations`: starts enabling; with `retryjoinall=true` on a federated fleet, joins
+/// again the clusters whose join failed.
+async fn enable(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Query(query): Query<EnableQuery>,
+) -> ApiResult<Response> {
+    let id = fleet_id(&id)?;
+    let quota = app.config.quotas.federations;
+    let job = if query.retryjoinall.unwrap_or(false) {
+        let fleet = app.store.fleet_get(caller.domain_id(), id).await?;
+        if fleet.federation != FederationState::Enabled {
+            return Err(Error::new(ucs::RETRY_JOIN_ALL_CLUSTERS_TO_FEDERATION_FAILED)
+                .with_detail("the fleet's federation is not enabled")
+                .into());
+        }
+        let failed = app.store.federation_failed_joins(id).await?;
+        if failed.is_empty() {
+            None
+        } else {
+            let members = Members::Some(failed);
+            Some(
+                app.store
+                    .federation_start(&caller.actor(), id, Workflow::Join, members, quota, Value::Null)
+                    .await?,
+            )
+        }
+    } else {
+        Some(
+            app.store
+                .federation_start(&caller.actor(), id, Workflow::Enable, Members::All, quota, Value::Null)
+                .await?,
+        )
+    };
+    Ok((StatusCode::CREATED, JsonOut(json!({ "jobID": job.map(|j| j.to_string()).unwrap_or_default() })))
+        .into_response())
+}
+
+/// U24 `DELETE …/federations`: starts disabling (UCS.01080006 when not federated).
+async fn disable(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<JsonOut<Value>> {
+    let quota = app.config.quotas.federations;
+    let job = app
+        .store
+        .federation_start(
+            &caller.actor(),
+            fleet_id(&id)?,
+            Workflow::Disable,
+            Members::All,
+            quota,
+            Value::Null,
+        )
+        .await?;
+    Ok(JsonOut(json!({ "jobID": job })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct UpgradeBody {
+    target_version: String,
+}
+
+/// U26 `POST …/federations/upgrade`: upgrades the federation control plane to `targetVersion`.
+async fn upgrade(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(body): Json<UpgradeBody>,
+) -> ApiResult<JsonOut<Value>> {
+    let v = &body.target_version;
+    let valid = v.strip_prefix('v').is_some_and(|rest| {
+        !rest.is_empty()
+            && rest.len() <= 32
+            && rest.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-'))
+    });
+    if !valid {
+        return Err(Error::invalid_body(format!("targetVersion {v:?} must look like v1.8.0")).into());
+    }
+    let payload = json!({ "targetVersion": v });
+    let quota = app.config.quotas.federations;
+    let job = app
+        .store
+        .federation_start(&caller.actor(), fleet_id(&id)?, Workflow::Upgrade, Members::All, quota, payload)
+        .await?;
+    Ok(JsonOut(json!({ "jobID": job })))
+}
+
+/// Job times as the reference's progress example writes them.
+fn go_time(t: Option<DateTime<Utc>>) -> String {
+    t.map(|t| t.format("%Y-%m-%d %H:%M:%S%.6f +0000 UTC").to_string()).unwrap_or_default()
+}
+
+fn phase(state: JobState) -> &'static str {
+    match state {
+        JobState::Pending => "Pending",
+        JobState::Running => "Running",
+        JobState::Paused => "Paused",
+        JobState::Succeeded => "Success",
+        JobState::Failed => "Failed",
+        JobState::Cancelled => "Cancelled",
+    }
+}
+
+fn job_view(
+    job: &Job,
+    job_type: &str,
+    federation_id: &str,
+    resource: Option<(&str, &str)>,
+    sub_jobs: Option<Vec<Value>>,
+) -> Value {
+    let mut spec = json!({ "type": job_type, "federationUID": federation_id });
+    if let Some((id, name)) = resource {
+        spec["resourceID"] = json!(id);
+        spec["resourceName"] = json!(name);
+    }
+    if let Some(subs) = sub_jobs {
+        spec["subJobs"] = json!(subs);
+    }
+    json!({
+        "kind": "Job",
+        "apiVersion": "v3",
+        "metadata": {
+            "uid": job.id,
+            "creationTimestamp": go_time(Some(job.created_at)),
+            "updateTimestamp": go_time(Some(job.updated_at)),
+        },
+        "spec": spec,
+        "status": {
+            "phase": phase(job.state),
+            "reason": job.last_error.clone().unwrap_or_default(),
+            "startTime": go_time(job.started_at),
+            "completionTime": go_time(job.finished_at),
+        },
+    })
+}
+
+/// U25 `GET …/federations/progress`: the latest federation workflow as the reference's Job tree.
+async fn progress(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<JsonOut<Value>> {
+    let id = fleet_id(&id)?;
+    let fleet = app.store.fleet_get(caller.domain_id(), id).await?;
+    let Some((parent, steps)) = app.store.federation_progress(caller.domain_id(), id).await? else {
+        return Err(Error::new(ucs::FAILED_TO_OBTAIN_THE_FEDERATION_INFORMATION)
+            .with_detail("federation was never enabled on this fleet")
+            .into());
+    };
+    let workflow = Workflow::from_job_kind(&parent.kind).unwrap_or(Workflow::Enable);
+    let fid = fleet.federation_id.as_str();
+    let subs = steps
+        .iter()
+        .map(|s| {
+            let resource =
+                (s.resource_type == "cluster").then_some((s.resource_id.as_str(), s.resource_id.as_str()));
+            job_view(s, &s.kind, fid, resource, None)
+        })
+        .collect();
+    let root = (fid, fid);
+    Ok(JsonOut(job_view(&parent, workflow.display_type(), fid, Some(root), Some(subs))))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConnectionBody {
+    #[serde(rename = "projectID")]
+    project_id: String,
+    #[serde(rename = "vpcID")]
+    vpc_id: String,
+    #[serde(rename = "subnetID")]
+    subnet_id: String,
+    duration: Option<i64>,
+}
+
+/// Checks the network the connection goes into: the caller's own project, well-formed VPC and subnet.
+async fn check_network(app: &AppState, caller: &Caller, body: &ConnectionBody) -> Result<(), Error> {
+    crate::auth::own_project(app, &caller.tenant, &body.project_id)
+        .await
+        .map_err(|_| Error::invalid_body("projectID must be one of the caller's projects"))?;
+    for (field, value) in [("vpcID", &body.vpc_id), ("subnetID", &body.subnet_id)] {
+        uuid::Uuid::try_parse(value)
+            .map_err(|_| Error::invalid_body(format!("{field} {value:?} is not a valid id")))?;
+    }
+    Ok(())
+}
+
+/// Creates (once) the VPC endpoint that connects the network to the federation's API server.
+async fn ensure_connection(app: &AppState, caller: &Caller, id: FleetId) -> Result<String, Error> {
+    let record = app.store.federation_record(caller.domain_id(), id).await?;
+    match record {
+        Some(r) if !r.connection_id.is_empty() => Ok(r.connection_id),
+        _ => {
+            let connection = JobId::new().to_string();
+            app.store.federation_connection_set(&caller.actor(), id, &connection).await?;
+            Ok(connection)
+        }
+    }
+}
+
+/// U28 `POST …/connection`: 201 `{"id": <VPC endpoint id>}`.
+async fn connection(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(body): Json<ConnectionBody>,
+) -> ApiResult<Response> {
+    let id = fleet_id(&id)?;
+    // The fleet first: another tenant's is not found, whatever the body says.
+    app.store.fleet_get(caller.domain_id(), id).await?;
+    check_network(&app, &caller, &body).await?;
+    let connection = ensure_connection(&app, &caller, id).await?;
+    Ok((StatusCode::CREATED, JsonOut(json!({ "id": connection }))).into_response())
+}
+
+/// Certificate validity in days, as the reference bounds it.
+fn duration_days(duration: Option<i64>) -> Result<i64, Error> {
+    match duration {
+        Some(d) if (1..=10950).contains(&d) => Ok(d),
+        Some(d) => Err(Error::invalid_body(format!("duration {d} must be 1-10950 days"))),
+        None => Err(Error::invalid_body("duration (days) is required")),
+    }
+}
+
+/// The federation's kubeconfig for the caller, with a client certificate of the fleet's CA.
+async fn federation_kubeconfig(
+    app: &AppState,
+    caller: &Caller,
+    id: FleetId,
+    days: i64,
+) -> Result<Value, Error> {
+    let fleet = app.store.fleet_get(caller.domain_id(), id).await?;
+    let record = app.store.federation_record(caller.domain_id(), id).await?.unwrap_or_default();
+    if fleet.federation != FederationState::Enabled || record.ca_cert_pem.is_empty() {
+        return Err(Error::new(ucs::FLEET_NOT_FEDERATED));
+    }
+    if record.connection_id.is_empty() {
+        return Err(Error::new(ucs::FAILED_TO_OBTAIN_THE_FEDERATION_INFORMATION)
+            .with_detail("create the federation connection first"));
+    }
+    let key_pem = app
+        .sealer
+        .open_string(&record.ca_key_sealed, &format!("federation_ca:{id}"))
+        .map_err(|e| Error::new(ucs::FAILED_TO_DECRYPT_DATA).with_internal(e.to_string()))?;
+    let ca = secrets::pki::CertificateAuthority { cert_pem: record.ca_cert_pem.clone(), key_pem };
+    let cert = ca
+        .issue_client(
+            &caller.user.name,
+            &caller.tenant.name,
+            time::OffsetDateTime::now_utc(),
+            time::Duration::days(days),
+        )
+        .map_err(|e| Error::new(ucs::FAILED_TO_CREATE_CERTS).with_internal(e.to_string()))?;
+    let name = format!("federation-{}", fleet.name);
+    let user = format!("{}-{}", caller.user.name, fleet.name);
+    Ok(json!({
+        "kind": "Config",
+        "apiVersion": "v1",
+        "clusters": [{ "name": name, "cluster": {
+            "server": record.api_endpoint, "certificate-authority-data": B64.encode(&record.ca_cert_pem) } }],
+        "users": [{ "name": user, "user": {
+            "client-certificate-data": B64.encode(&cert.cert_pem), "client-key-data": B64.encode(&cert.key_pem) } }],
+        "contexts": [{ "name": name, "context": { "cluster": name, "user": user } }],
+        "current-context": name,
+    }))
+}
+
+/// U27 `POST …/cert`: creates the connection (if needed) and returns the federation kubeconfig.
+async fn cert(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(body): Json<ConnectionBody>,
+) -> ApiResult<Response> {
+    let id = fleet_id(&id)?;
+    app.store.fleet_get(caller.domain_id(), id).await?;
+    let days = duration_days(body.duration)?;
+    check_network(&app, &caller, &body).await?;
+    ensure_connection(&app, &caller, id).await?;
+    let config = federation_kubeconfig(&app, &caller, id, days).await?;
+    Ok((StatusCode::CREATED, JsonOut(config)).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KubeconfigBody {
+    duration: Option<i64>,
+}
+
+/// U29 `POST …/kubeconfig`: the federation kubeconfig, once the connection exists.
+async fn kubeconfig(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(body): Json<KubeconfigBody>,
+) -> ApiResult<Response> {
+    let days = duration_days(body.duration)?;
+    let config = federation_kubeconfig(&app, &caller, fleet_id(&id)?, days).await?;
+    Ok((StatusCode::CREATED, JsonOut(config)).into_response())
+}

@@ -13,6 +13,7 @@ mod iam;
 mod pki;
 mod quota;
 pub mod routes;
+mod rules;
 
 use std::{ops::Deref, sync::Arc, time::Duration};
 

@@ -46,6 +46,7 @@ pub(crate) fn all() -> Vec<Route> {
         crate::fleets::routes(),
         crate::federation::routes(),
         crate::quota::routes(),
+        crate::rules::routes(),
     ]
     .into_iter()
     .flatten()

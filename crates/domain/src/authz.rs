@@ -61,6 +61,13 @@ pub mod actions {
         FEDERATION_CERT = ("ucs:fleet:createFederationCert", Write);
         FEDERATION_CONNECTION = ("ucs:fleet:createFederationConnection", Write);
         FEDERATION_KUBECONFIG = ("ucs:fleet:downloadFederationKubeconfig", Write);
+        RULE_LIST = ("ucs:rule:list", Read);
+        RULE_CREATE = ("ucs:rule:create", Write);
+        RULE_UPDATE = ("ucs:rule:update", Write);
+        RULE_DELETE = ("ucs:rule:delete", Write);
+        CLUSTER_UPDATE_RULES = ("ucs:cluster:updateRules", Write);
+        FLEET_UPDATE_RULES = ("ucs:fleet:updateRules", Write);
+        CLUSTER_GET_RBAC = ("ucs:cluster:getRbac", Read);
     }
 }
 

@@ -209,6 +209,13 @@ impl Store {
         })?;
         let cluster = tx.cluster_get(actor.domain_id, id).await?;
         tx.activation_enqueue(&cluster).await?;
+        if let Some(fleet_id) = new.fleet_id {
+            // A cluster registered into a fleet gets its permission policies and joins its federation.
+            let fleet = tx.fleet_get(actor.domain_id, fleet_id).await?;
+            tx.rbac_render(id).await?;
+            let join = domain::federation::Workflow::Join;
+            tx.federation_members_changed(actor.domain_id, fleet_id, fleet.federation, join, &[id]).await?;
+        }
         tx.audit(actor, NewAuditEvent::success("ucs:cluster:register", "cluster", id)).await?;
         tx.commit().await?;
         Ok(cluster)

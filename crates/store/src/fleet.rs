@@ -119,6 +119,10 @@ impl Tx<'_> {
             )));
         }
         // Clusters that join a federated fleet join its federation too.
+        // Clusters that join a fleet get its permission policies.
+        for id in &added {
+            self.rbac_render(*id).await?;
+        }
         self.federation_members_changed(fleet.domain_id, fleet.id, fleet.federation, Workflow::Join, &added)
             .await
     }
@@ -363,6 +367,7 @@ impl Store {
             .execute(&mut *tx.tx)
             .await
             .map_err(map_db_err)?;
+        tx.rbac_render(cluster_id).await?;
         tx.fleet_touch(fleet_id).await?;
         tx.audit(actor, NewAuditEvent::success("ucs:cluster:leaveFleet", "cluster", cluster_id)).await?;
         tx.commit().await

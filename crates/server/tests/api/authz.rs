@@ -37,6 +37,14 @@ fn sample_body(method: &Method, path: &str) -> Value {
         ("PUT", "/v1/clustergroups/{clustergroupid}/description") => json!({"description": "x"}),
         ("PUT", "/v1/clustergroups/{clustergroupid}/associatedclusters") => json!({"clusterIds": []}),
         ("PUT", "/v1/clustergroups/{clustergroupid}/associatedzones") => json!({"dnsSuffix": ["a.com"]}),
+        ("POST", "/v1/permissions/rules") => {
+            json!({"metadata": {"name": "swept-rule"}, "spec": {"type": "readonly"}})
+        }
+        ("PUT", "/v1/permissions/rules/{ruleid}") => json!({"spec": {"description": "swept"}}),
+        (
+            "PUT",
+            "/v1/clusters/{clusterid}/associatedrules" | "/v1/clustergroups/{clustergroupid}/associatedrules",
+        ) => json!({"ruleIDNamespaces": []}),
         ("POST", "/v1/clustergroups/{clustergroupid}/federations/upgrade") => {
             json!({"targetVersion": "v1.8.0"})
         }
@@ -68,7 +76,8 @@ backend_tests! {
         let table = api::routes::table();
         assert!(table.len() >= 14, "the table lists the API");
         let ids = [("clusterid", "5b6d1f1e-1f5e-4a7e-9b1a-8f0e6c1d2a3b"), ("clustergroupid", "5b6d1f1e-1f5e-4a7e-9b1a-8f0e6c1d2a3b"),
-                   ("domainid", "0123456789abcdef0123456789abcdef")];
+                   ("domainid", "0123456789abcdef0123456789abcdef"),
+                   ("ruleid", "5b6d1f1e-1f5e-4a7e-9b1a-8f0e6c1d2a3b")];
         for route in &table {
             let path = concrete(route.path, &ids);
             let r = with_body(app.call(route.method.clone(), &path), &route.method, route.path).send().await;
@@ -82,7 +91,9 @@ backend_tests! {
             &[domain::identity::Role::UcsReadOnlyAccess]).await.unwrap();
         let id = app.register(&t, &attached("mine")).await;
         let fleet = app.fleet(&t, "mine-fleet", &[]).await;
-        let ids = [("clusterid", id.as_str()), ("clustergroupid", fleet.as_str()), ("domainid", t.domain_id.as_str())];
+        let rule = app.rule(&t, "mine-rule", &[]).await;
+        let ids = [("clusterid", id.as_str()), ("clustergroupid", fleet.as_str()), ("domainid", t.domain_id.as_str()),
+                   ("ruleid", rule.as_str())];
         for route in api::routes::table() {
             let path = concrete(route.path, &ids);
             let call = with_body(app.call(route.method.clone(), &path), &route.method, route.path);
@@ -106,15 +117,16 @@ backend_tests! {
         let other = app.tenant("t2").await;
         let theirs = app.register(&other, &attached("theirs")).await;
         let their_fleet = app.fleet(&other, "their-fleet", &[&theirs]).await;
+        let their_rule = app.rule(&other, "their-rule", &[]).await;
         let ids = [("clusterid", theirs.as_str()), ("clustergroupid", their_fleet.as_str()),
-                   ("domainid", other.domain_id.as_str())];
+                   ("domainid", other.domain_id.as_str()), ("ruleid", their_rule.as_str())];
         for route in api::routes::table() {
             let path = concrete(route.path, &ids);
             let r = with_body(app.call(route.method.clone(), &path), &route.method, route.path).signed(&t).send().await;
             if route.path.contains('{') {
                 assert_eq!(r.status, 404, "{} {}: {}", route.method, route.path, r.text);
             }
-            for secret in [theirs.as_str(), "theirs", their_fleet.as_str(), "their-fleet"] {
+            for secret in [theirs.as_str(), "theirs", their_fleet.as_str(), "their-fleet", their_rule.as_str(), "their-rule"] {
                 assert!(!r.text.contains(secret), "{} {} leaks {secret}: {}", route.method, route.path, r.text);
             }
         }

@@ -77,6 +77,7 @@ pub async fn spawn_replica(
         ("UCS_HTTP__BODY_LIMIT_BYTES", "65536"),
         ("UCS_SIMULATOR__STEP_MILLIS", "20"),
         ("UCS_QUOTAS__CLUSTERS_PER_FLEET", "10"),
+        ("UCS_QUOTAS__RULES", "20"),
         // Clusters named doomed never activate; flaky fails twice, then activates; nojoin never joins a
         // federation; broken-fleet never gets its federation chart, flaky-fleet's node fails once.
         ("UCS_SIMULATOR__FAILURES",

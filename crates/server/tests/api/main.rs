@@ -9,3 +9,4 @@ mod clusters;
 mod federation;
 mod fleets;
 mod replicas;
+mod rules;

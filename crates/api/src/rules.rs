@@ -1,0 +1,256 @@
+//! Permission policies (`/v1/permissions/rules`, WIRE.md U30–U33), their attachment to clusters (U08)
+//! and fleets (U21), and the Kubernetes RBAC they render per cluster (`GET /v1/clusters/{id}/rbac`, an
+//! extension of ucsd for operators who apply the objects).
+
+use axum::{
+    extract::State,
+    http::{header, StatusCode},
+    response::{IntoResponse, Response},
+    Json as JsonOut,
+};
+use chrono::{DateTime, SecondsFormat, Utc};
+use domain::{
+    authz::actions,
+    ids::RuleId,
+    rbac::{self, RuleIdNamespacesInput},
+    rule::{ContentInput, NewRule, Rule, RuleSpecInput},
+    Error,
+};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use store::{fleet::FleetPage, rule::Target};
+
+use crate::{
+    auth::Caller,
+    clusters::{cluster_id, page, parse_order},
+    error::ApiResult,
+    extract::{Json, Path, Query},
+    fleets::fleet_id,
+    routes::Route,
+    AppState,
+};
+
+pub(crate) fn routes() -> Vec<Route> {
+    const ONE: &str = "/v1/permissions/rules/{ruleid}";
+    vec![
+        Route::get("/v1/permissions/rules", actions::RULE_LIST, list),
+        Route::post("/v1/permissions/rules", actions::RULE_CREATE, create),
+        Route::put(ONE, actions::RULE_UPDATE, update),
+        Route::delete(ONE, actions::RULE_DELETE, delete),
+        Route::put(
+            "/v1/clusters/{clusterid}/associatedrules",
+            actions::CLUSTER_UPDATE_RULES,
+            attach_to_cluster,
+        ),
+        Route::put(
+            "/v1/clustergroups/{clustergroupid}/associatedrules",
+            actions::FLEET_UPDATE_RULES,
+            attach_to_fleet,
+        ),
+        Route::get("/v1/clusters/{clusterid}/rbac", actions::CLUSTER_GET_RBAC, cluster_rbac),
+    ]
+}
+
+fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// The `Rule` object of the wire (WIRE.md U31).
+fn rule_view(r: &Rule) -> Value {
+    json!({
+        "kind": "Rule",
+        "apiVersion": "v1",
+        "metadata": { "uid": r.id, "name": r.name, "creationTimestamp": rfc3339(r.created_at),
+                      "updateTimestamp": rfc3339(r.updated_at) },
+        "spec": {
+            "iamUserIDs": r.spec.iam_user_ids,
+            "type": r.spec.rule_type.as_str(),
+            "contents": r.spec.contents,
+            "description": r.spec.description,
+        },
+    })
+}
+
+fn rule_id(raw: &str) -> Result<RuleId, Error> {
+    raw.parse().map_err(|_| Error::bad_query(format!("ruleid {raw:?} is not a valid rule id")))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ContentBody {
+    #[serde(default)]
+    verbs: Vec<String>,
+    #[serde(default)]
+    resources: Vec<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SpecBody {
+    #[serde(rename = "iamUserIDs", alias = "iamuserids")]
+    iam_user_ids: Option<Vec<String>>,
+    #[serde(rename = "type")]
+    rule_type: Option<String>,
+    contents: Option<Vec<ContentBody>>,
+    description: Option<String>,
+}
+
+impl From<SpecBody> for RuleSpecInput {
+    fn from(b: SpecBody) -> Self {
+        RuleSpecInput {
+            iam_user_ids: b.iam_user_ids,
+            rule_type: b.rule_type,
+            contents: b.contents.map(|cs| {
+                cs.into_iter().map(|c| ContentInput { verbs: c.verbs, resources: c.resources }).collect()
+            }),
+            description: b.description,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct CreateBody {
+    metadata: CreateMetadata,
+    #[serde(default)]
+    spec: SpecBody,
+}
+
+#[derive(Debug, Deserialize)]
+struct CreateMetadata {
+    name: String,
+}
+
+/// U30 `POST /v1/permissions/rules`: 201 `{"uid": …}`.
+async fn create(
+    State(app): State<AppState>,
+    caller: Caller,
+    Json(body): Json<CreateBody>,
+) -> ApiResult<Response> {
+    let rule = NewRule { name: body.metadata.name, spec: body.spec.into() }.validate()?;
+    let created = app.store.rule_create(&caller.actor(), &rule, app.config.quotas.rules).await?;
+    Ok((StatusCode::CREATED, JsonOut(json!({ "uid": created.id }))).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListQuery {
+    limit: Option<i64>,
+    offset: Option<i64>,
+    order_by: Option<String>,
+    order: Option<String>,
+}
+
+/// U31 `GET /v1/permissions/rules`.
+async fn list(
+    State(app): State<AppState>,
+    caller: Caller,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<JsonOut<Value>> {
+    let (limit, offset) = page(q.limit, q.offset)?;
+    let (by_update, descending) = parse_order(q.order_by.as_deref(), q.order.as_deref())?;
+    let (rules, total) =
+        app.store.rule_list(caller.domain_id(), &FleetPage { by_update, descending, limit, offset }).await?;
+    Ok(JsonOut(json!({ "items": rules.iter().map(rule_view).collect::<Vec<_>>(), "total": total })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UpdateBody {
+    spec: SpecBody,
+}
+
+/// U32 `PUT /v1/permissions/rules/{ruleid}`: the fields sent replace the rule's.
+async fn update(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(body): Json<UpdateBody>,
+) -> ApiResult<JsonOut<Value>> {
+    let rule = app.store.rule_update(&caller.actor(), rule_id(&id)?, body.spec.into()).await?;
+    Ok(JsonOut(rule_view(&rule)))
+}
+
+/// U33 `DELETE /v1/permissions/rules/{ruleid}`: detaches the rule everywhere, then deletes it.
+async fn delete(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    app.store.rule_delete(&caller.actor(), rule_id(&id)?).await?;
+    Ok(StatusCode::OK)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleIdNamespaces {
+    #[serde(rename = "ruleIDs", default)]
+    rule_ids: Vec<String>,
+    #[serde(default)]
+    namespaces: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AttachBody {
+    #[serde(rename = "ruleIDNamespaces", default)]
+    rule_id_namespaces: Vec<RuleIdNamespaces>,
+}
+
+impl AttachBody {
+    fn attachments(self) -> Result<Vec<rbac::Attachment>, Error> {
+        let entries: Vec<RuleIdNamespacesInput> = self
+            .rule_id_namespaces
+            .into_iter()
+            .map(|e| RuleIdNamespacesInput { rule_ids: e.rule_ids, namespaces: e.namespaces })
+            .collect();
+        rbac::validate_attachments(&entries)
+    }
+}
+
+/// U08 `PUT /v1/clusters/{clusterid}/associatedrules`: the cluster's rules become exactly these.
+async fn attach_to_cluster(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(body): Json<AttachBody>,
+) -> ApiResult<JsonOut<Value>> {
+    let target = Target::Cluster(cluster_id(&id)?);
+    app.store.rules_attach(&caller.actor(), target, &body.attachments()?).await?;
+    Ok(JsonOut(json!({})))
+}
+
+/// U21 `PUT /v1/clustergroups/{clustergroupid}/associatedrules`: the fleet's rules become exactly these.
+async fn attach_to_fleet(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(body): Json<AttachBody>,
+) -> ApiResult<JsonOut<Value>> {
+    let target = Target::Fleet(fleet_id(&id)?);
+    app.store.rules_attach(&caller.actor(), target, &body.attachments()?).await?;
+    Ok(JsonOut(json!({})))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RbacQuery {
+    /// `json` (a Kubernetes `List`, the default) or `yaml` (multi-document).
+    format: Option<String>,
+}
+
+/// `GET /v1/clusters/{clusterid}/rbac` (ucsd extension): the RBAC objects rendered for the cluster.
+async fn cluster_rbac(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Query(q): Query<RbacQuery>,
+) -> ApiResult<Response> {
+    let objects = app.store.cluster_rbac(caller.domain_id(), cluster_id(&id)?).await?;
+    match q.format.as_deref().unwrap_or("json") {
+        "json" => Ok(JsonOut(rbac::to_list_json(&objects)).into_response()),
+        "yaml" => {
+            Ok(([(header::CONTENT_TYPE, "application/yaml")], rbac::to_yaml(&objects)?).into_response())
+        }
+        other => Err(Error::bad_query(format!("format {other:?} must be json or yaml")).into()),
+    }
+}

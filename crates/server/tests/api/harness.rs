@@ -72,6 +72,19 @@ pub async fn spawn_replica(
     extra_env: &[(&str, &str)],
     workers: usize,
 ) -> TestApp {
+    let mut app = client_of(store, clock, key, extra_env).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    app.host = listener.local_addr().unwrap().to_string();
+    app.url = format!("http://{}", app.host);
+    let router = app.app.router();
+    tokio::spawn(async move { axum::serve(listener, router).await.expect("serve") });
+    // The workers stop with the test's runtime.
+    app.app.spawn_workers(workers, &tokio_util::sync::CancellationToken::new());
+    app
+}
+
+/// The configuration every test server runs with (as `UCS_*` variables), over `key`.
+pub fn test_env(key: &str, extra_env: &[(&str, &str)]) -> Vec<(String, String)> {
     let env = [
         ("UCS_SECURITY__MASTER_KEY", key),
         ("UCS_HTTP__BODY_LIMIT_BYTES", "65536"),
@@ -80,22 +93,32 @@ pub async fn spawn_replica(
         ("UCS_QUOTAS__RULES", "20"),
         // Clusters named doomed never activate; flaky fails twice, then activates; nojoin never joins a
         // federation; broken-fleet never gets its federation chart, flaky-fleet's node fails once.
-        ("UCS_SIMULATOR__FAILURES",
-         "activate:doomed:always,activate:flaky:2,JoinCluster:nojoin:always,InstallFederationChart:broken-fleet:always,CreateNode:flaky-fleet:1"),
+        (
+            "UCS_SIMULATOR__FAILURES",
+            "activate:doomed:always,activate:flaky:2,JoinCluster:nojoin:always,\
+             InstallFederationChart:broken-fleet:always,CreateNode:flaky-fleet:1",
+        ),
         ("UCS_WORKER__POLL_INTERVAL_MILLIS", "50"),
         ("UCS_WORKER__RETRY_BASE_MILLIS", "10"),
         ("UCS_WORKER__RETRY_MAX_MILLIS", "50"),
     ];
-    let env = env.iter().chain(extra_env).map(|(k, v)| (k.to_string(), v.to_string()));
-    let config = Config::load_from(None, env).expect("test config");
+    env.iter().chain(extra_env).map(|(k, v)| (k.to_string(), v.to_string())).collect()
+}
+
+/// A client of a server that runs elsewhere (another process) on `store`'s database: requests go to
+/// `url` once it is set; the store is there to look at.
+pub async fn client_of(store: Store, clock: ShiftedClock, key: &str, extra_env: &[(&str, &str)]) -> TestApp {
+    let config = Config::load_from(None, test_env(key, extra_env)).expect("test config");
     let app = App::build(&config, store.clone()).await.expect("build app");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let host = listener.local_addr().unwrap().to_string();
-    let router = app.router();
-    tokio::spawn(async move { axum::serve(listener, router).await.expect("serve") });
-    // Workers stop with the test's runtime.
-    app.spawn_workers(workers, &tokio_util::sync::CancellationToken::new());
-    TestApp { url: format!("http://{host}"), host, store, app, clock, config, client: reqwest::Client::new() }
+    TestApp {
+        url: String::new(),
+        host: String::new(),
+        store,
+        app,
+        clock,
+        config,
+        client: reqwest::Client::new(),
+    }
 }
 
 /// A response, its body parsed as JSON (`Value::Null` when empty or not JSON).

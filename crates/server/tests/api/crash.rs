@@ -1,0 +1,181 @@
+//! Durability of workflows: a real `ucsd` process is killed with SIGKILL again and again while it
+//! enables federation, restarted each time, and the workflow still finishes with every side effect
+//! carried out exactly once.
+
+use std::{
+    net::TcpListener,
+    path::PathBuf,
+    process::{Child, Command, Stdio},
+    sync::Arc,
+    time::Duration,
+};
+
+use domain::clock::ShiftedClock;
+use serde_json::{json, Value};
+
+use crate::{
+    clusters::attached,
+    harness::{client_of, test_env, Backend, TestApp},
+};
+
+/// A `ucsd serve` child process that can be killed and started again on the same database.
+struct Server {
+    env: Vec<(String, String)>,
+    address: String,
+    log: PathBuf,
+    child: Option<Child>,
+}
+
+impl Server {
+    fn start(&mut self) {
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(&self.log).unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_ucsd"))
+            .args(["serve", "--listen", &self.address, "--no-bootstrap"])
+            .env_clear()
+            .envs(self.env.iter().cloned())
+            .stdout(Stdio::from(log.try_clone().unwrap()))
+            .stderr(Stdio::from(log))
+            .spawn()
+            .expect("start ucsd");
+        self.child = Some(child);
+    }
+
+    /// SIGKILL: no shutdown, no lease released, whatever step is under way stops where it is.
+    fn kill_9(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            child.kill().unwrap();
+            child.wait().unwrap();
+        }
+    }
+
+    async fn wait_ready(&self) {
+        let url = format!("http://{}/readyz", self.address);
+        for _ in 0..200 {
+            if reqwest::get(&url).await.is_ok_and(|r| r.status().is_success()) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("ucsd did not become ready: {}", std::fs::read_to_string(&self.log).unwrap_or_default());
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill_9();
+    }
+}
+
+fn free_address() -> String {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().to_string()
+}
+
+async fn server_and_client(backend: Backend) -> (Server, TestApp) {
+    let dir = std::env::temp_dir().join(format!("ucsd-crash-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = match backend {
+        Backend::Sqlite => format!("sqlite://{}?mode=rwc", dir.join("ucsd.db").display()),
+        Backend::Postgres => store_pg::testing::fresh_schema_url().await,
+    };
+    let key = secrets::MasterKey::generate().to_base64();
+    // Slow steps, so the kills land inside the workflow; short leases, so a killed worker's job is
+    // taken over soon after the restart.
+    let extra = [
+        ("UCS_DATABASE__URL", url.as_str()),
+        ("UCS_SIMULATOR__STEP_MILLIS", "250"),
+        ("UCS_WORKER__LEASE_MILLIS", "1000"),
+        ("UCS_WORKER__POLL_INTERVAL_MILLIS", "100"),
+        ("UCS_LOG__FORMAT", "json"),
+    ];
+    let mut env = test_env(&key, &extra);
+    env.push(("PATH".into(), std::env::var("PATH").unwrap_or_default()));
+    let clock = ShiftedClock::default();
+    let store = match backend {
+        Backend::Sqlite => store_sqlite::open(&url, 4, Arc::new(clock.clone())).await.unwrap(),
+        Backend::Postgres => store_pg::open(&url, 4, Arc::new(clock.clone())).await.unwrap(),
+    };
+    store.migrate().await.unwrap();
+    let mut client = client_of(store, clock, &key, &extra).await;
+    let address = free_address();
+    client.url = format!("http://{address}");
+    client.host = address.clone();
+    let mut server = Server { env, address, log: dir.join("ucsd.log"), child: None };
+    server.start();
+    server.wait_ready().await;
+    (server, client)
+}
+
+async fn federation_survives_repeated_kill_9(backend: Backend) {
+    let (mut server, app) = server_and_client(backend).await;
+    let t = app.tenant("t1").await;
+    let mut clusters = Vec::new();
+    for name in ["m1", "m2", "m3"] {
+        clusters.push(app.register(&t, &attached(name)).await);
+    }
+    for id in &clusters {
+        app.await_phase(&t, id, "Available").await;
+    }
+    let members: Vec<&str> = clusters.iter().map(String::as_str).collect();
+    let fleet = app.fleet(&t, "crash-fleet", &members).await;
+    let r = app.post(&format!("/v1/clustergroups/{fleet}/federations")).signed(&t).send().await;
+    assert_eq!(r.status, 201, "{}", r.text);
+
+    // Seven steps of 250 ms: kill at different moments, restarting each time.
+    for delay in [150, 400, 700, 350, 900] {
+        tokio::time::sleep(Duration::from_millis(delay)).await;
+        server.kill_9();
+        server.start();
+        server.wait_ready().await;
+    }
+
+    let progress = await_success(&app, &t, &fleet).await;
+    let steps = progress["spec"]["subJobs"].as_array().unwrap();
+    assert_eq!(steps.len(), 7);
+    assert!(steps.iter().all(|s| s["status"]["phase"] == "Success"), "{progress}");
+    // Every effect exactly once, however often it was asked for.
+    let fleet_effects: Vec<String> =
+        app.store.provider_effects(&fleet).await.unwrap().into_iter().map(|e| e.0).collect();
+    assert_eq!(
+        fleet_effects,
+        ["CreateCert", "CreateNode", "CreateNetworkResource", "InstallFederationChart"]
+    );
+    for id in &clusters {
+        let effects: Vec<String> =
+            app.store.provider_effects(id).await.unwrap().into_iter().map(|e| e.0).collect();
+        assert_eq!(effects, ["ActivateCluster", "JoinCluster"], "{id}");
+    }
+    // The kills did land inside the workflow: a step was taken over after a lost lease (without
+    // crashes the workflow is claimed once per step plus once to finish).
+    let jobs = app.store.job_list_for_resource("fleet", &fleet).await.unwrap();
+    let enable = jobs.iter().find(|j| j.kind == "federation.enable").unwrap();
+    assert!(enable.attempts > 8, "claimed {} times", enable.attempts);
+    let f = app.fleet_json(&t, &fleet).await;
+    assert_eq!(f["status"]["conditions"][0]["status"], "Available");
+    // Nothing accepted was lost: the tenant, clusters and fleet are all there.
+    assert_eq!(app.cluster_count(&t).await, 3);
+}
+
+async fn await_success(app: &TestApp, t: &server::admin::TenantCredentials, fleet: &str) -> Value {
+    let mut last = json!(null);
+    for _ in 0..600 {
+        let r = app.get(&format!("/v1/clustergroups/{fleet}/federations/progress")).signed(t).send().await;
+        if r.status == 200 {
+            if r.body["status"]["phase"] == "Success" {
+                return r.body;
+            }
+            last = r.body;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the federation did not finish: {last}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_federation_survives_repeated_kill_9_of_its_server() {
+    federation_survives_repeated_kill_9(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_federation_survives_repeated_kill_9_of_its_server() {
+    federation_survives_repeated_kill_9(Backend::Postgres).await;
+}

@@ -55,7 +55,7 @@ async fn open(args: &Args) -> anyhow::Result<Store> {
 async fn tenant(store: &Store) -> anyhow::Result<DomainId> {
     let sealer = secrets::MasterKey::generate().sealer();
     let creds = server::admin::tenant_create(store, &sealer, "bench", "cn-north-4").await?;
-    Ok(creds.domain_id.parse().map_err(|_| anyhow::anyhow!("domain id"))?)
+    creds.domain_id.parse().map_err(|_| anyhow::anyhow!("domain id"))
 }
 
 async fn enqueue(store: &Store, domain: DomainId, count: usize) -> anyhow::Result<()> {

@@ -120,26 +120,25 @@ impl Store {
     /// Claims the next runnable job: marks it running under `owner` until `lease_until` and counts the
     /// attempt, in one statement (Postgres skips rows other workers hold; SQLite has one writer).
     pub async fn job_claim(&self, owner: &str, lease_millis: i64) -> Result<Option<Job>> {
-        let mut tx = self.begin().await?;
-        let now = tx.now_millis();
+        let now = self.now_millis();
         let skip_locked = match self.dialect {
             crate::Dialect::Postgres => "FOR UPDATE SKIP LOCKED",
             crate::Dialect::Sqlite => "",
         };
+        // One statement, committed on its own: a claim is one round trip.
         let row = sqlx::query(&format!(
             "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_owner = $1, lease_expires_at = $2,
                 started_at = COALESCE(started_at, $3), updated_at = $3
              WHERE id = (SELECT id FROM jobs WHERE state = 'pending' AND parent_id IS NULL AND run_at <= $3
-                         ORDER BY run_at, created_at, id LIMIT 1 {skip_locked})
+                         ORDER BY run_at LIMIT 1 {skip_locked})
              RETURNING {JOB_COLUMNS}"
         ))
         .bind(owner)
         .bind(now + lease_millis)
         .bind(now)
-        .fetch_optional(&mut *tx.tx)
+        .fetch_optional(&self.pool)
         .await
         .map_err(map_db_err)?;
-        tx.commit().await?;
         row.as_ref().map(job_from_row).transpose()
     }
 

@@ -118,6 +118,11 @@ def _server_env(tmp, db_url):
         "UCS_DATABASE__URL": db_url,
         "UCS_SECURITY__KEY_FILE": str(tmp / "ucsd.key"),
         "UCS_LOG__FORMAT": "json",
+        # Clusters named never-active never activate (the simulator's failure injection).
+        "UCS_SIMULATOR__FAILURES": "activate:never-active:always",
+        # Fast retries, so an injected failure is given up on within a second.
+        "UCS_WORKER__RETRY_BASE_MILLIS": "10",
+        "UCS_WORKER__RETRY_MAX_MILLIS": "50",
     })
     return env
 

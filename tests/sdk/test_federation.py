@@ -200,14 +200,12 @@ def test_enable_of_an_empty_fleet_is_400_01080004(client):
     expect_error(lambda: progress(client, fid), 400, "UCS.01080001")
 
 
-def test_enable_with_a_member_that_is_not_yet_available_is_400_01080004(client):
-    # The simulated activation takes ~200 ms; register, group and enable right away.
-    uid = register(client)
+def test_enable_with_a_member_that_is_not_available_is_400_01080004(client):
+    # The server's simulator never activates clusters named never-active (conftest).
+    uid = register(client, name="never-active")
+    wait_phase(client, uid, "Unavailable", timeout=60)
     fid = create_fleet(client, cluster_ids=[uid])
     expect_error(lambda: enable(client, fid), 400, "UCS.01080004")
-    wait_phase(client, uid)
-    assert enable(client, fid).status_code == 201
-    wait_job(client, fid, "CreateFederationContainer")
 
 
 def test_enable_while_enabling_and_once_federated_is_400_01080002(client):

@@ -217,12 +217,18 @@ pub async fn a_job_is_claimed_once_and_a_lost_lease_cannot_commit(store: &Store)
     assert_eq!((first.id, first.state, first.attempts), (id, JobState::Running, 1));
     assert_eq!(first.lease_owner.as_deref(), Some("worker-a"));
     assert!(store.job_claim("worker-b", 60_000).await.unwrap().is_none());
+    // While A renews its lease, nobody takes the job.
+    assert!(store.job_heartbeat(&first, 60_000).await.unwrap());
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    assert_eq!(store.job_rescue_expired().await.unwrap(), 0);
+    assert!(store.job_heartbeat(&first, 0).await.unwrap());
     // A is presumed dead: its job goes back to the queue and B takes it over.
     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     assert_eq!(store.job_rescue_expired().await.unwrap(), 1);
     let second = store.job_claim("worker-b", 60_000).await.unwrap().unwrap();
     assert_eq!((second.id, second.attempts), (id, 2));
-    // A wakes up: its commit is fenced off, and nothing it wrote in that transaction stays.
+    // A wakes up: its heartbeat and its commit are fenced off, and nothing it wrote stays.
+    assert!(!store.job_heartbeat(&first, 60_000).await.unwrap());
     let mut tx = store.begin().await.unwrap();
     tx.audit(&actor(a.tenant.id), NewAuditEvent::success("test:late", "test", "x")).await.unwrap();
     let err = tx.job_finish(&first, JobState::Succeeded, None).await.unwrap_err();

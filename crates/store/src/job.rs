@@ -142,6 +142,23 @@ impl Store {
         row.as_ref().map(job_from_row).transpose()
     }
 
+    /// Extends a claimed job's lease; `false` when this worker no longer holds it.
+    pub async fn job_heartbeat(&self, job: &Job, lease_millis: i64) -> Result<bool> {
+        let now = self.now_millis();
+        let done = sqlx::query(
+            "UPDATE jobs SET lease_expires_at = $1 WHERE id = $2 AND state = 'running' AND attempts = $3
+                AND lease_owner = $4",
+        )
+        .bind(now + lease_millis)
+        .bind(job.id.to_string())
+        .bind(job.attempts)
+        .bind(job.lease_owner.as_deref().unwrap_or(""))
+        .execute(&self.pool)
+        .await
+        .map_err(map_db_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+
     /// Puts jobs whose lease expired (their worker died) back in the queue; returns how many.
     pub async fn job_rescue_expired(&self) -> Result<u64> {
         let now = self.now_millis();

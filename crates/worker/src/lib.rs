@@ -12,6 +12,7 @@ use std::{sync::Arc, time::Duration};
 use domain::{job::Job, Result};
 use store::Store;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 pub use provider::{Provider, ProviderError, SimulatedProvider, SimulatorConfig};
 
@@ -81,7 +82,9 @@ impl Engine {
     pub fn backoff(&self, attempt: i64) -> Duration {
         let factor =
             2u32.saturating_pow(u32::try_from(attempt.saturating_sub(1)).unwrap_or(u32::MAX).min(20));
-        self.config.retry_base.saturating_mul(factor).min(self.config.retry_max)
+        let delay = self.config.retry_base.saturating_mul(factor).min(self.config.retry_max);
+        // Up to a quarter more, at random, so retries of many jobs that failed together spread out.
+        delay + delay.mul_f64(rand::random::<f64>() * 0.25)
     }
 
     /// Runs at most one job; `true` if it ran one.
@@ -89,14 +92,31 @@ impl Engine {
         let lease = i64::try_from(self.config.lease.as_millis()).unwrap_or(i64::MAX);
         let Some(job) = self.store.job_claim(&self.owner, lease).await? else { return Ok(false) };
         let span = tracing::info_span!("job", job_id = %job.id, kind = %job.kind, attempt = job.attempts);
-        let _enter = span.enter();
-        match self.run_job(&job).await {
-            Ok(()) => {}
-            Err(e) => {
-                tracing::warn!(error = %e, "job step did not commit; it will be retried after its lease")
-            }
+        // The lease is renewed while the step runs, so a long step is not taken over; a worker that
+        // dies stops renewing, and its lease runs out.
+        let outcome = tokio::select! {
+            outcome = self.run_job(&job).instrument(span.clone()) => outcome,
+            () = self.heartbeat(&job, lease) => Err(store::job::lease_lost()),
+        };
+        if let Err(e) = outcome {
+            span.in_scope(
+                || tracing::warn!(error = %e, "job step did not commit; it runs again after its lease"),
+            );
         }
         Ok(true)
+    }
+
+    /// Renews the job's lease every third of it; returns only when the lease was lost.
+    async fn heartbeat(&self, job: &Job, lease: i64) {
+        let every = self.config.lease / 3;
+        loop {
+            tokio::time::sleep(every).await;
+            match self.store.job_heartbeat(job, lease).await {
+                Ok(true) => {}
+                Ok(false) => return,
+                Err(e) => tracing::warn!(error = %e, job_id = %job.id, "could not renew a lease"),
+            }
+        }
     }
 
     async fn run_job(&self, job: &Job) -> Result<()> {

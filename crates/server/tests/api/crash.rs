@@ -60,6 +60,14 @@ impl Server {
     }
 }
 
+impl Server {
+    /// Another server of the same deployment (same database and keys; its own address and log).
+    fn another(&self) -> Server {
+        let log = self.log.with_extension("second.log");
+        Server { env: self.env.clone(), address: free_address(), log, child: None }
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         self.kill_9();
@@ -178,4 +186,42 @@ async fn sqlite_federation_survives_repeated_kill_9_of_its_server() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_federation_survives_repeated_kill_9_of_its_server() {
     federation_survives_repeated_kill_9(Backend::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_on_one_postgres_drain_one_queue_without_running_a_job_twice() {
+    let (mut first, app) = server_and_client(Backend::Postgres).await;
+    let mut second = first.another();
+    let t = app.tenant("t1").await;
+    let domain: domain::ids::DomainId = t.domain_id.parse().unwrap();
+    // Stop the first server while the queue fills, then let both loose on it at once.
+    first.kill_9();
+    let mut tx = app.store.begin().await.unwrap();
+    for i in 0..400 {
+        let job = domain::job::NewJob::new(worker::NOOP_JOB, domain, "bench", i);
+        tx.job_enqueue(job, domain::Error::new(domain::error::ucs::SERVER_INTERNAL_ERROR)).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    first.start();
+    second.start();
+    first.wait_ready().await;
+    second.wait_ready().await;
+    for _ in 0..300 {
+        let done: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE kind = 'noop' AND state = 'succeeded'")
+                .fetch_one(app.store.pool())
+                .await
+                .unwrap();
+        if done == 400 {
+            let twice: i64 =
+                sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE kind = 'noop' AND attempts <> 1")
+                    .fetch_one(app.store.pool())
+                    .await
+                    .unwrap();
+            assert_eq!(twice, 0, "no job was claimed twice");
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the two processes did not drain the queue");
 }

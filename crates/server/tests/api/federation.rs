@@ -194,6 +194,24 @@ backend_tests! {
         assert_eq!(nodes, 1);
     }
 
+    async fn a_workflow_whose_every_step_fails_once_still_succeeds_with_each_effect_once(app: TestApp) {
+        let t = app.tenant("t1").await;
+        let member = app.available(&t, "once-member").await;
+        let fleet = app.federated_fleet(&t, "once-fleet", &[&member]).await;
+        let steps = app.store.job_list_for_resource("fleet", &fleet).await.unwrap();
+        let enable = steps.iter().find(|j| j.kind == "federation.enable").unwrap();
+        let subjobs = app.store.job_subjobs(enable.id).await.unwrap();
+        assert_eq!(subjobs.len(), 5);
+        for sub in &subjobs {
+            assert_eq!((sub.state, sub.attempts), (domain::job::JobState::Succeeded, 2), "{}", sub.kind);
+        }
+        let effects = app.store.provider_effects(&fleet).await.unwrap();
+        assert!(effects.iter().all(|(_, calls)| *calls == 1), "a failed call has no effect: {effects:?}");
+        assert_eq!(effects.len(), 4);
+        let joins = app.store.provider_effects(&member).await.unwrap().into_iter().filter(|e| e.0 == "JoinCluster").count();
+        assert_eq!(joins, 1);
+    }
+
     async fn members_join_and_leave_a_federated_fleet(app: TestApp) {
         let t = app.tenant("t1").await;
         let a = app.available(&t, "a1").await;

@@ -92,11 +92,14 @@ pub fn test_env(key: &str, extra_env: &[(&str, &str)]) -> Vec<(String, String)> 
         ("UCS_QUOTAS__CLUSTERS_PER_FLEET", "10"),
         ("UCS_QUOTAS__RULES", "20"),
         // Clusters named doomed never activate; flaky fails twice, then activates; nojoin never joins a
-        // federation; broken-fleet never gets its federation chart, flaky-fleet's node fails once.
+        // federation; broken-fleet never gets its federation chart, flaky-fleet's node fails once;
+        // every step of once-fleet (and the join of once-member) fails once.
         (
             "UCS_SIMULATOR__FAILURES",
             "activate:doomed:always,activate:flaky:2,JoinCluster:nojoin:always,\
-             InstallFederationChart:broken-fleet:always,CreateNode:flaky-fleet:1",
+             InstallFederationChart:broken-fleet:always,CreateNode:flaky-fleet:1,\
+             CreateCert:once-fleet:1,CreateNode:once-fleet:1,CreateNetworkResource:once-fleet:1,\
+             InstallFederationChart:once-fleet:1,JoinCluster:once-member:1",
         ),
         ("UCS_WORKER__POLL_INTERVAL_MILLIS", "50"),
         ("UCS_WORKER__RETRY_BASE_MILLIS", "10"),

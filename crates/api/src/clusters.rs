@@ -30,6 +30,7 @@ use crate::{
     auth::Caller,
     error::ApiResult,
     extract::{Json, Path, Query},
+    paging::page_of,
     routes::Route,
     AppState,
 };
@@ -147,36 +148,6 @@ struct ListQuery {
     clusterids: Option<String>,
 }
 
-/// `limit` (-1 = all) and `offset` as the list operations take them.
-pub(crate) fn page(limit: Option<i64>, offset: Option<i64>) -> Result<(Option<i64>, i64), Error> {
-    let limit = match limit.unwrap_or(-1) {
-        -1 => None,
-        l if (0..=1000).contains(&l) => Some(l),
-        l => return Err(Error::bad_query(format!("limit {l} must be -1 (all) or 0-1000"))),
-    };
-    let offset = offset.unwrap_or(0);
-    if offset < 0 {
-        return Err(Error::bad_query("offset must not be negative"));
-    }
-    Ok((limit, offset))
-}
-
-/// `order_by` (create_at|update_at) and `order` (desc|asc, default desc) of the list operations:
-/// (order by update time, descending).
-pub(crate) fn parse_order(order_by: Option<&str>, order: Option<&str>) -> Result<(bool, bool), Error> {
-    let by_update = match order_by.unwrap_or("create_at") {
-        "create_at" => false,
-        "update_at" => true,
-        other => return Err(Error::bad_query(format!("order_by {other:?} must be create_at or update_at"))),
-    };
-    let descending = match order.unwrap_or("desc") {
-        "desc" => true,
-        "asc" => false,
-        other => return Err(Error::bad_query(format!("order {other:?} must be desc or asc"))),
-    };
-    Ok((by_update, descending))
-}
-
 impl ListQuery {
     fn filter(self) -> Result<(ClusterFilter, bool), Error> {
         let category = self.category.filter(|c| !c.is_empty());
@@ -201,18 +172,6 @@ impl ListQuery {
                 )))
             }
         };
-        let by_update = match self.order_by.as_deref().unwrap_or("create_at") {
-            "create_at" => false,
-            "update_at" => true,
-            other => {
-                return Err(Error::bad_query(format!("order_by {other:?} must be create_at or update_at")))
-            }
-        };
-        let descending = match self.order.as_deref().unwrap_or("desc") {
-            "desc" => true,
-            "asc" => false,
-            other => return Err(Error::bad_query(format!("order {other:?} must be desc or asc"))),
-        };
         let ids = match self.clusterids.as_deref().filter(|s| !s.is_empty()) {
             None => None,
             Some(list) => Some(
@@ -225,9 +184,8 @@ impl ListQuery {
                     .collect::<Result<Vec<ClusterId>, _>>()?,
             ),
         };
-        let (limit, offset) = page(self.limit, self.offset)?;
-        let filter =
-            ClusterFilter { category, fleet_id, manage_type, ids, by_update, descending, limit, offset };
+        let page = page_of(self.limit, self.offset, self.order_by.as_deref(), self.order.as_deref())?;
+        let filter = ClusterFilter { category, fleet_id, manage_type, ids, page };
         Ok((filter, self.enablestatus.unwrap_or(true)))
     }
 }
@@ -682,17 +640,11 @@ async fn list_managed(
     caller: Caller,
     Query(query): Query<ManagedQuery>,
 ) -> ApiResult<JsonOut<Vec<Value>>> {
-    let (limit, offset) = page(query.limit, query.offset)?;
+    let page = page_of(query.limit, query.offset, None, None)?;
     if query.unimported.unwrap_or(false) {
         return Ok(JsonOut(Vec::new()));
     }
-    let filter = ClusterFilter {
-        category: Some(CATEGORY_SELF.to_string()),
-        limit,
-        offset,
-        descending: true,
-        ..Default::default()
-    };
+    let filter = ClusterFilter { category: Some(CATEGORY_SELF.to_string()), page, ..Default::default() };
     let (clusters, _) = app.store.cluster_list(caller.domain_id(), &filter).await?;
     Ok(JsonOut(clusters.iter().map(|c| cluster_view(c, true)).collect()))
 }

@@ -16,13 +16,13 @@ use domain::{
 };
 use serde::Deserialize;
 use serde_json::{json, Value};
-use store::fleet::{FleetLimits, FleetPage};
+use store::fleet::FleetLimits;
 
 use crate::{
     auth::Caller,
-    clusters::{page, parse_order},
     error::ApiResult,
     extract::{Json, JsonOrForm, Path, Query},
+    paging::PageQuery,
     routes::Route,
     AppState,
 };
@@ -112,25 +112,13 @@ pub(crate) fn limits(app: &AppState) -> FleetLimits {
     FleetLimits { fleets: app.config.quotas.fleets, clusters_per_fleet: app.config.quotas.clusters_per_fleet }
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ListQuery {
-    limit: Option<i64>,
-    offset: Option<i64>,
-    order_by: Option<String>,
-    order: Option<String>,
-}
-
 /// U15 `GET /v1/clustergroups`.
 async fn list(
     State(app): State<AppState>,
     caller: Caller,
-    Query(q): Query<ListQuery>,
+    Query(q): Query<PageQuery>,
 ) -> ApiResult<JsonOut<Value>> {
-    let (limit, offset) = page(q.limit, q.offset)?;
-    let (by_update, descending) = parse_order(q.order_by.as_deref(), q.order.as_deref())?;
-    let (fleets, total) =
-        app.store.fleet_list(caller.domain_id(), &FleetPage { by_update, descending, limit, offset }).await?;
+    let (fleets, total) = app.store.fleet_list(caller.domain_id(), &q.page()?).await?;
     Ok(JsonOut(json!({ "items": fleets.iter().map(fleet_view).collect::<Vec<_>>(), "total": total })))
 }
 

@@ -10,6 +10,7 @@ mod federation;
 mod fleets;
 mod health;
 mod iam;
+mod paging;
 mod pki;
 mod quota;
 pub mod routes;

@@ -18,14 +18,15 @@ use domain::{
 };
 use serde::Deserialize;
 use serde_json::{json, Value};
-use store::{fleet::FleetPage, rule::Target};
+use store::rule::Target;
 
 use crate::{
     auth::Caller,
-    clusters::{cluster_id, page, parse_order},
+    clusters::cluster_id,
     error::ApiResult,
     extract::{Json, Path, Query},
     fleets::fleet_id,
+    paging::PageQuery,
     routes::Route,
     AppState,
 };
@@ -131,25 +132,13 @@ async fn create(
     Ok((StatusCode::CREATED, JsonOut(json!({ "uid": created.id }))).into_response())
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ListQuery {
-    limit: Option<i64>,
-    offset: Option<i64>,
-    order_by: Option<String>,
-    order: Option<String>,
-}
-
 /// U31 `GET /v1/permissions/rules`.
 async fn list(
     State(app): State<AppState>,
     caller: Caller,
-    Query(q): Query<ListQuery>,
+    Query(q): Query<PageQuery>,
 ) -> ApiResult<JsonOut<Value>> {
-    let (limit, offset) = page(q.limit, q.offset)?;
-    let (by_update, descending) = parse_order(q.order_by.as_deref(), q.order.as_deref())?;
-    let (rules, total) =
-        app.store.rule_list(caller.domain_id(), &FleetPage { by_update, descending, limit, offset }).await?;
+    let (rules, total) = app.store.rule_list(caller.domain_id(), &q.page()?).await?;
     Ok(JsonOut(json!({ "items": rules.iter().map(rule_view).collect::<Vec<_>>(), "total": total })))
 }
 

@@ -79,12 +79,7 @@ pub struct ClusterFilter {
     pub fleet_id: Option<FleetId>,
     pub manage_type: Option<ManageType>,
     pub ids: Option<Vec<ClusterId>>,
-    /// Order by `updated_at` instead of `created_at`.
-    pub by_update: bool,
-    pub descending: bool,
-    /// `None`: all.
-    pub limit: Option<i64>,
-    pub offset: i64,
+    pub page: crate::Page,
 }
 
 /// The changes `PUT /v1/clusters/{id}` may make.
@@ -275,21 +270,9 @@ impl Store {
         }
         let total: i64 = count.fetch_one(&self.pool).await.map_err(map_db_err)?;
 
-        let order_col = if filter.by_update { "updated_at" } else { "created_at" };
-        let direction = if filter.descending { "DESC" } else { "ASC" };
-        // Integers from typed fields, never user text.
-        let page = match filter.limit {
-            Some(limit) => format!("LIMIT {limit} OFFSET {}", filter.offset),
-            None if filter.offset > 0 => format!("LIMIT -1 OFFSET {}", filter.offset),
-            None => String::new(),
-        };
-        let page = if self.dialect == crate::Dialect::Postgres {
-            page.replace("LIMIT -1", "LIMIT ALL")
-        } else {
-            page
-        };
         let sql = format!(
-            "SELECT {COLUMNS} FROM clusters WHERE {filter_sql} ORDER BY {order_col} {direction}, id {direction} {page}"
+            "SELECT {COLUMNS} FROM clusters WHERE {filter_sql} {}",
+            filter.page.sql(self.dialect, "")
         );
         let mut query = sqlx::query(&sql).persistent(cache);
         for b in &binds {

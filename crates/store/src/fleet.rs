@@ -52,15 +52,6 @@ fn fleet_not_found() -> Error {
     Error::not_found(ucs::CLUSTER_GROUP_NOT_FOUND)
 }
 
-/// Which fleets a list returns.
-#[derive(Debug, Clone, Default)]
-pub struct FleetPage {
-    pub by_update: bool,
-    pub descending: bool,
-    pub limit: Option<i64>,
-    pub offset: i64,
-}
-
 impl Tx<'_> {
     pub(crate) async fn fleet_get(&mut self, domain_id: DomainId, id: FleetId) -> Result<Fleet> {
         let row =
@@ -200,20 +191,15 @@ impl Store {
         row.as_ref().map(fleet_from_row).transpose()?.ok_or_else(fleet_not_found)
     }
 
-    pub async fn fleet_list(&self, domain_id: DomainId, page: &FleetPage) -> Result<(Vec<Fleet>, i64)> {
+    pub async fn fleet_list(&self, domain_id: DomainId, page: &crate::Page) -> Result<(Vec<Fleet>, i64)> {
         let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM fleets WHERE domain_id = $1")
             .bind(domain_id.to_string())
             .fetch_one(&self.pool)
             .await
             .map_err(map_db_err)?;
-        let order_col = if page.by_update { "f.updated_at" } else { "f.created_at" };
-        let direction = if page.descending { "DESC" } else { "ASC" };
-        let limit = page.limit.map_or(String::new(), |l| format!("LIMIT {l}"));
-        let limit = if limit.is_empty() && page.offset > 0 { self.no_limit().to_string() } else { limit };
-        let offset = if page.offset > 0 { format!("OFFSET {}", page.offset) } else { String::new() };
         let rows = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM fleets f WHERE f.domain_id = $1
-             ORDER BY {order_col} {direction}, f.id {direction} {limit} {offset}"
+            "SELECT {COLUMNS} FROM fleets f WHERE f.domain_id = $1 {}",
+            page.sql(self.dialect, "f.")
         ))
         .bind(domain_id.to_string())
         .fetch_all(&self.pool)

@@ -26,6 +26,33 @@ pub mod tenant_ca;
 
 pub use sql::{is_unique_violation, map_db_err};
 
+/// One page of a list: newest or oldest first by creation or update time, at most `limit` (`None`: all)
+/// after skipping `offset`.
+#[derive(Debug, Clone, Default)]
+pub struct Page {
+    pub by_update: bool,
+    pub descending: bool,
+    pub limit: Option<i64>,
+    pub offset: i64,
+}
+
+impl Page {
+    /// The `ORDER BY … LIMIT … OFFSET …` of a list over a table whose columns `prefix` qualifies
+    /// (`""` or `"f."`). Only typed numbers go in, never user text.
+    pub(crate) fn sql(&self, dialect: Dialect, prefix: &str) -> String {
+        let column = if self.by_update { "updated_at" } else { "created_at" };
+        let direction = if self.descending { "DESC" } else { "ASC" };
+        let limit = match (self.limit, dialect) {
+            (Some(limit), _) => format!(" LIMIT {limit}"),
+            (None, Dialect::Postgres) if self.offset > 0 => " LIMIT ALL".to_string(),
+            (None, Dialect::Sqlite) if self.offset > 0 => " LIMIT -1".to_string(),
+            (None, _) => String::new(),
+        };
+        let offset = if self.offset > 0 { format!(" OFFSET {}", self.offset) } else { String::new() };
+        format!("ORDER BY {prefix}{column} {direction}, {prefix}id {direction}{limit}{offset}")
+    }
+}
+
 /// The Postgres notification channel on which committed enqueues wake the workers of every replica.
 pub const JOBS_CHANNEL: &str = "ucsd_jobs";
 
@@ -126,14 +153,6 @@ impl Store {
     pub fn wake_workers(&self) {
         self.jobs_enqueued.notify_waiters();
         self.jobs_enqueued.notify_one();
-    }
-
-    /// `LIMIT` with no bound, for an `OFFSET` without a limit.
-    pub(crate) fn no_limit(&self) -> &'static str {
-        match self.dialect {
-            Dialect::Postgres => "LIMIT ALL",
-            Dialect::Sqlite => "LIMIT -1",
-        }
     }
 
     pub async fn close(&self) {

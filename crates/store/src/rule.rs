@@ -15,7 +15,6 @@ use domain::{
 use sqlx::any::AnyRow;
 
 use crate::{
-    fleet::FleetPage,
     sql::{instant, map_db_err, parsed, text},
     Store, Tx,
 };
@@ -223,22 +222,15 @@ impl Store {
         Ok(created)
     }
 
-    pub async fn rule_list(&self, domain_id: DomainId, page: &FleetPage) -> Result<(Vec<Rule>, i64)> {
+    pub async fn rule_list(&self, domain_id: DomainId, page: &crate::Page) -> Result<(Vec<Rule>, i64)> {
         let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM rules WHERE domain_id = $1")
             .bind(domain_id.to_string())
             .fetch_one(&self.pool)
             .await
             .map_err(map_db_err)?;
-        let order_col = if page.by_update { "updated_at" } else { "created_at" };
-        let direction = if page.descending { "DESC" } else { "ASC" };
-        let limit = match page.limit {
-            Some(l) => format!("LIMIT {l}"),
-            None if page.offset > 0 => self.no_limit().to_string(),
-            None => String::new(),
-        };
-        let offset = if page.offset > 0 { format!("OFFSET {}", page.offset) } else { String::new() };
         let rows = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM rules WHERE domain_id = $1 ORDER BY {order_col} {direction}, id {direction} {limit} {offset}"
+            "SELECT {COLUMNS} FROM rules WHERE domain_id = $1 {}",
+            page.sql(self.dialect, "")
         ))
         .bind(domain_id.to_string())
         .fetch_all(&self.pool)

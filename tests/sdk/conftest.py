@@ -8,7 +8,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -62,6 +62,8 @@ class Server:
     tmp: Path
     env: dict
     proc: subprocess.Popen
+    # Every secret the suite handed out on this server: none may ever appear in its log.
+    secrets: list = field(default_factory=list)
 
     def admin_raw(self, *args, check=False):
         """Run `ucsd admin ARGS...` with the server's env; returns the CompletedProcess."""
@@ -196,8 +198,12 @@ def server(request):
 
     yield srv
     stop()
-    if proc.returncode not in (0, -15, 143):
-        print(f"\n[{backend}] ucsd exited with {proc.returncode}; log: {log_path}")
+    # SIGTERM is a graceful shutdown: in-flight requests finish and the process exits 0.
+    assert proc.returncode == 0, f"[{backend}] ucsd exited with {proc.returncode} on SIGTERM; log: {log_path}"
+    logged = log_path.read_text(errors="replace")
+    leaked = [s[:4] + "…" for s in srv.secrets if s in logged]
+    assert not leaked, f"[{backend}] secrets appear in the server log {log_path}: {leaked}"
+    assert "ucsd stopped" in logged, f"[{backend}] no orderly shutdown in {log_path}"
     if request.session.testsfailed == 0 and not os.environ.get("UCS_SDK_KEEP"):
         shutil.rmtree(tmp, ignore_errors=True)
     else:
@@ -224,6 +230,7 @@ def create_tenant(server, name=None):
     assert isinstance(data, dict), f"tenant create printed {data!r}"
     missing = TENANT_KEYS - data.keys()
     assert not missing, f"tenant create output lacks {sorted(missing)}: {data}"
+    server.secrets.extend([data["secret_key"], data["password"]])
     return Tenant(raw=data, **{k: data[k] for k in TENANT_KEYS})
 
 

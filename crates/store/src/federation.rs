@@ -326,16 +326,18 @@ impl Store {
                 )));
             }
         }
-        let job = match workflow {
-            Workflow::Join | Workflow::Unjoin => {
-                for cluster in &members {
-                    tx.federation_enqueue(actor.domain_id, fleet_id, workflow, &[*cluster], payload.clone())
-                        .await?;
-                }
-                None
-            }
-            _ => Some(tx.federation_enqueue(actor.domain_id, fleet_id, workflow, &members, payload).await?),
+        // One workflow for the fleet, or one per member for joins and unjoins: the first one's id.
+        let runs: Vec<Vec<ClusterId>> = match workflow {
+            Workflow::Join | Workflow::Unjoin => members.iter().map(|m| vec![*m]).collect(),
+            _ => vec![members],
         };
+        let mut first = None;
+        for clusters in runs {
+            let job = tx
+                .federation_enqueue(actor.domain_id, fleet_id, workflow, &clusters, payload.clone())
+                .await?;
+            first.get_or_insert(job);
+        }
         tx.fleet_federation_set(fleet_id, running, "", None).await?;
         if workflow == Workflow::Enable {
             sqlx::query("UPDATE fleets SET federation_id = $1 WHERE id = $2 AND federation_id = ''")
@@ -353,7 +355,7 @@ impl Store {
         };
         tx.audit(actor, NewAuditEvent::success(action, "fleet", fleet_id)).await?;
         tx.commit().await?;
-        Ok(job.unwrap_or_else(JobId::new))
+        first.ok_or_else(|| Error::invalid_body("no member cluster to act on"))
     }
 
     /// The member clusters whose latest join failed (what `retryjoinall` joins again).

@@ -14,7 +14,7 @@ use domain::{
 };
 
 use crate::{
-    job::{job_from_row, lease_lost, JOB_COLUMNS},
+    job::{job_from_row, JOB_COLUMNS},
     sql::{map_db_err, text},
     Store, Tx,
 };
@@ -128,11 +128,7 @@ impl Tx<'_> {
         .execute(&mut *self.tx)
         .await
         .map_err(map_db_err)?;
-        if done.rows_affected() == 1 {
-            Ok(())
-        } else {
-            Err(lease_lost())
-        }
+        crate::job::fenced(done.rows_affected())
     }
 
     /// Marks a step as running (its first start is kept) and counts the try.
@@ -166,18 +162,6 @@ impl Tx<'_> {
         .execute(&mut *self.tx)
         .await
         .map_err(map_db_err)?;
-        Ok(())
-    }
-
-    /// Gives a claimed workflow back to the queue at once, so its next step is claimed afresh (by any
-    /// worker): a crash then repeats at most one step.
-    pub async fn job_yield(&mut self, job: &Job) -> Result<()> {
-        self.job_retry_at(job, "", self.store.clock().now()).await?;
-        sqlx::query("UPDATE jobs SET last_error = NULL WHERE id = $1")
-            .bind(job.id.to_string())
-            .execute(&mut *self.tx)
-            .await
-            .map_err(map_db_err)?;
         Ok(())
     }
 

@@ -110,6 +110,15 @@ impl Store {
     }
 }
 
+/// The outcome of a fenced update: one row, or the lease was lost.
+pub(crate) fn fenced(rows: u64) -> Result<()> {
+    if rows == 1 {
+        Ok(())
+    } else {
+        Err(lease_lost())
+    }
+}
+
 /// A claimed job was taken over by another worker (its lease expired and it was claimed again): the
 /// commit that would have recorded this worker's step is refused.
 pub fn lease_lost() -> Error {
@@ -203,11 +212,7 @@ impl Tx<'_> {
         .execute(&mut *self.tx)
         .await
         .map_err(map_db_err)?;
-        if done.rows_affected() == 1 {
-            Ok(())
-        } else {
-            Err(lease_lost())
-        }
+        fenced(done.rows_affected())
     }
 
     /// Gives a claimed job back to the queue to run again at `run_at`, recording why.
@@ -215,6 +220,22 @@ impl Tx<'_> {
         &mut self,
         job: &Job,
         error: &str,
+        run_at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<()> {
+        self.job_requeue(job, Some(error), run_at).await
+    }
+
+    /// Gives a claimed workflow back to the queue at once, so its next step is claimed afresh (by any
+    /// worker): a crash then repeats at most one step.
+    pub async fn job_yield(&mut self, job: &Job) -> Result<()> {
+        let now = self.store.clock().now();
+        self.job_requeue(job, None, now).await
+    }
+
+    async fn job_requeue(
+        &mut self,
+        job: &Job,
+        error: Option<&str>,
         run_at: chrono::DateTime<chrono::Utc>,
     ) -> Result<()> {
         let now = self.now_millis();
@@ -232,10 +253,6 @@ impl Tx<'_> {
         .execute(&mut *self.tx)
         .await
         .map_err(map_db_err)?;
-        if done.rows_affected() == 1 {
-            Ok(())
-        } else {
-            Err(lease_lost())
-        }
+        fenced(done.rows_affected())
     }
 }

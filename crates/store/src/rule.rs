@@ -147,8 +147,8 @@ impl Tx<'_> {
         Ok(())
     }
 
-    /// Renders every cluster a rule reaches (directly, or through a fleet).
-    async fn rbac_render_rule(&mut self, rule_id: RuleId) -> Result<()> {
+    /// The clusters a rule reaches, directly or through a fleet.
+    async fn clusters_reached_by(&mut self, rule_id: RuleId) -> Result<Vec<ClusterId>> {
         let rows = sqlx::query(
             "SELECT target_id AS id FROM rule_attachments WHERE rule_id = $1 AND target_kind = 'cluster'
              UNION
@@ -159,8 +159,13 @@ impl Tx<'_> {
         .fetch_all(&mut *self.tx)
         .await
         .map_err(map_db_err)?;
-        for row in &rows {
-            self.rbac_render(parsed(row, "id")?).await?;
+        rows.iter().map(|row| parsed(row, "id")).collect()
+    }
+
+    /// Renders every cluster a rule reaches.
+    async fn rbac_render_rule(&mut self, rule_id: RuleId) -> Result<()> {
+        for cluster in self.clusters_reached_by(rule_id).await? {
+            self.rbac_render(cluster).await?;
         }
         Ok(())
     }
@@ -272,21 +277,12 @@ impl Store {
         let mut tx = self.begin().await?;
         tx.tenant_lock(actor.domain_id).await?;
         tx.rule_get(actor.domain_id, id).await?;
-        let affected: Vec<String> = sqlx::query_scalar(
-            "SELECT target_id FROM rule_attachments WHERE rule_id = $1 AND target_kind = 'cluster'
-             UNION
-             SELECT c.id FROM clusters c JOIN rule_attachments a ON a.target_kind = 'fleet' AND a.target_id = c.fleet_id
-             WHERE a.rule_id = $1",
-        )
-        .bind(id.to_string())
-        .fetch_all(&mut *tx.tx)
-        .await
-        .map_err(map_db_err)?;
+        let affected = tx.clusters_reached_by(id).await?;
         for sql in ["DELETE FROM rule_attachments WHERE rule_id = $1", "DELETE FROM rules WHERE id = $1"] {
             sqlx::query(sql).bind(id.to_string()).execute(&mut *tx.tx).await.map_err(map_db_err)?;
         }
         for cluster in affected {
-            tx.rbac_render(cluster.parse().map_err(|_| Error::internal("stored cluster id"))?).await?;
+            tx.rbac_render(cluster).await?;
         }
         tx.audit(actor, NewAuditEvent::success("ucs:rule:delete", "rule", id)).await?;
         tx.commit().await

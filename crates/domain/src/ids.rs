@@ -120,6 +120,26 @@ typed_id!(
     IdForm::Hyphenated
 );
 typed_id!(
+    /// A CCE or CCE Autopilot cluster.
+    CceClusterId,
+    IdForm::Hyphenated
+);
+typed_id!(
+    /// A cluster upgrade workflow (`WorkFlowTask`).
+    UpgradeWorkflowId,
+    IdForm::Hyphenated
+);
+typed_id!(
+    /// An upgrade task (precheck, snapshot, cluster upgrade, postcheck, node pool upgrade, addon check).
+    UpgradeTaskId,
+    IdForm::Hyphenated
+);
+typed_id!(
+    /// An Autopilot upgrade plan.
+    UpgradePlanId,
+    IdForm::Hyphenated
+);
+typed_id!(
     /// A unit of work of the job engine.
     JobId,
     IdForm::Hyphenated

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod authz;
+pub mod cce;
 pub mod clock;
 pub mod cluster;
 pub mod error;
@@ -13,5 +14,6 @@ pub mod ids;
 pub mod job;
 pub mod rbac;
 pub mod rule;
+pub mod upgrade;
 
 pub use error::{Error, Result};

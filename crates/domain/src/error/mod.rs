@@ -34,6 +34,14 @@ pub mod cce {
         NOT_FOUND = ("CCE.01404001", 404, "Resource not found.");
         CONFLICT = ("CCE.01409001", 409, "Resource conflict.");
         INTERNAL = ("CCE.01500001", 500, "Internal server error.");
+        PRECHECK_REQUIRED = ("CCE.01400002", 400, "A successful precheck that has not expired is required.");
+        NOT_AN_UPGRADE_PATH = ("CCE.01400003", 400, "The version is not an upgrade path of the cluster.");
+        TASK_STATUS = ("CCE.01400004", 400, "The task cannot do that in its current status.");
+        CLUSTER_NOT_AVAILABLE = ("CCE.01400005", 400, "The cluster is not available.");
+        WORKFLOW_PHASE = ("CCE.01400006", 400, "The upgrade workflow cannot move to that phase.");
+        WORKFLOW_EXISTS = ("CCE.01409002", 409, "An unfinished upgrade workflow of this cluster exists.");
+        UPGRADE_IN_PROGRESS = ("CCE.01409003", 409, "An upgrade of this cluster is in progress.");
+        CLUSTER_NAME_TAKEN = ("CCE.01409004", 409, "A cluster with this name exists.");
     }
 }
 

@@ -1,0 +1,251 @@
+//! CCE and CCE Autopilot clusters (the clusters upgrades act on): validation of a create request, the
+//! cluster's phases, its node pools.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::{
+    error::{Error, Result},
+    ids::{CceClusterId, DomainId, JobId},
+    upgrade::{Catalogue, Flavor},
+};
+
+/// `status.phase` of a CCE cluster.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CcePhase {
+    Creating,
+    Available,
+    Upgrading,
+    Deleting,
+    Error,
+}
+
+impl CcePhase {
+    pub const ALL: [CcePhase; 5] =
+        [Self::Creating, Self::Available, Self::Upgrading, Self::Deleting, Self::Error];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Creating => "Creating",
+            Self::Available => "Available",
+            Self::Upgrading => "Upgrading",
+            Self::Deleting => "Deleting",
+            Self::Error => "Error",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+}
+
+/// A node of a node pool (simulated nodes carry only their identity).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Node {
+    pub uid: String,
+    pub name: String,
+}
+
+/// A node pool and the Kubernetes version its nodes run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodePool {
+    pub id: String,
+    pub name: String,
+    pub version: String,
+    pub nodes: Vec<Node>,
+}
+
+/// A stored CCE or CCE Autopilot cluster.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CceCluster {
+    pub id: CceClusterId,
+    pub domain_id: DomainId,
+    pub project_id: String,
+    pub flavor: Flavor,
+    pub name: String,
+    /// The full catalogue version (`v1.28.15-r10`).
+    pub version: String,
+    pub phase: CcePhase,
+    pub metadata: Value,
+    pub spec: Value,
+    pub node_pools: Vec<NodePool>,
+    /// Installed addon → version.
+    pub addons: BTreeMap<String, String>,
+    /// The job creating or deleting the cluster.
+    pub job_id: Option<JobId>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The id and name of the node pool every cluster starts with (C21 accepts it as the pool id).
+pub const DEFAULT_POOL: &str = "DefaultPool";
+
+/// A validated create request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewCceCluster {
+    pub flavor: Flavor,
+    pub name: String,
+    /// The full catalogue version (`v1.28.15-r10`).
+    pub version: String,
+    /// `metadata` without `name`, kept as sent (alias, labels, annotations, timezone).
+    pub metadata: Value,
+    /// `spec` as sent, less `version`, `platformVersion` (ucsd decides them) and the authenticating
+    /// proxy's private key.
+    pub spec: Value,
+    /// `spec.authentication.authenticatingProxy.privateKey`: to be sealed, never returned.
+    pub proxy_private_key: Option<String>,
+}
+
+/// CCE's cluster name rule: 4–128 characters of lower-case letters, digits and `-`, starting with
+/// a letter and not ending with `-`.
+pub fn validate_name(name: &str) -> Result<()> {
+    let ok = (4..=128).contains(&name.len())
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && !name.ends_with('-')
+        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::invalid_body(format!(
+            "metadata.name {name:?} must be 4 to 128 lower-case letters, digits or '-', start with a letter \
+             and not end with '-'"
+        )))
+    }
+}
+
+fn string_at<'v>(body: &'v Value, pointer: &str) -> Option<&'v str> {
+    body.pointer(pointer).and_then(Value::as_str)
+}
+
+fn required<'v>(body: &'v Value, pointer: &str) -> Result<&'v str> {
+    match string_at(body, pointer) {
+        Some(s) if !s.trim().is_empty() => Ok(s),
+        _ => Err(Error::invalid_body(format!(
+            "{} is required and must be a non-empty string",
+            pointer.trim_start_matches('/').replace('/', ".")
+        ))),
+    }
+}
+
+/// Validates `POST …/clusters` of `flavor`.
+pub fn validate_create(flavor: Flavor, mut body: Value) -> Result<NewCceCluster> {
+    if !body.is_object() {
+        return Err(Error::invalid_body("the body must be a Cluster object"));
+    }
+    if let Some(kind) = body.get("kind").filter(|k| !k.is_null()) {
+        if kind != "Cluster" {
+            return Err(Error::invalid_body(format!("kind must be Cluster, not {kind}")));
+        }
+    }
+    if let Some(version) = body.get("apiVersion").filter(|k| !k.is_null()) {
+        if version != "v3" {
+            return Err(Error::invalid_body(format!("apiVersion must be v3, not {version}")));
+        }
+    }
+    let name = required(&body, "/metadata/name")?.to_string();
+    validate_name(&name)?;
+    for pointer in ["/spec/flavor", "/spec/hostNetwork/vpc", "/spec/hostNetwork/subnet"] {
+        required(&body, pointer)?;
+    }
+    let catalogue = Catalogue::get().flavor(flavor);
+    let version = match body.pointer("/spec/version") {
+        None | Some(Value::Null) => catalogue.newest().version.clone(),
+        Some(Value::String(v)) => catalogue
+            .find(v)
+            .ok_or_else(|| {
+                let offered: Vec<&str> = catalogue.versions.iter().map(|v| v.release()).collect();
+                Error::invalid_body(format!("spec.version {v:?} is not offered; choose one of {offered:?}"))
+            })?
+            .version
+            .clone(),
+        Some(other) => {
+            return Err(Error::invalid_body(format!("spec.version must be a string, not {other}")))
+        }
+    };
+    let mut metadata = body["metadata"].take();
+    if !metadata.is_object() {
+        return Err(Error::invalid_body("metadata must be an object"));
+    }
+    metadata.as_object_mut().expect("checked").remove("name");
+    let mut spec = body["spec"].take();
+    let fields = spec.as_object_mut().ok_or_else(|| Error::invalid_body("spec must be an object"))?;
+    fields.remove("version");
+    fields.remove("platformVersion");
+    fields.entry("type").or_insert_with(|| Value::from("VirtualMachine"));
+    let proxy_private_key = spec
+        .pointer_mut("/authentication/authenticatingProxy")
+        .and_then(Value::as_object_mut)
+        .and_then(|proxy| proxy.remove("privateKey"))
+        .and_then(|key| key.as_str().map(str::to_string));
+    Ok(NewCceCluster { flavor, name, version, metadata, spec, proxy_private_key })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn body() -> Value {
+        json!({
+            "kind": "Cluster", "apiVersion": "v3",
+            "metadata": {"name": "prod-1", "labels": {"a": "b"}},
+            "spec": {"flavor": "cce.s1.small", "hostNetwork": {"vpc": "v", "subnet": "s"}, "version": "v1.28"}
+        })
+    }
+
+    #[test]
+    fn a_create_request_resolves_its_version_and_keeps_the_rest() {
+        let c = validate_create(Flavor::Cce, body()).unwrap();
+        assert_eq!(c.name, "prod-1");
+        assert_eq!(c.version, "v1.28.15-r10");
+        assert_eq!(c.metadata, json!({"labels": {"a": "b"}}));
+        assert_eq!(c.spec["type"], "VirtualMachine");
+        assert!(c.spec.get("version").is_none());
+        let mut no_version = body();
+        no_version["spec"].as_object_mut().unwrap().remove("version");
+        let newest = Catalogue::get().flavor(Flavor::Autopilot).newest().version.clone();
+        assert_eq!(validate_create(Flavor::Autopilot, no_version).unwrap().version, newest);
+    }
+
+    #[test]
+    fn the_private_key_of_an_authenticating_proxy_is_taken_out() {
+        let mut b = body();
+        b["spec"]["authentication"] = json!({"mode": "authenticating_proxy", "authenticatingProxy": {"ca": "c", "privateKey": "SECRET"}});
+        let c = validate_create(Flavor::Cce, b).unwrap();
+        assert_eq!(c.proxy_private_key.as_deref(), Some("SECRET"));
+        assert!(!c.spec.to_string().contains("SECRET"));
+    }
+
+    #[test]
+    fn bad_requests_are_refused_with_the_field() {
+        let cases: [(&str, Value, &str); 7] = [
+            ("/metadata/name", json!("Bad_Name"), "metadata.name"),
+            ("/metadata/name", json!("abc"), "metadata.name"),
+            ("/metadata/name", json!("abcd-"), "metadata.name"),
+            ("/spec/flavor", json!(""), "spec.flavor"),
+            ("/spec/hostNetwork", json!({"vpc": "v"}), "spec.hostNetwork.subnet"),
+            ("/spec/version", json!("v1.2"), "spec.version"),
+            ("/kind", json!("Node"), "kind"),
+        ];
+        for (pointer, value, field) in cases {
+            let mut b = body();
+            *b.pointer_mut(pointer).unwrap() = value;
+            let e = validate_create(Flavor::Cce, b).unwrap_err();
+            assert_eq!(e.status(), 400);
+            assert!(e.message().contains(field), "{pointer}: {}", e.message());
+        }
+        assert!(validate_create(Flavor::Cce, json!([])).is_err());
+        assert!(validate_create(Flavor::Cce, json!({"metadata": {"name": "abcd"}})).is_err());
+    }
+
+    #[test]
+    fn phases_round_trip() {
+        for p in CcePhase::ALL {
+            assert_eq!(CcePhase::parse(p.as_str()), Some(p));
+        }
+    }
+}

@@ -158,9 +158,9 @@ async fn upgrade(
     Ok(JsonOut(json!({ "jobID": job })))
 }
 
-/// Job times as the reference's progress example writes them.
+/// Job times as the reference's progress example writes them; empty while unset.
 fn go_time(t: Option<DateTime<Utc>>) -> String {
-    t.map(|t| t.format("%Y-%m-%d %H:%M:%S%.6f +0000 UTC").to_string()).unwrap_or_default()
+    t.map(crate::wire::go_time).unwrap_or_default()
 }
 
 fn phase(state: JobState) -> &'static str {

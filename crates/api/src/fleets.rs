@@ -7,7 +7,6 @@ use axum::{
     response::{IntoResponse, Response},
     Json as JsonOut,
 };
-use chrono::{DateTime, Utc};
 use domain::{
     authz::actions,
     fleet::{self, FederationState, Fleet},
@@ -24,6 +23,7 @@ use crate::{
     extract::{Json, JsonOrForm, Path, Query},
     paging::PageQuery,
     routes::Route,
+    wire::go_time,
     AppState,
 };
 
@@ -52,11 +52,6 @@ pub(crate) fn routes() -> Vec<Route> {
         Route::post("/v1/clusters/{clusterid}/join", actions::CLUSTER_JOIN_FLEET, join),
         Route::post("/v1/clusters/{clusterid}/unjoin", actions::CLUSTER_LEAVE_FLEET, leave),
     ]
-}
-
-/// Fleet timestamps as the reference's fleet examples write them (Go's default time format).
-fn go_time(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M:%S%.6f +0000 UTC").to_string()
 }
 
 /// The `ClusterGroup` object of the wire (WIRE.md U15).

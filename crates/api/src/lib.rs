@@ -3,6 +3,7 @@
 //! validate, authorize and make one store call.
 
 pub mod auth;
+mod cce;
 mod clusters;
 pub mod error;
 pub mod extract;
@@ -15,6 +16,7 @@ mod pki;
 mod quota;
 pub mod routes;
 mod rules;
+mod wire;
 
 use std::{ops::Deref, sync::Arc, time::Duration};
 
@@ -44,6 +46,8 @@ pub struct ApiConfig {
     pub max_clock_skew_secs: i64,
     pub body_limit_bytes: usize,
     pub quotas: Quotas,
+    /// How often each step of an upgrade task is tried before the task fails.
+    pub upgrade_step_attempts: i64,
 }
 
 /// Per-tenant quotas.
@@ -72,6 +76,7 @@ impl Default for ApiConfig {
             max_clock_skew_secs: 15 * 60,
             body_limit_bytes: 1024 * 1024,
             quotas: Quotas::default(),
+            upgrade_step_attempts: 5,
         }
     }
 }

@@ -42,6 +42,7 @@ pub struct RouteInfo {
 pub(crate) fn all() -> Vec<Route> {
     [
         crate::iam::routes(),
+        crate::cce::routes(),
         crate::clusters::routes(),
         crate::fleets::routes(),
         crate::federation::routes(),

@@ -68,6 +68,32 @@ pub mod actions {
         CLUSTER_UPDATE_RULES = ("ucs:cluster:updateRules", Write);
         FLEET_UPDATE_RULES = ("ucs:fleet:updateRules", Write);
         CLUSTER_GET_RBAC = ("ucs:cluster:getRbac", Read);
+        CCE_CLUSTER_LIST = ("cce:cluster:list", Read);
+        CCE_CLUSTER_GET = ("cce:cluster:get", Read);
+        CCE_CLUSTER_CREATE = ("cce:cluster:create", Write);
+        CCE_CLUSTER_DELETE = ("cce:cluster:delete", Write);
+        UPGRADE_INFO_GET = ("cce:cluster:getUpgradeInfo", Read);
+        UPGRADE_PATHS_LIST = ("cce:cluster:listUpgradePaths", Read);
+        UPGRADE_FEATURE_GATES_GET = ("cce:cluster:getUpgradeFeatureGates", Read);
+        UPGRADE_WORKFLOW_CREATE = ("cce:upgradeWorkflow:create", Write);
+        UPGRADE_WORKFLOW_LIST = ("cce:upgradeWorkflow:list", Read);
+        UPGRADE_WORKFLOW_GET = ("cce:upgradeWorkflow:get", Read);
+        UPGRADE_WORKFLOW_UPDATE = ("cce:upgradeWorkflow:update", Write);
+        PRECHECK_CREATE = ("cce:cluster:precheck", Write);
+        PRECHECK_LIST = ("cce:cluster:listPrechecks", Read);
+        SNAPSHOT_CREATE = ("cce:cluster:snapshot", Write);
+        SNAPSHOT_LIST = ("cce:cluster:listSnapshots", Read);
+        UPGRADE_CLUSTER = ("cce:cluster:upgrade", Write);
+        UPGRADE_TASK_LIST = ("cce:upgradeTask:list", Read);
+        UPGRADE_TASK_PAUSE = ("cce:upgradeTask:pause", Write);
+        UPGRADE_TASK_CONTINUE = ("cce:upgradeTask:continue", Write);
+        UPGRADE_TASK_RETRY = ("cce:upgradeTask:retry", Write);
+        POSTCHECK_CREATE = ("cce:cluster:postcheck", Write);
+        NODE_POOL_UPGRADE = ("cce:nodePool:upgrade", Write);
+        ADDON_PRECHECK_CREATE = ("cce:addon:precheck", Write);
+        ADDON_PRECHECK_LIST = ("cce:addon:listPrechecks", Read);
+        UPGRADE_PLAN_LIST = ("cce:upgradePlan:list", Read);
+        UPGRADE_PLAN_UPDATE = ("cce:upgradePlan:update", Write);
     }
 }
 

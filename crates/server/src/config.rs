@@ -23,6 +23,16 @@ pub struct Config {
     pub quotas: QuotaConfig,
     pub worker: WorkerConfig,
     pub simulator: SimulatorConfig,
+    pub upgrade: UpgradeConfig,
+}
+
+/// Cluster upgrades (CCE and CCE Autopilot).
+#[derive(Debug, Clone, Deserialize)]
+pub struct UpgradeConfig {
+    /// How long a successful precheck allows an upgrade.
+    pub precheck_ttl_secs: i64,
+    /// How often each step of an upgrade task is tried before the task fails.
+    pub step_attempts: i64,
 }
 
 /// The job engine in this process.
@@ -47,6 +57,10 @@ pub struct SimulatorConfig {
     pub failures: Vec<String>,
     /// The federation version new federations run.
     pub federation_version: String,
+    /// Nodes in the default node pool of a new CCE cluster.
+    pub nodes_per_cluster: usize,
+    /// API paths simulated CCE clusters call, `CLUSTER:PATH` (`*`: every cluster).
+    pub api_usage: Vec<String>,
 }
 
 /// Per-tenant quotas.
@@ -154,6 +168,12 @@ step_millis = 200
 kubernetes_version = "v1.28"
 failures = []
 federation_version = "v1.7.0"
+nodes_per_cluster = 3
+api_usage = []
+
+[upgrade]
+precheck_ttl_secs = 3600
+step_attempts = 5
 "#;
 
 impl Config {
@@ -193,6 +213,7 @@ impl Config {
                 .try_parsing(true)
                 .list_separator(",")
                 .with_list_parse_key("simulator.failures")
+                .with_list_parse_key("simulator.api_usage")
                 .source(Some(ucs_env)),
         );
         let config: Config =
@@ -224,6 +245,11 @@ impl Config {
         if [q.clusters, q.fleets, q.clusters_per_fleet, q.rules, q.federations].iter().any(|v| *v < 0) {
             return Err(ConfigError("quotas must not be negative".to_string()));
         }
+        if self.upgrade.precheck_ttl_secs <= 0 || self.upgrade.step_attempts < 1 {
+            return Err(ConfigError(
+                "upgrade.precheck_ttl_secs must be positive and upgrade.step_attempts at least 1".into(),
+            ));
+        }
         if self.security.token_ttl_secs <= 0 || self.security.max_clock_skew_secs < 0 {
             return Err(ConfigError("security.token_ttl_secs must be positive".to_string()));
         }
@@ -254,6 +280,7 @@ impl Config {
             lease: ms(self.worker.lease_millis),
             retry_base: ms(self.worker.retry_base_millis),
             retry_max: ms(self.worker.retry_max_millis),
+            precheck_ttl_secs: self.upgrade.precheck_ttl_secs,
         }
     }
 
@@ -263,6 +290,8 @@ impl Config {
             kubernetes_version: self.simulator.kubernetes_version.clone(),
             failures: self.simulator.failures.clone(),
             federation_version: self.simulator.federation_version.clone(),
+            nodes_per_cluster: self.simulator.nodes_per_cluster,
+            api_usage: self.simulator.api_usage.clone(),
         }
     }
 
@@ -280,6 +309,7 @@ impl Config {
                 rules: self.quotas.rules,
                 federations: self.quotas.federations,
             },
+            upgrade_step_attempts: self.upgrade.step_attempts,
         }
     }
 }

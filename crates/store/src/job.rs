@@ -73,16 +73,24 @@ impl Tx<'_> {
         .execute(&mut *self.tx)
         .await
         .map_err(|e| if crate::is_unique_violation(&e) { conflict } else { map_db_err(e) })?;
-        if !self.enqueued && job.parent_id.is_none() && self.dialect() == crate::Dialect::Postgres {
-            // Delivered at commit, to the workers of every replica (store_pg::listen).
+        if job.parent_id.is_none() {
+            self.wake_workers_at_commit().await?;
+        }
+        Ok(id)
+    }
+
+    /// Wakes the workers of this process and, on Postgres, of every replica (store_pg::listen) when
+    /// this transaction commits: it made a job runnable.
+    async fn wake_workers_at_commit(&mut self) -> Result<()> {
+        if !self.enqueued && self.dialect() == crate::Dialect::Postgres {
             sqlx::query("SELECT pg_notify($1, '')")
                 .bind(crate::JOBS_CHANNEL)
                 .execute(&mut *self.tx)
                 .await
                 .map_err(map_db_err)?;
         }
-        self.enqueued |= job.parent_id.is_none();
-        Ok(id)
+        self.enqueued = true;
+        Ok(())
     }
 }
 
@@ -254,5 +262,89 @@ impl Tx<'_> {
         .await
         .map_err(map_db_err)?;
         fenced(done.rows_affected())
+    }
+}
+
+impl Tx<'_> {
+    /// Asks a job to pause: a pending one is parked at once (`true`), a running one gets the `pause`
+    /// signal, which its worker honours when the current step ends (`false`).
+    pub async fn job_pause(&mut self, id: JobId) -> Result<bool> {
+        let now = self.now_millis();
+        let state: Option<String> = sqlx::query_scalar(
+            "UPDATE jobs SET state = CASE WHEN state = 'pending' THEN 'paused' ELSE state END,
+                signal = CASE WHEN state = 'running' THEN 'pause' ELSE NULL END, updated_at = $1
+             WHERE id = $2 AND state IN ('pending', 'running') RETURNING state",
+        )
+        .bind(now)
+        .bind(id.to_string())
+        .fetch_optional(&mut *self.tx)
+        .await
+        .map_err(map_db_err)?;
+        match state.as_deref() {
+            Some("paused") => Ok(true),
+            Some(_) => Ok(false),
+            None => Err(Error::internal("only a pending or running job can be paused")),
+        }
+    }
+
+    /// Resumes a paused job (runnable now) or withdraws a pause its worker has not honoured yet;
+    /// `false` when there was nothing to resume.
+    pub async fn job_resume(&mut self, id: JobId) -> Result<bool> {
+        let now = self.now_millis();
+        let done = sqlx::query(
+            "UPDATE jobs SET state = CASE WHEN state = 'paused' THEN 'pending' ELSE state END,
+                run_at = CASE WHEN state = 'paused' THEN $1 ELSE run_at END, signal = NULL, updated_at = $1
+             WHERE id = $2 AND (state = 'paused' OR (state = 'running' AND signal = 'pause'))",
+        )
+        .bind(now)
+        .bind(id.to_string())
+        .execute(&mut *self.tx)
+        .await
+        .map_err(map_db_err)?;
+        if done.rows_affected() == 1 {
+            self.wake_workers_at_commit().await?;
+        }
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Parks a claimed job whose pause was asked for: it stays until resumed.
+    pub async fn job_park(&mut self, job: &Job) -> Result<()> {
+        let now = self.now_millis();
+        let done = sqlx::query(
+            "UPDATE jobs SET state = 'paused', signal = NULL, lease_owner = NULL, lease_expires_at = NULL,
+                updated_at = $1
+             WHERE id = $2 AND state = 'running' AND attempts = $3 AND lease_owner = $4",
+        )
+        .bind(now)
+        .bind(job.id.to_string())
+        .bind(job.attempts)
+        .bind(job.lease_owner.as_deref().unwrap_or(""))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(map_db_err)?;
+        fenced(done.rows_affected())
+    }
+
+    /// The signal a claimed job carries now (asked for while its step ran), checking the fence.
+    pub async fn job_signal(&mut self, job: &Job) -> Result<Option<String>> {
+        let row: Option<(Option<String>,)> = sqlx::query_as(
+            "SELECT signal FROM jobs WHERE id = $1 AND state = 'running' AND attempts = $2 AND lease_owner = $3",
+        )
+        .bind(job.id.to_string())
+        .bind(job.attempts)
+        .bind(job.lease_owner.as_deref().unwrap_or(""))
+        .fetch_optional(&mut *self.tx)
+        .await
+        .map_err(map_db_err)?;
+        row.map(|(signal,)| signal).ok_or_else(lease_lost)
+    }
+
+    /// How many attempts a job has per step (a retried task's new job keeps them).
+    pub async fn job_max_attempts(&mut self, id: JobId) -> Result<i64> {
+        sqlx::query_scalar("SELECT max_attempts FROM jobs WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_one(&mut *self.tx)
+            .await
+            .map_err(map_db_err)
     }
 }

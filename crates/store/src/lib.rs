@@ -14,6 +14,7 @@ use domain::{clock::Clock, Error, Result};
 use sqlx::{any::AnyPoolOptions, migrate::Migrator, Any, AnyPool, Transaction};
 
 pub mod audit;
+pub mod cce;
 pub mod cluster;
 pub mod conformance;
 pub mod federation;
@@ -23,6 +24,7 @@ pub mod job;
 pub mod rule;
 mod sql;
 pub mod tenant_ca;
+pub mod upgrade;
 
 pub use sql::{is_unique_violation, map_db_err};
 

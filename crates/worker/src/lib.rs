@@ -4,8 +4,10 @@
 //! a job that runs out of attempts fails with its reason recorded.
 
 pub mod activation;
+pub mod cce;
 pub mod federation;
 pub mod provider;
+pub mod upgrade;
 
 use std::{sync::Arc, time::Duration};
 
@@ -14,7 +16,7 @@ use store::Store;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-pub use provider::{Provider, ProviderError, SimulatedProvider, SimulatorConfig};
+pub use provider::{CceStepOutput, Provider, ProviderError, SimulatedProvider, SimulatorConfig};
 
 /// A job that does nothing but succeed: what the engine benchmark measures the engine itself with.
 pub const NOOP_JOB: &str = "noop";
@@ -29,6 +31,8 @@ pub struct EngineConfig {
     /// The first retry's delay; each further retry doubles it, up to `retry_max`.
     pub retry_base: Duration,
     pub retry_max: Duration,
+    /// How long a precheck's result counts before the upgrade it allows must be checked again.
+    pub precheck_ttl_secs: i64,
 }
 
 impl Default for EngineConfig {
@@ -38,6 +42,7 @@ impl Default for EngineConfig {
             lease: Duration::from_secs(30),
             retry_base: Duration::from_secs(1),
             retry_max: Duration::from_secs(60),
+            precheck_ttl_secs: 3600,
         }
     }
 }
@@ -126,6 +131,12 @@ impl Engine {
                 let mut tx = self.store.begin().await?;
                 tx.job_finish(job, domain::job::JobState::Succeeded, None).await?;
                 tx.commit().await
+            }
+            store::cce::CREATE_JOB => cce::run(self, job, true).await,
+            store::cce::DELETE_JOB => cce::run(self, job, false).await,
+            kind if domain::upgrade::task::TaskType::from_job_kind(kind).is_some() => {
+                let task_type = domain::upgrade::task::TaskType::from_job_kind(kind).expect("checked");
+                upgrade::run(self, job, task_type).await
             }
             kind if domain::federation::Workflow::from_job_kind(kind).is_some() => {
                 let workflow = domain::federation::Workflow::from_job_kind(kind).expect("checked");

@@ -9,6 +9,7 @@ use std::{
 };
 
 use domain::{
+    cce::{CceCluster, Node},
     cluster::Cluster,
     federation::Step,
     ids::{ClusterId, FleetId, JobId},
@@ -54,6 +55,21 @@ pub struct StepOutput {
     pub version: Option<String>,
 }
 
+/// What a CCE step made: the nodes of a new cluster's default node pool.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CceStepOutput {
+    pub target_version: String,
+    pub nodes: Vec<Node>,
+}
+
+/// What a precheck learns from a cluster: the API paths its workloads call, and risks the cluster
+/// reports itself (each a Fatal finding of that name).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Observation {
+    pub api_usage: Vec<String>,
+    pub risks: Vec<String>,
+}
+
 /// Infrastructure effects. Every call carries an idempotency key (stable across retries of the same
 /// step), so a call repeated after a crash does its work once.
 #[async_trait::async_trait]
@@ -68,6 +84,20 @@ pub trait Provider: Send + Sync {
         step: Step,
         target: &StepTarget,
     ) -> Result<StepOutput, ProviderError>;
+
+    /// Carries out one step of a CCE cluster's life: `CreateCluster`, `DeleteCluster`, or a step of
+    /// an upgrade task (`UpgradeMaster`, `UpgradeNodePool:<pool>`, `BackupMaster`, `LimitCheck`, …),
+    /// towards `target_version`.
+    async fn cce_step(
+        &self,
+        key: &str,
+        step: &str,
+        cluster: &CceCluster,
+        target_version: &str,
+    ) -> Result<CceStepOutput, ProviderError>;
+
+    /// What a precheck learns from the cluster itself.
+    async fn observe(&self, cluster: &CceCluster) -> Result<Observation, ProviderError>;
 }
 
 /// Settings of the simulated provider.
@@ -83,6 +113,11 @@ pub struct SimulatorConfig {
     pub failures: Vec<String>,
     /// The federation version a new federation runs.
     pub federation_version: String,
+    /// How many nodes the default node pool of a new CCE cluster has.
+    pub nodes_per_cluster: usize,
+    /// API paths simulated CCE clusters call, `CLUSTER:PATH` (`*` for every cluster), e.g.
+    /// `prod-1:/apis/policy/v1beta1/podsecuritypolicies`.
+    pub api_usage: Vec<String>,
 }
 
 #[derive(Debug)]
@@ -223,6 +258,58 @@ impl Provider for SimulatedProvider {
         let detail = serde_json::to_string(&output).expect("outputs serialize");
         let done = self.effect(key, step.as_str(), &resource_id, detail).await?;
         serde_json::from_str(&done).map_err(|e| ProviderError::retryable(format!("simulator log: {e}")))
+    }
+
+    async fn cce_step(
+        &self,
+        key: &str,
+        step: &str,
+        cluster: &CceCluster,
+        target_version: &str,
+    ) -> Result<CceStepOutput, ProviderError> {
+        // Rules name the step without its node pool (`UpgradeNodePool`, not `UpgradeNodePool:<id>`).
+        let rule_step = step.split(':').next().unwrap_or(step);
+        if self.injected_failure(rule_step, &cluster.name) {
+            tokio::time::sleep(self.config.step).await;
+            return Err(ProviderError::retryable(format!(
+                "simulated failure: {step} of cluster {} failed",
+                cluster.name
+            )));
+        }
+        let output = CceStepOutput {
+            target_version: target_version.to_string(),
+            nodes: if step == "CreateCluster" {
+                (1..=self.config.nodes_per_cluster)
+                    .map(|i| Node {
+                        uid: JobId::new().to_string(),
+                        name: format!("{}-node-{i}", cluster.name),
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            },
+        };
+        let detail = serde_json::to_string(&output).expect("outputs serialize");
+        let done = self.effect(key, step, &cluster.id.to_string(), detail).await?;
+        serde_json::from_str(&done).map_err(|e| ProviderError::retryable(format!("simulator log: {e}")))
+    }
+
+    async fn observe(&self, cluster: &CceCluster) -> Result<Observation, ProviderError> {
+        let api_usage = self
+            .config
+            .api_usage
+            .iter()
+            .filter_map(|entry| entry.split_once(':'))
+            .filter(|(name, _)| *name == cluster.name || *name == "*")
+            .map(|(_, path)| path.to_string())
+            .collect();
+        // `precheck:<cluster>:<times>` rules make the cluster report a risk that blocks upgrading.
+        let risks = if self.injected_failure("precheck", &cluster.name) {
+            vec!["SimulatedRisk".to_string()]
+        } else {
+            Vec::new()
+        };
+        Ok(Observation { api_usage, risks })
     }
 }
 

@@ -88,6 +88,8 @@ pub struct Input<'a> {
     pub addons: &'a BTreeMap<String, String>,
     /// API paths the cluster's workloads call (as the provider observed them).
     pub api_usage: &'a [String],
+    /// Risks the cluster reports itself (by name); each blocks the upgrade.
+    pub reported_risks: &'a [String],
     pub skipped: &'a [Skipped],
 }
 
@@ -123,6 +125,9 @@ pub fn evaluate(input: &Input<'_>) -> Vec<Finding> {
             Level::Fatal,
             "another upgrade task of this cluster is unfinished".into(),
         ));
+    }
+    for risk in input.reported_risks {
+        out.push(finding(risk, "MasterCheck", Level::Fatal, format!("the cluster reports the risk {risk}")));
     }
     let removed = Catalogue::get().apis_removed_between(&input.version.version, &input.target.version);
     let used: Vec<&String> = input.api_usage.iter().filter(|url| removed.contains(&url.as_str())).collect();
@@ -238,6 +243,7 @@ mod tests {
             node_pools: pools,
             addons: &addons,
             api_usage: &usage,
+            reported_risks: &[],
             skipped,
         })
     }

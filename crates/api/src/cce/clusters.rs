@@ -1,0 +1,126 @@
+//! CCE and CCE Autopilot clusters: create, list, show, delete. Creation and deletion are jobs.
+
+use axum::{extract::State, http::StatusCode, Json as JsonOut};
+use domain::{authz::actions, cce::CceCluster, ids::CceClusterId};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use store::cce::CceClusterFilter;
+
+use super::{cluster, go_time, project_id, route, Service};
+use crate::{
+    auth::Caller,
+    error::ApiResult,
+    extract::{Json, Path, Query},
+    routes::Route,
+    AppState,
+};
+
+const CLUSTERS: &str = "/api/v3/projects/{project_id}/clusters";
+const CLUSTER: &str = "/api/v3/projects/{project_id}/clusters/{cluster_id}";
+
+pub(super) fn routes() -> Vec<Route> {
+    [
+        route(Route::post, CLUSTERS, true, actions::CCE_CLUSTER_CREATE, create),
+        route(Route::get, CLUSTERS, true, actions::CCE_CLUSTER_LIST, list),
+        route(Route::get, CLUSTER, true, actions::CCE_CLUSTER_GET, show),
+        route(Route::delete, CLUSTER, true, actions::CCE_CLUSTER_DELETE, delete),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+/// The annotation that carries a cluster's full version (`spec.version` shows its release).
+pub const VERSION_ANNOTATION: &str = "cce.ucsd.io/version";
+
+/// The `Cluster` object of the wire.
+pub fn cluster_view(service: &Service, c: &CceCluster) -> Value {
+    let entry = service.catalogue().find(&c.version);
+    let mut metadata = c.metadata.clone();
+    metadata["name"] = json!(c.name);
+    metadata["uid"] = json!(c.id);
+    metadata["creationTimestamp"] = json!(go_time(c.created_at));
+    metadata["updateTimestamp"] = json!(go_time(c.updated_at));
+    if !metadata["annotations"].is_object() {
+        metadata["annotations"] = json!({});
+    }
+    metadata["annotations"][VERSION_ANNOTATION] = json!(c.version);
+    let mut spec = c.spec.clone();
+    spec["version"] = json!(entry.map_or(c.version.as_str(), |e| e.release()));
+    spec["platformVersion"] = json!(entry.map_or("", |e| e.platform_version.as_str()));
+    json!({
+        "kind": "Cluster",
+        "apiVersion": "v3",
+        "metadata": metadata,
+        "spec": spec,
+        "status": {
+            "phase": c.phase.as_str(),
+            "jobID": c.job_id.map(|j| j.to_string()).unwrap_or_default(),
+            "endpoints": [{ "url": format!("https://{}.{}.ucsd.local:5443", c.id, c.flavor), "type": "Internal" }],
+        },
+    })
+}
+
+/// `POST …/clusters`: validates, seals the proxy key, records the cluster and its build job.
+async fn create(
+    State(app): State<AppState>,
+    caller: Caller,
+    service: Service,
+    Json(body): Json<Value>,
+) -> ApiResult<(StatusCode, JsonOut<Value>)> {
+    let project = project_id(&caller)?;
+    let new = domain::cce::validate_create(service.0, body)?;
+    let id = CceClusterId::new();
+    let sealed = new
+        .proxy_private_key
+        .as_ref()
+        .map(|key| app.sealer.seal(key.as_bytes(), &format!("cce_cluster_proxy_key:{id}")));
+    let created = app
+        .store
+        .cce_cluster_create(&caller.actor(), &project, &new, sealed, app.config.quotas.clusters, id)
+        .await?;
+    Ok((StatusCode::CREATED, JsonOut(cluster_view(&service, &created))))
+}
+
+#[derive(Debug, Deserialize)]
+struct ListQuery {
+    status: Option<String>,
+    #[serde(rename = "type")]
+    cluster_type: Option<String>,
+    version: Option<String>,
+    #[allow(dead_code)]
+    detail: Option<String>,
+}
+
+async fn list(
+    State(app): State<AppState>,
+    caller: Caller,
+    service: Service,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<JsonOut<Value>> {
+    let filter = CceClusterFilter { phase: q.status, cluster_type: q.cluster_type, version: q.version };
+    let clusters = app.store.cce_cluster_list(caller.domain_id(), service.0, &filter).await?;
+    let items: Vec<Value> = clusters.iter().map(|c| cluster_view(&service, c)).collect();
+    Ok(JsonOut(json!({ "kind": "Cluster", "apiVersion": "v3", "items": items })))
+}
+
+async fn show(
+    State(app): State<AppState>,
+    caller: Caller,
+    service: Service,
+    Path((_, id)): Path<(String, String)>,
+) -> ApiResult<JsonOut<Value>> {
+    let c = cluster(&app, &caller, &service, &id).await?;
+    Ok(JsonOut(cluster_view(&service, &c)))
+}
+
+async fn delete(
+    State(app): State<AppState>,
+    caller: Caller,
+    service: Service,
+    Path((_, id)): Path<(String, String)>,
+) -> ApiResult<JsonOut<Value>> {
+    let c = cluster(&app, &caller, &service, &id).await?;
+    let deleting = app.store.cce_cluster_delete(&caller.actor(), service.0, c.id).await?;
+    Ok(JsonOut(cluster_view(&service, &deleting)))
+}

@@ -1,0 +1,119 @@
+//! The CCE and CCE Autopilot API (WIRE.md §4, docs/upgrades.md): clusters, upgrade information,
+//! workflows and tasks. Each route is served under both services' paths where the SDK has twins; the
+//! path's service is the cluster's flavor, and a cluster of the other flavor is not found.
+
+mod clusters;
+mod tasks;
+mod workflows;
+
+use axum::{extract::FromRequestParts, handler::Handler, http::request::Parts};
+use domain::{
+    authz::Action,
+    cce::CceCluster,
+    ids::CceClusterId,
+    upgrade::{catalogue::FlavorCatalogue, Catalogue, Flavor, VersionEntry},
+    Error,
+};
+use serde_json::Value;
+
+use crate::{auth::Caller, error::ApiError, routes::Route, AppState};
+
+pub use crate::wire::go_time;
+
+/// The service of the request's path.
+pub struct Service(pub Flavor);
+
+impl<S: Send + Sync> FromRequestParts<S> for Service {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Service(Flavor::of_path(parts.uri.path())))
+    }
+}
+
+impl Service {
+    pub fn catalogue(&self) -> &'static FlavorCatalogue {
+        Catalogue::get().flavor(self.0)
+    }
+}
+
+pub(crate) fn routes() -> Vec<Route> {
+    [clusters::routes(), workflows::routes(), tasks::routes()].into_iter().flatten().collect()
+}
+
+/// A route under its CCE path and, with `autopilot`, under the Autopilot twin (`/api/v3…` →
+/// `/autopilot/v3…`), with one handler.
+fn route<H: Handler<T, AppState> + Clone, T: 'static>(
+    make: fn(&'static str, Action, H) -> Route,
+    path: &'static str,
+    autopilot: bool,
+    action: Action,
+    handler: H,
+) -> Vec<Route> {
+    let mut routes = vec![make(path, action, handler.clone())];
+    if autopilot {
+        // Route paths are static; the few twins are leaked each time the route table is built.
+        let twin: &'static str = Box::leak(path.replacen("/api/", "/autopilot/", 1).into_boxed_str());
+        routes.push(make(twin, action, handler));
+    }
+    routes
+}
+
+/// The caller's cluster of the path's service; anything else is not found.
+pub async fn cluster(
+    app: &AppState,
+    caller: &Caller,
+    service: &Service,
+    id: &str,
+) -> Result<CceCluster, ApiError> {
+    let id: CceClusterId = id
+        .parse()
+        .map_err(|_| Error::not_found(domain::error::cce::NOT_FOUND).with_detail("no such cluster"))?;
+    Ok(app.store.cce_cluster_get(caller.domain_id(), service.0, id).await?)
+}
+
+/// The project id of a CCE request (its path names it; authentication checked it is the caller's).
+pub fn project_id(caller: &Caller) -> Result<String, ApiError> {
+    caller
+        .project
+        .as_ref()
+        .map(|p| p.id.to_string())
+        .ok_or_else(|| ApiError(Error::forbidden("a CCE request must name the caller's project")))
+}
+
+/// The catalogue entry of a cluster's version.
+pub fn version_of<'c>(service: &'c Service, cluster: &CceCluster) -> Result<&'c VersionEntry, ApiError> {
+    service.catalogue().find(&cluster.version).ok_or_else(|| {
+        ApiError(Error::internal(format!("cluster version {} is not in the catalogue", cluster.version)))
+    })
+}
+
+/// A string field of a body, if present and a string.
+pub fn str_at<'v>(body: &'v Value, pointer: &str) -> Option<&'v str> {
+    body.pointer(pointer).and_then(Value::as_str)
+}
+
+/// Checks an optional `kind`/`apiVersion` pair of a body.
+pub fn check_kind(
+    body: &Value,
+    kind_pointer: &str,
+    kind: &str,
+    version_pointer: &str,
+    versions: &[&str],
+) -> Result<(), ApiError> {
+    if let Some(k) = body.pointer(kind_pointer).filter(|v| !v.is_null()) {
+        if k != kind {
+            return Err(Error::invalid_body(format!("kind must be {kind}, not {k}")).into());
+        }
+    }
+    if let Some(v) = body.pointer(version_pointer).filter(|v| !v.is_null()) {
+        if !versions.iter().any(|allowed| v == allowed) {
+            return Err(Error::invalid_body(format!(
+                "apiVersion must be {}, not {v}",
+                versions.join(" or ")
+            ))
+            .into());
+        }
+    }
+    Ok(())
+}

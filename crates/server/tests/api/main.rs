@@ -12,3 +12,4 @@ mod federation;
 mod fleets;
 mod replicas;
 mod rules;
+mod upgrades;

@@ -102,10 +102,6 @@ pub async fn run(engine: &Engine, job: &Job, task_type: TaskType) -> Result<()> 
                 .ok_or_else(|| Error::internal("a step failed outside Running"))?;
             if final_ {
                 task.finished_at = Some(now);
-                if task_type == TaskType::PreCheck {
-                    // A precheck that could not run leaves nothing to rely on.
-                    task.result = json!({ "findings": [] });
-                }
                 if task_type == TaskType::Cluster {
                     tx.cce_cluster_update(cluster.id, |c| c.phase = CcePhase::Available).await?;
                 }

@@ -79,7 +79,7 @@ async fn upgrade_info(
     let gates = &service.catalogue().feature_gates;
     let mut spec = json!({
         "versionInfo": {
-            "release": entry.patch_release(),
+            "release": entry.release(),
             "patch": entry.patch(),
             "suggestPatch": entry.patch(),
             "targetVersions": entry.target_versions,
@@ -193,6 +193,9 @@ pub fn check_versions(
     spec: &Value,
     target_required: bool,
 ) -> Result<String, ApiError> {
+    if c.phase == CcePhase::Upgrading {
+        return Err(Error::new(cce::UPGRADE_IN_PROGRESS).with_detail("the cluster is being upgraded").into());
+    }
     if c.phase != CcePhase::Available {
         return Err(Error::new(cce::CLUSTER_NOT_AVAILABLE)
             .with_detail(format!("the cluster is {}", c.phase.as_str()))

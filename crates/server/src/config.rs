@@ -23,6 +23,14 @@ pub struct Config {
     pub quotas: QuotaConfig,
     pub worker: WorkerConfig,
     pub simulator: SimulatorConfig,
+    pub metrics: MetricsConfig,
+}
+
+/// `GET /metrics` (Prometheus text format).
+#[derive(Debug, Clone, Deserialize)]
+pub struct MetricsConfig {
+    /// Serve it. It is unauthenticated, like `/healthz`: keep it off the public network.
+    pub enabled: bool,
 }
 
 /// The job engine in this process.
@@ -154,6 +162,9 @@ step_millis = 200
 kubernetes_version = "v1.28"
 failures = []
 federation_version = "v1.7.0"
+
+[metrics]
+enabled = true
 "#;
 
 impl Config {
@@ -280,6 +291,7 @@ impl Config {
                 rules: self.quotas.rules,
                 federations: self.quotas.federations,
             },
+            metrics_enabled: self.metrics.enabled,
         }
     }
 }

@@ -10,5 +10,6 @@ mod clusters;
 mod crash;
 mod federation;
 mod fleets;
+mod metrics;
 mod replicas;
 mod rules;

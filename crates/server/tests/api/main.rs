@@ -8,6 +8,7 @@ mod basics;
 mod cli;
 mod clusters;
 mod crash;
+mod deploy;
 mod federation;
 mod fleets;
 mod metrics;

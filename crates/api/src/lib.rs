@@ -11,6 +11,7 @@ mod federation;
 mod fleets;
 mod health;
 mod iam;
+pub mod metrics;
 mod paging;
 mod pki;
 mod quota;
@@ -48,6 +49,8 @@ pub struct ApiConfig {
     pub quotas: Quotas,
     /// How often each step of an upgrade task is tried before the task fails.
     pub upgrade_step_attempts: i64,
+    /// Serve `GET /metrics` (unauthenticated; for the operator's scraper, not the public network).
+    pub metrics_enabled: bool,
 }
 
 /// Per-tenant quotas.
@@ -77,6 +80,7 @@ impl Default for ApiConfig {
             body_limit_bytes: 1024 * 1024,
             quotas: Quotas::default(),
             upgrade_step_attempts: 5,
+            metrics_enabled: true,
         }
     }
 }
@@ -88,6 +92,8 @@ pub struct AppInner {
     pub sealer: Sealer,
     pub tokens: TokenKeys,
     pub config: ApiConfig,
+    /// The process's metrics registry (the job engine registers into it too).
+    pub metrics: metrics::Metrics,
 }
 
 #[derive(Debug, Clone)]
@@ -100,6 +106,7 @@ impl AppState {
             sealer: master_key.sealer(),
             tokens: TokenKeys::new(&master_key.derive("token/hs256/v1")),
             config,
+            metrics: metrics::Metrics::new(),
         }))
     }
 }
@@ -160,13 +167,19 @@ pub fn router(state: AppState) -> Router {
         .into_iter()
         .fold(Router::new(), |router, route| router.route(route.path, route.handler))
         .route_layer(middleware::from_fn_with_state(state.clone(), auth::authenticate));
+    let mut public = health::router();
+    if state.config.metrics_enabled {
+        public = public.route("/metrics", axum::routing::get(metrics::scrape));
+    }
     Router::new()
-        .merge(health::router())
+        .merge(public)
         .merge(iam::public_router())
         .merge(authenticated)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn(error::render_errors))
+        // Outside the error rendering, so it records the status sent; `MatchedPath` is set by now.
+        .layer(middleware::from_fn_with_state(state.clone(), metrics::track))
         .layer(TraceLayer::new_for_http().make_span_with(request_span).on_request(()).on_response(
             |response: &Response, latency: Duration, _span: &tracing::Span| {
                 tracing::info!(

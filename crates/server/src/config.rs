@@ -24,6 +24,18 @@ pub struct Config {
     pub worker: WorkerConfig,
     pub simulator: SimulatorConfig,
     pub upgrade: UpgradeConfig,
+    pub metrics: MetricsConfig,
+    /// Keys of the file or `UCS_*` variables that no setting reads (typos, mostly), as dotted paths;
+    /// `ucsd` warns about them at start. Paths only: a value never lands here.
+    #[serde(skip)]
+    pub ignored_keys: Vec<String>,
+}
+
+/// `GET /metrics` (Prometheus text format).
+#[derive(Debug, Clone, Deserialize)]
+pub struct MetricsConfig {
+    /// Serve it. It is unauthenticated, like `/healthz`: keep it off the public network.
+    pub enabled: bool,
 }
 
 /// Cluster upgrades (CCE and CCE Autopilot).
@@ -174,6 +186,9 @@ api_usage = []
 [upgrade]
 precheck_ttl_secs = 3600
 step_attempts = 5
+
+[metrics]
+enabled = true
 "#;
 
 impl Config {
@@ -216,8 +231,12 @@ impl Config {
                 .with_list_parse_key("simulator.api_usage")
                 .source(Some(ucs_env)),
         );
-        let config: Config =
-            builder.build().and_then(|c| c.try_deserialize()).map_err(|e| ConfigError(e.to_string()))?;
+        let layers = builder.build().map_err(|e| ConfigError(e.to_string()))?;
+        let mut ignored_keys = Vec::new();
+        let mut config: Config =
+            serde_ignored::deserialize(layers, |path| ignored_keys.push(path.to_string()))
+                .map_err(|e| ConfigError(e.to_string()))?;
+        config.ignored_keys = ignored_keys;
         config.validate()?;
         Ok(config)
     }
@@ -310,6 +329,7 @@ impl Config {
                 federations: self.quotas.federations,
             },
             upgrade_step_attempts: self.upgrade.step_attempts,
+            metrics_enabled: self.metrics.enabled,
         }
     }
 }
@@ -378,6 +398,21 @@ mod tests {
         }
         let err = Config::load_from(Some(Path::new("/nonexistent/ucsd.toml")), env(&[])).unwrap_err();
         assert!(err.to_string().contains("does not exist"));
+    }
+
+    #[test]
+    fn keys_no_setting_reads_are_reported_without_their_values() {
+        let c = Config::load_from(
+            None,
+            env(&[("UCS_SECURITY__MASTERKEY", "s3cr3t"), ("UCS_LOG__FORMAT", "json"), ("UCS_LISTN", "x")]),
+        )
+        .unwrap();
+        let mut keys = c.ignored_keys.clone();
+        keys.sort();
+        assert_eq!(keys, ["listn", "security.masterkey"]);
+        assert!(!format!("{c:?}").contains("s3cr3t"));
+        let c = Config::load_from(None, env(&[("UCS_METRICS__ENABLED", "false")])).unwrap();
+        assert!(c.ignored_keys.is_empty() && !c.metrics.enabled);
     }
 
     #[test]

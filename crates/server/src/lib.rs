@@ -27,12 +27,15 @@ impl App {
         let state = api::AppState::new(store.clone(), &master_key, config.api());
         let provider =
             worker::SimulatedProvider::new(config.simulator(), store.clone()).map_err(anyhow::Error::msg)?;
+        let metrics = worker::EngineMetrics::register(state.metrics.registry())
+            .context("cannot register the job engine's metrics")?;
         let engine = worker::Engine::new(
             store.clone(),
             std::sync::Arc::new(provider),
             master_key.sealer(),
             config.engine(),
-        );
+        )
+        .with_metrics(metrics);
         Ok(Self { store, state, engine })
     }
 

@@ -141,6 +141,9 @@ fn main() -> ExitCode {
         }
     };
     server::telemetry::init(&config.log);
+    if !config.ignored_keys.is_empty() {
+        tracing::warn!(keys = ?config.ignored_keys, "ignoring configuration keys that no setting reads");
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
     match runtime.block_on(run(cli.command, config)) {
         Ok(()) => ExitCode::SUCCESS,

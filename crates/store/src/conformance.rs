@@ -28,6 +28,7 @@ macro_rules! conformance_suite {
             ready_reports_applied_migrations,
             a_job_is_claimed_once_and_a_lost_lease_cannot_commit,
             a_retried_job_waits_for_its_time,
+            jobs_are_counted_per_kind_and_state_without_their_steps,
         );
     };
     (@tests $open:path; $($name:ident),* $(,)?) => {
@@ -258,4 +259,32 @@ pub async fn a_retried_job_waits_for_its_time(store: &Store) {
     );
     let job = store.job_get(id).await.unwrap().unwrap();
     assert_eq!((job.state, job.last_error.as_deref()), (JobState::Pending, Some("try again later")));
+}
+
+pub async fn jobs_are_counted_per_kind_and_state_without_their_steps(store: &Store) {
+    assert_eq!(store.job_count_by_kind_state().await.unwrap(), vec![]);
+    let a = store.tenant_create(new_tenant("a"), "r").await.unwrap();
+    let first = enqueue(store, noop_job(a.tenant.id)).await;
+    enqueue(store, noop_job(a.tenant.id)).await;
+    enqueue(store, NewJob::new("other", a.tenant.id, "test", "y")).await;
+    // A workflow step (a sub-job) is not claimed by workers, so it is not counted.
+    enqueue(store, NewJob { parent_id: Some(first), ..NewJob::new("step", a.tenant.id, "test", "x") }).await;
+    let claimed = store.job_claim("w", 60_000).await.unwrap().unwrap();
+    let mut tx = store.begin().await.unwrap();
+    tx.job_finish(&claimed, JobState::Succeeded, None).await.unwrap();
+    tx.commit().await.unwrap();
+    let counts: Vec<_> = store
+        .job_count_by_kind_state()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.kind, c.state, c.count))
+        .collect();
+    let mut expected = vec![
+        ("noop".to_string(), JobState::Pending, 1),
+        ("noop".to_string(), JobState::Succeeded, 1),
+        ("other".to_string(), JobState::Pending, 1),
+    ];
+    expected.sort_by(|a, b| (a.0.as_str(), a.1.as_str()).cmp(&(b.0.as_str(), b.1.as_str())));
+    assert_eq!(counts, expected);
 }

@@ -118,6 +118,38 @@ impl Store {
     }
 }
 
+/// How many top-level jobs (the ones workers claim; workflow steps are not counted) of one kind are in
+/// one state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobCount {
+    pub kind: String,
+    pub state: JobState,
+    pub count: i64,
+}
+
+impl Store {
+    /// The number of top-level jobs per kind and state, in one `GROUP BY` (for the metrics scrape).
+    /// Combinations with no job are absent.
+    pub async fn job_count_by_kind_state(&self) -> Result<Vec<JobCount>> {
+        let rows = sqlx::query(
+            "SELECT kind, state, COUNT(*) AS n FROM jobs WHERE parent_id IS NULL
+             GROUP BY kind, state ORDER BY kind, state",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_db_err)?;
+        rows.iter()
+            .map(|row| {
+                Ok(JobCount {
+                    kind: text(row, "kind")?,
+                    state: text(row, "state")?.parse()?,
+                    count: int(row, "n")?,
+                })
+            })
+            .collect()
+    }
+}
+
 /// The outcome of a fenced update: one row, or the lease was lost.
 pub(crate) fn fenced(rows: u64) -> Result<()> {
     if rows == 1 {

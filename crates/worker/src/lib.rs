@@ -6,6 +6,7 @@
 pub mod activation;
 pub mod cce;
 pub mod federation;
+pub mod metrics;
 pub mod provider;
 pub mod upgrade;
 
@@ -16,6 +17,7 @@ use store::Store;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
+pub use metrics::EngineMetrics;
 pub use provider::{CceStepOutput, Provider, ProviderError, SimulatedProvider, SimulatorConfig};
 
 /// A job that does nothing but succeed: what the engine benchmark measures the engine itself with.
@@ -55,6 +57,7 @@ pub struct Engine {
     sealer: secrets::Sealer,
     owner: String,
     config: EngineConfig,
+    metrics: EngineMetrics,
 }
 
 impl Engine {
@@ -65,7 +68,13 @@ impl Engine {
         config: EngineConfig,
     ) -> Self {
         let owner = format!("worker-{}", uuid_simple());
-        Self { store, provider, sealer, owner, config }
+        Self { store, provider, sealer, owner, config, metrics: EngineMetrics::unregistered() }
+    }
+
+    /// Records into `metrics` (registered where `/metrics` gathers) instead of a private set.
+    pub fn with_metrics(mut self, metrics: EngineMetrics) -> Self {
+        self.metrics = metrics;
+        self
     }
 
     /// A new CA for a fleet's federation: its certificate and its sealed private key.
@@ -96,19 +105,47 @@ impl Engine {
     pub async fn tick(&self) -> Result<bool> {
         let lease = i64::try_from(self.config.lease.as_millis()).unwrap_or(i64::MAX);
         let Some(job) = self.store.job_claim(&self.owner, lease).await? else { return Ok(false) };
+        // The claim stamped `updated_at` with the store's clock, the one `run_at` is on.
+        self.metrics.claimed(&job.kind, elapsed(job.run_at, job.updated_at));
         let span = tracing::info_span!("job", job_id = %job.id, kind = %job.kind, attempt = job.attempts);
+        let started = std::time::Instant::now();
         // The lease is renewed while the step runs, so a long step is not taken over; a worker that
         // dies stops renewing, and its lease runs out.
         let outcome = tokio::select! {
             outcome = self.run_job(&job).instrument(span.clone()) => outcome,
             () = self.heartbeat(&job, lease) => Err(store::job::lease_lost()),
         };
+        let step = step_outcome(&outcome);
+        self.metrics.step(&job.kind, step, started.elapsed());
         if let Err(e) = outcome {
             span.in_scope(
                 || tracing::warn!(error = %e, "job step did not commit; it runs again after its lease"),
             );
         }
+        if step == metrics::StepOutcome::Committed {
+            self.observe_committed(&job).await;
+        }
         Ok(true)
+    }
+
+    /// After a committed step, reads what it came to: counts a scheduled retry, or the whole run of a
+    /// job that ended. Only this claim's outcome counts (a yielded job may already be another claim's).
+    async fn observe_committed(&self, claimed: &Job) {
+        let after = match self.store.job_get(claimed.id).await {
+            Ok(Some(after)) if after.attempts == claimed.attempts => after,
+            Ok(_) => return,
+            Err(e) => {
+                tracing::debug!(error = %e, job_id = %claimed.id, "could not read a job's outcome for metrics");
+                return;
+            }
+        };
+        if after.state.is_terminal() {
+            if let (Some(start), Some(end)) = (after.started_at, after.finished_at) {
+                self.metrics.ended(&after.kind, after.state, elapsed(start, end));
+            }
+        } else if after.state == domain::job::JobState::Pending && after.last_error.is_some() {
+            self.metrics.retried(&after.kind);
+        }
     }
 
     /// Renews the job's lease every third of it; returns only when the lease was lost.
@@ -179,8 +216,9 @@ impl Engine {
             if ran {
                 continue;
             }
-            if let Err(e) = self.store.job_rescue_expired().await {
-                tracing::warn!(error = %e, "worker could not rescue expired leases");
+            match self.store.job_rescue_expired().await {
+                Ok(rescued) => self.metrics.rescued(rescued),
+                Err(e) => tracing::warn!(error = %e, "worker could not rescue expired leases"),
             }
             let wait = self.idle_wait().await;
             tokio::select! {
@@ -208,6 +246,20 @@ impl Engine {
 /// The sealing context of a fleet federation CA's private key.
 pub fn federation_ca_context(fleet_id: domain::ids::FleetId) -> String {
     format!("federation_ca:{fleet_id}")
+}
+
+/// What a step's result says about it, for the metrics.
+fn step_outcome(outcome: &Result<()>) -> metrics::StepOutcome {
+    match outcome {
+        Ok(()) => metrics::StepOutcome::Committed,
+        Err(e) if *e == store::job::lease_lost() => metrics::StepOutcome::LeaseLost,
+        Err(_) => metrics::StepOutcome::Failed,
+    }
+}
+
+/// From `from` to `to`, zero if `to` is earlier (clocks of different replicas may disagree a little).
+fn elapsed(from: chrono::DateTime<chrono::Utc>, to: chrono::DateTime<chrono::Utc>) -> Duration {
+    (to - from).to_std().unwrap_or_default()
 }
 
 fn uuid_simple() -> String {

@@ -55,9 +55,36 @@ fn sample_body(method: &Method, path: &str) -> Value {
         ) => json!({
             "projectID": "0123456789abcdef0123456789abcdef", "vpcID": "5b6d1f1e-1f5e-4a7e-9b1a-8f0e6c1d2a3b",
             "subnetID": "5b6d1f1e-1f5e-4a7e-9b1a-8f0e6c1d2a3b", "duration": 30}),
+        (
+            "PUT",
+            "/autopilot/v3/projects/{project_id}/clusters/{cluster_id}/upgradeplans/{upgrade_plan_id}",
+        ) => {
+            json!({"notBefore": "2030-01-01"})
+        }
         _ => json!({}),
     }
 }
+
+/// The error code of `status` in the family of `path` (CCE routes answer CCE codes).
+fn code_of(path: &str, status: u16) -> &'static str {
+    let cce = path.starts_with("/api/") || path.starts_with("/autopilot/");
+    match (status, cce) {
+        (401, false) => "UCS.01000003",
+        (401, true) => "CCE.01401001",
+        (403, false) => "UCS.01000004",
+        (403, true) => "CCE.01403001",
+        _ => unreachable!("the sweep expects 401 and 403 only"),
+    }
+}
+
+/// Ids for the CCE routes' parameters that name nothing (their lookups answer 404).
+const CCE_IDS: [(&str, &str); 5] = [
+    ("cluster_id", "5b6d1f1e-1f5e-4a7e-9b1a-8f0e6c1d2a3b"),
+    ("upgrade_workflow_id", "6b6d1f1e-1f5e-4a7e-9b1a-8f0e6c1d2a3b"),
+    ("task_id", "7b6d1f1e-1f5e-4a7e-9b1a-8f0e6c1d2a3b"),
+    ("nodepool_id", "DefaultPool"),
+    ("upgrade_plan_id", "8b6d1f1e-1f5e-4a7e-9b1a-8f0e6c1d2a3b"),
+];
 
 fn with_body<'a>(call: Call<'a>, method: &Method, path: &str) -> Call<'a> {
     if *method == Method::GET || *method == Method::DELETE {
@@ -77,11 +104,13 @@ backend_tests! {
         assert!(table.len() >= 14, "the table lists the API");
         let ids = [("clusterid", "5b6d1f1e-1f5e-4a7e-9b1a-8f0e6c1d2a3b"), ("clustergroupid", "5b6d1f1e-1f5e-4a7e-9b1a-8f0e6c1d2a3b"),
                    ("domainid", "0123456789abcdef0123456789abcdef"),
-                   ("ruleid", "5b6d1f1e-1f5e-4a7e-9b1a-8f0e6c1d2a3b")];
+                   ("ruleid", "5b6d1f1e-1f5e-4a7e-9b1a-8f0e6c1d2a3b"),
+                   ("project_id", "0123456789abcdef0123456789abcdef")];
+        let ids: Vec<(&str, &str)> = ids.into_iter().chain(CCE_IDS).collect();
         for route in &table {
             let path = concrete(route.path, &ids);
             let r = with_body(app.call(route.method.clone(), &path), &route.method, route.path).send().await;
-            r.assert_error(401, "UCS.01000003");
+            r.assert_error(401, code_of(route.path, 401));
         }
     }
 
@@ -93,13 +122,20 @@ backend_tests! {
         let fleet = app.fleet(&t, "mine-fleet", &[]).await;
         let rule = app.rule(&t, "mine-rule", &[]).await;
         let ids = [("clusterid", id.as_str()), ("clustergroupid", fleet.as_str()), ("domainid", t.domain_id.as_str()),
-                   ("ruleid", rule.as_str())];
+                   ("ruleid", rule.as_str()), ("project_id", t.project_id.as_str())];
+        let ids: Vec<(&str, &str)> = ids.into_iter().chain(CCE_IDS).collect();
         for route in api::routes::table() {
             let path = concrete(route.path, &ids);
             let call = with_body(app.call(route.method.clone(), &path), &route.method, route.path);
-            let r = signed_as(call, &viewer, &t.domain_id).send().await;
+            // CCE routes are project-scoped: the SDK sends X-Project-Id, not X-Domain-Id.
+            let call = if route.path.contains("{project_id}") {
+                call.sign_with(&viewer.access_key, &viewer.secret_key)
+            } else {
+                signed_as(call, &viewer, &t.domain_id)
+            };
+            let r = call.send().await;
             if route.action.kind == domain::authz::ActionKind::Write {
-                r.assert_error(403, "UCS.01000004");
+                r.assert_error(403, code_of(route.path, 403));
             } else {
                 // Allowed: anything but a refusal (a fleet without federation has no progress: 400).
                 assert!(r.status != 401 && r.status != 403, "{} {}: {}", route.method, route.path, r.text);
@@ -118,15 +154,27 @@ backend_tests! {
         let theirs = app.register(&other, &attached("theirs")).await;
         let their_fleet = app.fleet(&other, "their-fleet", &[&theirs]).await;
         let their_rule = app.rule(&other, "their-rule", &[]).await;
+        // Their CCE cluster, asked for under the caller's own project.
+        let r = app.post(&format!("/api/v3/projects/{}/clusters", other.project_id))
+            .json(&json!({"metadata": {"name": "their-cce"},
+                          "spec": {"flavor": "cce.s1.small", "hostNetwork": {"vpc": "v", "subnet": "s"}}}))
+            .signed(&other).send().await;
+        assert_eq!(r.status, 201, "{}", r.text);
+        let their_cce = r.body["metadata"]["uid"].as_str().unwrap().to_string();
         let ids = [("clusterid", theirs.as_str()), ("clustergroupid", their_fleet.as_str()),
-                   ("domainid", other.domain_id.as_str()), ("ruleid", their_rule.as_str())];
+                   ("domainid", other.domain_id.as_str()), ("ruleid", their_rule.as_str()),
+                   ("project_id", t.project_id.as_str()), ("cluster_id", their_cce.as_str())];
+        let ids: Vec<(&str, &str)> = ids.into_iter().chain(CCE_IDS[1..].iter().copied()).collect();
         for route in api::routes::table() {
             let path = concrete(route.path, &ids);
             let r = with_body(app.call(route.method.clone(), &path), &route.method, route.path).signed(&t).send().await;
-            if route.path.contains('{') {
+            // Routes whose only parameter is the caller's own project list the caller's own things.
+            let own = route.path.matches('{').count() == 1 && route.path.contains("{project_id}");
+            if route.path.contains('{') && !own {
                 assert_eq!(r.status, 404, "{} {}: {}", route.method, route.path, r.text);
             }
-            for secret in [theirs.as_str(), "theirs", their_fleet.as_str(), "their-fleet", their_rule.as_str(), "their-rule"] {
+            for secret in [theirs.as_str(), "theirs", their_fleet.as_str(), "their-fleet", their_rule.as_str(), "their-rule",
+                           their_cce.as_str(), "their-cce"] {
                 assert!(!r.text.contains(secret), "{} {} leaks {secret}: {}", route.method, route.path, r.text);
             }
         }

@@ -209,13 +209,11 @@ async fn apply(
             })
             .await?;
         }
-        (TaskType::PostCheck, "VerifyVersion") => {
-            if release_of(&cluster.version) != target.release() {
-                return final_failure(format!(
-                    "the cluster runs {}, not the target {}",
-                    cluster.version, target.version
-                ));
-            }
+        (TaskType::PostCheck, "VerifyVersion") if release_of(&cluster.version) != target.release() => {
+            return final_failure(format!(
+                "the cluster runs {}, not the target {}",
+                cluster.version, target.version
+            ));
         }
         (TaskType::PostCheck, "VerifyNodes") => {
             let behind: Vec<&str> = cluster

@@ -343,6 +343,20 @@ mod tests {
     }
 
     #[test]
+    fn the_sample_config_loads_and_documents_every_default_key() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/ucsd.sample.toml");
+        let c = Config::load_from(Some(&path), env(&[])).unwrap();
+        assert!(c.ignored_keys.is_empty(), "the sample sets keys no setting reads: {:?}", c.ignored_keys);
+        let sample = std::fs::read_to_string(&path).unwrap();
+        let documented = |key: &str| sample.lines().any(|l| l.trim_start_matches("# ").starts_with(&format!("{key} =")));
+        for line in DEFAULTS.lines() {
+            if let Some((key, _)) = line.split_once(" = ") {
+                assert!(documented(key.trim()), "docs/ucsd.sample.toml does not document {key}");
+            }
+        }
+    }
+
+    #[test]
     fn defaults_run_on_embedded_sqlite() {
         let c = Config::load_from(None, env(&[])).unwrap();
         assert_eq!(c.listen, "127.0.0.1:8080");

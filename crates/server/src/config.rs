@@ -348,7 +348,8 @@ mod tests {
         let c = Config::load_from(Some(&path), env(&[])).unwrap();
         assert!(c.ignored_keys.is_empty(), "the sample sets keys no setting reads: {:?}", c.ignored_keys);
         let sample = std::fs::read_to_string(&path).unwrap();
-        let documented = |key: &str| sample.lines().any(|l| l.trim_start_matches("# ").starts_with(&format!("{key} =")));
+        let documented =
+            |key: &str| sample.lines().any(|l| l.trim_start_matches("# ").starts_with(&format!("{key} =")));
         for line in DEFAULTS.lines() {
             if let Some((key, _)) = line.split_once(" = ") {
                 assert!(documented(key.trim()), "docs/ucsd.sample.toml does not document {key}");

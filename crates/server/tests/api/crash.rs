@@ -1,6 +1,6 @@
 //! Durability of workflows: a real `ucsd` process is killed with SIGKILL again and again while it
-//! enables federation, restarted each time, and the workflow still finishes with every side effect
-//! carried out exactly once.
+//! enables federation or upgrades a cluster, restarted each time, and the workflow still finishes with
+//! every side effect carried out exactly once.
 
 use std::{
     net::TcpListener,
@@ -176,6 +176,102 @@ async fn await_success(app: &TestApp, t: &server::admin::TenantCredentials, flee
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     panic!("the federation did not finish: {last}");
+}
+
+/// GETs `path` until `done` holds for its body.
+async fn await_body(
+    app: &TestApp,
+    t: &server::admin::TenantCredentials,
+    path: &str,
+    done: impl Fn(&Value) -> bool,
+) -> Value {
+    let mut last = json!(null);
+    for _ in 0..600 {
+        let r = app.get(path).signed(t).send().await;
+        if r.status == 200 && done(&r.body) {
+            return r.body;
+        }
+        last = r.body;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{path} did not get there: {last}");
+}
+
+async fn upgrade_survives_repeated_kill_9(backend: Backend) {
+    let (mut server, app) = server_and_client(backend).await;
+    let t = app.tenant("t1").await;
+    let clusters = format!("/api/v3/projects/{}/clusters", t.project_id);
+    let body = json!({"metadata": {"name": "crashy"}, "spec": {"flavor": "cce.s1.small", "version": "v1.28",
+        "hostNetwork": {"vpc": "v", "subnet": "s"}}});
+    let r = app.post(&clusters).json(&body).signed(&t).send().await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let id = r.body["metadata"]["uid"].as_str().unwrap().to_string();
+    let cluster = format!("{clusters}/{id}");
+    await_body(&app, &t, &cluster, |c| c["status"]["phase"] == "Available").await;
+    let spec = json!({"clusterID": id, "clusterVersion": "v1.28", "targetVersion": "v1.29"});
+    let r = app
+        .post(&format!("{cluster}/operation/precheck"))
+        .json(&json!({"spec": spec}))
+        .signed(&t)
+        .send()
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let precheck = r.body["metadata"]["uid"].as_str().unwrap().to_string();
+    await_body(&app, &t, &format!("{cluster}/operation/precheck/tasks/{precheck}"), |p| {
+        p["status"]["phase"] == "Success"
+    })
+    .await;
+    let upgrade = json!({"spec": {"clusterUpgradeAction": {"targetVersion": "v1.29"}}});
+    let r = app.post(&format!("{cluster}/operation/upgrade")).json(&upgrade).signed(&t).send().await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let task = r.body["metadata"]["uid"].as_str().unwrap().to_string();
+
+    // Four steps of 250 ms: kill at different moments, restarting each time.
+    for delay in [100, 300, 500, 250] {
+        tokio::time::sleep(Duration::from_millis(delay)).await;
+        server.kill_9();
+        server.start();
+        server.wait_ready().await;
+    }
+
+    let done = await_body(&app, &t, &format!("{cluster}/operation/upgrade/tasks/{task}"), |t| {
+        t["status"]["phase"] == "Success"
+    })
+    .await;
+    assert_eq!(done["status"]["progress"], "100");
+    let c = await_body(&app, &t, &cluster, |c| c["status"]["phase"] == "Available").await;
+    assert_eq!(c["spec"]["version"], "v1.29");
+    // Every effect exactly once, however often it was asked for.
+    let effects: Vec<String> =
+        app.store.provider_effects(&id).await.unwrap().into_iter().map(|e| e.0).collect();
+    assert_eq!(
+        effects,
+        [
+            "CreateCluster",
+            "LimitCheck",
+            "MasterCheck",
+            "NodeCheck",
+            "AddonCheck",
+            "UpgradeMaster",
+            "UpgradeAddons",
+            "UpgradeNodePool:DefaultPool",
+            "Finish"
+        ]
+    );
+    // The kills did land inside the task: its job was claimed more often than its four steps.
+    let jobs = app.store.job_list_for_resource("upgrade_task", &task).await.unwrap();
+    assert_eq!(jobs.len(), 1);
+    assert!(jobs[0].attempts > 5, "claimed {} times", jobs[0].attempts);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_upgrade_survives_repeated_kill_9_of_its_server() {
+    upgrade_survives_repeated_kill_9(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_upgrade_survives_repeated_kill_9_of_its_server() {
+    upgrade_survives_repeated_kill_9(Backend::Postgres).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -29,6 +29,7 @@ macro_rules! conformance_suite {
             a_job_is_claimed_once_and_a_lost_lease_cannot_commit,
             a_retried_job_waits_for_its_time,
             jobs_are_counted_per_kind_and_state_without_their_steps,
+            pause_resume_and_cancel_are_signals_honoured_between_steps,
         );
     };
     (@tests $open:path; $($name:ident),* $(,)?) => {
@@ -287,4 +288,55 @@ pub async fn jobs_are_counted_per_kind_and_state_without_their_steps(store: &Sto
     ];
     expected.sort_by(|a, b| (a.0.as_str(), a.1.as_str()).cmp(&(b.0.as_str(), b.1.as_str())));
     assert_eq!(counts, expected);
+}
+
+/// Runs `change` in its own transaction.
+async fn in_tx<T>(store: &Store, change: impl AsyncFnOnce(&mut crate::Tx<'_>) -> domain::Result<T>) -> T {
+    let mut tx = store.begin().await.unwrap();
+    let out = change(&mut tx).await.unwrap();
+    tx.commit().await.unwrap();
+    out
+}
+
+pub async fn pause_resume_and_cancel_are_signals_honoured_between_steps(store: &Store) {
+    let a = store.tenant_create(new_tenant("a"), "r").await.unwrap();
+    // A waiting job is parked at once, never claimed while paused, and runnable again once resumed.
+    let id = enqueue(store, noop_job(a.tenant.id)).await;
+    assert!(in_tx(store, async |tx| tx.job_pause(id).await).await);
+    assert_eq!(store.job_get(id).await.unwrap().unwrap().state, JobState::Paused);
+    assert!(store.job_claim("w", 60_000).await.unwrap().is_none());
+    assert!(in_tx(store, async |tx| tx.job_resume(id).await).await);
+    assert!(!in_tx(store, async |tx| tx.job_resume(id).await).await, "nothing left to resume");
+    // A running job only gets the signal; its worker reads it at the step's commit and parks it.
+    let job = store.job_claim("w", 60_000).await.unwrap().unwrap();
+    assert!(!in_tx(store, async |tx| tx.job_pause(id).await).await);
+    let mut tx = store.begin().await.unwrap();
+    assert_eq!(tx.job_signal(&job).await.unwrap().as_deref(), Some("pause"));
+    tx.job_park(&job).await.unwrap();
+    tx.commit().await.unwrap();
+    let parked = store.job_get(id).await.unwrap().unwrap();
+    assert_eq!((parked.state, parked.signal, parked.lease_owner), (JobState::Paused, None, None));
+    // A pause withdrawn before the step ended leaves the job running.
+    assert!(in_tx(store, async |tx| tx.job_resume(id).await).await);
+    let job = store.job_claim("w", 60_000).await.unwrap().unwrap();
+    assert!(!in_tx(store, async |tx| tx.job_pause(id).await).await);
+    assert!(in_tx(store, async |tx| tx.job_resume(id).await).await);
+    let mut tx = store.begin().await.unwrap();
+    assert_eq!(tx.job_signal(&job).await.unwrap(), None);
+    drop(tx);
+    // Cancel: a running job gets the signal (its worker ends it), a waiting one ends at once.
+    assert!(!in_tx(store, async |tx| tx.job_cancel(id).await).await);
+    let mut tx = store.begin().await.unwrap();
+    assert_eq!(tx.job_signal(&job).await.unwrap().as_deref(), Some("cancel"));
+    tx.job_finish(&job, JobState::Cancelled, Some("cancelled")).await.unwrap();
+    tx.commit().await.unwrap();
+    let waiting = enqueue(store, noop_job(a.tenant.id)).await;
+    assert!(in_tx(store, async |tx| tx.job_cancel(waiting).await).await);
+    let cancelled = store.job_get(waiting).await.unwrap().unwrap();
+    assert!(cancelled.state == JobState::Cancelled && cancelled.finished_at.is_some());
+    assert!(store.job_claim("w", 60_000).await.unwrap().is_none());
+    // A worker that lost its lease reads no signal: its commit is fenced off.
+    assert_eq!(store.job_get(id).await.unwrap().unwrap().state, JobState::Cancelled);
+    let mut tx = store.begin().await.unwrap();
+    assert_eq!(tx.job_signal(&job).await.unwrap_err(), crate::job::lease_lost());
 }

@@ -319,6 +319,25 @@ impl Tx<'_> {
         }
     }
 
+    /// Asks a job to stop: a pending or paused one is cancelled at once (`true`); a running one gets
+    /// the `cancel` signal, which its worker honours when the current step ends (`false`). A finished
+    /// job is left as it is (`true`: nothing runs any more).
+    pub async fn job_cancel(&mut self, id: JobId) -> Result<bool> {
+        let now = self.now_millis();
+        let state: Option<String> = sqlx::query_scalar(
+            "UPDATE jobs SET state = CASE WHEN state = 'running' THEN state ELSE 'cancelled' END,
+                signal = CASE WHEN state = 'running' THEN 'cancel' ELSE NULL END,
+                finished_at = CASE WHEN state = 'running' THEN finished_at ELSE $1 END, updated_at = $1
+             WHERE id = $2 AND state IN ('pending', 'running', 'paused') RETURNING state",
+        )
+        .bind(now)
+        .bind(id.to_string())
+        .fetch_optional(&mut *self.tx)
+        .await
+        .map_err(map_db_err)?;
+        Ok(state.as_deref() != Some("running"))
+    }
+
     /// Resumes a paused job (runnable now) or withdraws a pause its worker has not honoured yet;
     /// `false` when there was nothing to resume.
     pub async fn job_resume(&mut self, id: JobId) -> Result<bool> {

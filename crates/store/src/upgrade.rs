@@ -103,6 +103,9 @@ fn plan_from_row(row: &AnyRow) -> Result<UpgradePlan> {
     })
 }
 
+/// The message of a task stopped because its workflow was cancelled.
+pub const CANCELLED_WITH_WORKFLOW: &str = "cancelled with its upgrade workflow";
+
 /// A task to create.
 #[derive(Debug, Clone)]
 pub struct NewTask {
@@ -231,6 +234,9 @@ impl Store {
         let phase = workflow_sm::patch(workflow.phase, requested, &points)
             .map_err(|refusal| Error::new(cce::WORKFLOW_PHASE).with_detail(refusal.message()))?;
         tx.upgrade_workflow_set_phase(id, phase).await?;
+        if phase == WorkflowPhase::Cancel {
+            tx.upgrade_workflow_stop_tasks(id).await?;
+        }
         tx.audit(actor, NewAuditEvent::success("cce:upgradeWorkflow:update", "upgrade_workflow", id)).await?;
         let workflow = tx.upgrade_workflow(id).await?;
         tx.commit().await?;
@@ -501,6 +507,28 @@ impl Tx<'_> {
             .execute(&mut *self.tx)
             .await
             .map_err(map_db_err)?;
+        Ok(())
+    }
+
+    /// Stops the unfinished tasks of a cancelled workflow (its checks and snapshots): waiting ones fail
+    /// now, a running one when its step ends (its job carries the `cancel` signal).
+    async fn upgrade_workflow_stop_tasks(&mut self, id: UpgradeWorkflowId) -> Result<()> {
+        let rows = sqlx::query(&format!(
+            "SELECT {TASK_COLUMNS} FROM upgrade_tasks WHERE workflow_id = $1 AND status NOT IN ('Success', 'Failed')"
+        ))
+        .bind(id.to_string())
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(map_db_err)?;
+        for mut task in rows.iter().map(task_from_row).collect::<Result<Vec<_>>>()? {
+            let Some(job) = task.job_id else { continue };
+            if self.job_cancel(job).await? {
+                task.status = task_sm::next(task.status, TaskEvent::Cancelled).unwrap_or(TaskStatus::Failed);
+                task.message = CANCELLED_WITH_WORKFLOW.to_string();
+                task.finished_at = Some(self.store.clock.now());
+                self.upgrade_task_save(&task).await?;
+            }
+        }
         Ok(())
     }
 

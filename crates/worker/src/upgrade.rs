@@ -21,8 +21,22 @@ use store::Tx;
 
 use crate::{provider::ProviderError, Engine};
 
-/// The signal that pauses a job between steps.
+/// The signals that pause and stop a job between steps.
 const PAUSE: &str = "pause";
+const CANCEL: &str = "cancel";
+
+/// Ends a task whose workflow was cancelled: the task fails, its job is cancelled.
+async fn cancel(
+    tx: &mut Tx<'_>,
+    job: &Job,
+    task: &mut UpgradeTask,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<()> {
+    task.status = task_sm::next(task.status, TaskEvent::Cancelled).unwrap_or(TaskStatus::Failed);
+    task.message = store::upgrade::CANCELLED_WITH_WORKFLOW.to_string();
+    task.finished_at = Some(now);
+    tx.job_finish(job, JobState::Cancelled, Some(store::upgrade::CANCELLED_WITH_WORKFLOW)).await
+}
 
 pub async fn run(engine: &Engine, job: &Job, task_type: TaskType) -> Result<()> {
     let store = engine.store();
@@ -42,9 +56,14 @@ pub async fn run(engine: &Engine, job: &Job, task_type: TaskType) -> Result<()> 
         return Err(Error::internal(format!("upgrade task {task_id} has no step left but its job runs")));
     };
 
-    // A pause that arrived while the job waited for a worker takes effect before the step.
+    // A pause or cancel that arrived while the job waited for a worker takes effect before the step.
     let mut tx = store.begin().await?;
     tx.job_fence(job).await?;
+    if job.signal.as_deref() == Some(CANCEL) {
+        cancel(&mut tx, job, &mut task, store.clock().now()).await?;
+        tx.upgrade_task_save(&task).await?;
+        return tx.commit().await;
+    }
     if job.signal.as_deref() == Some(PAUSE) {
         if let Some(paused) = task_sm::next(task.status, TaskEvent::Paused) {
             task.status = paused;
@@ -87,6 +106,8 @@ pub async fn run(engine: &Engine, job: &Job, task_type: TaskType) -> Result<()> 
                     task.expires_at = Some(now + Duration::seconds(engine.config.precheck_ttl_secs));
                 }
                 tx.job_finish(job, JobState::Succeeded, None).await?;
+            } else if signal.as_deref() == Some(CANCEL) {
+                cancel(&mut tx, job, &mut task, now).await?;
             } else if signal.as_deref() == Some(PAUSE) {
                 task.status = task_sm::next(task.status, TaskEvent::Paused).unwrap_or(TaskStatus::Pause);
                 tx.job_park(job).await?;

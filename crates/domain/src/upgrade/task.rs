@@ -150,10 +150,12 @@ pub enum TaskEvent {
     Continued,
     /// Retry (C19): a failed task runs again from the step that failed.
     Retried,
+    /// Its workflow was cancelled: an unfinished check or snapshot stops (between steps) and fails.
+    Cancelled,
 }
 
 impl TaskEvent {
-    pub const ALL: [TaskEvent; 8] = [
+    pub const ALL: [TaskEvent; 9] = [
         Self::StepStarted,
         Self::StepSucceeded { last: false },
         Self::StepSucceeded { last: true },
@@ -162,6 +164,7 @@ impl TaskEvent {
         Self::Paused,
         Self::Continued,
         Self::Retried,
+        Self::Cancelled,
     ];
 }
 
@@ -179,6 +182,7 @@ pub fn next(status: TaskStatus, event: TaskEvent) -> Option<TaskStatus> {
         (Init | Queuing | Running, E::Paused) => Some(Pause),
         (Pause, E::Continued) => Some(Queuing),
         (Failed, E::Retried) => Some(Queuing),
+        (Init | Queuing | Running | Pause, E::Cancelled) => Some(Failed),
         _ => None,
     }
 }
@@ -250,6 +254,7 @@ mod tests {
                     (Init | Queuing | Running, E::Paused) => Some(Pause),
                     (Pause, E::Continued) => Some(Queuing),
                     (Failed, E::Retried) => Some(Queuing),
+                    (Init | Queuing | Running | Pause, E::Cancelled) => Some(Failed),
                     _ => None,
                 };
                 assert_eq!(next(status, event), expected, "{status:?} × {event:?}");

@@ -1418,6 +1418,30 @@ mod slow {
     upgrade_tests! {
         SLOW_ENV;
 
+        async fn cancelling_a_workflow_stops_its_running_precheck(app: TestApp) {
+            let t = app.tenant("t1").await;
+            let cce = Cce::new(&app, &t, Flavor::Cce);
+            let (from, to) = cce.hop().await;
+            let id = cce.available("cancelled", &from).await;
+            let wf = cce.new_workflow(&id, &from, &to).await;
+            // Four steps of 300 ms: the cancel lands while the precheck runs.
+            let task = cce.start_precheck(&id, &from, &to, None).await;
+            tokio::time::sleep(Duration::from_millis(400)).await;
+            let r = cce.patch_workflow(&id, &wf, "Cancel").await;
+            assert_eq!(r.status, 200, "{}", r.text);
+            assert_eq!(r.body["status"]["phase"], "Cancel", "{}", r.text);
+            let p = cce.await_precheck(&id, &task).await;
+            assert_eq!(p["status"]["phase"], "Failed", "{p}");
+            assert!(s(&p["status"]["message"]).contains("cancelled"), "{p}");
+            // It stopped between steps: not every check ran, and its job ended cancelled.
+            let effects = app.store.provider_effects(&id).await.unwrap();
+            assert!(effects.iter().all(|(e, _)| e != "AddonCheck"), "{effects:?}");
+            let jobs = app.store.job_list_for_resource("upgrade_task", &task).await.unwrap();
+            assert_eq!(jobs[0].state, domain::job::JobState::Cancelled);
+            // The cancelled workflow stays cancelled.
+            assert_eq!(cce.workflow(&id, &wf).await["status"]["phase"], "Cancel");
+        }
+
         async fn a_paused_upgrade_stops_at_a_step_boundary_and_continues_to_success(app: TestApp) {
             let t = app.tenant("t1").await;
             let cce = Cce::new(&app, &t, Flavor::Cce);

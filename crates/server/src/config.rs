@@ -73,6 +73,9 @@ pub struct SimulatorConfig {
     pub nodes_per_cluster: usize,
     /// API paths simulated CCE clusters call, `CLUSTER:PATH` (`*`: every cluster).
     pub api_usage: Vec<String>,
+    /// Make every provider call twice (as a crash between a call and its commit would), to test
+    /// that workflows are idempotent. Not for production.
+    pub replay_calls: bool,
 }
 
 /// Per-tenant quotas.
@@ -182,6 +185,7 @@ failures = []
 federation_version = "v1.7.0"
 nodes_per_cluster = 3
 api_usage = []
+replay_calls = false
 
 [upgrade]
 precheck_ttl_secs = 3600

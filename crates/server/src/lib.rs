@@ -25,17 +25,17 @@ impl App {
     pub async fn build(config: &Config, store: Store) -> anyhow::Result<Self> {
         let master_key = config.master_key()?;
         let state = api::AppState::new(store.clone(), &master_key, config.api());
-        let provider =
+        let simulator =
             worker::SimulatedProvider::new(config.simulator(), store.clone()).map_err(anyhow::Error::msg)?;
+        let provider: std::sync::Arc<dyn worker::Provider> = if config.simulator.replay_calls {
+            std::sync::Arc::new(worker::Replaying(simulator))
+        } else {
+            std::sync::Arc::new(simulator)
+        };
         let metrics = worker::EngineMetrics::register(state.metrics.registry())
             .context("cannot register the job engine's metrics")?;
-        let engine = worker::Engine::new(
-            store.clone(),
-            std::sync::Arc::new(provider),
-            master_key.sealer(),
-            config.engine(),
-        )
-        .with_metrics(metrics);
+        let engine = worker::Engine::new(store.clone(), provider, master_key.sealer(), config.engine())
+            .with_metrics(metrics);
         Ok(Self { store, state, engine })
     }
 

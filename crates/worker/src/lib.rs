@@ -18,7 +18,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 pub use metrics::EngineMetrics;
-pub use provider::{CceStepOutput, Provider, ProviderError, SimulatedProvider, SimulatorConfig};
+pub use provider::{CceStepOutput, Provider, ProviderError, Replaying, SimulatedProvider, SimulatorConfig};
 
 /// A job that does nothing but succeed: what the engine benchmark measures the engine itself with.
 pub const NOOP_JOB: &str = "noop";

@@ -100,6 +100,45 @@ pub trait Provider: Send + Sync {
     async fn observe(&self, cluster: &CceCluster) -> Result<Observation, ProviderError>;
 }
 
+/// A provider that makes every call twice and answers the second: what a crash between a provider
+/// call and the commit of its step does to every step. Tests (and `simulator.replay_calls`) use it to
+/// prove that workflows end the same with each effect carried out once.
+pub struct Replaying<P>(pub P);
+
+#[async_trait::async_trait]
+impl<P: Provider> Provider for Replaying<P> {
+    async fn activate_cluster(&self, key: &str, cluster: &Cluster) -> Result<Activation, ProviderError> {
+        let _ = self.0.activate_cluster(key, cluster).await;
+        self.0.activate_cluster(key, cluster).await
+    }
+
+    async fn federation_step(
+        &self,
+        key: &str,
+        step: Step,
+        target: &StepTarget,
+    ) -> Result<StepOutput, ProviderError> {
+        let _ = self.0.federation_step(key, step, target).await;
+        self.0.federation_step(key, step, target).await
+    }
+
+    async fn cce_step(
+        &self,
+        key: &str,
+        step: &str,
+        cluster: &CceCluster,
+        target_version: &str,
+    ) -> Result<CceStepOutput, ProviderError> {
+        let _ = self.0.cce_step(key, step, cluster, target_version).await;
+        self.0.cce_step(key, step, cluster, target_version).await
+    }
+
+    async fn observe(&self, cluster: &CceCluster) -> Result<Observation, ProviderError> {
+        let _ = self.0.observe(cluster).await;
+        self.0.observe(cluster).await
+    }
+}
+
 /// Settings of the simulated provider.
 #[derive(Debug, Clone, Default)]
 pub struct SimulatorConfig {

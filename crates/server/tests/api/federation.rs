@@ -275,3 +275,80 @@ backend_tests! {
         assert_eq!(app.fleet_json(&t, &fleet).await["spec"]["federationVersion"], "v1.8.0");
     }
 }
+
+/// Every provider call made twice (`simulator.replay_calls`), as a crash between each call and its
+/// commit would: the workflows end the same, with each effect carried out once.
+mod replayed {
+    use super::*;
+    use crate::upgrades::{spawn_with, Cce, Flavor};
+
+    const REPLAY_ENV: &[(&str, &str)] = &[("UCS_SIMULATOR__REPLAY_CALLS", "true")];
+
+    async fn a_federation_and_an_upgrade_end_the_same_when_every_call_is_made_twice(app: TestApp) {
+        let t = app.tenant("t1").await;
+        let a = app.available(&t, "a1").await;
+        let b = app.available(&t, "b1").await;
+        let fleet = app.federated_fleet(&t, "prod-fleet", &[&a, &b]).await;
+        let f = app.fleet_json(&t, &fleet).await;
+        assert_eq!(f["status"]["conditions"][0]["status"], "Available");
+        let effects = app.store.provider_effects(&fleet).await.unwrap();
+        let names: Vec<&str> = effects.iter().map(|e| e.0.as_str()).collect();
+        assert_eq!(names, ["CreateCert", "CreateNode", "CreateNetworkResource", "InstallFederationChart"]);
+        assert!(effects.iter().all(|(_, calls)| *calls == 2), "each asked for twice, done once: {effects:?}");
+        for member in [&a, &b] {
+            let effects = app.store.provider_effects(member).await.unwrap();
+            assert_eq!(
+                effects,
+                [("ActivateCluster".to_string(), 2), ("JoinCluster".to_string(), 2)],
+                "{member}"
+            );
+        }
+
+        let cce = Cce::new(&app, &t, Flavor::Cce);
+        let (from, to) = cce.hop().await;
+        let id = cce.available("replayed", &from).await;
+        cce.prechecked(&id, &from, &to).await;
+        let task = cce.start_upgrade(&id, &to).await;
+        let done = cce.await_upgrade(&id, &task, &["Success", "Failed"]).await;
+        assert_eq!(done["status"]["phase"], "Success", "{done}");
+        assert_eq!(cce.show(&id).await["metadata"]["annotations"]["cce.ucsd.io/version"], to);
+        let effects = app.store.provider_effects(&id).await.unwrap();
+        let names: Vec<&str> = effects.iter().map(|e| e.0.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "CreateCluster",
+                "LimitCheck",
+                "MasterCheck",
+                "NodeCheck",
+                "AddonCheck",
+                "UpgradeMaster",
+                "UpgradeAddons",
+                "UpgradeNodePool:DefaultPool",
+                "Finish"
+            ]
+        );
+        assert!(effects.iter().all(|(_, calls)| *calls == 2), "{effects:?}");
+        // The node pool got the new version once, the cluster keeps its three nodes.
+        let pools = app.store.cce_cluster_by_id(id.parse().unwrap()).await.unwrap().unwrap().node_pools;
+        assert_eq!(pools.len(), 1);
+        assert_eq!(pools[0].nodes.len(), 3);
+        assert_eq!(pools[0].version, to);
+    }
+
+    mod sqlite {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn a_federation_and_an_upgrade_end_the_same_when_every_call_is_made_twice() {
+            let app = super::spawn_with(crate::harness::Backend::Sqlite, super::REPLAY_ENV).await;
+            super::a_federation_and_an_upgrade_end_the_same_when_every_call_is_made_twice(app).await
+        }
+    }
+
+    mod postgres {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn a_federation_and_an_upgrade_end_the_same_when_every_call_is_made_twice() {
+            let app = super::spawn_with(crate::harness::Backend::Postgres, super::REPLAY_ENV).await;
+            super::a_federation_and_an_upgrade_end_the_same_when_every_call_is_made_twice(app).await
+        }
+    }
+}

@@ -64,9 +64,9 @@ pub(super) fn routes() -> Vec<Route> {
         route(Route::post, UPGRADE, true, actions::UPGRADE_CLUSTER, upgrade),
         route(Route::get, UPGRADE_TASKS, true, actions::UPGRADE_TASK_LIST, list_upgrade_tasks),
         route(Route::get, UPGRADE_TASK, true, actions::UPGRADE_TASK_LIST, show_upgrade_task),
-        route(Route::post, PAUSE, true, actions::UPGRADE_TASK_PAUSE, pause),
-        route(Route::post, CONTINUE, true, actions::UPGRADE_TASK_CONTINUE, resume),
-        route(Route::post, RETRY, true, actions::UPGRADE_TASK_RETRY, retry),
+        route(Route::post, PAUSE, true, actions::UPGRADE_TASK_PAUSE, control::<0>),
+        route(Route::post, CONTINUE, true, actions::UPGRADE_TASK_CONTINUE, control::<1>),
+        route(Route::post, RETRY, true, actions::UPGRADE_TASK_RETRY, control::<2>),
         route(Route::post, POSTCHECK, true, actions::POSTCHECK_CREATE, create_postcheck),
         route(Route::post, NODE_POOL, false, actions::NODE_POOL_UPGRADE, upgrade_node_pool),
         route(Route::post, ADDON_PRECHECK, false, actions::ADDON_PRECHECK_CREATE, create_addon_precheck),
@@ -388,43 +388,19 @@ async fn show_upgrade_task(
     Ok(JsonOut(upgrade_task_view(&t)))
 }
 
-async fn control(
-    app: AppState,
+/// The controls of C17–C19, by the index the `control` handler is instantiated with.
+const CONTROLS: [TaskControl; 3] = [TaskControl::Pause, TaskControl::Continue, TaskControl::Retry];
+
+/// C17–C19: pause, continue or retry the cluster's upgrade task (`C` indexes [`CONTROLS`]).
+async fn control<const C: usize>(
+    State(app): State<AppState>,
     caller: Caller,
     service: Service,
-    id: String,
-    control: TaskControl,
+    Path((_, id)): Path<(String, String)>,
 ) -> ApiResult<JsonOut<Value>> {
     let c = cluster(&app, &caller, &service, &id).await?;
-    app.store.upgrade_task_control(&caller.actor(), c.id, control).await?;
+    app.store.upgrade_task_control(&caller.actor(), c.id, CONTROLS[C]).await?;
     Ok(JsonOut(json!({})))
-}
-
-async fn pause(
-    State(app): State<AppState>,
-    caller: Caller,
-    service: Service,
-    Path((_, id)): Path<(String, String)>,
-) -> ApiResult<JsonOut<Value>> {
-    control(app, caller, service, id, TaskControl::Pause).await
-}
-
-async fn resume(
-    State(app): State<AppState>,
-    caller: Caller,
-    service: Service,
-    Path((_, id)): Path<(String, String)>,
-) -> ApiResult<JsonOut<Value>> {
-    control(app, caller, service, id, TaskControl::Continue).await
-}
-
-async fn retry(
-    State(app): State<AppState>,
-    caller: Caller,
-    service: Service,
-    Path((_, id)): Path<(String, String)>,
-) -> ApiResult<JsonOut<Value>> {
-    control(app, caller, service, id, TaskControl::Retry).await
 }
 
 // ---- postcheck, node pools, addons

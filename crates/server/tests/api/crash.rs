@@ -321,3 +321,105 @@ async fn two_processes_on_one_postgres_drain_one_queue_without_running_a_job_twi
     }
     panic!("the two processes did not drain the queue");
 }
+
+/// Points the client at one replica.
+fn aim(app: &mut TestApp, address: &str) {
+    app.host = address.to_string();
+    app.url = format!("http://{address}");
+}
+
+/// Two `ucsd` processes of one deployment on one Postgres: requests go to both, workflows started on
+/// the first are finished by the second after the first is killed, and quotas hold across both.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_replicas_share_requests_and_the_survivor_finishes_the_workflows_of_a_killed_one() {
+    let (mut first, mut app) = server_and_client(Backend::Postgres).await;
+    let mut second = first.another();
+    second.start();
+    second.wait_ready().await;
+    let addresses = [first.address.clone(), second.address.clone()];
+    let t = app.tenant("t1").await;
+    // Requests alternate between the replicas; what one accepted the other serves.
+    let mut clusters = Vec::new();
+    for (i, name) in ["r1", "r2", "r3"].into_iter().enumerate() {
+        aim(&mut app, &addresses[i % 2]);
+        clusters.push(app.register(&t, &attached(name)).await);
+    }
+    for (i, id) in clusters.iter().enumerate() {
+        aim(&mut app, &addresses[(i + 1) % 2]);
+        app.await_phase(&t, id, "Available").await;
+    }
+    aim(&mut app, &addresses[0]);
+    let members: Vec<&str> = clusters.iter().map(String::as_str).collect();
+    let fleet = app.fleet(&t, "handoff-fleet", &members).await;
+    let cce = format!("/api/v3/projects/{}/clusters", t.project_id);
+    let body = json!({"metadata": {"name": "handoff"}, "spec": {"flavor": "cce.s1.small", "version": "v1.28",
+        "hostNetwork": {"vpc": "v", "subnet": "s"}}});
+    let r = app.post(&cce).json(&body).signed(&t).send().await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let id = r.body["metadata"]["uid"].as_str().unwrap().to_string();
+    let cluster = format!("{cce}/{id}");
+    await_body(&app, &t, &cluster, |c| c["status"]["phase"] == "Available").await;
+    let spec = json!({"clusterID": id, "clusterVersion": "v1.28", "targetVersion": "v1.29"});
+    let r = app
+        .post(&format!("{cluster}/operation/precheck"))
+        .json(&json!({"spec": spec}))
+        .signed(&t)
+        .send()
+        .await;
+    let precheck = r.body["metadata"]["uid"].as_str().unwrap().to_string();
+    await_body(&app, &t, &format!("{cluster}/operation/precheck/tasks/{precheck}"), |p| {
+        p["status"]["phase"] == "Success"
+    })
+    .await;
+
+    // Both workflows start on the first replica (the second stops its workers meanwhile)...
+    second.kill_9();
+    let r = app.post(&format!("/v1/clustergroups/{fleet}/federations")).signed(&t).send().await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let upgrade = json!({"spec": {"clusterUpgradeAction": {"targetVersion": "v1.29"}}});
+    let r = app.post(&format!("{cluster}/operation/upgrade")).json(&upgrade).signed(&t).send().await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let task = r.body["metadata"]["uid"].as_str().unwrap().to_string();
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    // ...which dies mid-step; the second takes both over once their leases run out.
+    first.kill_9();
+    second.start();
+    second.wait_ready().await;
+    aim(&mut app, &addresses[1]);
+    let progress = await_success(&app, &t, &fleet).await;
+    assert!(progress["spec"]["subJobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|s| s["status"]["phase"] == "Success"));
+    let done = await_body(&app, &t, &format!("{cluster}/operation/upgrade/tasks/{task}"), |t| {
+        t["status"]["phase"] == "Success"
+    })
+    .await;
+    assert_eq!(done["status"]["progress"], "100");
+    let effects = app.store.provider_effects(&id).await.unwrap();
+    assert!(effects.iter().all(|(_, calls)| *calls <= 2), "each effect carried out once: {effects:?}");
+    // Both were taken over mid-step: a step of each ran again (one claim per step otherwise).
+    let upgrade_jobs = app.store.job_list_for_resource("upgrade_task", &task).await.unwrap();
+    assert!(upgrade_jobs[0].attempts > 4, "claimed {} times", upgrade_jobs[0].attempts);
+    let fleet_jobs = app.store.job_list_for_resource("fleet", &fleet).await.unwrap();
+    let enable = fleet_jobs.iter().find(|j| j.kind == "federation.enable").unwrap();
+    assert!(enable.attempts > 8, "claimed {} times", enable.attempts);
+
+    // Quotas hold across both replicas: concurrent registrations on both stop at the quota.
+    first.start();
+    first.wait_ready().await;
+    let quota = app.config.quotas.clusters;
+    let key = secrets::MasterKey::generate().to_base64();
+    let mut other = client_of(app.store.clone(), app.clock.clone(), &key, &[]).await;
+    aim(&mut other, &addresses[1]);
+    aim(&mut app, &addresses[0]);
+    let names: Vec<String> = (0..quota + 6).map(|i| format!("q{i}")).collect();
+    let calls = names.iter().enumerate().map(|(i, name)| {
+        let replica = if i % 2 == 0 { &app } else { &other };
+        replica.post("/v1/clusters").json(&attached(name)).signed(&t).send()
+    });
+    let accepted = futures::future::join_all(calls).await.iter().filter(|r| r.status == 201).count() as i64;
+    assert_eq!(accepted, quota - 3, "3 clusters existed");
+    assert_eq!(app.cluster_count(&t).await, quota);
+}

@@ -33,6 +33,7 @@ AUTOPILOT_TWINS = {
     "show_cluster": "show_autopilot_cluster",
     "list_clusters": "list_autopilot_clusters",
     "delete_cluster": "delete_autopilot_cluster",
+    "show_job": "show_autopilot_job",
     "show_cluster_upgrade_info": "show_autopilot_cluster_upgrade_info",  # C01 / C24
     "list_cluster_upgrade_paths": "list_autopilot_cluster_upgrade_paths",  # C02 / C25
     "list_cluster_upgrade_feature_gates": "list_autopilot_cluster_upgrade_feature_gates",  # C03 / C26
@@ -308,7 +309,7 @@ def snapshot(client, flavor, uid):
 
 def test_every_operation_in_scope_is_an_sdk_method():
     ops = set(AUTOPILOT_TWINS) | set(AUTOPILOT_TWINS.values()) | set(CCE_ONLY) | set(AUTOPILOT_ONLY)
-    assert len(ops) == 43 + 8  # C01–C43 plus create/show/list/delete for both flavors
+    assert len(ops) == 43 + 10  # C01–C43 plus create/show/list/delete and show_job for both flavors
     missing = [o for o in ops if not callable(getattr(cce_sdk.CceClient, o, None))]
     assert not missing, missing
     for o in ops:
@@ -329,6 +330,8 @@ def test_clusters_are_created_listed_hidden_from_others_and_deleted(cce, other_c
     assert same_version(c.spec.version, frm) and "-" not in c.spec.version, c.spec.version
     assert c.spec.platform_version
     assert same_version(c.metadata.annotations["cce.ucsd.io/version"], frm)
+    job = call(cce, flavor, "show_job", job_id=c.status.job_id)
+    assert (job.spec.type, job.status.phase, job.spec.cluster_uid) == ("CreateCluster", "Success", uid), job.raw_content
 
     listed = call(cce, flavor, "list_clusters")
     assert listed.kind == "Cluster" and listed.api_version == "v3"
@@ -540,6 +543,14 @@ def test_node_pool_upgrade_after_a_master_only_upgrade_and_addon_precheck(cce):
     resp = cce.upgrade_node_pool(cce_sdk.UpgradeNodePoolRequest(cluster_id=uid, nodepool_id="DefaultPool", body=body))
     assert resp.status_code < 300, resp.raw_content
     assert resp.jobid, resp.raw_content
+    # The job can be watched through show_job until it ends.
+    def job_done():
+        j = cce.show_job(cce_sdk.ShowJobRequest(job_id=resp.jobid))
+        return j if j.status.phase in ("Success", "Failed") else None
+    job = poll(f"job {resp.jobid}", job_done)
+    assert job.status.phase == "Success" and job.spec.cluster_uid == uid, job.raw_content
+    assert job.spec.type == "UpgradeNodePool", job.raw_content
+    expect_cce_error(lambda: cce.show_autopilot_job(cce_sdk.ShowAutopilotJobRequest(job_id=resp.jobid)), 404)
 
     def caught_up():
         post = postcheck(cce, "cce", uid, frm, to)

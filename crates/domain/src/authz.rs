@@ -72,6 +72,7 @@ pub mod actions {
         CCE_CLUSTER_GET = ("cce:cluster:get", Read);
         CCE_CLUSTER_CREATE = ("cce:cluster:create", Write);
         CCE_CLUSTER_DELETE = ("cce:cluster:delete", Write);
+        CCE_JOB_GET = ("cce:job:get", Read);
         UPGRADE_INFO_GET = ("cce:cluster:getUpgradeInfo", Read);
         UPGRADE_PATHS_LIST = ("cce:cluster:listUpgradePaths", Read);
         UPGRADE_FEATURE_GATES_GET = ("cce:cluster:getUpgradeFeatureGates", Read);

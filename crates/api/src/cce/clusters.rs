@@ -1,7 +1,13 @@
 //! CCE and CCE Autopilot clusters: create, list, show, delete. Creation and deletion are jobs.
 
 use axum::{extract::State, http::StatusCode, Json as JsonOut};
-use domain::{authz::actions, cce::CceCluster, ids::CceClusterId};
+use domain::{
+    authz::actions,
+    cce::CceCluster,
+    ids::{CceClusterId, JobId},
+    job::JobState,
+    Error,
+};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use store::cce::CceClusterFilter;
@@ -17,6 +23,7 @@ use crate::{
 
 const CLUSTERS: &str = "/api/v3/projects/{project_id}/clusters";
 const CLUSTER: &str = "/api/v3/projects/{project_id}/clusters/{cluster_id}";
+const JOB: &str = "/api/v3/projects/{project_id}/jobs/{job_id}";
 
 pub(super) fn routes() -> Vec<Route> {
     [
@@ -24,6 +31,7 @@ pub(super) fn routes() -> Vec<Route> {
         route(Route::get, CLUSTERS, true, actions::CCE_CLUSTER_LIST, list),
         route(Route::get, CLUSTER, true, actions::CCE_CLUSTER_GET, show),
         route(Route::delete, CLUSTER, true, actions::CCE_CLUSTER_DELETE, delete),
+        route(Route::get, JOB, true, actions::CCE_JOB_GET, show_job),
     ]
     .into_iter()
     .flatten()
@@ -123,4 +131,55 @@ async fn delete(
     let c = cluster(&app, &caller, &service, &id).await?;
     let deleting = app.store.cce_cluster_delete(&caller.actor(), service.0, c.id).await?;
     Ok(JsonOut(cluster_view(&service, &deleting)))
+}
+
+/// `GET …/jobs/{job_id}`: a job of the caller's clusters of this service (a cluster's creation or
+/// deletion, or an upgrade task's execution, e.g. the `jobid` of a node pool upgrade).
+async fn show_job(
+    State(app): State<AppState>,
+    caller: Caller,
+    service: Service,
+    Path((_, id)): Path<(String, String)>,
+) -> ApiResult<JsonOut<Value>> {
+    let not_found = || Error::not_found(domain::error::cce::NOT_FOUND).with_detail("no such job");
+    let id: JobId = id.parse().map_err(|_| not_found())?;
+    let job =
+        app.store.job_get(id).await?.filter(|j| j.domain_id == caller.domain_id()).ok_or_else(not_found)?;
+    let (cluster_id, job_type) = match job.resource_type.as_str() {
+        "cce_cluster" => {
+            let kind = if job.kind == store::cce::DELETE_JOB { "DeleteCluster" } else { "CreateCluster" };
+            (job.resource_id.parse::<CceClusterId>().map_err(|_| not_found())?, kind.to_string())
+        }
+        "upgrade_task" => {
+            let task_id = store::upgrade::task_of_job(&job.resource_id)?;
+            let task = app.store.upgrade_task_by_id(task_id).await?.ok_or_else(not_found)?;
+            (task.cluster_id, format!("Upgrade{}", task.task_type.as_str()))
+        }
+        _ => return Err(not_found().into()),
+    };
+    // A job of a cluster of the other service is not found; a deleted cluster's jobs stay visible.
+    let cluster = app.store.cce_cluster_by_id(cluster_id).await?;
+    if cluster.as_ref().is_some_and(|c| c.flavor != service.0) {
+        return Err(not_found().into());
+    }
+    let phase = match job.state {
+        JobState::Pending if job.started_at.is_none() => "Initializing",
+        JobState::Pending | JobState::Running | JobState::Paused => "Running",
+        JobState::Succeeded => "Success",
+        JobState::Failed | JobState::Cancelled => "Failed",
+    };
+    Ok(JsonOut(json!({
+        "kind": "Job",
+        "apiVersion": "v3",
+        "metadata": { "uid": job.id, "creationTimestamp": go_time(job.created_at), "updateTimestamp": go_time(job.updated_at) },
+        "spec": {
+            "type": job_type,
+            "clusterUID": cluster_id,
+            "resourceID": job.resource_id,
+            "resourceName": cluster.map(|c| c.name).unwrap_or_default(),
+            "extendParam": {},
+            "subJobs": [],
+        },
+        "status": { "phase": phase, "reason": job.last_error.unwrap_or_default() },
+    })))
 }

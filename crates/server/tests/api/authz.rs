@@ -78,12 +78,13 @@ fn code_of(path: &str, status: u16) -> &'static str {
 }
 
 /// Ids for the CCE routes' parameters that name nothing (their lookups answer 404).
-const CCE_IDS: [(&str, &str); 5] = [
+const CCE_IDS: [(&str, &str); 6] = [
     ("cluster_id", "5b6d1f1e-1f5e-4a7e-9b1a-8f0e6c1d2a3b"),
     ("upgrade_workflow_id", "6b6d1f1e-1f5e-4a7e-9b1a-8f0e6c1d2a3b"),
     ("task_id", "7b6d1f1e-1f5e-4a7e-9b1a-8f0e6c1d2a3b"),
     ("nodepool_id", "DefaultPool"),
     ("upgrade_plan_id", "8b6d1f1e-1f5e-4a7e-9b1a-8f0e6c1d2a3b"),
+    ("job_id", "9b6d1f1e-1f5e-4a7e-9b1a-8f0e6c1d2a3b"),
 ];
 
 fn with_body<'a>(call: Call<'a>, method: &Method, path: &str) -> Call<'a> {
@@ -161,10 +162,14 @@ backend_tests! {
             .signed(&other).send().await;
         assert_eq!(r.status, 201, "{}", r.text);
         let their_cce = r.body["metadata"]["uid"].as_str().unwrap().to_string();
+        let their_job = r.body["status"]["jobID"].as_str().unwrap().to_string();
         let ids = [("clusterid", theirs.as_str()), ("clustergroupid", their_fleet.as_str()),
                    ("domainid", other.domain_id.as_str()), ("ruleid", their_rule.as_str()),
-                   ("project_id", t.project_id.as_str()), ("cluster_id", their_cce.as_str())];
-        let ids: Vec<(&str, &str)> = ids.into_iter().chain(CCE_IDS[1..].iter().copied()).collect();
+                   ("project_id", t.project_id.as_str()), ("cluster_id", their_cce.as_str()),
+                   ("job_id", their_job.as_str())];
+        let theirs_named = |name: &str| ids.iter().any(|(n, _)| *n == name);
+        let ids: Vec<(&str, &str)> =
+            ids.iter().copied().chain(CCE_IDS.iter().copied().filter(|(n, _)| !theirs_named(n))).collect();
         for route in api::routes::table() {
             let path = concrete(route.path, &ids);
             let r = with_body(app.call(route.method.clone(), &path), &route.method, route.path).signed(&t).send().await;

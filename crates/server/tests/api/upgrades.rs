@@ -1016,6 +1016,21 @@ backend_tests! {
         let r = cce.post(&format!("{}/nodepools/DefaultPool/operation/upgrade", cce.cluster(&id)), &body).await;
         assert_ok(&r);
         assert!(r.body["jobid"].as_str().is_some_and(|j| !j.is_empty()), "jobid, all lower-case: {}", r.text);
+        // The job is there to watch: it ends Success, and only its owner under its service sees it.
+        let job = format!("{}/projects/{}/jobs/{}", Flavor::Cce.v3(), t.project_id, s(&r.body["jobid"]));
+        let j = eventually!("the node pool job to end", {
+            let j = cce.get(&job).await;
+            assert_eq!(j.status, 200, "{}", j.text);
+            (j.body["status"]["phase"] == "Success").then_some(j.body)
+        });
+        assert_eq!(j["kind"], "Job");
+        assert_eq!((j["spec"]["type"].as_str(), j["spec"]["clusterUID"].as_str()), (Some("UpgradeNodePool"), Some(id.as_str())));
+        assert_cce_error(&cce.get(&job.replacen("/api/v3", "/autopilot/v3", 1)).await, 404);
+        let other = app.tenant("t2").await;
+        let theirs = job.replacen(&t.project_id, &other.project_id, 1);
+        assert_cce_error(&Cce::new(&app, &other, Flavor::Cce).get(&theirs).await, 404);
+        let created = cce.get(&format!("{}/projects/{}/jobs/{}", Flavor::Cce.v3(), t.project_id, s(&cce.show(&id).await["status"]["jobID"]))).await;
+        assert_eq!((created.body["spec"]["type"].as_str(), created.body["status"]["phase"].as_str()), (Some("CreateCluster"), Some("Success")), "{}", created.text);
         let r = cce.post(&format!("{}/nodepools/{NIL_ID}/operation/upgrade", cce.cluster(&id)), &body).await;
         assert_cce_error(&r, 404);
         // Once it has, a postcheck succeeds and so does the workflow.

@@ -304,6 +304,7 @@ impl Config {
             retry_base: ms(self.worker.retry_base_millis),
             retry_max: ms(self.worker.retry_max_millis),
             precheck_ttl_secs: self.upgrade.precheck_ttl_secs,
+            step_attempts: self.upgrade.step_attempts,
         }
     }
 

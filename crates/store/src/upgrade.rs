@@ -103,6 +103,19 @@ fn plan_from_row(row: &AnyRow) -> Result<UpgradePlan> {
     })
 }
 
+/// A plan waiting for its window.
+pub const PLAN_PENDING: &str = "Pending";
+
+/// The job that carries out an Autopilot upgrade plan when its window opens.
+pub const PLAN_JOB: &str = "upgrade.plan";
+
+/// The request key that ties a cluster upgrade task to the plan that made it.
+pub const PLAN_OF_TASK: &str = "upgradePlanID";
+
+fn plan_key(cluster_id: CceClusterId) -> String {
+    format!("upgrade-plan:{cluster_id}")
+}
+
 /// The message of a task stopped because its workflow was cancelled.
 pub const CANCELLED_WITH_WORKFLOW: &str = "cancelled with its upgrade workflow";
 
@@ -251,63 +264,8 @@ impl Store {
         cluster: &CceCluster,
         new: NewTask,
     ) -> Result<UpgradeTask> {
-        let id = UpgradeTaskId::new();
         let mut tx = self.begin().await?;
-        if new.requires_precheck {
-            tx.upgrade_require_precheck(cluster.id, &new.target_version).await?;
-        }
-        let workflow: Option<UpgradeWorkflowId> = sqlx::query_scalar(
-            "SELECT id FROM upgrade_workflows WHERE cluster_id = $1 AND phase NOT IN ('Success', 'Cancel')",
-        )
-        .bind(cluster.id.to_string())
-        .fetch_optional(&mut *tx.tx)
-        .await
-        .map_err(map_db_err)?
-        .map(|raw: String| raw.parse())
-        .transpose()
-        .map_err(|_| Error::internal("stored workflow id"))?;
-        let workflow = match workflow {
-            Some(w) if same_release(&tx.upgrade_workflow(w).await?.target_version, &new.target_version) => {
-                Some(w)
-            }
-            _ => None,
-        };
-        let mut job = NewJob::new(new.task_type.job_kind(), cluster.domain_id, "upgrade_task", id);
-        job.max_attempts = new.step_attempts;
-        job.exclusive_key = Some(format!("upgrade-task:{id}"));
-        let job_id = tx.job_enqueue(job, Error::new(cce::CONFLICT)).await?;
-        let now = tx.now_millis();
-        sqlx::query(&format!(
-            "INSERT INTO upgrade_tasks ({TASK_COLUMNS})
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, 0, '{{}}', '', $11, NULL, NULL, NULL, $12, $12)"
-        ))
-        .bind(id.to_string())
-        .bind(cluster.domain_id.to_string())
-        .bind(cluster.id.to_string())
-        .bind(workflow.map(|w| w.to_string()))
-        .bind(new.task_type.as_str())
-        .bind(TaskStatus::Init.as_str())
-        .bind(&cluster.version)
-        .bind(&new.target_version)
-        .bind(new.request.to_string())
-        .bind(serde_json::to_string(&new.steps).expect("steps serialize"))
-        .bind(job_id.to_string())
-        .bind(now)
-        .execute(&mut *tx.tx)
-        .await
-        .map_err(|e| {
-            if crate::is_unique_violation(&e) {
-                Error::new(cce::UPGRADE_IN_PROGRESS).with_detail("the cluster's upgrade task is unfinished")
-            } else {
-                map_db_err(e)
-            }
-        })?;
-        if let Some(w) = workflow {
-            tx.upgrade_workflow_refresh(w).await?;
-        }
-        let action = format!("cce:upgradeTask:create{}", new.task_type.as_str());
-        tx.audit(actor, NewAuditEvent::success(&action, "upgrade_task", id)).await?;
-        let task = tx.upgrade_task(id).await?;
+        let task = tx.upgrade_task_insert(actor, cluster, new).await?;
         tx.commit().await?;
         Ok(task)
     }
@@ -425,6 +383,16 @@ impl Store {
         row.as_ref().map(plan_from_row).transpose()
     }
 
+    /// A plan by id alone (the worker's view), if it is still recorded.
+    pub async fn upgrade_plan_by_id(&self, id: UpgradePlanId) -> Result<Option<UpgradePlan>> {
+        let row = sqlx::query(&format!("SELECT {PLAN_COLUMNS} FROM upgrade_plans WHERE id = $1"))
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_db_err)?;
+        row.as_ref().map(plan_from_row).transpose()
+    }
+
     /// C43: moves a plan's window to start at `not_before`.
     pub async fn upgrade_plan_delay(
         &self,
@@ -447,6 +415,19 @@ impl Store {
         let now = self.clock.now();
         let (start, end) = domain::upgrade::delay_plan(&plan, not_before, now)
             .map_err(|why| Error::new(cce::BAD_REQUEST).with_detail(why))?;
+        if plan.phase != PLAN_PENDING {
+            return Err(Error::new(cce::BAD_REQUEST)
+                .with_detail(format!("the plan is {}; only a pending plan can be delayed", plan.phase)));
+        }
+        sqlx::query(
+            "UPDATE jobs SET run_at = $1, updated_at = $2 WHERE exclusive_key = $3 AND state = 'pending'",
+        )
+        .bind(start.timestamp_millis())
+        .bind(now.timestamp_millis())
+        .bind(plan_key(cluster_id))
+        .execute(&mut *tx.tx)
+        .await
+        .map_err(map_db_err)?;
         sqlx::query(
             "UPDATE upgrade_plans SET not_before = $1, not_after = $2, updated_at = $3 WHERE id = $4",
         )
@@ -542,6 +523,72 @@ impl Tx<'_> {
         self.upgrade_workflow_set_phase(id, workflow_sm::phase(false, &points)).await
     }
 
+    /// Records a task of `cluster` and enqueues the job that executes it (see
+    /// [`Store::upgrade_task_create`]).
+    pub async fn upgrade_task_insert(
+        &mut self,
+        actor: &Actor,
+        cluster: &CceCluster,
+        new: NewTask,
+    ) -> Result<UpgradeTask> {
+        let id = UpgradeTaskId::new();
+        if new.requires_precheck {
+            self.upgrade_require_precheck(cluster.id, &new.target_version).await?;
+        }
+        let workflow: Option<UpgradeWorkflowId> = sqlx::query_scalar(
+            "SELECT id FROM upgrade_workflows WHERE cluster_id = $1 AND phase NOT IN ('Success', 'Cancel')",
+        )
+        .bind(cluster.id.to_string())
+        .fetch_optional(&mut *self.tx)
+        .await
+        .map_err(map_db_err)?
+        .map(|raw: String| raw.parse())
+        .transpose()
+        .map_err(|_| Error::internal("stored workflow id"))?;
+        let workflow = match workflow {
+            Some(w) if same_release(&self.upgrade_workflow(w).await?.target_version, &new.target_version) => {
+                Some(w)
+            }
+            _ => None,
+        };
+        let mut job = NewJob::new(new.task_type.job_kind(), cluster.domain_id, "upgrade_task", id);
+        job.max_attempts = new.step_attempts;
+        job.exclusive_key = Some(format!("upgrade-task:{id}"));
+        let job_id = self.job_enqueue(job, Error::new(cce::CONFLICT)).await?;
+        let now = self.now_millis();
+        sqlx::query(&format!(
+            "INSERT INTO upgrade_tasks ({TASK_COLUMNS})
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, 0, '{{}}', '', $11, NULL, NULL, NULL, $12, $12)"
+        ))
+        .bind(id.to_string())
+        .bind(cluster.domain_id.to_string())
+        .bind(cluster.id.to_string())
+        .bind(workflow.map(|w| w.to_string()))
+        .bind(new.task_type.as_str())
+        .bind(TaskStatus::Init.as_str())
+        .bind(&cluster.version)
+        .bind(&new.target_version)
+        .bind(new.request.to_string())
+        .bind(serde_json::to_string(&new.steps).expect("steps serialize"))
+        .bind(job_id.to_string())
+        .bind(now)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(|e| {
+            if crate::is_unique_violation(&e) {
+                Error::new(cce::UPGRADE_IN_PROGRESS).with_detail("the cluster's upgrade task is unfinished")
+            } else {
+                map_db_err(e)
+            }
+        })?;
+        if let Some(w) = workflow {
+            self.upgrade_workflow_refresh(w).await?;
+        }
+        let action = format!("cce:upgradeTask:create{}", new.task_type.as_str());
+        self.audit(actor, NewAuditEvent::success(&action, "upgrade_task", id)).await?;
+        self.upgrade_task(id).await
+    }
+
     pub async fn upgrade_task(&mut self, id: UpgradeTaskId) -> Result<UpgradeTask> {
         let row = sqlx::query(&format!("SELECT {TASK_COLUMNS} FROM upgrade_tasks WHERE id = $1"))
             .bind(id.to_string())
@@ -628,6 +675,32 @@ impl Tx<'_> {
         Err(Error::new(cce::PRECHECK_REQUIRED).with_detail(detail))
     }
 
+    /// Moves a plan to `phase` (`Running` while its upgrade runs, `Failed`, `Cancelled`).
+    pub async fn upgrade_plan_set_phase(&mut self, id: UpgradePlanId, phase: &str) -> Result<()> {
+        let now = self.now_millis();
+        sqlx::query("UPDATE upgrade_plans SET phase = $1, updated_at = $2 WHERE id = $3")
+            .bind(phase)
+            .bind(now)
+            .bind(id.to_string())
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_db_err)?;
+        Ok(())
+    }
+
+    /// Whether the cluster has an unfinished cluster upgrade task.
+    pub async fn upgrade_cluster_task_unfinished(&mut self, cluster_id: CceClusterId) -> Result<bool> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM upgrade_tasks WHERE cluster_id = $1 AND task_type = 'Cluster'
+                AND status NOT IN ('Success', 'Failed')",
+        )
+        .bind(cluster_id.to_string())
+        .fetch_one(&mut *self.tx)
+        .await
+        .map_err(map_db_err)?;
+        Ok(n > 0)
+    }
+
     /// Records the Autopilot plan to the cluster's next version, if the catalogue offers one
     /// (replacing an older plan).
     pub async fn upgrade_plan_record(&mut self, cluster: &CceCluster) -> Result<()> {
@@ -636,16 +709,32 @@ impl Tx<'_> {
             .execute(&mut *self.tx)
             .await
             .map_err(map_db_err)?;
+        let now = self.now_millis();
+        sqlx::query(
+            "UPDATE jobs SET state = 'cancelled', finished_at = $1, updated_at = $1
+             WHERE exclusive_key = $2 AND state IN ('pending', 'paused')",
+        )
+        .bind(now)
+        .bind(plan_key(cluster.id))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(map_db_err)?;
         let catalogue = Catalogue::get().flavor(cluster.flavor);
         let Some(target) = catalogue.find(&cluster.version).and_then(|v| v.target_versions.first()) else {
             return Ok(());
         };
         let now = self.store.clock.now();
         let (not_before, not_after, deadline) = domain::upgrade::plan_window(now);
+        let id = UpgradePlanId::new();
+        // The plan carries itself out when its window opens (a delay moves the job).
+        let mut job = NewJob::new(PLAN_JOB, cluster.domain_id, "upgrade_plan", id);
+        job.run_at = Some(not_before);
+        job.exclusive_key = Some(plan_key(cluster.id));
+        self.job_enqueue(job, Error::new(cce::CONFLICT)).await?;
         sqlx::query(&format!(
-            "INSERT INTO upgrade_plans ({PLAN_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'Pending', $9, $9)"
+            "INSERT INTO upgrade_plans ({PLAN_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $10, $9, $9)"
         ))
-        .bind(UpgradePlanId::new().to_string())
+        .bind(id.to_string())
         .bind(cluster.domain_id.to_string())
         .bind(cluster.id.to_string())
         .bind(&cluster.version)
@@ -654,6 +743,7 @@ impl Tx<'_> {
         .bind(not_after.timestamp_millis())
         .bind(deadline.timestamp_millis())
         .bind(now.timestamp_millis())
+        .bind(PLAN_PENDING)
         .execute(&mut *self.tx)
         .await
         .map_err(map_db_err)?;

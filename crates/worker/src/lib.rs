@@ -7,6 +7,7 @@ pub mod activation;
 pub mod cce;
 pub mod federation;
 pub mod metrics;
+pub mod plan;
 pub mod provider;
 pub mod upgrade;
 
@@ -35,6 +36,8 @@ pub struct EngineConfig {
     pub retry_max: Duration,
     /// How long a precheck's result counts before the upgrade it allows must be checked again.
     pub precheck_ttl_secs: i64,
+    /// How often each step of an upgrade task the engine makes itself (a plan's) is tried.
+    pub step_attempts: i64,
 }
 
 impl Default for EngineConfig {
@@ -45,6 +48,7 @@ impl Default for EngineConfig {
             retry_base: Duration::from_secs(1),
             retry_max: Duration::from_secs(60),
             precheck_ttl_secs: 3600,
+            step_attempts: 5,
         }
     }
 }
@@ -171,6 +175,7 @@ impl Engine {
             }
             store::cce::CREATE_JOB => cce::run(self, job, true).await,
             store::cce::DELETE_JOB => cce::run(self, job, false).await,
+            store::upgrade::PLAN_JOB => plan::run(self, job).await,
             kind if domain::upgrade::task::TaskType::from_job_kind(kind).is_some() => {
                 let task_type = domain::upgrade::task::TaskType::from_job_kind(kind).expect("checked");
                 upgrade::run(self, job, task_type).await

@@ -125,6 +125,10 @@ pub async fn run(engine: &Engine, job: &Job, task_type: TaskType) -> Result<()> 
                 task.finished_at = Some(now);
                 if task_type == TaskType::Cluster {
                     tx.cce_cluster_update(cluster.id, |c| c.phase = CcePhase::Available).await?;
+                    let plan = task.request.get(store::upgrade::PLAN_OF_TASK).and_then(Value::as_str);
+                    if let Some(plan) = plan.and_then(|p| p.parse().ok()) {
+                        tx.upgrade_plan_set_phase(plan, "Failed").await?;
+                    }
                 }
                 tx.job_finish(job, JobState::Failed, Some(&task.message)).await?;
             } else {

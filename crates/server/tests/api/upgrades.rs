@@ -1144,6 +1144,47 @@ backend_tests! {
         assert_cce_error(&ap.get(&format!("{}/upgradeplans", ap.cluster(&plain))).await, 404);
     }
 
+    async fn an_autopilot_plan_upgrades_its_cluster_when_its_window_opens_and_a_delay_moves_it(app: TestApp) {
+        let t = app.tenant("t1").await;
+        let ap = Cce::new(&app, &t, Flavor::Autopilot);
+        let (from, _) = ap.hop().await;
+        let auto = ap.available("auto", &from).await;
+        let later = ap.available("later", &from).await;
+        let plan_of = |id: &str| {
+            let path = format!("{}/upgradeplans", ap.cluster(id));
+            let ap = &ap;
+            async move { ap.get(&path).await.body["items"].clone() }
+        };
+        let plan = plan_of(&auto).await;
+        let target = s(&plan["spec"]["targetVersion"]).to_string();
+        // The second cluster's plan is delayed past the day the clock moves to.
+        let delayed = plan_of(&later).await;
+        let day20 = (app.clock.now() + chrono::Duration::days(20)).format("%Y-%m-%d").to_string();
+        let r = ap.send(Method::PUT, &format!("{}/upgradeplans/{}", ap.cluster(&later), s(&delayed["metadata"]["uid"])),
+                        Some(&json!({"notBefore": day20}))).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let job = app.store.job_list_for_resource("upgrade_plan", s(&delayed["metadata"]["uid"])).await.unwrap();
+        assert_eq!(job[0].run_at.format("%Y-%m-%d").to_string(), day20, "the plan's job moved with it");
+
+        // A week and a day later the first plan's window is open: ucsd upgrades the cluster itself.
+        app.clock.advance(chrono::Duration::days(8));
+        let task = eventually!("the plan's upgrade task", {
+            let r = ap.get(&ap.op(&auto, "upgrade/tasks")).await;
+            r.body["items"].as_array().and_then(|items| items.first().cloned())
+        });
+        assert!(same_version(s(&task["spec"]["targetVersion"]), &target), "{task}");
+        let done = ap.await_upgrade(&auto, s(&task["metadata"]["uid"]), &["Success", "Failed"]).await;
+        assert_eq!(done["status"]["phase"], "Success", "{done}");
+        assert!(same_version(&ap.version(&auto).await, &target));
+        // The next plan (if the catalogue goes further) waits for its own window.
+        let next = plan_of(&auto).await;
+        assert!(next.is_null() || (next["status"]["phase"] == "Pending" && same_version(s(&next["spec"]["clusterVersion"]), &target)), "{next}");
+        // The delayed one has not moved.
+        assert!(ap.get(&ap.op(&later, "upgrade/tasks")).await.body["items"].as_array().unwrap().is_empty());
+        assert!(same_version(&ap.version(&later).await, &from));
+        assert_eq!(plan_of(&later).await["status"]["phase"], "Pending");
+    }
+
     async fn a_read_only_user_is_refused_every_upgrade_write(app: TestApp) {
         let t = app.tenant("t1").await;
         let viewer = server::admin::user_create(&app.store, &app.app.state.sealer, "t1", "viewer",

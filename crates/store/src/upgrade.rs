@@ -688,6 +688,17 @@ impl Tx<'_> {
         Ok(())
     }
 
+    /// The target version of the cluster's unended workflow, if it has one.
+    pub async fn upgrade_open_workflow_target(&mut self, cluster_id: CceClusterId) -> Result<Option<String>> {
+        sqlx::query_scalar(
+            "SELECT target_version FROM upgrade_workflows WHERE cluster_id = $1 AND phase NOT IN ('Success', 'Cancel')",
+        )
+        .bind(cluster_id.to_string())
+        .fetch_optional(&mut *self.tx)
+        .await
+        .map_err(map_db_err)
+    }
+
     /// Whether the cluster has an unfinished cluster upgrade task.
     pub async fn upgrade_cluster_task_unfinished(&mut self, cluster_id: CceClusterId) -> Result<bool> {
         let n: i64 = sqlx::query_scalar(

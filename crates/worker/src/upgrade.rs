@@ -168,6 +168,7 @@ async fn apply(
             let findings = precheck::evaluate(&precheck::Input {
                 cluster_available: cluster.phase == CcePhase::Available,
                 upgrade_in_progress: tx.upgrade_other_task_unfinished(cluster.id, task.id).await?,
+                open_workflow_target: tx.upgrade_open_workflow_target(cluster.id).await?.as_deref(),
                 version: current,
                 target,
                 node_pools: &cluster.node_pools,

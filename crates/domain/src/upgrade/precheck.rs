@@ -81,6 +81,8 @@ pub struct Input<'a> {
     pub cluster_available: bool,
     /// Another upgrade task of the cluster is unfinished.
     pub upgrade_in_progress: bool,
+    /// The target of the cluster's unended upgrade workflow, if it has one.
+    pub open_workflow_target: Option<&'a str>,
     pub version: &'a VersionEntry,
     pub target: &'a VersionEntry,
     pub node_pools: &'a [NodePool],
@@ -124,6 +126,17 @@ pub fn evaluate(input: &Input<'_>) -> Vec<Finding> {
             "LimitCheck",
             Level::Fatal,
             "another upgrade task of this cluster is unfinished".into(),
+        ));
+    }
+    if let Some(other) = input.open_workflow_target.filter(|t| release_of(t) != input.target.release()) {
+        out.push(finding(
+            "WorkflowTarget",
+            "LimitCheck",
+            Level::Warning,
+            format!(
+                "the cluster's upgrade workflow goes to {other}, not {}: cancel it to upgrade elsewhere",
+                input.target.version
+            ),
         ));
     }
     for risk in input.reported_risks {
@@ -238,6 +251,7 @@ mod tests {
         evaluate(&Input {
             cluster_available: available,
             upgrade_in_progress: busy,
+            open_workflow_target: None,
             version: cce.find("v1.25").unwrap(),
             target: cce.find("v1.27").unwrap(),
             node_pools: pools,
@@ -282,6 +296,27 @@ mod tests {
         let wire = serde_json::to_value(&f[0]).unwrap();
         assert!(wire["riskSource"]["deprecatedAPIRisks"].is_array(), "{wire}");
         assert!(wire.get("nodeUid").is_none());
+    }
+
+    #[test]
+    fn a_workflow_to_another_version_is_a_warning() {
+        let cce = Catalogue::get().flavor(Flavor::Cce);
+        let mut input = Input {
+            cluster_available: true,
+            upgrade_in_progress: false,
+            open_workflow_target: Some("v1.28.15-r10"),
+            version: cce.find("v1.25").unwrap(),
+            target: cce.find("v1.27").unwrap(),
+            node_pools: &[],
+            addons: &BTreeMap::new(),
+            api_usage: &[],
+            reported_risks: &[],
+            skipped: &[],
+        };
+        let f = evaluate(&input);
+        assert_eq!((f.len(), f[0].name.as_str(), f[0].level), (1, "WorkflowTarget", Level::Warning));
+        input.open_workflow_target = Some("v1.27");
+        assert!(evaluate(&input).is_empty(), "the workflow's own target");
     }
 
     #[test]

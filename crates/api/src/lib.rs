@@ -12,6 +12,7 @@ mod fleets;
 mod health;
 mod iam;
 pub mod metrics;
+pub mod openapi;
 mod paging;
 mod pki;
 mod quota;
@@ -167,7 +168,7 @@ pub fn router(state: AppState) -> Router {
         .into_iter()
         .fold(Router::new(), |router, route| router.route(route.path, route.handler))
         .route_layer(middleware::from_fn_with_state(state.clone(), auth::authenticate));
-    let mut public = health::router();
+    let mut public = health::router().route("/openapi.json", axum::routing::get(openapi::serve));
     if state.config.metrics_enabled {
         public = public.route("/metrics", axum::routing::get(metrics::scrape));
     }

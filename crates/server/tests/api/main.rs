@@ -12,6 +12,7 @@ mod deploy;
 mod federation;
 mod fleets;
 mod metrics;
+mod openapi;
 mod replicas;
 mod rules;
 mod upgrades;

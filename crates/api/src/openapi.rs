@@ -1,0 +1,1657 @@
+//! The OpenAPI 3.1 document of the whole API, generated from the route table ([`crate::routes::table`])
+//! plus the public routes, and served at `GET /openapi.json`. `docs/openapi.json` is this document,
+//! checked in (regenerate with `cargo run -q -p api --example openapi > docs/openapi.json`).
+//!
+//! Paths, methods, path parameters and `x-ucsd-action` come from the route table; everything a route
+//! cannot say about itself (operationId = the official SDK method name, summary, success status, query
+//! parameters, body and response schemas) is one row of [`OPERATIONS`], keyed by (method, path). The
+//! tests fail when a route has no row or a row names no route, so the two cannot drift apart.
+//!
+//! The document is a `serde_json::Value` built by hand, not `utoipa`: `utoipa` earns its keep by
+//! deriving schemas from annotated handler and model types, and our handlers take and return
+//! `serde_json::Value` shaped by hand to the SDK's wire (shared/api/WIRE.md), so there is nothing to
+//! derive from; its builder types would only re-spell the same JSON at the cost of a dependency.
+//! Schemas use the exact wire keys of WIRE.md §3–4 and stay open (`additionalProperties: true`).
+
+use std::sync::LazyLock;
+
+use axum::{http::header::CONTENT_TYPE, response::IntoResponse};
+use serde_json::{json, Map, Value};
+
+use crate::routes;
+
+/// How a request or response body is described.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Body {
+    /// No body.
+    None,
+    /// A JSON object not modeled here.
+    Object,
+    /// A JSON document of the named schema.
+    Schema(&'static str),
+    /// A JSON array of the named schema (the SDK's "whole body is a list").
+    ArrayOf(&'static str),
+    /// A request body as JSON or form-encoded (the one UCS form operation ucsd accepts as sent).
+    JsonOrForm(&'static str),
+    /// A JSON object, or YAML text with `?format=yaml`.
+    JsonOrYaml,
+    /// Text of this media type.
+    Text(&'static str),
+}
+
+/// A query parameter: wire name and JSON type.
+type Param = (&'static str, &'static str);
+
+/// What the document says about one operation.
+#[derive(Debug, Clone, Copy)]
+struct Op {
+    method: &'static str,
+    path: &'static str,
+    /// The operationId: the official SDK method name where there is one, else descriptive snake_case.
+    id: &'static str,
+    /// The WIRE.md operation (`U01`…`U34`, `C01`…`C43`) whose SDK method `id` is; `None`: ucsd's own.
+    wire: Option<&'static str>,
+    tag: &'static str,
+    summary: &'static str,
+    description: Option<&'static str>,
+    status: u16,
+    query: &'static [Param],
+    request: Body,
+    response: Body,
+    /// Served without authentication (not in the route table).
+    public: bool,
+    errors: &'static [u16],
+}
+
+const GET: &str = "GET";
+const POST: &str = "POST";
+const PUT: &str = "PUT";
+const PATCH: &str = "PATCH";
+const DELETE: &str = "DELETE";
+
+/// Every authenticated route may answer these (authentication, authorization, validation, missing or
+/// conflicting resources, internal failures).
+const API_ERRORS: &[u16] = &[400, 401, 403, 404, 409, 500];
+
+const fn op(
+    method: &'static str,
+    path: &'static str,
+    id: &'static str,
+    tag: &'static str,
+    status: u16,
+    summary: &'static str,
+) -> Op {
+    Op {
+        method,
+        path,
+        id,
+        wire: None,
+        tag,
+        summary,
+        description: None,
+        status,
+        query: &[],
+        request: Body::None,
+        response: Body::Object,
+        public: false,
+        errors: API_ERRORS,
+    }
+}
+
+impl Op {
+    const fn sdk(mut self, wire: &'static str) -> Self {
+        self.wire = Some(wire);
+        self
+    }
+
+    const fn query(mut self, query: &'static [Param]) -> Self {
+        self.query = query;
+        self
+    }
+
+    const fn body(mut self, body: Body) -> Self {
+        self.request = body;
+        self
+    }
+
+    const fn returns(mut self, body: Body) -> Self {
+        self.response = body;
+        self
+    }
+
+    const fn note(mut self, description: &'static str) -> Self {
+        self.description = Some(description);
+        self
+    }
+
+    const fn public(mut self, errors: &'static [u16]) -> Self {
+        self.public = true;
+        self.errors = errors;
+        self
+    }
+}
+
+use Body::{ArrayOf, JsonOrForm, Schema};
+
+const PAGE: &[Param] =
+    &[("limit", "integer"), ("offset", "integer"), ("order_by", "string"), ("order", "string")];
+const CLUSTER_LIST: &[Param] = &[
+    ("category", "string"),
+    ("enablestatus", "boolean"),
+    ("clustergroupid", "string"),
+    ("limit", "integer"),
+    ("offset", "integer"),
+    ("order_by", "string"),
+    ("order", "string"),
+    ("managetype", "string"),
+    ("clusterids", "string"),
+];
+const CCE_CLUSTER_LIST: &[Param] =
+    &[("status", "string"), ("type", "string"), ("version", "string"), ("detail", "string")];
+const ADDON_CHECK_LIST: &[Param] =
+    &[("type", "string"), ("task_id", "string"), ("addon_instance_id", "string")];
+
+const FORM_NOTE: &str = "The SDK declares this operation form-encoded and so loses its nested values \
+    (WIRE.md §1.4); send `Content-Type: application/json`. A form-encoded body gets a 400 that says so.";
+
+/// One row per operation: the authenticated routes of the route table, then the public routes. Kept
+/// one call per row (unformatted) so it reads as a table.
+#[rustfmt::skip]
+static OPERATIONS: &[Op] = &[
+    // IAM-compatible identity discovery.
+    op(GET, "/v3/projects", "keystone_list_projects", "iam", 200, "List the caller's projects")
+        .query(&[("name", "string")])
+        .returns(Schema("ProjectList")),
+    op(GET, "/v3/auth/projects", "keystone_list_auth_projects", "iam", 200, "List the projects the caller can scope to")
+        .returns(Schema("ProjectList")),
+    op(GET, "/v3/auth/domains", "keystone_list_auth_domains", "iam", 200, "Show the caller's domain")
+        .returns(Schema("DomainList")),
+    // CCE and CCE Autopilot clusters.
+    op(POST, "/api/v3/projects/{project_id}/clusters", "create_cce_cluster", "cce-clusters", 201, "Create a CCE cluster")
+        .body(Body::Object)
+        .returns(Schema("CceCluster")),
+    op(POST, "/autopilot/v3/projects/{project_id}/clusters", "create_autopilot_cluster", "autopilot", 201, "Create a CCE Autopilot cluster")
+        .body(Body::Object)
+        .returns(Schema("CceCluster")),
+    op(GET, "/api/v3/projects/{project_id}/clusters", "list_cce_clusters", "cce-clusters", 200, "List CCE clusters")
+        .query(CCE_CLUSTER_LIST)
+        .returns(Schema("CceClusterList")),
+    op(GET, "/autopilot/v3/projects/{project_id}/clusters", "list_autopilot_clusters", "autopilot", 200, "List CCE Autopilot clusters")
+        .query(CCE_CLUSTER_LIST)
+        .returns(Schema("CceClusterList")),
+    op(GET, "/api/v3/projects/{project_id}/clusters/{cluster_id}", "show_cce_cluster", "cce-clusters", 200, "Show a CCE cluster")
+        .returns(Schema("CceCluster")),
+    op(GET, "/autopilot/v3/projects/{project_id}/clusters/{cluster_id}", "show_autopilot_cluster", "autopilot", 200, "Show a CCE Autopilot cluster")
+        .returns(Schema("CceCluster")),
+    op(DELETE, "/api/v3/projects/{project_id}/clusters/{cluster_id}", "delete_cce_cluster", "cce-clusters", 200, "Delete a CCE cluster")
+        .returns(Schema("CceCluster")),
+    op(DELETE, "/autopilot/v3/projects/{project_id}/clusters/{cluster_id}", "delete_autopilot_cluster", "autopilot", 200, "Delete a CCE Autopilot cluster")
+        .returns(Schema("CceCluster")),
+    // Upgrade information and workflows.
+    op(GET, "/api/v3/projects/{project_id}/clusters/{cluster_id}/upgradeinfo", "show_cluster_upgrade_info", "upgrades", 200, "Show a cluster's upgrade information")
+        .sdk("C01")
+        .returns(Schema("UpgradeInfo")),
+    op(GET, "/autopilot/v3/projects/{project_id}/clusters/{cluster_id}/upgradeinfo", "show_autopilot_cluster_upgrade_info", "autopilot", 200, "Show an Autopilot cluster's upgrade information")
+        .sdk("C24")
+        .returns(Schema("UpgradeInfo")),
+    op(GET, "/api/v3/clusterupgradepaths", "list_cluster_upgrade_paths", "upgrades", 200, "List the upgrade paths of CCE versions")
+        .sdk("C02")
+        .returns(Schema("UpgradePaths")),
+    op(GET, "/autopilot/v3/clusterupgradepaths", "list_autopilot_cluster_upgrade_paths", "autopilot", 200, "List the upgrade paths of Autopilot versions")
+        .sdk("C25")
+        .returns(Schema("UpgradePaths")),
+    op(GET, "/api/v3/clusterupgradefeaturegates", "list_cluster_upgrade_feature_gates", "upgrades", 200, "List the upgrade feature gates")
+        .sdk("C03")
+        .returns(Schema("UpgradeFeatureGates")),
+    op(GET, "/autopilot/v3/clusterupgradefeaturegates", "list_autopilot_cluster_upgrade_feature_gates", "autopilot", 200, "List the Autopilot upgrade feature gates")
+        .sdk("C26")
+        .returns(Schema("UpgradeFeatureGates")),
+    op(GET, "/api/v3.1/feature-gates", "show_feature_gates", "upgrades", 200, "Show the feature gates")
+        .sdk("C04")
+        .returns(Schema("FeatureGates")),
+    op(GET, "/autopilot/v3.1/feature-gates", "show_autopilot_feature_gates", "autopilot", 200, "Show the Autopilot feature gates")
+        .sdk("C27")
+        .returns(Schema("FeatureGates")),
+    op(POST, "/api/v3/projects/{project_id}/clusters/{cluster_id}/operation/upgradeworkflows", "create_upgrade_work_flow", "upgrades", 201, "Create an upgrade workflow")
+        .sdk("C05")
+        .body(Schema("CreateUpgradeWorkFlowRequestBody"))
+        .returns(Schema("WorkFlowTask")),
+    op(POST, "/autopilot/v3/projects/{project_id}/clusters/{cluster_id}/operation/upgradeworkflows", "create_autopilot_upgrade_work_flow", "autopilot", 201, "Create an Autopilot upgrade workflow")
+        .sdk("C28")
+        .body(Schema("CreateUpgradeWorkFlowRequestBody"))
+        .returns(Schema("WorkFlowTask")),
+    op(GET, "/api/v3/projects/{project_id}/clusters/{cluster_id}/operation/upgradeworkflows", "list_upgrade_work_flows", "upgrades", 200, "List a cluster's upgrade workflows")
+        .sdk("C06")
+        .returns(Schema("UpgradeWorkFlowList")),
+    op(GET, "/autopilot/v3/projects/{project_id}/clusters/{cluster_id}/operation/upgradeworkflows", "list_autopilot_upgrade_work_flows", "autopilot", 200, "List an Autopilot cluster's upgrade workflows")
+        .sdk("C29")
+        .returns(Schema("UpgradeWorkFlowList")),
+    op(GET, "/api/v3/projects/{project_id}/clusters/{cluster_id}/operation/upgradeworkflows/{upgrade_workflow_id}", "show_upgrade_work_flow", "upgrades", 200, "Show an upgrade workflow")
+        .sdk("C07")
+        .returns(Schema("WorkFlowTask")),
+    op(GET, "/autopilot/v3/projects/{project_id}/clusters/{cluster_id}/operation/upgradeworkflows/{upgrade_workflow_id}", "show_autopilot_upgrade_work_flow", "autopilot", 200, "Show an Autopilot upgrade workflow")
+        .sdk("C30")
+        .returns(Schema("WorkFlowTask")),
+    op(PATCH, "/api/v3/projects/{project_id}/clusters/{cluster_id}/operation/upgradeworkflows/{upgrade_workflow_id}", "upgrade_work_flow_update", "upgrades", 200, "Update (cancel) an upgrade workflow")
+        .sdk("C08")
+        .body(Schema("UpgradeWorkFlowUpdateRequestBody"))
+        .returns(Schema("WorkFlowTask")),
+    op(PATCH, "/autopilot/v3/projects/{project_id}/clusters/{cluster_id}/operation/upgradeworkflows/{upgrade_workflow_id}", "upgrade_autopilot_work_flow_update", "autopilot", 200, "Update (cancel) an Autopilot upgrade workflow")
+        .sdk("C31")
+        .body(Schema("UpgradeWorkFlowUpdateRequestBody"))
+        .returns(Schema("WorkFlowTask")),
+    // Upgrade tasks.
+    op(POST, "/api/v3/projects/{project_id}/clusters/{cluster_id}/operation/precheck", "create_pre_check", "upgrades", 200, "Start an upgrade precheck")
+        .sdk("C09")
+        .body(Schema("PrecheckClusterRequestBody"))
+        .returns(Schema("PreCheckTask")),
+    op(POST, "/autopilot/v3/projects/{project_id}/clusters/{cluster_id}/operation/precheck", "create_autopilot_pre_check", "autopilot", 200, "Start an Autopilot upgrade precheck")
+        .sdk("C32")
+        .body(Schema("PrecheckClusterRequestBody"))
+        .returns(Schema("PreCheckTask")),
+    op(GET, "/api/v3/projects/{project_id}/clusters/{cluster_id}/operation/precheck/tasks", "list_pre_check_tasks", "upgrades", 200, "List a cluster's prechecks")
+        .sdk("C10")
+        .returns(Schema("PreCheckTaskList")),
+    op(GET, "/autopilot/v3/projects/{project_id}/clusters/{cluster_id}/operation/precheck/tasks", "list_autopilot_pre_check_tasks", "autopilot", 200, "List an Autopilot cluster's prechecks")
+        .sdk("C33")
+        .returns(Schema("PreCheckTaskList")),
+    op(GET, "/api/v3/projects/{project_id}/clusters/{cluster_id}/operation/precheck/tasks/{task_id}", "show_pre_check", "upgrades", 200, "Show a precheck")
+        .sdk("C11")
+        .returns(Schema("PreCheckTask")),
+    op(GET, "/autopilot/v3/projects/{project_id}/clusters/{cluster_id}/operation/precheck/tasks/{task_id}", "show_autopilot_pre_check", "autopilot", 200, "Show an Autopilot precheck")
+        .sdk("C34")
+        .returns(Schema("PreCheckTask")),
+    op(POST, "/api/v3.1/projects/{project_id}/clusters/{cluster_id}/operation/snapshot", "create_cluster_master_snapshot", "upgrades", 200, "Start a master snapshot")
+        .sdk("C12")
+        .returns(Schema("SnapshotTaskCreated")),
+    op(POST, "/autopilot/v3.1/projects/{project_id}/clusters/{cluster_id}/operation/snapshot", "create_autopilot_cluster_master_snapshot", "autopilot", 200, "Start an Autopilot master snapshot")
+        .sdk("C35")
+        .returns(Schema("SnapshotTaskCreated")),
+    op(GET, "/api/v3.1/projects/{project_id}/clusters/{cluster_id}/operation/snapshot/tasks", "list_cluster_master_snapshot_tasks", "upgrades", 200, "List a cluster's master snapshots")
+        .sdk("C13")
+        .returns(Schema("SnapshotTaskList")),
+    op(GET, "/autopilot/v3.1/projects/{project_id}/clusters/{cluster_id}/operation/snapshot/tasks", "list_autopilot_cluster_master_snapshot_tasks", "autopilot", 200, "List an Autopilot cluster's master snapshots")
+        .sdk("C36")
+        .returns(Schema("SnapshotTaskList")),
+    op(POST, "/api/v3/projects/{project_id}/clusters/{cluster_id}/operation/upgrade", "upgrade_cluster", "upgrades", 200, "Start a cluster upgrade")
+        .sdk("C14")
+        .body(Schema("UpgradeClusterRequestBody"))
+        .returns(Schema("UpgradeClusterResponse")),
+    op(POST, "/autopilot/v3/projects/{project_id}/clusters/{cluster_id}/operation/upgrade", "upgrade_autopilot_cluster", "autopilot", 200, "Start an Autopilot cluster upgrade")
+        .sdk("C37")
+        .body(Schema("UpgradeClusterRequestBody"))
+        .returns(Schema("UpgradeClusterResponse")),
+    op(GET, "/api/v3/projects/{project_id}/clusters/{cluster_id}/operation/upgrade/tasks", "list_upgrade_cluster_tasks", "upgrades", 200, "List a cluster's upgrade tasks")
+        .sdk("C15")
+        .returns(Schema("UpgradeTaskList")),
+    op(GET, "/autopilot/v3/projects/{project_id}/clusters/{cluster_id}/operation/upgrade/tasks", "list_autopilot_upgrade_cluster_tasks", "autopilot", 200, "List an Autopilot cluster's upgrade tasks")
+        .sdk("C38")
+        .returns(Schema("UpgradeTaskList")),
+    op(GET, "/api/v3/projects/{project_id}/clusters/{cluster_id}/operation/upgrade/tasks/{task_id}", "show_upgrade_cluster_task", "upgrades", 200, "Show an upgrade task")
+        .sdk("C16")
+        .returns(Schema("UpgradeTask")),
+    op(GET, "/autopilot/v3/projects/{project_id}/clusters/{cluster_id}/operation/upgrade/tasks/{task_id}", "show_autopilot_upgrade_cluster_task", "autopilot", 200, "Show an Autopilot upgrade task")
+        .sdk("C39")
+        .returns(Schema("UpgradeTask")),
+    op(POST, "/api/v3/projects/{project_id}/clusters/{cluster_id}/operation/upgrade/pause", "pause_upgrade_cluster_task", "upgrades", 200, "Pause the running cluster upgrade")
+        .sdk("C17"),
+    op(POST, "/autopilot/v3/projects/{project_id}/clusters/{cluster_id}/operation/upgrade/pause", "pause_autopilot_upgrade_cluster_task", "autopilot", 200, "Pause the running Autopilot cluster upgrade")
+        .note("No SDK method (the SDK has pause for CCE only); same behaviour as pause_upgrade_cluster_task."),
+    op(POST, "/api/v3/projects/{project_id}/clusters/{cluster_id}/operation/upgrade/continue", "continue_upgrade_cluster_task", "upgrades", 200, "Continue a paused cluster upgrade")
+        .sdk("C18"),
+    op(POST, "/autopilot/v3/projects/{project_id}/clusters/{cluster_id}/operation/upgrade/continue", "continue_autopilot_upgrade_cluster_task", "autopilot", 200, "Continue a paused Autopilot cluster upgrade")
+        .note("No SDK method (the SDK has continue for CCE only); same behaviour as continue_upgrade_cluster_task."),
+    op(POST, "/api/v3/projects/{project_id}/clusters/{cluster_id}/operation/upgrade/retry", "retry_upgrade_cluster_task", "upgrades", 200, "Retry a failed cluster upgrade")
+        .sdk("C19"),
+    op(POST, "/autopilot/v3/projects/{project_id}/clusters/{cluster_id}/operation/upgrade/retry", "retry_autopilot_upgrade_cluster_task", "autopilot", 200, "Retry a failed Autopilot cluster upgrade")
+        .sdk("C40"),
+    op(POST, "/api/v3/projects/{project_id}/clusters/{cluster_id}/operation/postcheck", "create_post_check", "upgrades", 200, "Run the post-upgrade check")
+        .sdk("C20")
+        .body(Schema("PostcheckClusterRequestBody"))
+        .returns(Schema("PostCheckTask")),
+    op(POST, "/autopilot/v3/projects/{project_id}/clusters/{cluster_id}/operation/postcheck", "create_autopilot_post_check", "autopilot", 200, "Run the Autopilot post-upgrade check")
+        .sdk("C41")
+        .body(Schema("PostcheckClusterRequestBody"))
+        .returns(Schema("PostCheckTask")),
+    op(POST, "/api/v3/projects/{project_id}/clusters/{cluster_id}/nodepools/{nodepool_id}/operation/upgrade", "upgrade_node_pool", "upgrades", 200, "Upgrade a node pool")
+        .sdk("C21")
+        .body(Schema("UpgradeNodePool"))
+        .returns(Schema("UpgradeNodePoolResponse")),
+    op(POST, "/api/v3/projects/{project_id}/clusters/{cluster_id}/addons/precheck", "batch_create_addon_precheck", "upgrades", 200, "Start addon prechecks")
+        .sdk("C22")
+        .body(Schema("AddonCheckRequest"))
+        .returns(Schema("AddonCheck")),
+    op(GET, "/api/v3/projects/{project_id}/clusters/{cluster_id}/addons/precheck/tasks", "list_addon_precheck_tasks", "upgrades", 200, "List addon prechecks")
+        .sdk("C23")
+        .query(ADDON_CHECK_LIST)
+        .returns(Schema("AddonCheckTaskList")),
+    op(GET, "/autopilot/v3/projects/{project_id}/clusters/{cluster_id}/upgradeplans", "list_autopilot_upgrade_plans", "autopilot", 200, "Show an Autopilot cluster's upgrade plan")
+        .sdk("C42")
+        .returns(Schema("UpgradePlanList"))
+        .note("`items` is one UpgradePlan object, not an array (WIRE.md C42)."),
+    op(PUT, "/autopilot/v3/projects/{project_id}/clusters/{cluster_id}/upgradeplans/{upgrade_plan_id}", "update_autopilot_upgrade_plan", "autopilot", 200, "Delay an Autopilot upgrade plan")
+        .sdk("C43")
+        .body(Schema("DelayUpgradePlanRequestBody"))
+        .returns(Schema("UpgradePlan")),
+    // UCS clusters.
+    op(GET, "/v1/clusters", "show_cluster_list", "clusters", 200, "List clusters")
+        .sdk("U01")
+        .query(CLUSTER_LIST)
+        .returns(Schema("ClusterList")),
+    op(POST, "/v1/clusters", "register_cluster", "clusters", 201, "Register a cluster")
+        .sdk("U03")
+        .body(Schema("RegisterCluster"))
+        .returns(Schema("Uid"))
+        .note(FORM_NOTE),
+    op(GET, "/v1/clusters/{clusterid}", "show_cluster", "clusters", 200, "Show a cluster")
+        .sdk("U02")
+        .returns(Schema("Cluster")),
+    op(PUT, "/v1/clusters/{clusterid}", "update_cluster", "clusters", 200, "Update a cluster's annotations and location")
+        .sdk("U04")
+        .body(Schema("UpdateClusterRequestBody")),
+    op(DELETE, "/v1/clusters/{clusterid}", "delete_cluster", "clusters", 200, "Unregister a cluster")
+        .sdk("U05")
+        .returns(Body::None),
+    op(GET, "/v1/clusters/{clusterid}/accessinfo", "show_cluster_access_info", "clusters", 200, "Show how to connect a cluster")
+        .sdk("U06")
+        .query(&[("vpcendpoint", "string"), ("region", "string")])
+        .returns(Schema("AccessInfo")),
+    op(PUT, "/v1/clusters/{clusterid}/activation", "retry_cluster_activation", "clusters", 200, "Retry a cluster's activation")
+        .sdk("U07"),
+    op(POST, "/v1/clusters/{clusterid}/clusterconf", "create_cluster_conf", "clusters", 200, "Generate an on-premises cluster's configuration")
+        .sdk("U09")
+        .body(Schema("RequiredInput")),
+    op(POST, "/v1/clusters/{clusterid}/kubeconfig", "create_cluster_kubeconfig", "clusters", 200, "Download a cluster's kubeconfig")
+        .sdk("U10")
+        .returns(Schema("Kubeconfig")),
+    op(GET, "/v1/managedclusters", "list_managed_clusters", "clusters", 200, "List managed clusters")
+        .sdk("U13")
+        .query(&[("unimported", "boolean"), ("limit", "integer"), ("offset", "integer")])
+        .returns(ArrayOf("Cluster")),
+    op(GET, "/v1/config/registeredclusterversions", "list_registered_cluster_versions", "clusters", 200, "List the Kubernetes versions a registered cluster may run")
+        .sdk("U14")
+        .returns(Schema("RegisteredClusterVersions")),
+    // UCS fleets (cluster groups) and membership.
+    op(GET, "/v1/clustergroups", "list_cluster_group", "fleets", 200, "List fleets")
+        .sdk("U15")
+        .query(PAGE)
+        .returns(Schema("ClusterGroupList")),
+    op(POST, "/v1/clustergroups", "register_cluster_group", "fleets", 201, "Create a fleet")
+        .sdk("U16")
+        .body(Schema("RegisterClusterGroup"))
+        .returns(Schema("Uid"))
+        .note(FORM_NOTE),
+    op(GET, "/v1/clustergroups/{clustergroupid}", "show_cluster_group", "fleets", 200, "Show a fleet")
+        .sdk("U17")
+        .returns(Schema("ClusterGroup")),
+    op(DELETE, "/v1/clustergroups/{clustergroupid}", "delete_cluster_group", "fleets", 200, "Delete a fleet")
+        .sdk("U18")
+        .returns(Body::None),
+    op(PUT, "/v1/clustergroups/{clustergroupid}/description", "update_cluster_group", "fleets", 200, "Update a fleet's description")
+        .sdk("U19")
+        .body(Schema("UpdateClusterGroupDescriptionRequest")),
+    op(PUT, "/v1/clustergroups/{clustergroupid}/associatedclusters", "update_cluster_group_associated_clusters", "fleets", 200, "Add clusters to a fleet")
+        .sdk("U20")
+        .body(Schema("UpdateClusterGroupAssociatedClustersRequestBody")),
+    op(PUT, "/v1/clustergroups/{clustergroupid}/associatedzones", "update_cluster_group_associated_zones", "fleets", 200, "Set a fleet's DNS suffixes")
+        .sdk("U22")
+        .body(Schema("UpdateAssociatedZonesRequest")),
+    op(POST, "/v1/clusters/{clusterid}/join", "join_group", "fleets", 200, "Add a cluster to a fleet")
+        .sdk("U11")
+        .body(JsonOrForm("ClusterJoinGroupRequestBody")),
+    op(POST, "/v1/clusters/{clusterid}/unjoin", "leave_group", "fleets", 200, "Remove a cluster from its fleet")
+        .sdk("U12"),
+    // Federation.
+    op(POST, "/v1/clustergroups/{clustergroupid}/federations", "enable_federation", "federation", 201, "Enable federation on a fleet")
+        .sdk("U23")
+        .query(&[("retryjoinall", "boolean")]),
+    op(DELETE, "/v1/clustergroups/{clustergroupid}/federations", "disable_federation", "federation", 200, "Disable a fleet's federation")
+        .sdk("U24"),
+    op(GET, "/v1/clustergroups/{clustergroupid}/federations/progress", "show_federation_progress", "federation", 200, "Show the progress of a federation job")
+        .sdk("U25")
+        .returns(Schema("Job")),
+    op(POST, "/v1/clustergroups/{clustergroupid}/federations/upgrade", "upgrade_federation", "federation", 200, "Upgrade a fleet's federation")
+        .sdk("U26")
+        .body(Schema("UpgradeFederationRequestBody")),
+    op(POST, "/v1/clustergroups/{clustergroupid}/cert", "create_federation_cert", "federation", 201, "Connect to a federation and get its kubeconfig")
+        .sdk("U27")
+        .body(Schema("CreateFederationCertRequestBody"))
+        .returns(Schema("Kubeconfig")),
+    op(POST, "/v1/clustergroups/{clustergroupid}/connection", "create_federation_connection", "federation", 201, "Create a federation connection")
+        .sdk("U28")
+        .body(Schema("CreateFederationConnectionRequestBody"))
+        .returns(Schema("FederationConnection")),
+    op(POST, "/v1/clustergroups/{clustergroupid}/kubeconfig", "download_federation_kubeconfig", "federation", 201, "Download a federation's kubeconfig")
+        .sdk("U29")
+        .body(Schema("DownloadFederationKubeconfigRequestBody"))
+        .returns(Schema("Kubeconfig")),
+    // Quota.
+    op(GET, "/v1/maintenance/quota/{domainid}", "show_quota", "quota", 200, "Show the tenant's quotas and usage")
+        .sdk("U34")
+        .returns(Schema("Quota")),
+    // Permission rules.
+    op(GET, "/v1/permissions/rules", "list_rule", "rules", 200, "List permission rules")
+        .sdk("U31")
+        .query(PAGE)
+        .returns(Schema("RuleList")),
+    op(POST, "/v1/permissions/rules", "create_rule", "rules", 201, "Create a permission rule")
+        .sdk("U30")
+        .body(Schema("CreateRuleRequestBody"))
+        .returns(Schema("Uid"))
+        .note(FORM_NOTE),
+    op(PUT, "/v1/permissions/rules/{ruleid}", "update_rule", "rules", 200, "Update a permission rule")
+        .sdk("U32")
+        .body(Schema("UpdateRuleRequestBody")),
+    op(DELETE, "/v1/permissions/rules/{ruleid}", "delete_rule", "rules", 200, "Delete a permission rule")
+        .sdk("U33")
+        .returns(Body::None),
+    op(PUT, "/v1/clusters/{clusterid}/associatedrules", "update_cluster_rules", "rules", 200, "Set a cluster's rules per namespace")
+        .sdk("U08")
+        .body(Schema("UpdateAssociatedRulesRequest")),
+    op(PUT, "/v1/clustergroups/{clustergroupid}/associatedrules", "update_cluster_group_associated_rules", "rules", 200, "Set a fleet's rules per namespace")
+        .sdk("U21")
+        .body(Schema("UpdateAssociatedRulesRequest")),
+    op(GET, "/v1/clusters/{clusterid}/rbac", "show_cluster_rbac", "rules", 200, "Show the Kubernetes RBAC objects a cluster's rules render to")
+        .query(&[("format", "string")])
+        .returns(Body::JsonOrYaml)
+        .note("ucsd's own: a Kubernetes `List` of the RBAC objects as JSON, or YAML with `format=yaml`."),
+    // Public routes.
+    op(POST, "/v3/auth/tokens", "keystone_create_user_token_by_password", "iam", 201, "Get a token (Keystone v3 password method)")
+        .body(Body::Object)
+        .returns(Schema("Token"))
+        .note("The token is in the `X-Subject-Token` response header; send it as `X-Auth-Token`.")
+        .public(&[400, 401, 500]),
+    op(GET, "/healthz", "check_liveness", "operations", 200, "The process is up")
+        .returns(Schema("Health"))
+        .public(&[]),
+    op(GET, "/readyz", "check_readiness", "operations", 200, "The database answers and its migrations are current")
+        .returns(Schema("Health"))
+        .public(&[500]),
+    op(GET, "/metrics", "scrape_metrics", "operations", 200, "Prometheus metrics")
+        .returns(Body::Text("text/plain; version=0.0.4"))
+        .note("Served unless `metrics.enabled = false`; for the operator's scraper, not the public network.")
+        .public(&[]),
+    op(GET, "/openapi.json", "show_openapi_document", "operations", 200, "This OpenAPI document")
+        .returns(Body::Object)
+        .public(&[]),
+];
+
+const TAGS: &[(&str, &str)] = &[
+    ("clusters", "UCS clusters (WIRE.md U01–U14)"),
+    ("fleets", "UCS fleets, called cluster groups on the wire, and cluster membership"),
+    ("federation", "Fleet federation: enabling, progress, connections and kubeconfigs"),
+    ("rules", "UCS permission rules and their association with clusters and fleets"),
+    ("quota", "The tenant's quotas"),
+    ("iam", "The IAM (Keystone v3) endpoints the SDK uses to get tokens and resolve ids"),
+    ("cce-clusters", "CCE clusters"),
+    ("upgrades", "CCE cluster upgrades: information, workflows and tasks (WIRE.md C01–C23)"),
+    ("autopilot", "CCE Autopilot clusters and their upgrades (WIRE.md C24–C43)"),
+    ("operations", "Health, readiness, metrics and this document; no authentication"),
+];
+
+/// The operation of a route (`None`: not documented).
+pub fn operation_id(method: &str, path: &str) -> Option<&'static str> {
+    OPERATIONS.iter().find(|o| o.method == method && o.path == path).map(|o| o.id)
+}
+
+/// The public (unauthenticated) routes the document describes, as (method, path).
+pub fn public_routes() -> Vec<(&'static str, &'static str)> {
+    OPERATIONS.iter().filter(|o| o.public).map(|o| (o.method, o.path)).collect()
+}
+
+/// The whole document.
+pub fn document() -> Value {
+    let actions: std::collections::HashMap<(String, &str), &str> = routes::table()
+        .into_iter()
+        .map(|r| ((r.method.as_str().to_string(), r.path), r.action.name))
+        .collect();
+    let mut paths = Map::new();
+    for o in OPERATIONS {
+        let mut operation = operation(o);
+        if let Some(action) = actions.get(&(o.method.to_string(), o.path)) {
+            operation["x-ucsd-action"] = json!(action);
+        }
+        let item = paths.entry(o.path).or_insert_with(|| json!({}));
+        item[o.method.to_ascii_lowercase()] = operation;
+    }
+    let tags: Vec<Value> = TAGS.iter().map(|(name, d)| json!({ "name": name, "description": d })).collect();
+    let mut responses = Map::new();
+    for (status, description) in ERRORS {
+        responses.insert(
+            status.to_string(),
+            json!({
+                "description": description,
+                "content": { "application/json": { "schema": reference("Error") } },
+            }),
+        );
+    }
+    sorted(json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "ucsd",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": INFO,
+            "license": { "name": "Apache-2.0", "identifier": "Apache-2.0" },
+        },
+        "tags": tags,
+        "security": [{ "aksk": [] }, { "token": [] }],
+        "paths": paths,
+        "components": {
+            "securitySchemes": {
+                "aksk": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "Authorization",
+                    "description": AKSK,
+                },
+                "token": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "X-Auth-Token",
+                    "description": "A token from `POST /v3/auth/tokens` (its `X-Subject-Token` response header).",
+                },
+            },
+            "responses": responses,
+            "schemas": schemas(),
+        },
+    }))
+}
+
+/// The document as committed: pretty-printed, keys sorted, with a final newline.
+pub fn document_json() -> String {
+    let mut text = serde_json::to_string_pretty(&document()).expect("a JSON value serializes");
+    text.push('\n');
+    text
+}
+
+static DOCUMENT: LazyLock<String> = LazyLock::new(document_json);
+
+/// `GET /openapi.json`.
+pub async fn serve() -> impl IntoResponse {
+    ([(CONTENT_TYPE, "application/json")], DOCUMENT.as_str())
+}
+
+const INFO: &str = "A self-hostable control plane wire-compatible with Huawei Cloud UCS v1 and the CCE / CCE \
+    Autopilot cluster-upgrade API, as the official SDKs (huaweicloudsdkucs, huaweicloudsdkcce) put them on the \
+    wire. operationId is the SDK method name; `x-sdk-operation` names the operation in the project's wire \
+    notes (WIRE.md), `x-ucsd-action` the action authorization checks (docs/authorization.md). Errors are \
+    `{\"error_code\", \"error_msg\"}` with UCS codes (`UCS.…`) under /v1 and /v3 and CCE codes (`CCE.…`) under \
+    /api and /autopilot; every response carries `X-Request-Id`.";
+
+const AKSK: &str = "AK/SK signing as the SDK does it: `Authorization: SDK-HMAC-SHA256 Access=<AK>, \
+    SignedHeaders=<names>, Signature=<hex>`, an HMAC-SHA256 with the secret key over the canonical request, \
+    with the `X-Sdk-Date` header (`YYYYMMDDTHHMMSSZ`) signed. UCS requests may send `X-Domain-Id`, CCE \
+    requests `X-Project-Id`.";
+
+const ERRORS: &[(u16, &str)] = &[
+    (400, "The request is malformed or invalid"),
+    (401, "No credentials, or they are not valid"),
+    (403, "The caller may not do this"),
+    (404, "No such resource (or the caller may not learn that it exists)"),
+    (409, "The resource's state or a quota does not allow this"),
+    (500, "An internal failure"),
+];
+
+fn operation(o: &Op) -> Value {
+    let mut parameters: Vec<Value> = path_parameters(o.path)
+        .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string" } }))
+        .collect();
+    parameters.extend(
+        o.query.iter().map(|(name, ty)| json!({ "name": name, "in": "query", "schema": { "type": ty } })),
+    );
+    let mut responses = Map::new();
+    let mut success = json!({ "description": reason(o.status) });
+    if let Some(content) = content(o.response) {
+        success["content"] = content;
+    }
+    responses.insert(o.status.to_string(), success);
+    for status in o.errors {
+        responses.insert(status.to_string(), json!({ "$ref": format!("#/components/responses/{status}") }));
+    }
+    let mut operation = json!({
+        "operationId": o.id,
+        "summary": o.summary,
+        "tags": [o.tag],
+        "responses": responses,
+    });
+    if !parameters.is_empty() {
+        operation["parameters"] = json!(parameters);
+    }
+    if let Some(description) = o.description {
+        operation["description"] = json!(description);
+    }
+    if let Some(content) = content(o.request) {
+        operation["requestBody"] = json!({ "required": true, "content": content });
+    }
+    if let Some(wire) = o.wire {
+        operation["x-sdk-operation"] = json!(wire);
+    }
+    if o.public {
+        operation["security"] = json!([]);
+    }
+    operation
+}
+
+/// The names of a path's `{name}` segments, in order.
+fn path_parameters(path: &str) -> impl Iterator<Item = &str> {
+    path.split('/').filter_map(|segment| segment.strip_prefix('{')?.strip_suffix('}'))
+}
+
+fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        201 => "Created",
+        _ => "Success",
+    }
+}
+
+fn content(body: Body) -> Option<Value> {
+    let object = json!({ "type": "object", "additionalProperties": true });
+    Some(match body {
+        Body::None => return None,
+        Body::Object => json!({ "application/json": { "schema": object } }),
+        Body::Schema(name) => json!({ "application/json": { "schema": reference(name) } }),
+        Body::ArrayOf(name) => {
+            json!({ "application/json": { "schema": { "type": "array", "items": reference(name) } } })
+        }
+        Body::JsonOrForm(name) => json!({
+            "application/json": { "schema": reference(name) },
+            "application/x-www-form-urlencoded": { "schema": reference(name) },
+        }),
+        Body::JsonOrYaml => json!({
+            "application/json": { "schema": object },
+            "application/yaml": { "schema": { "type": "string" } },
+        }),
+        Body::Text(media) => {
+            let mut text = Map::new();
+            text.insert(media.to_string(), json!({ "schema": { "type": "string" } }));
+            Value::Object(text)
+        }
+    })
+}
+
+fn reference(name: &str) -> Value {
+    json!({ "$ref": format!("#/components/schemas/{name}") })
+}
+
+/// The value with every object's keys in order, whatever map serde_json was built with.
+fn sorted(value: Value) -> Value {
+    match value {
+        Value::Object(map) => {
+            let mut entries: Vec<(String, Value)> = map.into_iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            Value::Object(entries.into_iter().map(|(k, v)| (k, sorted(v))).collect())
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(sorted).collect()),
+        other => other,
+    }
+}
+
+// The schema vocabulary.
+
+fn obj<const N: usize>(properties: [(&str, Value); N]) -> Value {
+    let properties: Map<String, Value> = properties.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+    json!({ "type": "object", "additionalProperties": true, "properties": properties })
+}
+
+fn string() -> Value {
+    json!({ "type": "string" })
+}
+
+fn integer() -> Value {
+    json!({ "type": "integer" })
+}
+
+fn boolean() -> Value {
+    json!({ "type": "boolean" })
+}
+
+/// Any JSON object.
+fn object() -> Value {
+    json!({ "type": "object", "additionalProperties": true })
+}
+
+fn array(items: Value) -> Value {
+    json!({ "type": "array", "items": items })
+}
+
+/// A JSON object with arbitrary keys whose values are `values`.
+fn dict(values: Value) -> Value {
+    json!({ "type": "object", "additionalProperties": values })
+}
+
+fn r(name: &str) -> Value {
+    reference(name)
+}
+
+fn strings() -> Value {
+    array(string())
+}
+
+/// The schemas, with the wire keys of WIRE.md §3 (UCS) and §4 (CCE).
+fn schemas() -> Value {
+    let schemas = vec![
+        ("Error", {
+            let mut e = obj([("error_code", string()), ("error_msg", string())]);
+            e["required"] = json!(["error_code", "error_msg"]);
+            e
+        }),
+        ("Health", obj([("status", string())])),
+        ("Uid", obj([("uid", string())])),
+        // IAM (Keystone v3).
+        ("ProjectList", obj([("projects", array(object())), ("links", object())])),
+        ("DomainList", obj([("domains", array(object())), ("links", object())])),
+        ("Token", obj([("token", object())])),
+        // UCS.
+        (
+            "ObjectMeta",
+            obj([
+                ("uid", string()),
+                ("name", string()),
+                ("generateName", string()),
+                ("namespace", string()),
+                ("labels", dict(string())),
+                ("annotations", dict(string())),
+                ("creationTimestamp", string()),
+                ("updateTimestamp", string()),
+                ("resourceVersion", string()),
+                ("generation", string()),
+                ("managedFields", array(object())),
+                ("ownerReferences", array(object())),
+            ]),
+        ),
+        (
+            "Cluster",
+            obj([
+                ("kind", string()),
+                ("apiVersion", string()),
+                ("metadata", r("ObjectMeta")),
+                ("spec", r("ClusterSpec")),
+                ("status", r("ClusterStatus")),
+            ]),
+        ),
+        (
+            "ClusterSpec",
+            obj([
+                ("syncMode", string()),
+                ("clusterGroupID", string()),
+                ("manageType", string()),
+                (
+                    "ruleNamespaces",
+                    array(obj([
+                        ("rules", array(obj([("ruleID", string()), ("ruleName", string())]))),
+                        ("namespaces", strings()),
+                    ])),
+                ),
+                ("apiEndpoint", string()),
+                ("secretRef", obj([("namespace", string()), ("name", string())])),
+                ("insecureSkipTLSVerification", boolean()),
+                ("proxyURL", string()),
+                ("provider", string()),
+                ("type", string()),
+                ("category", string()),
+                ("enableDistMgt", boolean()),
+                ("region", string()),
+                ("country", string()),
+                ("city", string()),
+                ("projectID", string()),
+                ("projectName", string()),
+                ("zone", string()),
+                (
+                    "taints",
+                    array(obj([
+                        ("key", string()),
+                        ("value", string()),
+                        ("effect", string()),
+                        ("timeadded", string()),
+                    ])),
+                ),
+                ("IsDownloadedCert", boolean()),
+                ("policyId", string()),
+                ("operatorNamespace", string()),
+                ("connectProxyEndpoints", array(r("ConnectEndpoint"))),
+            ]),
+        ),
+        (
+            "ConnectEndpoint",
+            obj([("type", string()), ("name", string()), ("id", string()), ("region", string())]),
+        ),
+        (
+            "ClusterStatus",
+            obj([
+                ("kubernetesVersion", string()),
+                (
+                    "conditions",
+                    array(obj([
+                        ("type", string()),
+                        ("status", string()),
+                        ("observedgeneration", integer()),
+                        ("lastTransitionTime", string()),
+                        ("reason", string()),
+                        ("message", string()),
+                    ])),
+                ),
+                ("nodeSummary", obj([("totalNum", integer()), ("readyNum", integer())])),
+                (
+                    "resourceSummary",
+                    obj([
+                        ("allocatable", object()),
+                        ("allocating", object()),
+                        ("allocated", object()),
+                        ("capacity", object()),
+                    ]),
+                ),
+                ("endpoints", json!({})),
+                ("phase", string()),
+                ("reason", string()),
+                ("message", string()),
+                ("arrearFreeze", string()),
+                ("policeFreeze", string()),
+                ("apiEnablements", array(object())),
+            ]),
+        ),
+        ("ClusterList", obj([("items", array(r("Cluster"))), ("total", integer())])),
+        (
+            "RegisterCluster",
+            obj([
+                ("kind", string()),
+                ("apiVersion", string()),
+                (
+                    "metadata",
+                    obj([
+                        ("uid", string()),
+                        ("name", string()),
+                        ("labels", dict(string())),
+                        ("annotations", dict(string())),
+                    ]),
+                ),
+                (
+                    "spec",
+                    obj([
+                        ("clusterGroupID", string()),
+                        ("category", string()),
+                        ("type", string()),
+                        ("provider", string()),
+                        ("country", string()),
+                        ("city", string()),
+                        ("region", string()),
+                        ("projectID", string()),
+                        ("manageType", string()),
+                    ]),
+                ),
+            ]),
+        ),
+        (
+            "UpdateClusterRequestBody",
+            obj([
+                ("kind", string()),
+                ("apiVersion", string()),
+                ("metadata", obj([("annotations", object())])),
+                ("spec", obj([("country", string()), ("city", string())])),
+            ]),
+        ),
+        ("AccessInfo", strings()),
+        (
+            "UpdateAssociatedRulesRequest",
+            obj([("ruleIDNamespaces", array(obj([("ruleIDs", strings()), ("namespaces", strings())])))]),
+        ),
+        (
+            "RequiredInput",
+            obj([
+                ("USERNAME", string()),
+                ("MASTER-1", string()),
+                ("MASTER-2", string()),
+                ("MASTER-3", string()),
+                ("ACCESS_EXTERNAL_LOAD_BALANCE", boolean()),
+                ("CILIUM_IPV4POOL_CIDR", string()),
+                ("NETWORK_CIDR", string()),
+                ("DNS_SERVER_IP", string()),
+                ("NTP_SERVER_IP", string()),
+                ("IAM_DOMAIN_ID", string()),
+            ]),
+        ),
+        (
+            "Kubeconfig",
+            obj([
+                ("kind", string()),
+                ("apiVersion", string()),
+                (
+                    "clusters",
+                    array(obj([
+                        ("name", string()),
+                        (
+                            "cluster",
+                            obj([
+                                ("server", string()),
+                                ("certificate-authority-data", string()),
+                                ("insecure-skip-tls-verify", string()),
+                            ]),
+                        ),
+                    ])),
+                ),
+                (
+                    "users",
+                    array(obj([
+                        ("name", string()),
+                        (
+                            "user",
+                            obj([
+                                ("client-certificate-data", string()),
+                                ("client-key-data", string()),
+                                ("token", string()),
+                            ]),
+                        ),
+                    ])),
+                ),
+                (
+                    "contexts",
+                    array(obj([
+                        ("name", string()),
+                        ("context", obj([("cluster", string()), ("user", string())])),
+                    ])),
+                ),
+                ("current-context", string()),
+            ]),
+        ),
+        ("ClusterJoinGroupRequestBody", obj([("clusterGroupID", string())])),
+        ("RegisteredClusterVersions", obj([("versions", strings())])),
+        (
+            "ClusterGroup",
+            obj([
+                ("kind", string()),
+                ("apiVersion", string()),
+                ("metadata", r("ObjectMeta")),
+                (
+                    "spec",
+                    obj([
+                        ("ruleNamespaces", strings()),
+                        ("federationId", string()),
+                        ("description", string()),
+                        ("dnsSuffix", strings()),
+                        ("federationExpirationTimestamp", string()),
+                        ("policyId", string()),
+                        ("federationVersion", string()),
+                        ("connectGatewayEndpoints", array(r("ConnectEndpoint"))),
+                    ]),
+                ),
+                (
+                    "status",
+                    obj([(
+                        "conditions",
+                        array(obj([
+                            ("type", string()),
+                            ("status", string()),
+                            ("reason", string()),
+                            ("message", string()),
+                            ("lastTransitionTime", string()),
+                        ])),
+                    )]),
+                ),
+            ]),
+        ),
+        ("ClusterGroupList", obj([("items", array(r("ClusterGroup"))), ("total", integer())])),
+        (
+            "RegisterClusterGroup",
+            obj([
+                ("metadata", obj([("name", string())])),
+                ("spec", obj([("clusterIds", strings()), ("description", string())])),
+            ]),
+        ),
+        ("UpdateClusterGroupDescriptionRequest", obj([("description", string())])),
+        ("UpdateClusterGroupAssociatedClustersRequestBody", obj([("clusterIds", strings())])),
+        ("UpdateAssociatedZonesRequest", obj([("dnsSuffix", strings())])),
+        (
+            "Job",
+            obj([
+                ("kind", string()),
+                ("apiVersion", string()),
+                ("metadata", r("ObjectMeta")),
+                (
+                    "spec",
+                    obj([
+                        ("type", string()),
+                        ("federationUID", string()),
+                        ("resourceID", string()),
+                        ("resourceName", string()),
+                        ("extendparam", string()),
+                        ("subJobs", array(r("Job"))),
+                    ]),
+                ),
+                (
+                    "status",
+                    obj([
+                        ("phase", string()),
+                        ("reason", string()),
+                        ("completionTime", string()),
+                        ("startTime", string()),
+                    ]),
+                ),
+            ]),
+        ),
+        ("UpgradeFederationRequestBody", obj([("targetVersion", string())])),
+        (
+            "CreateFederationCertRequestBody",
+            obj([
+                ("projectID", string()),
+                ("vpcID", string()),
+                ("subnetID", string()),
+                ("duration", integer()),
+            ]),
+        ),
+        (
+            "CreateFederationConnectionRequestBody",
+            obj([("projectID", string()), ("vpcID", string()), ("subnetID", string())]),
+        ),
+        ("FederationConnection", obj([("id", string())])),
+        ("DownloadFederationKubeconfigRequestBody", obj([("duration", integer())])),
+        (
+            "RuleSpec",
+            obj([
+                ("iamUserIDs", strings()),
+                ("type", string()),
+                ("contents", array(obj([("verbs", strings()), ("resources", strings())]))),
+                ("description", string()),
+            ]),
+        ),
+        (
+            "Rule",
+            obj([
+                ("kind", string()),
+                ("apiVersion", string()),
+                ("metadata", r("ObjectMeta")),
+                ("spec", r("RuleSpec")),
+            ]),
+        ),
+        ("RuleList", obj([("items", array(r("Rule"))), ("total", integer())])),
+        ("CreateRuleRequestBody", obj([("metadata", obj([("name", string())])), ("spec", r("RuleSpec"))])),
+        ("UpdateRuleRequestBody", obj([("spec", r("RuleSpec"))])),
+        (
+            "Quota",
+            obj([(
+                "quotas",
+                obj([(
+                    "resources",
+                    array(obj([
+                        ("type", string()),
+                        ("quota", string()),
+                        ("used", string()),
+                        ("unit", string()),
+                        ("min", string()),
+                        ("max", string()),
+                    ])),
+                )]),
+            )]),
+        ),
+        // CCE.
+        (
+            "Metadata",
+            obj([
+                ("uid", string()),
+                ("name", string()),
+                ("labels", dict(string())),
+                ("annotations", dict(string())),
+                ("updateTimestamp", string()),
+                ("creationTimestamp", string()),
+            ]),
+        ),
+        (
+            "CceCluster",
+            obj([
+                ("kind", string()),
+                ("apiVersion", string()),
+                ("metadata", r("Metadata")),
+                ("spec", object()),
+                ("status", object()),
+            ]),
+        ),
+        (
+            "CceClusterList",
+            obj([("kind", string()), ("apiVersion", string()), ("items", array(r("CceCluster")))]),
+        ),
+        (
+            "UpgradeInfoStatus",
+            obj([("phase", string()), ("progress", string()), ("completionTime", string())]),
+        ),
+        (
+            "UpgradeInfo",
+            obj([
+                ("kind", string()),
+                ("apiVersion", string()),
+                ("metadata", r("Metadata")),
+                (
+                    "spec",
+                    obj([
+                        ("lastUpgradeInfo", r("UpgradeInfoStatus")),
+                        (
+                            "versionInfo",
+                            obj([
+                                ("release", string()),
+                                ("patch", string()),
+                                ("suggestPatch", string()),
+                                ("targetVersions", strings()),
+                            ]),
+                        ),
+                        ("upgradeFeatureGates", obj([("supportUpgradePageV4", boolean())])),
+                    ]),
+                ),
+                ("status", r("UpgradeInfoStatus")),
+            ]),
+        ),
+        (
+            "UpgradePaths",
+            obj([
+                ("apiVersion", string()),
+                ("kind", string()),
+                ("metadata", r("Metadata")),
+                (
+                    "upgradePaths",
+                    array(obj([
+                        ("version", string()),
+                        ("platformVersion", string()),
+                        ("targetVersions", strings()),
+                    ])),
+                ),
+            ]),
+        ),
+        (
+            "UpgradeFeatureGates",
+            obj([
+                ("apiVersion", string()),
+                ("kind", string()),
+                ("metadata", r("Metadata")),
+                ("upgradeFeatureGates", dict(string())),
+            ]),
+        ),
+        ("FeatureGates", obj([("kind", string()), ("apiVersion", string()), ("spec", object())])),
+        (
+            "WorkFlowSpec",
+            obj([("clusterID", string()), ("clusterVersion", string()), ("targetVersion", string())]),
+        ),
+        (
+            "CreateUpgradeWorkFlowRequestBody",
+            obj([("kind", string()), ("apiVersion", string()), ("spec", r("WorkFlowSpec"))]),
+        ),
+        (
+            "WorkFlowTask",
+            obj([
+                ("kind", string()),
+                ("apiVersion", string()),
+                ("metadata", r("Metadata")),
+                ("spec", r("WorkFlowSpec")),
+                (
+                    "status",
+                    obj([
+                        ("phase", string()),
+                        (
+                            "pointStatuses",
+                            array(obj([
+                                ("taskType", string()),
+                                ("taskID", string()),
+                                ("status", string()),
+                                ("startTimeStamp", string()),
+                                ("endTimeStamp", string()),
+                                ("expireTimeStamp", string()),
+                            ])),
+                        ),
+                        (
+                            "lineStatuses",
+                            array(obj([
+                                ("startPoint", obj([("taskType", string())])),
+                                ("endPoint", obj([("taskType", string())])),
+                                ("critical", boolean()),
+                            ])),
+                        ),
+                    ]),
+                ),
+            ]),
+        ),
+        (
+            "UpgradeWorkFlowList",
+            obj([("kind", string()), ("apiVersion", string()), ("items", array(r("WorkFlowTask")))]),
+        ),
+        ("UpgradeWorkFlowUpdateRequestBody", obj([("status", obj([("phase", string())]))])),
+        (
+            "PrecheckSpec",
+            obj([
+                ("clusterID", string()),
+                ("clusterVersion", string()),
+                ("targetVersion", string()),
+                (
+                    "skippedCheckItemList",
+                    array(obj([
+                        ("name", string()),
+                        (
+                            "resourceSelector",
+                            obj([("key", string()), ("values", strings()), ("operator", string())]),
+                        ),
+                    ])),
+                ),
+            ]),
+        ),
+        (
+            "PrecheckClusterRequestBody",
+            obj([("apiVersion", string()), ("kind", string()), ("spec", r("PrecheckSpec"))]),
+        ),
+        (
+            "PreCheckItemStatus",
+            obj([
+                ("name", string()),
+                ("kind", string()),
+                ("group", string()),
+                ("level", string()),
+                ("phase", string()),
+                ("message", string()),
+                ("riskSource", object()),
+                ("errorCodes", strings()),
+            ]),
+        ),
+        (
+            "PrecheckStatus",
+            obj([
+                ("phase", string()),
+                ("expireTimeStamp", string()),
+                ("message", string()),
+                (
+                    "clusterCheckStatus",
+                    obj([("phase", string()), ("itemsStatus", array(r("PreCheckItemStatus")))]),
+                ),
+                (
+                    "addonCheckStatus",
+                    obj([("phase", string()), ("itemsStatus", array(r("PreCheckItemStatus")))]),
+                ),
+                (
+                    "nodeCheckStatus",
+                    obj([
+                        ("phase", string()),
+                        (
+                            "nodeStageStatus",
+                            array(obj([
+                                (
+                                    "nodeInfo",
+                                    obj([
+                                        ("uid", string()),
+                                        ("name", string()),
+                                        ("status", string()),
+                                        ("nodeType", string()),
+                                    ]),
+                                ),
+                                ("itemsStatus", array(r("PreCheckItemStatus"))),
+                            ])),
+                        ),
+                    ]),
+                ),
+            ]),
+        ),
+        (
+            "PreCheckTask",
+            obj([
+                ("apiVersion", string()),
+                ("kind", string()),
+                (
+                    "metadata",
+                    obj([("uid", string()), ("creationTimestamp", string()), ("updateTimestamp", string())]),
+                ),
+                ("spec", r("PrecheckSpec")),
+                ("status", r("PrecheckStatus")),
+            ]),
+        ),
+        (
+            "PreCheckTaskList",
+            obj([
+                ("apiVersion", string()),
+                ("kind", string()),
+                ("metadata", r("Metadata")),
+                ("items", array(r("PreCheckTask"))),
+            ]),
+        ),
+        (
+            "SnapshotTaskCreated",
+            obj([("uid", string()), ("metadata", obj([("apiVersion", string()), ("kind", string())]))]),
+        ),
+        (
+            "SnapshotTaskList",
+            obj([
+                ("apiVersion", string()),
+                ("kind", string()),
+                ("metadata", object()),
+                (
+                    "items",
+                    array(obj([
+                        ("kind", string()),
+                        ("apiVersion", string()),
+                        ("metadata", object()),
+                        ("spec", obj([("items", array(object()))])),
+                        (
+                            "status",
+                            obj([("phase", string()), ("progress", string()), ("completionTime", string())]),
+                        ),
+                    ])),
+                ),
+                ("status", obj([("latestBackupTime", string())])),
+            ]),
+        ),
+        (
+            "UpgradeStrategy",
+            obj([
+                ("type", string()),
+                ("inPlaceRollingUpdate", obj([("userDefinedStep", integer()), ("scope", string())])),
+            ]),
+        ),
+        (
+            "UpgradeClusterRequestBody",
+            obj([
+                ("metadata", obj([("apiVersion", string()), ("kind", string())])),
+                (
+                    "spec",
+                    obj([(
+                        "clusterUpgradeAction",
+                        obj([
+                            ("addons", array(object())),
+                            ("nodeOrder", dict(array(object()))),
+                            ("nodePoolOrder", dict(integer())),
+                            ("strategy", r("UpgradeStrategy")),
+                            ("targetVersion", string()),
+                            ("isOnlyUpgrade", boolean()),
+                            ("agencyName", string()),
+                        ]),
+                    )]),
+                ),
+            ]),
+        ),
+        (
+            "UpgradeClusterResponse",
+            obj([
+                ("metadata", obj([("uid", string())])),
+                (
+                    "spec",
+                    obj([(
+                        "clusterUpgradeAction",
+                        obj([
+                            ("version", string()),
+                            ("targetVersion", string()),
+                            ("targetPlatformVersion", string()),
+                            ("strategy", r("UpgradeStrategy")),
+                            ("config", object()),
+                        ]),
+                    )]),
+                ),
+            ]),
+        ),
+        (
+            "UpgradeTask",
+            obj([
+                ("apiVersion", string()),
+                ("kind", string()),
+                (
+                    "metadata",
+                    obj([("uid", string()), ("creationTimestamp", string()), ("updateTimestamp", string())]),
+                ),
+                ("spec", obj([("version", string()), ("targetVersion", string()), ("items", object())])),
+                ("status", obj([("phase", string()), ("progress", string()), ("completionTime", string())])),
+            ]),
+        ),
+        (
+            "UpgradeTaskList",
+            obj([
+                ("apiVersion", string()),
+                ("kind", string()),
+                ("metadata", object()),
+                ("items", array(r("UpgradeTask"))),
+            ]),
+        ),
+        (
+            "PostcheckSpec",
+            obj([("clusterID", string()), ("clusterVersion", string()), ("targetVersion", string())]),
+        ),
+        (
+            "PostcheckClusterRequestBody",
+            obj([("apiVersion", string()), ("kind", string()), ("spec", r("PostcheckSpec"))]),
+        ),
+        (
+            "PostCheckTask",
+            obj([
+                ("apiVersion", string()),
+                ("kind", string()),
+                ("metadata", obj([("uid", string())])),
+                ("spec", r("PostcheckSpec")),
+                ("status", obj([("phase", string())])),
+            ]),
+        ),
+        (
+            "UpgradeNodePool",
+            obj([
+                ("kind", string()),
+                ("apiVersion", string()),
+                ("metadata", object()),
+                (
+                    "spec",
+                    obj([
+                        ("maxUnavailable", integer()),
+                        ("force", boolean()),
+                        ("retryTimes", integer()),
+                        ("skippedNodes", strings()),
+                        ("nodeIDs", strings()),
+                        ("nodePoolID", string()),
+                        ("nodeTemplate", object()),
+                    ]),
+                ),
+            ]),
+        ),
+        ("UpgradeNodePoolResponse", obj([("jobid", string())])),
+        (
+            "AddonCheckSpec",
+            obj([
+                ("clusterID", string()),
+                (
+                    "addonList",
+                    array(obj([
+                        ("addonTemplateName", string()),
+                        ("addonInstanceID", string()),
+                        ("targetVersion", string()),
+                        ("type", string()),
+                        ("values", object()),
+                    ])),
+                ),
+            ]),
+        ),
+        (
+            "AddonCheckRequest",
+            obj([("kind", string()), ("apiVersion", string()), ("spec", r("AddonCheckSpec"))]),
+        ),
+        (
+            "AddonCheck",
+            obj([
+                ("kind", string()),
+                ("apiVersion", string()),
+                ("spec", r("AddonCheckSpec")),
+                ("status", obj([("phase", string()), ("itemsStatus", array(r("PreCheckItemStatus")))])),
+            ]),
+        ),
+        (
+            "AddonCheckTaskList",
+            obj([
+                ("kind", string()),
+                ("apiVersion", string()),
+                ("pageInfo", obj([("currentCount", integer())])),
+                (
+                    "items",
+                    array(obj([
+                        (
+                            "metadata",
+                            obj([
+                                ("type", string()),
+                                ("taskID", string()),
+                                ("addonTemplateName", string()),
+                                ("addonInstanceName", string()),
+                                ("addonInstanceID", string()),
+                                ("createTimeStamp", string()),
+                                ("expireTimeStamp", string()),
+                            ]),
+                        ),
+                        ("spec", obj([("addonTargetVersion", string())])),
+                        (
+                            "status",
+                            obj([
+                                ("status", string()),
+                                ("message", string()),
+                                (
+                                    "riskList",
+                                    array(obj([
+                                        ("riskName", string()),
+                                        ("level", string()),
+                                        ("status", string()),
+                                        ("message", string()),
+                                    ])),
+                                ),
+                            ]),
+                        ),
+                    ])),
+                ),
+            ]),
+        ),
+        (
+            "UpgradePlan",
+            obj([
+                ("kind", string()),
+                ("apiVersion", string()),
+                ("metadata", r("Metadata")),
+                (
+                    "spec",
+                    obj([
+                        ("clusterID", string()),
+                        ("clusterVersion", string()),
+                        ("targetVersion", string()),
+                        ("notBefore", string()),
+                        ("notAfter", string()),
+                        ("notBeforeDeadline", string()),
+                    ]),
+                ),
+                ("status", obj([("phase", string())])),
+            ]),
+        ),
+        ("UpgradePlanList", obj([("kind", string()), ("apiVersion", string()), ("items", r("UpgradePlan"))])),
+        ("DelayUpgradePlanRequestBody", obj([("notBefore", string())])),
+    ];
+    Value::Object(schemas.into_iter().map(|(name, schema)| (name.to_string(), schema)).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{BTreeSet, HashSet};
+
+    use super::*;
+
+    #[test]
+    fn every_route_of_the_table_has_exactly_one_operation_and_every_operation_a_route() {
+        let table: Vec<(String, &str)> =
+            routes::table().into_iter().map(|r| (r.method.as_str().to_string(), r.path)).collect();
+        for (method, path) in &table {
+            let rows = OPERATIONS.iter().filter(|o| o.method == method && o.path == *path).count();
+            assert_eq!(rows, 1, "{method} {path}: {rows} rows in openapi::OPERATIONS, want 1");
+        }
+        let table: HashSet<(String, &str)> = table.into_iter().collect();
+        for o in OPERATIONS {
+            let routed = table.contains(&(o.method.to_string(), o.path));
+            assert_eq!(
+                routed,
+                !o.public,
+                "{} {}: {}",
+                o.method,
+                o.path,
+                if o.public { "marked public but in the route table" } else { "no such route in the table" }
+            );
+        }
+        let public: HashSet<_> = public_routes().into_iter().collect();
+        assert_eq!(public.len(), public_routes().len(), "a public route is listed twice");
+    }
+
+    #[test]
+    fn operation_ids_are_unique_snake_case() {
+        let mut seen = HashSet::new();
+        for o in OPERATIONS {
+            assert!(seen.insert(o.id), "operationId {} is used twice", o.id);
+            assert!(
+                o.id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'),
+                "operationId {} is not snake_case",
+                o.id
+            );
+        }
+    }
+
+    /// Every operation of WIRE.md's index (U01–U34, C01–C43) is documented once, under its SDK method.
+    #[test]
+    fn every_sdk_operation_in_scope_is_documented_once() {
+        let wire: Vec<&str> = OPERATIONS.iter().filter_map(|o| o.wire).collect();
+        let unique: BTreeSet<&str> = wire.iter().copied().collect();
+        assert_eq!(unique.len(), wire.len(), "a WIRE.md operation is documented twice");
+        let expected: BTreeSet<String> =
+            (1..=34).map(|n| format!("U{n:02}")).chain((1..=43).map(|n| format!("C{n:02}"))).collect();
+        let got: BTreeSet<String> = unique.into_iter().map(str::to_string).collect();
+        assert_eq!(got, expected);
+    }
+
+    #[test]
+    fn every_reference_resolves_and_every_schema_is_used() {
+        let doc = document();
+        let mut refs = BTreeSet::new();
+        collect_refs(&doc, &mut refs);
+        for r in &refs {
+            let pointer = r.strip_prefix('#').expect("a local reference");
+            assert!(doc.pointer(pointer).is_some(), "{r} does not resolve");
+        }
+        for name in doc["components"]["schemas"].as_object().unwrap().keys() {
+            assert!(refs.contains(&format!("#/components/schemas/{name}")), "schema {name} is not used");
+        }
+    }
+
+    fn collect_refs(value: &Value, refs: &mut BTreeSet<String>) {
+        match value {
+            Value::Object(map) => {
+                if let Some(Value::String(r)) = map.get("$ref") {
+                    refs.insert(r.clone());
+                }
+                map.values().for_each(|v| collect_refs(v, refs));
+            }
+            Value::Array(items) => items.iter().for_each(|v| collect_refs(v, refs)),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn every_authenticated_operation_names_its_action_and_path_parameters() {
+        let doc = document();
+        for route in routes::table() {
+            let op = &doc["paths"][route.path][route.method.as_str().to_ascii_lowercase()];
+            assert_eq!(op["x-ucsd-action"], route.action.name, "{} {}", route.method, route.path);
+            let declared: Vec<&str> = op["parameters"]
+                .as_array()
+                .map(|ps| {
+                    ps.iter().filter(|p| p["in"] == "path").filter_map(|p| p["name"].as_str()).collect()
+                })
+                .unwrap_or_default();
+            let in_path: Vec<&str> = route
+                .path
+                .split('/')
+                .filter(|s| s.starts_with('{'))
+                .map(|s| s.trim_matches(['{', '}']))
+                .collect();
+            assert_eq!(declared, in_path, "{} {}", route.method, route.path);
+        }
+    }
+
+    #[test]
+    fn the_committed_document_is_current() {
+        let committed = include_str!("../../../docs/openapi.json");
+        let generated = document_json();
+        let first_difference = committed
+            .lines()
+            .zip(generated.lines())
+            .position(|(a, b)| a != b)
+            .map_or_else(|| "in its length".to_string(), |n| format!("at line {}", n + 1));
+        assert!(
+            committed == generated,
+            "docs/openapi.json differs from the generated document {first_difference}; regenerate it: \
+             cargo run -q -p api --example openapi > docs/openapi.json"
+        );
+    }
+}

@@ -187,6 +187,10 @@ static OPERATIONS: &[Op] = &[
         .returns(Schema("CceCluster")),
     op(DELETE, "/autopilot/v3/projects/{project_id}/clusters/{cluster_id}", "delete_autopilot_cluster", "autopilot", 200, "Delete a CCE Autopilot cluster")
         .returns(Schema("CceCluster")),
+    op(GET, "/api/v3/projects/{project_id}/jobs/{job_id}", "show_job", "cce-clusters", 200, "Show a job of a CCE cluster or of an upgrade task")
+        .returns(Schema("CceJob")),
+    op(GET, "/autopilot/v3/projects/{project_id}/jobs/{job_id}", "show_autopilot_job", "autopilot", 200, "Show a job of an Autopilot cluster or of an upgrade task")
+        .returns(Schema("CceJob")),
     // Upgrade information and workflows.
     op(GET, "/api/v3/projects/{project_id}/clusters/{cluster_id}/upgradeinfo", "show_cluster_upgrade_info", "upgrades", 200, "Show a cluster's upgrade information")
         .sdk("C01")
@@ -1102,6 +1106,29 @@ fn schemas() -> Value {
                 ("metadata", r("Metadata")),
                 ("spec", object()),
                 ("status", object()),
+            ]),
+        ),
+        (
+            "CceJob",
+            obj([
+                ("kind", string()),
+                ("apiVersion", string()),
+                (
+                    "metadata",
+                    obj([("uid", string()), ("creationTimestamp", string()), ("updateTimestamp", string())]),
+                ),
+                (
+                    "spec",
+                    obj([
+                        ("type", string()),
+                        ("clusterUID", string()),
+                        ("resourceID", string()),
+                        ("resourceName", string()),
+                        ("extendParam", dict(string())),
+                        ("subJobs", array(object())),
+                    ]),
+                ),
+                ("status", obj([("phase", string()), ("reason", string())])),
             ]),
         ),
         (

@@ -51,6 +51,8 @@ pub struct ApiConfig {
     pub upgrade_step_attempts: i64,
     /// Serve `GET /metrics` (unauthenticated; for the operator's scraper, not the public network).
     pub metrics_enabled: bool,
+    /// Serve ucsd's testing tools (`/ucsd/testing/…`); off, they answer 404 like unknown routes.
+    pub testing_enabled: bool,
 }
 
 /// Per-tenant quotas.
@@ -81,6 +83,7 @@ impl Default for ApiConfig {
             quotas: Quotas::default(),
             upgrade_step_attempts: 5,
             metrics_enabled: true,
+            testing_enabled: false,
         }
     }
 }

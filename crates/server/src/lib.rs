@@ -23,6 +23,16 @@ pub struct App {
 
 impl App {
     pub async fn build(config: &Config, store: Store) -> anyhow::Result<Self> {
+        if config.testing.deterministic {
+            // Before anything draws an id. Once per process: a second build (another replica in one
+            // test process) keeps the sequence going.
+            if domain::ids::seed_ids(config.testing.seed) {
+                tracing::warn!(
+                    seed = config.testing.seed,
+                    "deterministic mode: ids are seeded, steps take no time"
+                );
+            }
+        }
         let master_key = config.master_key()?;
         let state = api::AppState::new(store.clone(), &master_key, config.api());
         let provider =

@@ -617,7 +617,8 @@ impl Tx<'_> {
         sqlx::query(&format!(
             "INSERT INTO upgrade_plans ({PLAN_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'Pending', $9, $9)"
         ))
-        .bind(UpgradePlanId::new().to_string())
+        // Made from the cluster and its version, not drawn: the worker records plans, in whatever order.
+        .bind(UpgradePlanId::derived(&format!("upgrade-plan:{}:{}", cluster.id, cluster.version)).to_string())
         .bind(cluster.domain_id.to_string())
         .bind(cluster.id.to_string())
         .bind(&cluster.version)

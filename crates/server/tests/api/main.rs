@@ -14,4 +14,5 @@ mod fleets;
 mod metrics;
 mod replicas;
 mod rules;
+mod testing;
 mod upgrades;

@@ -67,11 +67,10 @@ impl Store {
         let domain_id = actor.domain_id.to_string();
         let mut tx = self.begin().await?;
         tx.tenant_lock(actor.domain_id).await?;
-        let mut removed = TenantReset::default();
         // Effects are keyed by job, step or task ids and name the cluster or fleet they acted on:
         // those on the tenant's resources, on what its jobs acted on (resources deleted long ago
         // too; every CCE cluster has its create job) and under its jobs' ids.
-        removed.provider_effects = tx
+        let provider_effects = tx
             .execute_for_tenant(
                 "DELETE FROM provider_effects WHERE resource_id IN (
                     SELECT id FROM clusters WHERE domain_id = $1
@@ -82,6 +81,7 @@ impl Store {
                 &domain_id,
             )
             .await?;
+        let mut removed = TenantReset { provider_effects, ..TenantReset::default() };
         // Resources before jobs: a worker's step locks its resource, then its job (the lock order).
         for table in TENANT_TABLES {
             let n = tx

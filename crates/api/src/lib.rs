@@ -18,6 +18,7 @@ mod pki;
 mod quota;
 pub mod routes;
 mod rules;
+mod testing;
 mod wire;
 
 use std::{ops::Deref, sync::Arc, time::Duration};
@@ -52,6 +53,8 @@ pub struct ApiConfig {
     pub upgrade_step_attempts: i64,
     /// Serve `GET /metrics` (unauthenticated; for the operator's scraper, not the public network).
     pub metrics_enabled: bool,
+    /// Serve ucsd's testing tools (`/ucsd/testing/…`); off, they answer 404 like unknown routes.
+    pub testing_enabled: bool,
 }
 
 /// Per-tenant quotas.
@@ -82,6 +85,7 @@ impl Default for ApiConfig {
             quotas: Quotas::default(),
             upgrade_step_attempts: 5,
             metrics_enabled: true,
+            testing_enabled: false,
         }
     }
 }
@@ -149,13 +153,18 @@ fn request_span(request: &Request) -> tracing::Span {
 /// probe learns nothing, not even which routes exist.
 async fn not_found(State(app): State<AppState>, request: Request) -> ApiError {
     let path = request.uri().path();
-    let protected = ["/v1/", "/v3/", "/api/", "/autopilot/"].iter().any(|p| path.starts_with(p));
+    let protected = ["/v1/", "/v3/", "/api/", "/autopilot/", "/ucsd/"].iter().any(|p| path.starts_with(p));
     if protected {
         if let Err(e) = auth::authenticated(&app, request).await {
             return ApiError(e);
         }
     }
-    ApiError(Error::new(domain::error::ucs::NO_REQUESTED_RESOURCES_FOUND).with_detail("no such route"))
+    ApiError(no_such_route())
+}
+
+/// What an unknown route answers (and a route that is switched off).
+pub(crate) fn no_such_route() -> Error {
+    Error::new(domain::error::ucs::NO_REQUESTED_RESOURCES_FOUND).with_detail("no such route")
 }
 
 async fn method_not_allowed(method: Method) -> ApiError {

@@ -459,6 +459,9 @@ static OPERATIONS: &[Op] = &[
         .query(&[("format", "string")])
         .returns(Body::JsonOrYaml)
         .note("ucsd's own: a Kubernetes `List` of the RBAC objects as JSON, or YAML with `format=yaml`."),
+    op(POST, "/ucsd/testing/reset", "reset_tenant", "testing", 200, "Reset the caller's tenant (testing.enabled only)")
+        .query(&[("audit", "string")])
+        .note("ucsd's own, off by default: removes everything the caller's tenant made and keeps its credentials; 404 like an unknown route unless `testing.enabled`."),
     // Public routes.
     op(POST, "/v3/auth/tokens", "keystone_create_user_token_by_password", "iam", 201, "Get a token (Keystone v3 password method)")
         .body(Body::Object)

@@ -48,6 +48,7 @@ pub(crate) fn all() -> Vec<Route> {
         crate::federation::routes(),
         crate::quota::routes(),
         crate::rules::routes(),
+        crate::testing::routes(),
     ]
     .into_iter()
     .flatten()

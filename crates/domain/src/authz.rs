@@ -95,8 +95,13 @@ pub mod actions {
         ADDON_PRECHECK_LIST = ("cce:addon:listPrechecks", Read);
         UPGRADE_PLAN_LIST = ("cce:upgradePlan:list", Read);
         UPGRADE_PLAN_UPDATE = ("cce:upgradePlan:update", Write);
+        TESTING_RESET = ("ucsd:testing:reset", Write);
     }
 }
+
+/// Actions only a tenant administrator may perform, whatever else a role allows: ucsd's own testing
+/// tools (not UCS operations), which wipe the tenant's state.
+const ADMIN_ONLY: [Action; 1] = [actions::TESTING_RESET];
 
 /// Downloads of kubeconfigs: writes (they issue certificates) that observability operators need.
 const KUBECONFIG_DOWNLOADS: [Action; 2] =
@@ -111,7 +116,9 @@ pub fn allowed(roles: &[Role], action: Action) -> bool {
 pub fn role_allows(role: Role, action: Action) -> bool {
     match (role, action.kind) {
         (_, ActionKind::Identity) => true,
-        (Role::TenantAdmin | Role::UcsFullAccess, _) => true,
+        (Role::TenantAdmin, _) => true,
+        _ if ADMIN_ONLY.contains(&action) => false,
+        (Role::UcsFullAccess, _) => true,
         (Role::UcsReadOnlyAccess, kind) => kind == ActionKind::Read,
         // Cloud-native observability operations: every read, and kubeconfigs to reach the clusters.
         (Role::UcsCiaOperations, kind) => kind == ActionKind::Read || KUBECONFIG_DOWNLOADS.contains(&action),
@@ -148,7 +155,8 @@ mod tests {
         let mut seen = HashSet::new();
         for a in actions::ALL {
             assert!(seen.insert(a.name), "{} twice", a.name);
-            assert!(a.name.starts_with("ucs:") || a.name.starts_with("cce:") || a.name.starts_with("iam:"));
+            let namespaced = ["ucs:", "cce:", "iam:", "ucsd:"].iter().any(|ns| a.name.starts_with(ns));
+            assert!(namespaced, "{}", a.name);
         }
     }
 
@@ -157,6 +165,12 @@ mod tests {
         for action in actions::ALL.iter().copied() {
             let read = action.kind != ActionKind::Write;
             assert!(role_allows(Role::TenantAdmin, action));
+            if ADMIN_ONLY.contains(&action) {
+                for role in Role::ALL.into_iter().filter(|r| *r != Role::TenantAdmin) {
+                    assert!(!role_allows(role, action), "{role} may not {}", action.name);
+                }
+                continue;
+            }
             assert!(role_allows(Role::UcsFullAccess, action));
             assert_eq!(role_allows(Role::UcsReadOnlyAccess, action), read, "{}", action.name);
             let cia = read || action.name.ends_with("Kubeconfig");
@@ -170,6 +184,8 @@ mod tests {
             assert_eq!(allowed(&[], action), action.kind == ActionKind::Identity, "{}", action.name);
         }
         assert!(allowed(&[Role::UcsReadOnlyAccess, Role::UcsFullAccess], actions::CLUSTER_CREATE));
+        assert!(!allowed(&[Role::UcsReadOnlyAccess, Role::UcsFullAccess], actions::TESTING_RESET));
+        assert!(allowed(&[Role::UcsFullAccess, Role::TenantAdmin], actions::TESTING_RESET));
     }
 
     #[test]

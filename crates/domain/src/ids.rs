@@ -1,11 +1,77 @@
 //! Typed identifiers. Each resource has its own id type, so a fleet id can never be passed where a
 //! cluster id belongs. IAM ids (domains, projects, users) are 32 lower-case hex digits as Huawei IAM
 //! writes them; resource ids are hyphenated UUIDs as UCS writes them. Both parse from either form.
+//!
+//! New ids are random v4 UUIDs from the OS generator, or, once [`seed_ids`] was called (the server's
+//! deterministic testing mode), from a generator seeded with a number: the same calls in the same
+//! order then get the same ids. Secrets never come from here (they are the `secrets` crate's, always
+//! from the OS generator).
 
-use std::{fmt, str::FromStr};
+use std::{
+    fmt,
+    str::FromStr,
+    sync::{Mutex, OnceLock, PoisonError},
+};
 
+use rand_chacha::{
+    rand_core::{RngCore, SeedableRng},
+    ChaCha20Rng,
+};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use sha2::{Digest, Sha256};
 use uuid::Uuid;
+
+/// A seeded source of ids: the same seed gives the same sequence of (valid v4) UUIDs.
+#[derive(Debug, Clone)]
+pub struct IdGenerator(ChaCha20Rng);
+
+impl IdGenerator {
+    pub fn seeded(seed: u64) -> Self {
+        Self(ChaCha20Rng::seed_from_u64(seed))
+    }
+
+    pub fn next_uuid(&mut self) -> Uuid {
+        let mut bytes = [0u8; 16];
+        self.0.fill_bytes(&mut bytes);
+        uuid::Builder::from_random_bytes(bytes).into_uuid()
+    }
+}
+
+/// The process's seeded generator, if deterministic ids were asked for.
+static SEEDED: OnceLock<Mutex<IdGenerator>> = OnceLock::new();
+
+/// From now on, new ids of this process come from a generator seeded with `seed`. The first seed
+/// wins: `false` when ids were seeded already (with this or another seed).
+pub fn seed_ids(seed: u64) -> bool {
+    let mut fresh = false;
+    SEEDED.get_or_init(|| {
+        fresh = true;
+        Mutex::new(IdGenerator::seeded(seed))
+    });
+    fresh
+}
+
+/// Whether new ids come from a seeded generator.
+pub fn ids_are_seeded() -> bool {
+    SEEDED.get().is_some()
+}
+
+/// A new random UUID (v4): from the seeded generator in deterministic mode, else from the OS.
+pub fn new_uuid() -> Uuid {
+    match SEEDED.get() {
+        Some(generator) => generator.lock().unwrap_or_else(PoisonError::into_inner).next_uuid(),
+        None => Uuid::new_v4(),
+    }
+}
+
+/// A UUID (v4 layout) that is a function of `name`: what a workflow makes from its idempotency key
+/// (a simulated node's uid), the same however often it is computed and in whatever order workers run.
+pub fn derived_uuid(name: &str) -> Uuid {
+    let digest = Sha256::digest(name.as_bytes());
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    uuid::Builder::from_random_bytes(bytes).into_uuid()
+}
 
 /// How an id is written on the wire and in the database.
 #[derive(Clone, Copy)]
@@ -23,8 +89,14 @@ macro_rules! typed_id {
         pub struct $name(Uuid);
 
         impl $name {
+            /// A new id (see [`new_uuid`]).
             pub fn new() -> Self {
-                Self(Uuid::new_v4())
+                Self(new_uuid())
+            }
+
+            /// The id that `name` derives (see [`derived_uuid`]).
+            pub fn derived(name: &str) -> Self {
+                Self(derived_uuid(name))
             }
 
             pub fn from_uuid(uuid: Uuid) -> Self {
@@ -164,6 +236,29 @@ mod tests {
         let simple = c.as_uuid().simple().to_string();
         assert_eq!(simple.parse::<ClusterId>().unwrap(), c);
         assert_eq!(c.to_string().parse::<ClusterId>().unwrap(), c);
+    }
+
+    #[test]
+    fn two_generators_with_one_seed_give_one_sequence_of_v4_uuids() {
+        let (mut a, mut b) = (IdGenerator::seeded(7), IdGenerator::seeded(7));
+        let first: Vec<Uuid> = (0..5).map(|_| a.next_uuid()).collect();
+        let second: Vec<Uuid> = (0..5).map(|_| b.next_uuid()).collect();
+        assert_eq!(first, second);
+        assert!(first.iter().all(|u| u.get_version_num() == 4), "{first:?}");
+        assert_eq!(first.iter().collect::<std::collections::HashSet<_>>().len(), 5, "no repeats");
+        let other: Vec<Uuid> = (0..5).map(|_| IdGenerator::seeded(8).next_uuid()).collect();
+        assert_ne!(first[0], other[0], "another seed, another sequence");
+        // A pinned value: a change of the generator would change every seeded id users recorded.
+        assert_eq!(IdGenerator::seeded(0).next_uuid().to_string(), PINNED_SEED_0);
+    }
+
+    const PINNED_SEED_0: &str = "b2f7f581-d6de-4c06-a822-fd6e7e8265fb";
+
+    #[test]
+    fn derived_ids_are_a_function_of_their_name() {
+        assert_eq!(JobId::derived("job-1:elb"), JobId::derived("job-1:elb"));
+        assert_ne!(JobId::derived("job-1:elb"), JobId::derived("job-2:elb"));
+        assert_eq!(derived_uuid("x").get_version_num(), 4);
     }
 
     #[test]

@@ -9,7 +9,11 @@ use domain::{
 };
 use secrets::Sealer;
 use serde::Serialize;
-use store::{identity::NewTenant, Store};
+use store::{
+    identity::NewTenant,
+    testing::{AuditRetention, TenantReset},
+    Store,
+};
 
 /// What `ucsd admin tenant create` prints: exactly these keys.
 #[derive(Debug, Clone, Serialize)]
@@ -89,6 +93,23 @@ pub async fn tenant_by_name(store: &Store, name: &str) -> Result<Tenant> {
         .tenant_get_by_name(name)
         .await?
         .ok_or_else(|| Error::new(iam::NOT_FOUND).with_detail(format!("no tenant named {name:?}")))
+}
+
+/// What `ucsd admin tenant reset` prints.
+#[derive(Debug, Clone, Serialize)]
+pub struct TenantResetOut {
+    pub domain_id: String,
+    pub domain_name: String,
+    pub removed: TenantReset,
+}
+
+/// Removes everything the tenant made and keeps the tenant, its projects, users and access keys
+/// (`Store::tenant_reset`); with `remove_audit` its audit log goes too.
+pub async fn tenant_reset(store: &Store, tenant: &str, remove_audit: bool) -> Result<TenantResetOut> {
+    let tenant = tenant_by_name(store, tenant).await?;
+    let audit = if remove_audit { AuditRetention::Remove } else { AuditRetention::Keep };
+    let removed = store.tenant_reset(&Actor::operator(tenant.id, request_id()), audit).await?;
+    Ok(TenantResetOut { domain_id: tenant.id.to_string(), domain_name: tenant.name, removed })
 }
 
 /// Creates a user with roles, a generated password and an access key.

@@ -25,10 +25,23 @@ pub struct Config {
     pub simulator: SimulatorConfig,
     pub upgrade: UpgradeConfig,
     pub metrics: MetricsConfig,
+    pub testing: TestingConfig,
     /// Keys of the file or `UCS_*` variables that no setting reads (typos, mostly), as dotted paths;
     /// `ucsd` warns about them at start. Paths only: a value never lands here.
     #[serde(skip)]
     pub ignored_keys: Vec<String>,
+}
+
+/// Tools for teams that test their own tools against ucsd. Off by default; never for production.
+#[derive(Debug, Clone, Deserialize)]
+pub struct TestingConfig {
+    /// Serve `POST /ucsd/testing/reset` (a tenant administrator wipes the tenant's state). Off: the
+    /// route answers 404 like any unknown route.
+    pub enabled: bool,
+    /// Simulated steps take no time (overrides `simulator.step_millis`) and new resource ids come
+    /// from a generator seeded with `seed`. Secrets always come from the OS generator.
+    pub deterministic: bool,
+    pub seed: u64,
 }
 
 /// `GET /metrics` (Prometheus text format).
@@ -193,6 +206,11 @@ step_attempts = 5
 
 [metrics]
 enabled = true
+
+[testing]
+enabled = false
+deterministic = false
+seed = 0
 "#;
 
 impl Config {
@@ -310,7 +328,12 @@ impl Config {
 
     pub fn simulator(&self) -> worker::SimulatorConfig {
         worker::SimulatorConfig {
-            step: std::time::Duration::from_millis(self.simulator.step_millis),
+            // Deterministic mode: no waiting, so workflows finish as fast as the database allows.
+            step: if self.testing.deterministic {
+                std::time::Duration::ZERO
+            } else {
+                std::time::Duration::from_millis(self.simulator.step_millis)
+            },
             kubernetes_version: self.simulator.kubernetes_version.clone(),
             failures: self.simulator.failures.clone(),
             federation_version: self.simulator.federation_version.clone(),
@@ -335,6 +358,7 @@ impl Config {
             },
             upgrade_step_attempts: self.upgrade.step_attempts,
             metrics_enabled: self.metrics.enabled,
+            testing_enabled: self.testing.enabled,
         }
     }
 }
@@ -433,6 +457,28 @@ mod tests {
         assert!(!format!("{c:?}").contains("s3cr3t"));
         let c = Config::load_from(None, env(&[("UCS_METRICS__ENABLED", "false")])).unwrap();
         assert!(c.ignored_keys.is_empty() && !c.metrics.enabled);
+    }
+
+    #[test]
+    fn testing_is_off_by_default_and_deterministic_mode_forces_instant_steps() {
+        let c = Config::load_from(None, env(&[])).unwrap();
+        assert!(!c.testing.enabled && !c.testing.deterministic && !c.api().testing_enabled);
+        assert_eq!(c.simulator().step, std::time::Duration::from_millis(200));
+        let c = Config::load_from(
+            None,
+            env(&[
+                ("UCS_TESTING__ENABLED", "true"),
+                ("UCS_TESTING__DETERMINISTIC", "true"),
+                ("UCS_TESTING__SEED", "42"),
+                ("UCS_SIMULATOR__STEP_MILLIS", "500"),
+            ]),
+        )
+        .unwrap();
+        assert!(c.api().testing_enabled);
+        assert_eq!(c.testing.seed, 42);
+        assert_eq!(c.simulator().step, std::time::Duration::ZERO, "deterministic mode overrides step_millis");
+        let err = Config::load_from(None, env(&[("UCS_TESTING__SEED", "-1")])).unwrap_err();
+        assert!(err.to_string().contains("seed"), "{err}");
     }
 
     #[test]

@@ -73,6 +73,15 @@ enum TenantCommand {
     },
     /// List tenants.
     List,
+    /// Remove everything the tenant made (clusters, fleets, rules, federations, CCE clusters and their
+    /// upgrades, jobs); keep the tenant, its projects, users and access keys. Prints what was removed.
+    Reset {
+        #[arg(long)]
+        tenant: String,
+        /// Remove the tenant's audit events too (default: keep them).
+        #[arg(long)]
+        remove_audit: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -164,6 +173,7 @@ fn parse_roles(roles: &[String]) -> anyhow::Result<Vec<Role>> {
 }
 
 async fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
+    server::seed_ids_if_deterministic(&config);
     let store = db::open(&config).await?;
     match command {
         Command::Serve { listen, no_migrate, no_bootstrap } => {
@@ -207,6 +217,9 @@ async fn run_admin(
             print_json(&admin::tenant_create(store, sealer, &name, &region).await?)
         }
         AdminCommand::Tenant { command: TenantCommand::List } => print_json(&store.tenant_list().await?),
+        AdminCommand::Tenant { command: TenantCommand::Reset { tenant, remove_audit } } => {
+            print_json(&admin::tenant_reset(store, &tenant, remove_audit).await?)
+        }
         AdminCommand::User { command: UserCommand::Create { tenant, name, roles } } => {
             let roles = parse_roles(&roles)?;
             print_json(&admin::user_create(store, sealer, &tenant, &name, &roles).await?)

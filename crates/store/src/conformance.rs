@@ -10,7 +10,11 @@ use domain::{
     Error,
 };
 
-use crate::{identity::NewTenant, Store};
+use crate::{
+    identity::NewTenant,
+    testing::{AuditRetention, TenantReset},
+    Store,
+};
 
 /// Expands to one `#[tokio::test]` per conformance check, each on a store from `$open` (an async fn
 /// taking nothing and returning a fresh [`Store`]).
@@ -30,6 +34,7 @@ macro_rules! conformance_suite {
             a_retried_job_waits_for_its_time,
             jobs_are_counted_per_kind_and_state_without_their_steps,
             pause_resume_and_cancel_are_signals_honoured_between_steps,
+            a_reset_removes_everything_the_tenant_made_and_keeps_its_credentials,
         );
     };
     (@tests $open:path; $($name:ident),* $(,)?) => {
@@ -339,4 +344,165 @@ pub async fn pause_resume_and_cancel_are_signals_honoured_between_steps(store: &
     assert_eq!(store.job_get(id).await.unwrap().unwrap().state, JobState::Cancelled);
     let mut tx = store.begin().await.unwrap();
     assert_eq!(tx.job_signal(&job).await.unwrap_err(), crate::job::lease_lost());
+}
+
+/// The tables a reset empties, with the rows of one tenant each.
+const RESET_TABLES: [&str; 12] = [
+    "clusters",
+    "fleets",
+    "rules",
+    "rule_attachments",
+    "cluster_rbac",
+    "fleet_federations",
+    "cce_clusters",
+    "upgrade_workflows",
+    "upgrade_tasks",
+    "upgrade_plans",
+    "jobs",
+    "audit_events",
+];
+
+async fn rows_of(store: &Store, domain_id: DomainId) -> Vec<(&'static str, i64)> {
+    let mut out = Vec::new();
+    for table in RESET_TABLES {
+        let n: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table} WHERE domain_id = $1"))
+            .bind(domain_id.to_string())
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        out.push((table, n));
+    }
+    out
+}
+
+async fn effects_on(store: &Store, resource_id: &str) -> i64 {
+    store.provider_effects(resource_id).await.unwrap().len() as i64
+}
+
+/// One of everything a tenant makes, written as the API and the workers would leave it (rows, not
+/// the API's validation: this is about what a reset removes). Returns the cluster's id.
+async fn seed_tenant_state(store: &Store, domain_id: DomainId, project: &str, tag: &str) -> String {
+    let (d, now) = (domain_id.to_string(), 1_700_000_000_000_i64);
+    let id = |kind: &str| format!("{kind}-{tag}");
+    let statements = [
+        format!("INSERT INTO clusters (id, domain_id, name, category, cluster_type, provider, country, city,
+            region, project_id, manage_type, phase, created_at, updated_at) VALUES ('{c}', '{d}', 'c', 'attachedcluster',
+            'privatek8s', 'openSource', 'CN', '110000', 'cn-north-4', '{project}', 'discrete', 'Available', {now}, {now})",
+            c = id("cluster")),
+        format!("INSERT INTO fleets (id, domain_id, name, created_at, updated_at)
+            VALUES ('{f}', '{d}', 'f', {now}, {now})", f = id("fleet")),
+        format!("INSERT INTO rules (id, domain_id, name, rule_type, created_at, updated_at)
+            VALUES ('{r}', '{d}', 'r', 'readonly', {now}, {now})", r = id("rule")),
+        format!("INSERT INTO rule_attachments (rule_id, target_kind, target_id, domain_id)
+            VALUES ('{r}', 'cluster', '{c}', '{d}')", r = id("rule"), c = id("cluster")),
+        format!("INSERT INTO cluster_rbac (cluster_id, domain_id, updated_at) VALUES ('{c}', '{d}', {now})",
+            c = id("cluster")),
+        format!("INSERT INTO fleet_federations (fleet_id, domain_id, created_at, updated_at)
+            VALUES ('{f}', '{d}', {now}, {now})", f = id("fleet")),
+        format!("INSERT INTO cce_clusters (id, domain_id, project_id, flavor, name, version, phase, created_at, updated_at)
+            VALUES ('{k}', '{d}', '{project}', 'cce', 'k', 'v1.28.15-r10', 'Available', {now}, {now})", k = id("cce")),
+        format!("INSERT INTO upgrade_workflows (id, domain_id, cluster_id, cluster_version, target_version, phase,
+            created_at, updated_at) VALUES ('{w}', '{d}', '{k}', 'v1.28', 'v1.29', 'Init', {now}, {now})",
+            w = id("workflow"), k = id("cce")),
+        format!("INSERT INTO upgrade_tasks (id, domain_id, cluster_id, workflow_id, task_type, status, version,
+            target_version, created_at, updated_at) VALUES ('{t}', '{d}', '{k}', '{w}', 'Cluster', 'Running', 'v1.28',
+            'v1.29', {now}, {now})", t = id("task"), k = id("cce"), w = id("workflow")),
+        format!("INSERT INTO upgrade_plans (id, domain_id, cluster_id, cluster_version, target_version, not_before,
+            not_after, not_before_deadline, phase, created_at, updated_at) VALUES ('{p}', '{d}', '{k}', 'v1.28',
+            'v1.29', {now}, {now}, {now}, 'Pending', {now}, {now})", p = id("plan"), k = id("cce")),
+    ];
+    for statement in statements {
+        sqlx::query(&statement).execute(store.pool()).await.unwrap();
+    }
+    for (key, resource) in [(id("key"), id("cluster")), (format!("{}:UpgradeMaster", id("task")), id("cce"))]
+    {
+        assert!(store.provider_effect_record(&key, "Effect", &resource, "{}").await.unwrap());
+    }
+    id("cluster")
+}
+
+pub async fn a_reset_removes_everything_the_tenant_made_and_keeps_its_credentials(store: &Store) {
+    let (a_new, b_new) = (new_tenant("a"), new_tenant("b"));
+    let a = store.tenant_create(a_new.clone(), "r").await.unwrap();
+    let b = store.tenant_create(b_new.clone(), "r").await.unwrap();
+    let a_id = a.tenant.id;
+    // A workflow of a with a step, claimed by a worker that is mid-step when the reset comes.
+    let parent = enqueue(store, NewJob::new("federation", a_id, "fleet", "fleet-a")).await;
+    enqueue(store, NewJob { parent_id: Some(parent), ..NewJob::new("step", a_id, "cluster", "cluster-a") })
+        .await;
+    let running = store.job_claim("worker-a", 60_000).await.unwrap().unwrap();
+    assert_eq!(running.id, parent);
+    // The effect of a step of a cluster deleted long ago: found through the job that made it.
+    enqueue(store, NewJob::new("activation", a_id, "cluster", "gone-a")).await;
+    assert!(store.provider_effect_record("gone-key", "ActivateCluster", "gone-a", "{}").await.unwrap());
+    let a_cluster = seed_tenant_state(store, a_id, &a.project.id.to_string(), "a").await;
+    let b_job = enqueue(store, noop_job(b.tenant.id)).await;
+    let b_cluster = seed_tenant_state(store, b.tenant.id, &b.project.id.to_string(), "b").await;
+    let b_before = rows_of(store, b.tenant.id).await;
+    let a_events = store.audit_list(a_id, 100).await.unwrap().len() as u64;
+
+    let removed = store.tenant_reset(&actor(a_id), AuditRetention::Keep).await.unwrap();
+    let expected = TenantReset {
+        clusters: 1,
+        fleets: 1,
+        rules: 1,
+        rule_attachments: 1,
+        federations: 1,
+        cce_clusters: 1,
+        upgrade_workflows: 1,
+        upgrade_tasks: 1,
+        upgrade_plans: 1,
+        jobs: 3,
+        provider_effects: 3,
+        audit_events: 0,
+    };
+    assert_eq!(removed, expected);
+    for (table, n) in rows_of(store, a_id).await {
+        let left = if table == "audit_events" { a_events as i64 + 1 } else { 0 };
+        assert_eq!(n, left, "{table} of the reset tenant");
+    }
+    for resource in [a_cluster.as_str(), "cce-a", "gone-a"] {
+        assert_eq!(effects_on(store, resource).await, 0, "effects on {resource}");
+    }
+    // The other tenant keeps everything.
+    assert_eq!(rows_of(store, b.tenant.id).await, b_before);
+    assert_eq!(effects_on(store, &b_cluster).await, 1);
+    assert_eq!(effects_on(store, "cce-b").await, 1);
+    // The same credentials work: tenant, project, users and keys are there.
+    let auth = store.access_key_for_auth(&a_new.access_key).await.unwrap().unwrap();
+    assert_eq!((auth.tenant.id, auth.user.id, auth.key.status), (a_id, a.user.id, AccessKeyStatus::Active));
+    assert_eq!(
+        store.project_list(a_id, None).await.unwrap().iter().map(|p| p.id).collect::<Vec<_>>(),
+        [a.project.id]
+    );
+    assert_eq!(store.user_list(a_id).await.unwrap().len(), 1);
+    // The worker mid-step finds its job gone: its heartbeat and its fenced commit fail, nothing stays.
+    assert!(!store.job_heartbeat(&running, 60_000).await.unwrap());
+    let mut tx = store.begin().await.unwrap();
+    tx.audit(&actor(a_id), NewAuditEvent::success("test:late", "test", "x")).await.unwrap();
+    assert_eq!(tx.job_fence(&running).await.unwrap_err(), crate::job::lease_lost());
+    assert_eq!(
+        tx.job_finish(&running, JobState::Succeeded, None).await.unwrap_err(),
+        crate::job::lease_lost()
+    );
+    drop(tx);
+    assert!(store.job_get(parent).await.unwrap().is_none());
+    // Nothing of a's is left to claim; b's job is.
+    let next = store.job_claim("worker-b", 60_000).await.unwrap().unwrap();
+    assert_eq!(next.id, b_job);
+    assert!(store.job_claim("worker-b", 60_000).await.unwrap().is_none());
+    // The audit log was kept, and the reset is in it.
+    let events = store.audit_list(a_id, 100).await.unwrap();
+    assert_eq!(events.len() as u64, a_events + 1);
+    assert_eq!(events[0].action, "ucsd:testing:reset");
+    assert!(events.iter().all(|e| e.action != "test:late"));
+
+    // Again, removing the audit log: only the reset's own event remains.
+    let removed = store.tenant_reset(&actor(a_id), AuditRetention::Remove).await.unwrap();
+    assert_eq!(removed, TenantReset { audit_events: a_events + 1, ..TenantReset::default() });
+    let events = store.audit_list(a_id, 100).await.unwrap();
+    assert_eq!(events.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(), ["ucsd:testing:reset"]);
+    assert_eq!(rows_of(store, b.tenant.id).await, b_before);
+    // A tenant that does not exist cannot be reset.
+    assert!(store.tenant_reset(&actor(DomainId::new()), AuditRetention::Keep).await.is_err());
 }

@@ -325,7 +325,7 @@ impl Store {
         tx.fleet_federation_set(fleet_id, running, "", None).await?;
         if workflow == Workflow::Enable {
             sqlx::query("UPDATE fleets SET federation_id = $1 WHERE id = $2 AND federation_id = ''")
-                .bind(uuid::Uuid::new_v4().to_string())
+                .bind(domain::ids::new_uuid().to_string())
                 .bind(fleet_id.to_string())
                 .execute(&mut *tx.tx)
                 .await

@@ -24,6 +24,7 @@ pub mod job;
 pub mod rule;
 mod sql;
 pub mod tenant_ca;
+pub mod testing;
 pub mod upgrade;
 
 pub use sql::{is_unique_violation, map_db_err};

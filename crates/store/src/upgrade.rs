@@ -736,7 +736,9 @@ impl Tx<'_> {
         };
         let now = self.store.clock.now();
         let (not_before, not_after, deadline) = domain::upgrade::plan_window(now);
-        let id = UpgradePlanId::new();
+        // Made from the cluster and its version, not drawn: workers record plans in whatever order
+        // (deterministic mode).
+        let id = UpgradePlanId::derived(&format!("upgrade-plan:{}:{}", cluster.id, cluster.version));
         // The plan carries itself out when its window opens (a delay moves the job).
         let mut job = NewJob::new(PLAN_JOB, cluster.domain_id, "upgrade_plan", id);
         job.run_at = Some(not_before);

@@ -267,6 +267,8 @@ fn elapsed(from: chrono::DateTime<chrono::Utc>, to: chrono::DateTime<chrono::Utc
     (to - from).to_std().unwrap_or_default()
 }
 
+/// A worker's name: from the OS generator even in deterministic mode (it is no resource id, and
+/// drawing it must not shift the seeded sequence).
 fn uuid_simple() -> String {
-    domain::ids::JobId::new().as_uuid().simple().to_string()
+    format!("{:032x}", rand::random::<u128>())
 }

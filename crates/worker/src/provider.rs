@@ -282,7 +282,11 @@ impl Provider for SimulatedProvider {
         }
         let output = match step {
             Step::CreateNetworkResource => {
-                StepOutput { elb_id: Some(JobId::new().to_string()), ..Default::default() }
+                // Made from the key, not drawn: the same in deterministic mode whatever order workers run in.
+                StepOutput {
+                    elb_id: Some(JobId::derived(&format!("{key}:elb")).to_string()),
+                    ..Default::default()
+                }
             }
             Step::InstallFederationChart => StepOutput {
                 api_endpoint: Some(format!("https://{}.federation.ucsd.local:5443", target.fleet_id)),
@@ -320,7 +324,7 @@ impl Provider for SimulatedProvider {
             nodes: if step == "CreateCluster" {
                 (1..=self.config.nodes_per_cluster)
                     .map(|i| Node {
-                        uid: JobId::new().to_string(),
+                        uid: JobId::derived(&format!("{key}:node:{i}")).to_string(),
                         name: format!("{}-node-{i}", cluster.name),
                     })
                     .collect()

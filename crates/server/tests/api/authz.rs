@@ -135,7 +135,10 @@ backend_tests! {
                 signed_as(call, &viewer, &t.domain_id)
             };
             let r = call.send().await;
-            if route.action.kind == domain::authz::ActionKind::Write {
+            if route.path.starts_with("/ucsd/testing/") {
+                // Off by default: an unknown route for every caller (tests/api/testing.rs turns it on).
+                r.assert_error(404, "UCS.01000013");
+            } else if route.action.kind == domain::authz::ActionKind::Write {
                 r.assert_error(403, code_of(route.path, 403));
             } else {
                 // Allowed: anything but a refusal (a fleet without federation has no progress: 400).

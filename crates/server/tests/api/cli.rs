@@ -113,3 +113,43 @@ fn users_and_access_keys_are_managed_from_the_command_line() {
         ucsd(&dir, &["admin", "user", "create", "--tenant", "acme", "--name", "x1", "--role", "God"], &[]);
     assert!(!bad.status.success());
 }
+
+#[test]
+fn deterministic_mode_repeats_ids_but_never_secrets() {
+    let env = [("UCS_TESTING__DETERMINISTIC", "true"), ("UCS_TESTING__SEED", "7")];
+    let create = |env: &[(&str, &str)]| {
+        let out = ucsd(&temp_dir(), &["admin", "tenant", "create", "--name", "t1"], env);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let (first, second) = (create(&env), create(&env));
+    for id in ["domain_id", "project_id", "user_id"] {
+        assert_eq!(first[id], second[id], "{id} comes from the seeded generator");
+    }
+    for secret in ["access_key", "secret_key", "password"] {
+        assert_ne!(first[secret], second[secret], "{secret} comes from the OS generator");
+    }
+    let other = create(&[("UCS_TESTING__DETERMINISTIC", "true"), ("UCS_TESTING__SEED", "8")]);
+    assert_ne!(first["domain_id"], other["domain_id"], "another seed, other ids");
+    assert_ne!(first["domain_id"], create(&[])["domain_id"], "without deterministic mode, random ids");
+}
+
+#[test]
+fn tenant_reset_prints_what_it_removed_and_keeps_the_tenant() {
+    let dir = temp_dir();
+    assert!(ucsd(&dir, &["admin", "tenant", "create", "--name", "acme"], &[]).status.success());
+    let out = ucsd(&dir, &["admin", "tenant", "reset", "--tenant", "acme", "--remove-audit"], &[]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["domain_name"], "acme");
+    assert_eq!(summary["removed"]["clusters"], 0);
+    assert!(
+        summary["removed"]["audit_events"].as_u64().unwrap() >= 3,
+        "the tenant's creation events: {summary}"
+    );
+    let out = ucsd(&dir, &["admin", "access-key", "list", "--tenant", "acme"], &[]);
+    let keys: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(keys.as_array().unwrap().len(), 1, "the admin's key stays");
+    let missing = ucsd(&dir, &["admin", "tenant", "reset", "--tenant", "nobody"], &[]);
+    assert!(!missing.status.success());
+}

@@ -15,4 +15,5 @@ mod metrics;
 mod openapi;
 mod replicas;
 mod rules;
+mod testing;
 mod upgrades;

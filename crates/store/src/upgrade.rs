@@ -515,8 +515,19 @@ impl Tx<'_> {
 
     /// Recomputes an unended workflow's phase from its tasks.
     async fn upgrade_workflow_refresh(&mut self, id: UpgradeWorkflowId) -> Result<()> {
-        let workflow = self.upgrade_workflow(id).await?;
-        if workflow.phase.is_terminal() {
+        // The workflow's row is locked before its tasks are read: two tasks of one workflow that
+        // change at once recompute its phase one after the other, the second seeing the first.
+        let lock = match self.dialect() {
+            crate::Dialect::Postgres => " FOR UPDATE",
+            crate::Dialect::Sqlite => "",
+        };
+        let phase: String =
+            sqlx::query_scalar(&format!("SELECT phase FROM upgrade_workflows WHERE id = $1{lock}"))
+                .bind(id.to_string())
+                .fetch_one(&mut *self.tx)
+                .await
+                .map_err(map_db_err)?;
+        if WorkflowPhase::parse(&phase).is_none_or(WorkflowPhase::is_terminal) {
             return Ok(());
         }
         let points = self.upgrade_workflow_points(id).await?;

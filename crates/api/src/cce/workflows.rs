@@ -10,7 +10,7 @@ use domain::{
     upgrade::{
         catalogue::release_of,
         task::{TaskType, UpgradeTask},
-        workflow::{UpgradeWorkflow, WorkflowPhase, LINES, POINTS},
+        workflow::{self as workflow_sm, Points, UpgradeWorkflow, WorkflowPhase, LINES, POINTS},
     },
     Error,
 };
@@ -156,7 +156,14 @@ fn point_view(task_type: TaskType, tasks: &[UpgradeTask]) -> Value {
 
 /// The `WorkFlowTask` object of the wire.
 pub fn workflow_view(w: &UpgradeWorkflow, tasks: &[UpgradeTask]) -> Value {
-    let points: Vec<Value> = POINTS.iter().map(|t| point_view(*t, tasks)).collect();
+    // The phase as the tasks shown give it (the row and the tasks are read one after the other; a
+    // task that ended in between must not show beside an older phase). Cancel is the user's.
+    let mut points = Points::default();
+    for t in tasks {
+        points.set(t.task_type, t.status);
+    }
+    let phase = if w.phase.is_terminal() { w.phase } else { workflow_sm::phase(false, &points) };
+    let point_views: Vec<Value> = POINTS.iter().map(|t| point_view(*t, tasks)).collect();
     let lines: Vec<Value> = LINES
         .iter()
         .map(|(from, to, critical)| {
@@ -176,7 +183,7 @@ pub fn workflow_view(w: &UpgradeWorkflow, tasks: &[UpgradeTask]) -> Value {
             "updateTimestamp": go_time(w.updated_at),
         },
         "spec": { "clusterID": w.cluster_id, "clusterVersion": w.cluster_version, "targetVersion": w.target_version },
-        "status": { "phase": w.phase.as_str(), "pointStatuses": points, "lineStatuses": lines },
+        "status": { "phase": phase.as_str(), "pointStatuses": point_views, "lineStatuses": lines },
     })
 }
 

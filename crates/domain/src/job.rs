@@ -69,6 +69,9 @@ impl FromStr for JobState {
 /// A job to enqueue, inside the transaction that records its intent.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewJob {
+    /// `None`: a new id. Jobs a worker enqueues derive theirs from what they do, so that ids stay
+    /// reproducible in deterministic mode whatever order workers run in.
+    pub id: Option<JobId>,
     pub kind: String,
     pub domain_id: DomainId,
     pub resource_type: String,
@@ -88,6 +91,7 @@ pub struct NewJob {
 impl NewJob {
     pub fn new(kind: &str, domain_id: DomainId, resource_type: &str, resource_id: impl ToString) -> Self {
         Self {
+            id: None,
             kind: kind.to_string(),
             domain_id,
             resource_type: resource_type.to_string(),

@@ -50,7 +50,7 @@ impl Tx<'_> {
     /// Enqueues a job in this transaction: it exists exactly when the intent it realises does.
     /// A second unfinished job with the same exclusive key fails with `conflict`.
     pub async fn job_enqueue(&mut self, job: NewJob, conflict: Error) -> Result<JobId> {
-        let id = JobId::new();
+        let id = job.id.unwrap_or_default();
         let now = self.now_millis();
         let run_at = job.run_at.map_or(now, |t| t.timestamp_millis());
         sqlx::query(

@@ -7,7 +7,7 @@ use domain::{
     audit::{Actor, NewAuditEvent},
     cce::CceCluster,
     error::cce,
-    ids::{CceClusterId, UpgradePlanId, UpgradeTaskId, UpgradeWorkflowId},
+    ids::{CceClusterId, JobId, UpgradePlanId, UpgradeTaskId, UpgradeWorkflowId},
     job::NewJob,
     upgrade::{
         task::{self as task_sm, TaskEvent, TaskStatus, TaskType, UpgradeTask},
@@ -122,6 +122,8 @@ pub const CANCELLED_WITH_WORKFLOW: &str = "cancelled with its upgrade workflow";
 /// A task to create.
 #[derive(Debug, Clone)]
 pub struct NewTask {
+    /// Requests take a new id; a task a worker makes (a plan's) derives it, and its job's.
+    pub id: Option<(UpgradeTaskId, JobId)>,
     pub task_type: TaskType,
     pub target_version: String,
     pub request: Value,
@@ -542,7 +544,7 @@ impl Tx<'_> {
         cluster: &CceCluster,
         new: NewTask,
     ) -> Result<UpgradeTask> {
-        let id = UpgradeTaskId::new();
+        let (id, job_id) = new.id.unwrap_or_default();
         if new.requires_precheck {
             self.upgrade_require_precheck(cluster.id, &new.target_version).await?;
         }
@@ -563,6 +565,7 @@ impl Tx<'_> {
             _ => None,
         };
         let mut job = NewJob::new(new.task_type.job_kind(), cluster.domain_id, "upgrade_task", id);
+        job.id = Some(job_id);
         job.max_attempts = new.step_attempts;
         job.exclusive_key = Some(format!("upgrade-task:{id}"));
         let job_id = self.job_enqueue(job, Error::new(cce::CONFLICT)).await?;
@@ -752,6 +755,7 @@ impl Tx<'_> {
         let id = UpgradePlanId::derived(&format!("upgrade-plan:{}:{}", cluster.id, cluster.version));
         // The plan carries itself out when its window opens (a delay moves the job).
         let mut job = NewJob::new(PLAN_JOB, cluster.domain_id, "upgrade_plan", id);
+        job.id = Some(JobId::derived(&format!("upgrade-plan-job:{id}")));
         job.run_at = Some(not_before);
         job.exclusive_key = Some(plan_key(cluster.id));
         self.job_enqueue(job, Error::new(cce::CONFLICT)).await?;

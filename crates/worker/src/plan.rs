@@ -6,7 +6,7 @@
 use domain::{
     audit::Actor,
     cce::CcePhase,
-    ids::UpgradePlanId,
+    ids::{JobId, UpgradePlanId, UpgradeTaskId},
     job::{Job, JobState},
     upgrade::task::{cluster_steps, TaskType},
     Error, Result,
@@ -46,6 +46,10 @@ pub async fn run(engine: &Engine, job: &Job) -> Result<()> {
     }
     let pools: Vec<(String, i64)> = cluster.node_pools.iter().map(|p| (p.id.clone(), 0)).collect();
     let task = NewTask {
+        id: Some((
+            UpgradeTaskId::derived(&format!("upgrade-plan-task:{id}")),
+            JobId::derived(&format!("upgrade-plan-task-job:{id}")),
+        )),
         task_type: TaskType::Cluster,
         target_version: plan.target_version.clone(),
         request: json!({

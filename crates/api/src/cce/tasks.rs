@@ -95,6 +95,7 @@ fn new_task(
     steps: Vec<String>,
 ) -> NewTask {
     NewTask {
+        id: None,
         task_type,
         target_version: target,
         request,

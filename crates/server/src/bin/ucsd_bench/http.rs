@@ -133,17 +133,18 @@ pub async fn measure(
     }
 }
 
-/// `GET /v1/clusters` in a loop on every client.
-pub fn reads(client: &Client) -> Arc<dyn Fn(usize, u64) -> OpFuture + Send + Sync> {
+/// `GET path` (e.g. `/v1/clusters`) in a loop on every client.
+pub fn reads(client: &Client, path: &str) -> Arc<dyn Fn(usize, u64) -> OpFuture + Send + Sync> {
     let client = client.clone();
+    let path = path.to_string();
     Arc::new(move |_, _| {
-        let client = client.clone();
+        let (client, path) = (client.clone(), path.clone());
         Box::pin(async move {
-            let r = client.get("/v1/clusters").await;
+            let r = client.get(&path).await;
             if r.status == 200 {
                 (1, Ok(()))
             } else {
-                (1, Err(format!("GET /v1/clusters: {} {}", r.status, r.text())))
+                (1, Err(format!("GET {path}: {} {}", r.status, r.text())))
             }
         })
     })

@@ -61,6 +61,9 @@ enum Command {
         /// Seconds per measurement (after a warm-up).
         #[arg(long, default_value_t = 15)]
         secs: u64,
+        /// The read to measure (for profiling; the figure of record is GET /v1/clusters).
+        #[arg(long, default_value = "/v1/clusters")]
+        read_path: String,
     },
     /// Cold start of `ucsd serve` on a fresh SQLite data dir to the first /readyz 200, and idle RSS.
     Startup {
@@ -119,7 +122,13 @@ async fn engine_rows(cli: &Cli, report: &mut Report, args: &engine::EngineArgs) 
     Ok(())
 }
 
-async fn http_rows(cli: &Cli, report: &mut Report, clients: usize, secs: u64) -> anyhow::Result<()> {
+async fn http_rows(
+    cli: &Cli,
+    report: &mut Report,
+    clients: usize,
+    secs: u64,
+    read_path: &str,
+) -> anyhow::Result<()> {
     let ucsd = process::ucsd_path(&cli.ucsd)?;
     let (warmup, secs, scale) =
         if cli.quick { (Duration::from_millis(500), 3, 1) } else { (Duration::from_secs(3), secs, 10) };
@@ -128,16 +137,30 @@ async fn http_rows(cli: &Cli, report: &mut Report, clients: usize, secs: u64) ->
         "http: ucsd serve at {} (pid {}), Postgres, {clients} clients, {secs} s each",
         d.serve.host, d.serve.pid
     );
-    let reads = http::measure(clients, warmup, Duration::from_secs(secs), http::reads(&d.client)).await;
+    let cpu = || (d.serve.cpu_secs(), process::cpu_secs(std::process::id()));
+    let (server0, bench0) = cpu();
+    let reads =
+        http::measure(clients, warmup, Duration::from_secs(secs), http::reads(&d.client, read_path)).await;
+    let (server1, bench1) = cpu();
     println!(
-        "  GET /v1/clusters ({SEEDED_CLUSTERS} clusters): {} requests in {:.1} s = {:.0}/s, {} errors {:?}",
+        "  GET {read_path} ({SEEDED_CLUSTERS} clusters): {} requests in {:.1} s = {:.0}/s, {} errors {:?}",
         reads.requests,
         reads.secs,
         reads.per_sec(),
         reads.errors,
         reads.first_errors
     );
+    // Warm-up included on both sides of the division: CPU per request, roughly.
+    let per = |cpu: f64, n: u64, t: &http::Throughput| {
+        cpu * 1000.0 / (n as f64 * (t.secs + warmup.as_secs_f64()) / t.secs)
+    };
+    println!(
+        "    CPU per request: ucsd {:.2} ms, the bench's client {:.2} ms",
+        per(server1 - server0, reads.requests, &reads),
+        per(bench1 - bench0, reads.requests, &reads)
+    );
     let writes = http::measure(clients, warmup, Duration::from_secs(secs), http::writes(&d.client)).await;
+    let (server2, bench2) = cpu();
     println!(
         "  POST + DELETE /v1/clusters: {} requests in {:.1} s = {:.0}/s, {} errors {:?}",
         writes.requests,
@@ -145,6 +168,11 @@ async fn http_rows(cli: &Cli, report: &mut Report, clients: usize, secs: u64) ->
         writes.per_sec(),
         writes.errors,
         writes.first_errors
+    );
+    println!(
+        "    CPU per request: ucsd {:.2} ms, the bench's client {:.2} ms",
+        per(server2 - server1, writes.requests, &writes),
+        per(bench2 - bench1, writes.requests, &writes)
     );
     let rss = d.serve.rss_mb().unwrap_or_default();
     d.serve.stop().await;
@@ -274,11 +302,13 @@ async fn main() -> anyhow::Result<()> {
                 };
                 engine_rows(&cli, &mut report, &args).await?;
             }
-            http_rows(&cli, &mut report, *clients, 15).await?;
+            http_rows(&cli, &mut report, *clients, 15, "/v1/clusters").await?;
             load_rows(&cli, &mut report, 64, 60).await?;
         }
         Command::Engine(args) => engine_rows(&cli, &mut report, args).await?,
-        Command::Http { clients, secs } => http_rows(&cli, &mut report, *clients, *secs).await?,
+        Command::Http { clients, secs, read_path } => {
+            http_rows(&cli, &mut report, *clients, *secs, read_path).await?
+        }
         Command::Startup { runs } => startup_rows(&cli, &mut report, *runs).await?,
         Command::Load { clients, secs } => load_rows(&cli, &mut report, *clients, *secs).await?,
     }

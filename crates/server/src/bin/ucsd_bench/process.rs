@@ -78,6 +78,11 @@ impl Serve {
         Ok(kb / 1024.0)
     }
 
+    /// CPU seconds (user + system) the process has used.
+    pub fn cpu_secs(&self) -> f64 {
+        cpu_secs(self.pid)
+    }
+
     pub async fn stop(mut self) {
         // SIGTERM and a graceful stop would be nicer; the process's state is thrown away anyway.
         let _ = self.child.kill().await;
@@ -98,4 +103,15 @@ async fn raw_status(host: &str, request: &str) -> anyhow::Result<u16> {
     }
     let line = std::str::from_utf8(&buf[..len])?;
     Ok(line.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0))
+}
+
+/// CPU seconds (user + system) process `pid` has used, from /proc/PID/stat (0 if unreadable).
+pub fn cpu_secs(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // The fields after the command name (which may hold spaces) in parentheses.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name; 100 ticks a second.
+    (ticks(11) + ticks(12)) / 100.0
 }

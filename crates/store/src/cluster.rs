@@ -263,13 +263,6 @@ impl Store {
         let filter_sql = conditions.join(" AND ");
         // Id lists vary in length: do not fill the statement cache with them.
         let cache = filter.ids.is_none();
-        let count_sql = format!("SELECT COUNT(*) FROM clusters WHERE {filter_sql}");
-        let mut count = sqlx::query_scalar(&count_sql).persistent(cache);
-        for b in &binds {
-            count = count.bind(b);
-        }
-        let total: i64 = count.fetch_one(&self.pool).await.map_err(map_db_err)?;
-
         let sql = format!(
             "SELECT {COLUMNS} FROM clusters WHERE {filter_sql} {}",
             filter.page.sql(self.dialect, "")
@@ -279,6 +272,17 @@ impl Store {
             query = query.bind(b);
         }
         let rows = query.fetch_all(&self.pool).await.map_err(map_db_err)?;
+        // An unpaged list (the default, and what the SDK asks for) holds every match: no count needed.
+        let total = if filter.page.limit.is_none() && filter.page.offset == 0 {
+            rows.len() as i64
+        } else {
+            let count_sql = format!("SELECT COUNT(*) FROM clusters WHERE {filter_sql}");
+            let mut count = sqlx::query_scalar(&count_sql).persistent(cache);
+            for b in &binds {
+                count = count.bind(b);
+            }
+            count.fetch_one(&self.pool).await.map_err(map_db_err)?
+        };
         Ok((rows.iter().map(cluster_from_row).collect::<Result<_>>()?, total))
     }
 

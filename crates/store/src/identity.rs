@@ -10,7 +10,7 @@ use domain::{
 use sqlx::any::AnyRow;
 
 use crate::{
-    sql::{boolean, instant, is_unique_violation, map_db_err, parsed, text},
+    sql::{boolean, instant, is_unique_violation, map_db_err, opt_text, parsed, text},
     Store, Tx,
 };
 
@@ -290,37 +290,46 @@ impl Store {
         Ok(key)
     }
 
-    /// The key, its sealed secret, its user and tenant: what AK/SK verification needs, in two reads.
+    /// The key, its sealed secret, its user (with roles) and tenant: what AK/SK verification needs, in
+    /// one read (a row per role of the user; one with a NULL role if it has none).
     pub async fn access_key_for_auth(&self, access_key: &str) -> Result<Option<AccessKeyAuth>> {
-        let row = sqlx::query(
+        let rows = sqlx::query(
             "SELECT k.access_key, k.user_id, k.domain_id, k.status, k.description, k.created_at, k.secret_enc,
                     u.name AS user_name, u.enabled AS user_enabled, u.created_at AS user_created_at,
-                    d.name AS domain_name, d.enabled AS domain_enabled, d.created_at AS domain_created_at
+                    d.name AS domain_name, d.enabled AS domain_enabled, d.created_at AS domain_created_at,
+                    r.role AS role
              FROM access_keys k JOIN users u ON u.id = k.user_id JOIN domains d ON d.id = k.domain_id
+                  LEFT JOIN user_roles r ON r.user_id = k.user_id
              WHERE k.access_key = $1",
         )
         .bind(access_key)
-        .fetch_optional(&self.pool)
+        .fetch_all(&self.pool)
         .await
         .map_err(map_db_err)?;
-        let Some(row) = row else { return Ok(None) };
-        let key = access_key_from_row(&row)?;
+        let Some(row) = rows.first() else { return Ok(None) };
+        let key = access_key_from_row(row)?;
+        let mut roles = Vec::new();
+        for r in &rows {
+            if let Some(role) = opt_text(r, "role")? {
+                roles.push(role.parse()?);
+            }
+        }
+        roles.sort();
         let user = User {
             id: key.user_id,
             domain_id: key.domain_id,
-            name: text(&row, "user_name")?,
-            enabled: boolean(&row, "user_enabled")?,
-            roles: Vec::new(),
-            created_at: instant(&row, "user_created_at")?,
+            name: text(row, "user_name")?,
+            enabled: boolean(row, "user_enabled")?,
+            roles,
+            created_at: instant(row, "user_created_at")?,
         };
         let tenant = Tenant {
             id: key.domain_id,
-            name: text(&row, "domain_name")?,
-            enabled: boolean(&row, "domain_enabled")?,
-            created_at: instant(&row, "domain_created_at")?,
+            name: text(row, "domain_name")?,
+            enabled: boolean(row, "domain_enabled")?,
+            created_at: instant(row, "domain_created_at")?,
         };
-        let user = self.with_roles(user).await?;
-        Ok(Some(AccessKeyAuth { key, secret_sealed: text(&row, "secret_enc")?, user, tenant }))
+        Ok(Some(AccessKeyAuth { key, secret_sealed: text(row, "secret_enc")?, user, tenant }))
     }
 
     pub async fn access_key_list(&self, domain_id: DomainId) -> Result<Vec<AccessKey>> {

@@ -1,9 +1,4 @@
-//! Benchmarks of the job engine, on either backend:
-//!
-//! ```sh
-//! cargo run --release -p server --bin ucsd-bench -- --backend sqlite
-//! cargo run --release -p server --bin ucsd-bench -- --backend postgres --database-url postgres://postgres@127.0.0.1/postgres
-//! ```
+//! The job engine on either backend, in-process:
 //!
 //! - pickup latency: one no-op job at a time is enqueued (committed) while the workers are idle; the
 //!   time from the enqueue to the worker's claim (from the job rows) and from the commit until the
@@ -14,35 +9,48 @@
 
 use std::{sync::Arc, time::Duration};
 
-use clap::Parser;
 use domain::{clock::SystemClock, error::ucs, ids::DomainId, job::NewJob, Error};
 use store::Store;
 use tokio_util::sync::CancellationToken;
 
-#[derive(Debug, Parser)]
-struct Args {
+use crate::report::percentile;
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct EngineArgs {
     /// sqlite or postgres.
     #[arg(long, default_value = "sqlite")]
-    backend: String,
-    /// For postgres: the database to create the benchmark's schema in.
-    #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
-    database_url: String,
+    pub backend: String,
     /// Workers in the engine.
     #[arg(long, default_value_t = 4)]
-    workers: usize,
+    pub workers: usize,
     /// Jobs for the pickup-latency run.
     #[arg(long, default_value_t = 300)]
-    latency_jobs: usize,
+    pub latency_jobs: usize,
     /// Jobs for the throughput run.
     #[arg(long, default_value_t = 5000)]
-    throughput_jobs: usize,
+    pub throughput_jobs: usize,
 }
 
-async fn open(args: &Args) -> anyhow::Result<Store> {
+#[derive(Debug, Clone)]
+pub struct EngineFigures {
+    pub backend: String,
+    pub workers: usize,
+    /// Enqueue commit → job done, ms.
+    pub done_p50: f64,
+    pub done_p99: f64,
+    pub done_max: f64,
+    pub samples: usize,
+    /// Enqueue → claim from the job rows (1 ms resolution), ms.
+    pub claim_p50: f64,
+    pub claim_p99: f64,
+    pub jobs: i64,
+    pub jobs_per_sec: f64,
+}
+
+async fn open(backend: &str, database_url: &str) -> anyhow::Result<Store> {
     let clock = Arc::new(SystemClock);
-    let store = if args.backend == "postgres" {
-        std::env::set_var("UCS_TEST_DATABASE_URL", &args.database_url);
-        let url = store_pg::testing::fresh_schema_url().await;
+    let store = if backend == "postgres" {
+        let url = crate::fresh_pg_schema(database_url).await;
         store_pg::open(&url, 16, clock).await?
     } else {
         let path = std::env::temp_dir().join(format!("ucsd-bench-{}.db", uuid::Uuid::new_v4().simple()));
@@ -91,15 +99,8 @@ async fn pending(store: &Store) -> anyhow::Result<i64> {
         .await?)
 }
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i]
-}
-
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let args = Args::parse();
-    let store = open(&args).await?;
+pub async fn run(args: &EngineArgs, database_url: &str) -> anyhow::Result<EngineFigures> {
+    let store = open(&args.backend, database_url).await?;
     let domain = tenant(&store).await?;
 
     // Pickup latency: commit → claim, one job at a time, workers idle in between.
@@ -131,7 +132,7 @@ async fn main() -> anyhow::Result<()> {
     pickups.sort_by(f64::total_cmp);
 
     // Throughput: drain a backlog.
-    for _ in 0..args.throughput_jobs / 500 {
+    for _ in 0..args.throughput_jobs.div_ceil(500) {
         enqueue(&store, domain, 500).await?;
     }
     let backlog = pending(&store).await?;
@@ -146,21 +147,29 @@ async fn main() -> anyhow::Result<()> {
     for h in handles {
         h.await?;
     }
+    store.close().await;
 
-    println!("backend: {}, workers: {}", args.backend, args.workers);
+    let figures = EngineFigures {
+        backend: args.backend.clone(),
+        workers: args.workers,
+        done_p50: percentile(&latencies, 0.5),
+        done_p99: percentile(&latencies, 0.99),
+        done_max: latencies.last().copied().unwrap_or_default(),
+        samples: latencies.len(),
+        claim_p50: percentile(&pickups, 0.5),
+        claim_p99: percentile(&pickups, 0.99),
+        jobs: backlog,
+        jobs_per_sec: backlog as f64 / elapsed,
+    };
+    println!("engine, backend: {}, workers: {}", figures.backend, figures.workers);
     println!(
-        "pickup latency (enqueue commit -> job done, ms, n={}): p50 {:.2}, p99 {:.2}, max {:.2}",
-        latencies.len(),
-        percentile(&latencies, 0.5),
-        percentile(&latencies, 0.99),
-        latencies.last().copied().unwrap_or_default()
+        "  pickup latency (enqueue commit -> job done, ms, n={}): p50 {:.2}, p99 {:.2}, max {:.2}",
+        figures.samples, figures.done_p50, figures.done_p99, figures.done_max
     );
     println!(
-        "pickup (enqueue -> claim, ms, from the job rows, 1 ms resolution): p50 {:.0}, p99 {:.0}, max {:.0}",
-        percentile(&pickups, 0.5),
-        percentile(&pickups, 0.99),
-        pickups.last().copied().unwrap_or_default()
+        "  pickup (enqueue -> claim, ms, from the job rows, 1 ms resolution): p50 {:.0}, p99 {:.0}",
+        figures.claim_p50, figures.claim_p99
     );
-    println!("throughput: {backlog} no-op jobs in {elapsed:.2} s = {:.0} jobs/s", backlog as f64 / elapsed);
-    Ok(())
+    println!("  throughput: {backlog} no-op jobs in {elapsed:.2} s = {:.0} jobs/s", figures.jobs_per_sec);
+    Ok(figures)
 }

@@ -1,0 +1,327 @@
+//! `ucsd-bench`: the performance figures of docs/performance.md, measured on this machine.
+//!
+//! ```sh
+//! cargo build --release -p server      # ucsd and ucsd-bench; the bench runs the ucsd next to it
+//! target/release/ucsd-bench all --markdown docs/performance-run.md
+//! target/release/ucsd-bench engine --backend postgres
+//! target/release/ucsd-bench http --clients 16
+//! target/release/ucsd-bench startup
+//! target/release/ucsd-bench load --clients 64 --secs 60
+//! ```
+//!
+//! `--quick` shortens every run (to check that the bench works; its figures mean little). All traffic
+//! goes to 127.0.0.1: `ucsd serve` processes on loopback ports, Postgres at `--database-url`.
+
+mod client;
+mod engine;
+mod http;
+mod load;
+mod process;
+mod report;
+
+use std::{path::PathBuf, time::Duration};
+
+use clap::{Parser, Subcommand};
+use report::{Report, Row};
+
+#[derive(Debug, Parser)]
+#[command(name = "ucsd-bench")]
+struct Cli {
+    /// Postgres to create the benchmark's schemas (and the pgbench database) in.
+    #[arg(long, global = true, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+    database_url: String,
+    /// The ucsd binary to run (default: the one next to ucsd-bench).
+    #[arg(long, global = true)]
+    ucsd: Option<PathBuf>,
+    /// Short runs, to check the bench works.
+    #[arg(long, global = true)]
+    quick: bool,
+    /// Also write the figures as a Markdown table to this file.
+    #[arg(long, global = true)]
+    markdown: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Every measurement below, one after another.
+    All {
+        /// Concurrent clients of the API read/write runs (and of pgbench).
+        #[arg(long, default_value_t = 16)]
+        clients: usize,
+    },
+    /// The job engine's no-op jobs/s and pickup latency, in-process.
+    Engine(engine::EngineArgs),
+    /// Signed GET /v1/clusters and POST+DELETE /v1/clusters against `ucsd serve` on Postgres, versus
+    /// pgbench -S and -N with as many clients.
+    Http {
+        #[arg(long, default_value_t = 16)]
+        clients: usize,
+        /// Seconds per measurement (after a warm-up).
+        #[arg(long, default_value_t = 15)]
+        secs: u64,
+        /// The read to measure (for profiling; the figure of record is GET /v1/clusters).
+        #[arg(long, default_value = "/v1/clusters")]
+        read_path: String,
+    },
+    /// Cold start of `ucsd serve` on a fresh SQLite data dir to the first /readyz 200, and idle RSS.
+    Startup {
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+    },
+    /// Mixed reads and writes by many clients; counts errors and checks for lost writes.
+    Load {
+        #[arg(long, default_value_t = 64)]
+        clients: usize,
+        #[arg(long, default_value_t = 60)]
+        secs: u64,
+    },
+}
+
+/// Clusters registered in the tenant before the API runs.
+const SEEDED_CLUSTERS: usize = 50;
+
+/// A new, empty schema in the Postgres at `database_url`; the URL that uses it.
+pub async fn fresh_pg_schema(database_url: &str) -> String {
+    std::env::set_var("UCS_TEST_DATABASE_URL", database_url);
+    store_pg::testing::fresh_schema_url().await
+}
+
+fn load_avg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default()
+}
+
+async fn engine_rows(cli: &Cli, report: &mut Report, args: &engine::EngineArgs) -> anyhow::Result<()> {
+    let mut args = args.clone();
+    if cli.quick {
+        args.latency_jobs = args.latency_jobs.min(30);
+        args.throughput_jobs = args.throughput_jobs.min(500);
+    }
+    let backend = args.backend.as_str();
+    let f = engine::run(&args, &cli.database_url).await?;
+    let jobs = Row::new(
+        format!("no-op jobs/s, {backend}, {} workers, {} jobs", f.workers, f.jobs),
+        format!("{:.0}", f.jobs_per_sec),
+    );
+    report.push(if backend == "postgres" { jobs.target(">= 1000", f.jobs_per_sec >= 1000.0) } else { jobs });
+    report.push(
+        Row::new(format!("pickup p50 (commit -> done), {backend}"), format!("{:.2} ms", f.done_p50))
+            .target("<= 10 ms", f.done_p50 <= 10.0),
+    );
+    report.push(
+        Row::new(format!("pickup p99 (commit -> done), {backend}"), format!("{:.2} ms", f.done_p99))
+            .target("<= 50 ms", f.done_p99 <= 50.0),
+    );
+    report.push(Row::new(
+        format!("pickup p50 / p99 (enqueue -> claim, job rows), {backend}"),
+        format!("{:.0} / {:.0} ms", f.claim_p50, f.claim_p99),
+    ));
+    Ok(())
+}
+
+async fn http_rows(
+    cli: &Cli,
+    report: &mut Report,
+    clients: usize,
+    secs: u64,
+    read_path: &str,
+) -> anyhow::Result<()> {
+    let ucsd = process::ucsd_path(&cli.ucsd)?;
+    let (warmup, secs, scale) =
+        if cli.quick { (Duration::from_millis(500), 3, 1) } else { (Duration::from_secs(3), secs, 10) };
+    let d = http::deploy(&ucsd, &cli.database_url, SEEDED_CLUSTERS).await?;
+    println!(
+        "http: ucsd serve at {} (pid {}), Postgres, {clients} clients, {secs} s each",
+        d.serve.host, d.serve.pid
+    );
+    let cpu = || (d.serve.cpu_secs(), process::cpu_secs(std::process::id()));
+    let (server0, bench0) = cpu();
+    let reads =
+        http::measure(clients, warmup, Duration::from_secs(secs), http::reads(&d.client, read_path)).await;
+    let (server1, bench1) = cpu();
+    println!(
+        "  GET {read_path} ({SEEDED_CLUSTERS} clusters): {} requests in {:.1} s = {:.0}/s, {} errors {:?}",
+        reads.requests,
+        reads.secs,
+        reads.per_sec(),
+        reads.errors,
+        reads.first_errors
+    );
+    // Warm-up included on both sides of the division: CPU per request, roughly.
+    let per = |cpu: f64, n: u64, t: &http::Throughput| {
+        cpu * 1000.0 / (n as f64 * (t.secs + warmup.as_secs_f64()) / t.secs)
+    };
+    println!(
+        "    CPU per request: ucsd {:.2} ms, the bench's client {:.2} ms",
+        per(server1 - server0, reads.requests, &reads),
+        per(bench1 - bench0, reads.requests, &reads)
+    );
+    let writes = http::measure(clients, warmup, Duration::from_secs(secs), http::writes(&d.client)).await;
+    let (server2, bench2) = cpu();
+    println!(
+        "  POST + DELETE /v1/clusters: {} requests in {:.1} s = {:.0}/s, {} errors {:?}",
+        writes.requests,
+        writes.secs,
+        writes.per_sec(),
+        writes.errors,
+        writes.first_errors
+    );
+    println!(
+        "    CPU per request: ucsd {:.2} ms, the bench's client {:.2} ms",
+        per(server2 - server1, writes.requests, &writes),
+        per(bench2 - bench1, writes.requests, &writes)
+    );
+    let rss = d.serve.rss_mb().unwrap_or_default();
+    d.serve.stop().await;
+    d.store.close().await;
+
+    let url = http::pgbench_init(&cli.database_url, scale).await?;
+    let select = http::pgbench(&url, "-S", clients, secs).await?;
+    let simple = http::pgbench(&url, "-N", clients, secs).await?;
+    println!("  pgbench (scale {scale}, -M prepared, -c {clients}): -S {select:.0} tps, -N {simple:.0} tps");
+
+    let (rr, wr) = (reads.per_sec() / select, writes.per_sec() / simple);
+    report.push(
+        Row::new(
+            format!(
+                "GET /v1/clusters req/s ({SEEDED_CLUSTERS} clusters, {clients} clients, {} errors)",
+                reads.errors
+            ),
+            format!("{:.0}", reads.per_sec()),
+        )
+        .reference(format!("pgbench -S {select:.0} tps"))
+        .ratio(rr)
+        .target(">= 0.5", rr >= 0.5),
+    );
+    report.push(
+        Row::new(
+            format!("POST + DELETE /v1/clusters req/s ({clients} clients, {} errors)", writes.errors),
+            format!("{:.0}", writes.per_sec()),
+        )
+        .reference(format!("pgbench -N {simple:.0} tps"))
+        .ratio(wr)
+        .target(">= 0.5", wr >= 0.5),
+    );
+    report.push(Row::new("RSS of ucsd serve after the read/write runs", format!("{rss:.1} MB")));
+    Ok(())
+}
+
+async fn startup_rows(cli: &Cli, report: &mut Report, runs: usize) -> anyhow::Result<()> {
+    let ucsd = process::ucsd_path(&cli.ucsd)?;
+    let runs = if cli.quick { 2 } else { runs.max(1) };
+    let (mut starts, mut rss) = (Vec::new(), Vec::new());
+    for _ in 0..runs {
+        let dir = std::env::temp_dir().join(format!("ucsd-bench-start-{}", uuid::Uuid::new_v4().simple()));
+        let started = std::time::Instant::now();
+        let serve = process::Serve::start(
+            &ucsd,
+            &[
+                ("UCS_DATABASE__URL", format!("sqlite://{}/ucsd.db?mode=rwc", dir.display())),
+                ("UCS_SECURITY__KEY_FILE", format!("{}/ucsd.key", dir.display())),
+            ],
+        )?;
+        serve.wait_ready(Duration::from_secs(30)).await?;
+        starts.push(started.elapsed().as_secs_f64() * 1000.0);
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        rss.push(serve.rss_mb()?);
+        serve.stop().await;
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    starts.sort_by(f64::total_cmp);
+    rss.sort_by(f64::total_cmp);
+    let (start, idle) = (report::percentile(&starts, 0.5), report::percentile(&rss, 0.5));
+    println!("startup: cold start to /readyz 200 (ms, {runs} runs): {starts:.1?}; idle RSS (MB): {rss:.1?}");
+    report.push(
+        Row::new(
+            format!(
+                "cold start to first /readyz 200, fresh SQLite dir (median of {runs}, max {:.1})",
+                starts[runs - 1]
+            ),
+            format!("{start:.1} ms"),
+        )
+        .target("< 100 ms", start < 100.0),
+    );
+    report.push(
+        Row::new("idle RSS 2 s after start (VmRSS, median)", format!("{idle:.1} MB"))
+            .target("< 30 MB", idle < 30.0),
+    );
+    Ok(())
+}
+
+async fn load_rows(cli: &Cli, report: &mut Report, clients: usize, secs: u64) -> anyhow::Result<()> {
+    let ucsd = process::ucsd_path(&cli.ucsd)?;
+    let secs = if cli.quick { 5 } else { secs.min(600) };
+    let d = http::deploy(&ucsd, &cli.database_url, SEEDED_CLUSTERS).await?;
+    let f = load::run(&d.client, SEEDED_CLUSTERS, clients, Duration::from_secs(secs)).await?;
+    let rss = d.serve.rss_mb().unwrap_or_default();
+    d.serve.stop().await;
+    d.store.close().await;
+    report.push(
+        Row::new(
+            format!(
+                "load: {clients} clients, {:.0} s, mixed; {} requests ({:.0}/s, p50 {:.1} ms, p99 {:.1} ms)",
+                f.secs,
+                f.requests,
+                f.requests as f64 / f.secs,
+                f.p50_ms,
+                f.p99_ms
+            ),
+            format!("{} errors", f.errors),
+        )
+        .target("0 errors", f.errors == 0),
+    );
+    let lost = f.lost_creates + f.lost_deletes;
+    report.push(
+        Row::new(
+            format!("load: lost writes ({} 2xx creates, {} 2xx deletes checked)", f.created, f.deleted),
+            format!("{lost} lost, total {}", if f.total_ok { "matches" } else { "MISMATCH" }),
+        )
+        .target("0 lost", lost == 0 && f.total_ok),
+    );
+    report.push(Row::new("RSS of ucsd serve after the load test", format!("{rss:.1} MB")));
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let mut report = Report::default();
+    let before = load_avg();
+    match &cli.command {
+        Command::All { clients } => {
+            startup_rows(&cli, &mut report, 5).await?;
+            for backend in ["postgres", "sqlite"] {
+                let args = engine::EngineArgs {
+                    backend: backend.to_string(),
+                    workers: 4,
+                    latency_jobs: 300,
+                    throughput_jobs: 5000,
+                };
+                engine_rows(&cli, &mut report, &args).await?;
+            }
+            http_rows(&cli, &mut report, *clients, 15, "/v1/clusters").await?;
+            load_rows(&cli, &mut report, 64, 60).await?;
+        }
+        Command::Engine(args) => engine_rows(&cli, &mut report, args).await?,
+        Command::Http { clients, secs, read_path } => {
+            http_rows(&cli, &mut report, *clients, *secs, read_path).await?
+        }
+        Command::Startup { runs } => startup_rows(&cli, &mut report, *runs).await?,
+        Command::Load { clients, secs } => load_rows(&cli, &mut report, *clients, *secs).await?,
+    }
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    report.notes.push(format!(
+        "{cores} cores; load average before the run: {before}, after: {}{}",
+        load_avg(),
+        if cli.quick { "; --quick (short runs: the figures are only a check)" } else { "" }
+    ));
+    println!("\n{}", report.markdown());
+    if let Some(path) = &cli.markdown {
+        std::fs::write(path, report.markdown())?;
+        println!("written to {}", path.display());
+    }
+    Ok(())
+}

@@ -235,10 +235,7 @@ impl Tx<'_> {
     ) -> Result<CceCluster> {
         // Read for update: concurrent tasks of one cluster (an upgrade, a node pool upgrade) change
         // its node pools one after the other (SQLite holds the write lock already).
-        let lock = match self.dialect() {
-            crate::Dialect::Postgres => " FOR UPDATE",
-            crate::Dialect::Sqlite => "",
-        };
+        let lock = self.dialect().for_update();
         let row = sqlx::query(&format!("SELECT {COLUMNS} FROM cce_clusters WHERE id = $1{lock}"))
             .bind(id.to_string())
             .fetch_optional(&mut *self.tx)

@@ -66,6 +66,17 @@ pub enum Dialect {
     Sqlite,
 }
 
+impl Dialect {
+    /// The suffix that locks the rows a `SELECT` reads until the transaction ends (SQLite's write
+    /// transactions hold the database's lock already).
+    pub(crate) fn for_update(self) -> &'static str {
+        match self {
+            Self::Postgres => " FOR UPDATE",
+            Self::Sqlite => "",
+        }
+    }
+}
+
 /// The store: a pool, its dialect, the migrations it was built with, and the clock it stamps rows with.
 #[derive(Debug, Clone)]
 pub struct Store {

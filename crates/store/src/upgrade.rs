@@ -519,10 +519,7 @@ impl Tx<'_> {
     async fn upgrade_workflow_refresh(&mut self, id: UpgradeWorkflowId) -> Result<()> {
         // The workflow's row is locked before its tasks are read: two tasks of one workflow that
         // change at once recompute its phase one after the other, the second seeing the first.
-        let lock = match self.dialect() {
-            crate::Dialect::Postgres => " FOR UPDATE",
-            crate::Dialect::Sqlite => "",
-        };
+        let lock = self.dialect().for_update();
         let phase: String =
             sqlx::query_scalar(&format!("SELECT phase FROM upgrade_workflows WHERE id = $1{lock}"))
                 .bind(id.to_string())

@@ -12,7 +12,7 @@ use domain::{
     upgrade::{
         task::{self as task_sm, TaskEvent, TaskStatus, TaskType, UpgradeTask},
         workflow::{self as workflow_sm, Points, UpgradeWorkflow, WorkflowPhase},
-        Catalogue, UpgradePlan,
+        Catalogue, PlanPhase, UpgradePlan,
     },
     Error, Result,
 };
@@ -97,14 +97,14 @@ fn plan_from_row(row: &AnyRow) -> Result<UpgradePlan> {
         not_before: instant(row, "not_before")?,
         not_after: instant(row, "not_after")?,
         not_before_deadline: instant(row, "not_before_deadline")?,
-        phase: text(row, "phase")?,
+        phase: {
+            let phase = text(row, "phase")?;
+            stored("plan phase", &phase, PlanPhase::parse(&phase))?
+        },
         created_at: instant(row, "created_at")?,
         updated_at: instant(row, "updated_at")?,
     })
 }
-
-/// A plan waiting for its window.
-pub const PLAN_PENDING: &str = "Pending";
 
 /// The job that carries out an Autopilot upgrade plan when its window opens.
 pub const PLAN_JOB: &str = "upgrade.plan";
@@ -417,9 +417,11 @@ impl Store {
         let now = self.clock.now();
         let (start, end) = domain::upgrade::delay_plan(&plan, not_before, now)
             .map_err(|why| Error::new(cce::BAD_REQUEST).with_detail(why))?;
-        if plan.phase != PLAN_PENDING {
-            return Err(Error::new(cce::BAD_REQUEST)
-                .with_detail(format!("the plan is {}; only a pending plan can be delayed", plan.phase)));
+        if plan.phase != PlanPhase::Pending {
+            return Err(Error::new(cce::BAD_REQUEST).with_detail(format!(
+                "the plan is {}; only a pending plan can be delayed",
+                plan.phase.as_str()
+            )));
         }
         sqlx::query(
             "UPDATE jobs SET run_at = $1, updated_at = $2 WHERE exclusive_key = $3 AND state = 'pending'",
@@ -545,22 +547,11 @@ impl Tx<'_> {
         if new.requires_precheck {
             self.upgrade_require_precheck(cluster.id, &new.target_version).await?;
         }
-        let workflow: Option<UpgradeWorkflowId> = sqlx::query_scalar(
-            "SELECT id FROM upgrade_workflows WHERE cluster_id = $1 AND phase NOT IN ('Success', 'Cancel')",
-        )
-        .bind(cluster.id.to_string())
-        .fetch_optional(&mut *self.tx)
-        .await
-        .map_err(map_db_err)?
-        .map(|raw: String| raw.parse())
-        .transpose()
-        .map_err(|_| Error::internal("stored workflow id"))?;
-        let workflow = match workflow {
-            Some(w) if same_release(&self.upgrade_workflow(w).await?.target_version, &new.target_version) => {
-                Some(w)
-            }
-            _ => None,
-        };
+        let workflow = self
+            .upgrade_open_workflow(cluster.id)
+            .await?
+            .filter(|w| same_release(&w.target_version, &new.target_version))
+            .map(|w| w.id);
         let mut job = NewJob::new(new.task_type.job_kind(), cluster.domain_id, "upgrade_task", id);
         job.id = Some(job_id);
         job.max_attempts = new.step_attempts;
@@ -638,22 +629,41 @@ impl Tx<'_> {
         }
     }
 
-    /// Whether another task of the cluster than `except` is unfinished (a precheck finding).
-    pub async fn upgrade_other_task_unfinished(
+    /// Whether a task of `types` of the cluster, other than `except`, is unfinished.
+    pub async fn upgrade_unfinished(
         &mut self,
         cluster_id: CceClusterId,
-        except: UpgradeTaskId,
+        types: &[TaskType],
+        except: Option<UpgradeTaskId>,
     ) -> Result<bool> {
-        let n: i64 = sqlx::query_scalar(
+        // Type names come from the enum, never from input.
+        let types: Vec<String> = types.iter().map(|t| format!("'{}'", t.as_str())).collect();
+        let n: i64 = sqlx::query_scalar(&format!(
             "SELECT COUNT(*) FROM upgrade_tasks WHERE cluster_id = $1 AND id <> $2
-                AND task_type IN ('Cluster', 'NodePool') AND status NOT IN ('Success', 'Failed')",
-        )
+                AND task_type IN ({}) AND status NOT IN ('Success', 'Failed')",
+            types.join(", ")
+        ))
         .bind(cluster_id.to_string())
-        .bind(except.to_string())
+        .bind(except.map(|t| t.to_string()).unwrap_or_default())
         .fetch_one(&mut *self.tx)
         .await
         .map_err(map_db_err)?;
         Ok(n > 0)
+    }
+
+    /// The cluster's unended workflow, if it has one.
+    pub async fn upgrade_open_workflow(
+        &mut self,
+        cluster_id: CceClusterId,
+    ) -> Result<Option<UpgradeWorkflow>> {
+        let row = sqlx::query(&format!(
+            "SELECT {WORKFLOW_COLUMNS} FROM upgrade_workflows WHERE cluster_id = $1 AND phase NOT IN ('Success', 'Cancel')"
+        ))
+        .bind(cluster_id.to_string())
+        .fetch_optional(&mut *self.tx)
+        .await
+        .map_err(map_db_err)?;
+        row.as_ref().map(workflow_from_row).transpose()
     }
 
     async fn upgrade_require_precheck(&mut self, cluster_id: CceClusterId, target: &str) -> Result<()> {
@@ -687,40 +697,16 @@ impl Tx<'_> {
     }
 
     /// Moves a plan to `phase` (`Running` while its upgrade runs, `Failed`, `Cancelled`).
-    pub async fn upgrade_plan_set_phase(&mut self, id: UpgradePlanId, phase: &str) -> Result<()> {
+    pub async fn upgrade_plan_set_phase(&mut self, id: UpgradePlanId, phase: PlanPhase) -> Result<()> {
         let now = self.now_millis();
         sqlx::query("UPDATE upgrade_plans SET phase = $1, updated_at = $2 WHERE id = $3")
-            .bind(phase)
+            .bind(phase.as_str())
             .bind(now)
             .bind(id.to_string())
             .execute(&mut *self.tx)
             .await
             .map_err(map_db_err)?;
         Ok(())
-    }
-
-    /// The target version of the cluster's unended workflow, if it has one.
-    pub async fn upgrade_open_workflow_target(&mut self, cluster_id: CceClusterId) -> Result<Option<String>> {
-        sqlx::query_scalar(
-            "SELECT target_version FROM upgrade_workflows WHERE cluster_id = $1 AND phase NOT IN ('Success', 'Cancel')",
-        )
-        .bind(cluster_id.to_string())
-        .fetch_optional(&mut *self.tx)
-        .await
-        .map_err(map_db_err)
-    }
-
-    /// Whether the cluster has an unfinished cluster upgrade task.
-    pub async fn upgrade_cluster_task_unfinished(&mut self, cluster_id: CceClusterId) -> Result<bool> {
-        let n: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM upgrade_tasks WHERE cluster_id = $1 AND task_type = 'Cluster'
-                AND status NOT IN ('Success', 'Failed')",
-        )
-        .bind(cluster_id.to_string())
-        .fetch_one(&mut *self.tx)
-        .await
-        .map_err(map_db_err)?;
-        Ok(n > 0)
     }
 
     /// Records the Autopilot plan to the cluster's next version, if the catalogue offers one
@@ -768,7 +754,7 @@ impl Tx<'_> {
         .bind(not_after.timestamp_millis())
         .bind(deadline.timestamp_millis())
         .bind(now.timestamp_millis())
-        .bind(PLAN_PENDING)
+        .bind(PlanPhase::Pending.as_str())
         .execute(&mut *self.tx)
         .await
         .map_err(map_db_err)?;

@@ -8,11 +8,14 @@ use domain::{
     cce::CcePhase,
     ids::{JobId, UpgradePlanId, UpgradeTaskId},
     job::{Job, JobState},
-    upgrade::task::{cluster_steps, TaskType},
+    upgrade::{
+        task::{cluster_steps, TaskType},
+        PlanPhase,
+    },
     Error, Result,
 };
 use serde_json::json;
-use store::upgrade::{NewTask, PLAN_OF_TASK, PLAN_PENDING};
+use store::upgrade::{NewTask, PLAN_OF_TASK};
 
 use crate::Engine;
 
@@ -23,7 +26,7 @@ pub async fn run(engine: &Engine, job: &Job) -> Result<()> {
     let store = engine.store();
     let id: UpgradePlanId =
         job.resource_id.parse().map_err(|_| Error::internal(format!("plan job of {:?}", job.resource_id)))?;
-    let plan = store.upgrade_plan_by_id(id).await?.filter(|p| p.phase == PLAN_PENDING);
+    let plan = store.upgrade_plan_by_id(id).await?.filter(|p| p.phase == PlanPhase::Pending);
     let cluster = match &plan {
         Some(p) => store.cce_cluster_by_id(p.cluster_id).await?,
         None => None,
@@ -35,11 +38,13 @@ pub async fn run(engine: &Engine, job: &Job) -> Result<()> {
         return tx.commit().await;
     };
     if cluster.version != plan.cluster_version {
-        tx.upgrade_plan_set_phase(id, "Cancelled").await?;
+        tx.upgrade_plan_set_phase(id, PlanPhase::Cancelled).await?;
         tx.job_finish(job, JobState::Cancelled, Some("the cluster left the plan's version")).await?;
         return tx.commit().await;
     }
-    if cluster.phase != CcePhase::Available || tx.upgrade_cluster_task_unfinished(cluster.id).await? {
+    if cluster.phase != CcePhase::Available
+        || tx.upgrade_unfinished(cluster.id, &[TaskType::Cluster], None).await?
+    {
         let later = store.clock().now() + chrono::Duration::minutes(BUSY_RETRY_MINUTES);
         tx.job_retry_at(job, "the cluster is busy; the plan waits", later).await?;
         return tx.commit().await;
@@ -62,7 +67,7 @@ pub async fn run(engine: &Engine, job: &Job) -> Result<()> {
     };
     let actor = Actor::operator(plan.domain_id, format!("upgrade-plan:{id}"));
     tx.upgrade_task_insert(&actor, &cluster, task).await?;
-    tx.upgrade_plan_set_phase(id, "Running").await?;
+    tx.upgrade_plan_set_phase(id, PlanPhase::Running).await?;
     tx.job_finish(job, JobState::Succeeded, None).await?;
     tx.commit().await
 }

@@ -127,7 +127,7 @@ pub async fn run(engine: &Engine, job: &Job, task_type: TaskType) -> Result<()> 
                     tx.cce_cluster_update(cluster.id, |c| c.phase = CcePhase::Available).await?;
                     let plan = task.request.get(store::upgrade::PLAN_OF_TASK).and_then(Value::as_str);
                     if let Some(plan) = plan.and_then(|p| p.parse().ok()) {
-                        tx.upgrade_plan_set_phase(plan, "Failed").await?;
+                        tx.upgrade_plan_set_phase(plan, domain::upgrade::PlanPhase::Failed).await?;
                     }
                 }
                 tx.job_finish(job, JobState::Failed, Some(&task.message)).await?;
@@ -165,10 +165,13 @@ async fn apply(
                 Err(e) => return Ok(Err(e)),
             };
             let skipped = skipped_items(&task.request);
+            let open_workflow = tx.upgrade_open_workflow(cluster.id).await?;
             let findings = precheck::evaluate(&precheck::Input {
                 cluster_available: cluster.phase == CcePhase::Available,
-                upgrade_in_progress: tx.upgrade_other_task_unfinished(cluster.id, task.id).await?,
-                open_workflow_target: tx.upgrade_open_workflow_target(cluster.id).await?.as_deref(),
+                upgrade_in_progress: tx
+                    .upgrade_unfinished(cluster.id, &[TaskType::Cluster, TaskType::NodePool], Some(task.id))
+                    .await?,
+                open_workflow_target: open_workflow.as_ref().map(|w| w.target_version.as_str()),
                 version: current,
                 target,
                 node_pools: &cluster.node_pools,

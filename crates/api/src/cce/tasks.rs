@@ -588,7 +588,7 @@ fn plan_view(p: &UpgradePlan) -> Value {
             "notAfter": go_time(p.not_after),
             "notBeforeDeadline": go_time(p.not_before_deadline),
         },
-        "status": { "phase": p.phase },
+        "status": { "phase": p.phase.as_str() },
     })
 }
 

@@ -25,9 +25,35 @@ pub struct UpgradePlan {
     pub not_before: DateTime<Utc>,
     pub not_after: DateTime<Utc>,
     pub not_before_deadline: DateTime<Utc>,
-    pub phase: String,
+    pub phase: PlanPhase,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// Where a plan is: waiting for its window, carried out, or given up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PlanPhase {
+    Pending,
+    Running,
+    Failed,
+    Cancelled,
+}
+
+impl PlanPhase {
+    pub const ALL: [PlanPhase; 4] = [Self::Pending, Self::Running, Self::Failed, Self::Cancelled];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "Pending",
+            Self::Running => "Running",
+            Self::Failed => "Failed",
+            Self::Cancelled => "Cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.as_str() == s)
+    }
 }
 
 /// How far ahead a new plan is scheduled, and how far it may be delayed.
@@ -106,7 +132,7 @@ mod tests {
             not_before,
             not_after,
             not_before_deadline: deadline,
-            phase: "Pending".into(),
+            phase: PlanPhase::Pending,
             created_at: now,
             updated_at: now,
         };
@@ -118,6 +144,9 @@ mod tests {
         assert!(delay_plan(&plan, deadline + Duration::days(1), now).is_err());
         assert_eq!(Flavor::of_path("/autopilot/v3/x"), Flavor::Autopilot);
         assert_eq!(Flavor::of_path("/api/v3/x"), Flavor::Cce);
+        for p in PlanPhase::ALL {
+            assert_eq!(PlanPhase::parse(p.as_str()), Some(p));
+        }
     }
 }
 

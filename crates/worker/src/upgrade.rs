@@ -141,8 +141,9 @@ pub async fn run(engine: &Engine, job: &Job, task_type: TaskType) -> Result<()> 
     tx.commit().await
 }
 
-/// Commits what a step did to the cluster or found, in the step's transaction. `Err` is a finding
-/// that fails the task (not worth retrying); `Ok(Err)`… is how a failed check reads below.
+/// Commits what a step did to the cluster or found, in the step's transaction. `Ok(Err(_))` is a
+/// step that failed (a check that did not pass is final, a provider failure may be retried); `Err`
+/// is a store failure, which leaves the step to run again.
 async fn apply(
     engine: &Engine,
     tx: &mut Tx<'_>,

@@ -15,15 +15,16 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use domain::{
     authz::actions,
     cluster::{
-        Cluster, Kubeconfig, ManageType, Registration, CATEGORY_ONPREMISE, CATEGORY_SELF,
+        Cluster, ClusterPhase, Kubeconfig, ManageType, Registration, CATEGORY_ONPREMISE, CATEGORY_SELF,
         KUBECONFIG_ANNOTATION,
     },
     error::ucs,
     ids::ClusterId,
     Error,
 };
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
+use std::borrow::Cow;
 use store::cluster::{ClusterFilter, ClusterLimits, ClusterUpdate};
 
 use crate::{
@@ -60,63 +61,170 @@ fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-/// The `Cluster` object of the wire (WIRE.md U01).
-pub fn cluster_view(c: &Cluster, with_status: bool) -> Value {
-    let mut view = json!({
-        "kind": "Cluster",
-        "apiVersion": "v1",
-        "metadata": {
-            "uid": c.id,
-            "name": c.name,
-            "labels": c.labels,
-            "annotations": c.annotations,
-            "creationTimestamp": rfc3339(c.created_at),
-            "updateTimestamp": rfc3339(c.updated_at),
-        },
-        "spec": {
-            "syncMode": "",
-            "clusterGroupID": c.fleet_id.map(|f| f.to_string()).unwrap_or_default(),
-            "manageType": c.manage_type.as_str(),
-            "apiEndpoint": c.api_endpoint,
-            "provider": c.provider,
-            "type": c.cluster_type,
-            "category": c.category,
-            "enableDistMgt": false,
-            "region": c.region,
-            "country": c.country,
-            "city": c.city,
-            "projectID": c.project_id,
-            "IsDownloadedCert": c.cert_downloaded,
-        },
-    });
-    if with_status {
-        let ready = match c.phase {
-            domain::cluster::ClusterPhase::Available => "True",
-            domain::cluster::ClusterPhase::Unavailable => "False",
-            domain::cluster::ClusterPhase::Pending => "Unknown",
-        };
-        let reason = if c.reason.is_empty() { format!("Cluster{}", c.phase) } else { c.reason.clone() };
-        let endpoints: Vec<Value> = if c.api_endpoint.is_empty() {
-            Vec::new()
-        } else {
-            vec![json!({ "url": c.api_endpoint, "type": "Internal" })]
-        };
-        view["status"] = json!({
-            "kubernetesVersion": c.kubernetes_version,
-            "conditions": [
-                { "type": "Ready", "status": ready, "lastTransitionTime": rfc3339(c.updated_at), "reason": reason },
-                { "type": "Cluster", "status": c.phase.as_str(), "lastTransitionTime": rfc3339(c.updated_at),
-                  "reason": reason, "message": c.message },
-            ],
-            "endpoints": endpoints,
-            "phase": c.phase.as_str(),
-            "reason": c.reason,
-            "message": c.message,
-            "arrearFreeze": "false",
-            "policeFreeze": "false",
-        });
+/// The `Cluster` object of the wire (WIRE.md U01), serialized straight from the cluster: a list of
+/// hundreds of clusters is written without building a `serde_json::Value` tree per cluster.
+pub struct ClusterView {
+    cluster: Cluster,
+    with_status: bool,
+}
+
+impl ClusterView {
+    pub fn new(cluster: Cluster, with_status: bool) -> Self {
+        Self { cluster, with_status }
     }
-    view
+}
+
+/// `GET /v1/clusters`' body.
+#[derive(Serialize)]
+struct ClusterList {
+    items: Vec<ClusterView>,
+    total: i64,
+}
+
+impl Serialize for ClusterView {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let c = &self.cluster;
+        let updated = rfc3339(c.updated_at);
+        let reason: Cow<str> =
+            if c.reason.is_empty() { format!("Cluster{}", c.phase).into() } else { c.reason.as_str().into() };
+        let status = self.with_status.then(|| WireStatus {
+            kubernetes_version: &c.kubernetes_version,
+            conditions: [
+                WireCondition {
+                    kind: "Ready",
+                    status: match c.phase {
+                        ClusterPhase::Available => "True",
+                        ClusterPhase::Unavailable => "False",
+                        ClusterPhase::Pending => "Unknown",
+                    },
+                    last_transition_time: &updated,
+                    reason: &reason,
+                    message: None,
+                },
+                WireCondition {
+                    kind: "Cluster",
+                    status: c.phase.as_str(),
+                    last_transition_time: &updated,
+                    reason: &reason,
+                    message: Some(&c.message),
+                },
+            ],
+            endpoints: (!c.api_endpoint.is_empty())
+                .then(|| WireEndpoint { url: &c.api_endpoint, kind: "Internal" })
+                .into_iter()
+                .collect(),
+            phase: c.phase.as_str(),
+            reason: &c.reason,
+            message: &c.message,
+            arrear_freeze: "false",
+            police_freeze: "false",
+        });
+        WireCluster {
+            kind: "Cluster",
+            api_version: "v1",
+            metadata: WireMetadata {
+                uid: c.id,
+                name: &c.name,
+                labels: &c.labels,
+                annotations: &c.annotations,
+                creation_timestamp: rfc3339(c.created_at),
+                update_timestamp: &updated,
+            },
+            spec: WireSpec {
+                sync_mode: "",
+                cluster_group_id: c.fleet_id.map(|f| f.to_string()).unwrap_or_default(),
+                manage_type: c.manage_type.as_str(),
+                api_endpoint: &c.api_endpoint,
+                provider: &c.provider,
+                kind: &c.cluster_type,
+                category: &c.category,
+                enable_dist_mgt: false,
+                region: &c.region,
+                country: &c.country,
+                city: &c.city,
+                project_id: &c.project_id,
+                is_downloaded_cert: c.cert_downloaded,
+            },
+            status,
+        }
+        .serialize(serializer)
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct WireCluster<'a> {
+    kind: &'static str,
+    api_version: &'static str,
+    metadata: WireMetadata<'a>,
+    spec: WireSpec<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<WireStatus<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct WireMetadata<'a> {
+    uid: ClusterId,
+    name: &'a str,
+    labels: &'a BTreeMap<String, String>,
+    annotations: &'a BTreeMap<String, String>,
+    creation_timestamp: String,
+    update_timestamp: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct WireSpec<'a> {
+    sync_mode: &'static str,
+    #[serde(rename = "clusterGroupID")]
+    cluster_group_id: String,
+    manage_type: &'static str,
+    api_endpoint: &'a str,
+    provider: &'a str,
+    #[serde(rename = "type")]
+    kind: &'a str,
+    category: &'a str,
+    enable_dist_mgt: bool,
+    region: &'a str,
+    country: &'a str,
+    city: &'a str,
+    #[serde(rename = "projectID")]
+    project_id: &'a str,
+    #[serde(rename = "IsDownloadedCert")]
+    is_downloaded_cert: bool,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct WireStatus<'a> {
+    kubernetes_version: &'a str,
+    conditions: [WireCondition<'a>; 2],
+    endpoints: Vec<WireEndpoint<'a>>,
+    phase: &'static str,
+    reason: &'a str,
+    message: &'a str,
+    arrear_freeze: &'static str,
+    police_freeze: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct WireCondition<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    status: &'static str,
+    last_transition_time: &'a str,
+    reason: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct WireEndpoint<'a> {
+    url: &'a str,
+    #[serde(rename = "type")]
+    kind: &'static str,
 }
 
 /// A path's cluster id; a malformed one is a 400 (a well-formed unknown one is a 404 later).
@@ -195,11 +303,11 @@ async fn list(
     State(app): State<AppState>,
     caller: Caller,
     Query(query): Query<ListQuery>,
-) -> ApiResult<JsonOut<Value>> {
+) -> ApiResult<JsonOut<ClusterList>> {
     let (filter, with_status) = query.filter()?;
     let (clusters, total) = app.store.cluster_list(caller.domain_id(), &filter).await?;
-    let items: Vec<Value> = clusters.iter().map(|c| cluster_view(c, with_status)).collect();
-    Ok(JsonOut(json!({ "items": items, "total": total })))
+    let items = clusters.into_iter().map(|c| ClusterView::new(c, with_status)).collect();
+    Ok(JsonOut(ClusterList { items, total }))
 }
 
 /// U02 `GET /v1/clusters/{clusterid}`.
@@ -207,9 +315,9 @@ async fn show(
     State(app): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> ApiResult<JsonOut<Value>> {
+) -> ApiResult<JsonOut<ClusterView>> {
     let cluster = app.store.cluster_get(caller.domain_id(), cluster_id(&id)?).await?;
-    Ok(JsonOut(cluster_view(&cluster, true)))
+    Ok(JsonOut(ClusterView::new(cluster, true)))
 }
 
 #[derive(Debug, Deserialize)]
@@ -313,7 +421,7 @@ async fn update(
     caller: Caller,
     Path(id): Path<String>,
     Json(body): Json<UpdateBody>,
-) -> ApiResult<JsonOut<Value>> {
+) -> ApiResult<JsonOut<ClusterView>> {
     check_kind(&body.kind, &body.api_version)?;
     let id = cluster_id(&id)?;
     let cluster = app.store.cluster_get(caller.domain_id(), id).await?;
@@ -337,7 +445,7 @@ async fn update(
     }
     let update = ClusterUpdate { annotations, kubeconfig, country: spec.country, city: spec.city };
     let cluster = app.store.cluster_update(&caller.actor(), id, &update).await?;
-    Ok(JsonOut(cluster_view(&cluster, true)))
+    Ok(JsonOut(ClusterView::new(cluster, true)))
 }
 
 /// U05 `DELETE /v1/clusters/{clusterid}`.
@@ -461,9 +569,9 @@ async fn retry_activation(
     State(app): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> ApiResult<JsonOut<Value>> {
+) -> ApiResult<JsonOut<ClusterView>> {
     let cluster = app.store.cluster_retry_activation(&caller.actor(), cluster_id(&id)?).await?;
-    Ok(JsonOut(cluster_view(&cluster, true)))
+    Ok(JsonOut(ClusterView::new(cluster, true)))
 }
 
 /// U09 body: the on-premise installer's inputs, in the installer's UPPER_SNAKE keys.
@@ -639,17 +747,99 @@ async fn list_managed(
     State(app): State<AppState>,
     caller: Caller,
     Query(query): Query<ManagedQuery>,
-) -> ApiResult<JsonOut<Vec<Value>>> {
+) -> ApiResult<JsonOut<Vec<ClusterView>>> {
     let page = page_of(query.limit, query.offset, None, None)?;
     if query.unimported.unwrap_or(false) {
         return Ok(JsonOut(Vec::new()));
     }
     let filter = ClusterFilter { category: Some(CATEGORY_SELF.to_string()), page, ..Default::default() };
     let (clusters, _) = app.store.cluster_list(caller.domain_id(), &filter).await?;
-    Ok(JsonOut(clusters.iter().map(|c| cluster_view(c, true)).collect()))
+    Ok(JsonOut(clusters.into_iter().map(|c| ClusterView::new(c, true)).collect()))
 }
 
 /// U14 `GET /v1/config/registeredclusterversions`.
 async fn registered_versions(_caller: Caller) -> JsonOut<Value> {
     JsonOut(json!({ "versions": domain::cluster::registered_versions() }))
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+    use domain::ids::{DomainId, FleetId};
+
+    use super::*;
+
+    fn cluster(phase: ClusterPhase, reason: &str, api_endpoint: &str) -> Cluster {
+        let at = |s| Utc.timestamp_opt(s, 0).unwrap();
+        Cluster {
+            id: ClusterId::new(),
+            domain_id: DomainId::new(),
+            name: "c1".into(),
+            category: "attachedcluster".into(),
+            cluster_type: "privatek8s".into(),
+            provider: "openshift".into(),
+            country: "CN".into(),
+            city: "110000".into(),
+            region: "cn-north-4".into(),
+            project_id: "p1".into(),
+            manage_type: ManageType::Grouped,
+            fleet_id: Some(FleetId::new()),
+            labels: BTreeMap::from([("env".into(), "prod".into())]),
+            annotations: BTreeMap::from([("a".into(), "b".into())]),
+            has_kubeconfig: true,
+            api_endpoint: api_endpoint.into(),
+            kubernetes_version: "v1.28.3".into(),
+            phase,
+            reason: reason.into(),
+            message: "m".into(),
+            cert_downloaded: true,
+            created_at: at(1_700_000_000),
+            updated_at: at(1_700_000_060),
+        }
+    }
+
+    /// The typed view writes exactly the U01 object (the keys WIRE.md lists, nothing else).
+    #[test]
+    fn the_cluster_view_is_the_wire_object() {
+        let c = cluster(ClusterPhase::Available, "", "https://10.0.0.1:6443");
+        let view = serde_json::to_value(ClusterView::new(c.clone(), true)).unwrap();
+        let expected = json!({
+            "kind": "Cluster",
+            "apiVersion": "v1",
+            "metadata": {
+                "uid": c.id, "name": "c1", "labels": { "env": "prod" }, "annotations": { "a": "b" },
+                "creationTimestamp": "2023-11-14T22:13:20Z", "updateTimestamp": "2023-11-14T22:14:20Z",
+            },
+            "spec": {
+                "syncMode": "", "clusterGroupID": c.fleet_id.unwrap().to_string(), "manageType": "grouped",
+                "apiEndpoint": "https://10.0.0.1:6443", "provider": "openshift", "type": "privatek8s",
+                "category": "attachedcluster", "enableDistMgt": false, "region": "cn-north-4",
+                "country": "CN", "city": "110000", "projectID": "p1", "IsDownloadedCert": true,
+            },
+            "status": {
+                "kubernetesVersion": "v1.28.3",
+                "conditions": [
+                    { "type": "Ready", "status": "True", "lastTransitionTime": "2023-11-14T22:14:20Z",
+                      "reason": "ClusterAvailable" },
+                    { "type": "Cluster", "status": "Available", "lastTransitionTime": "2023-11-14T22:14:20Z",
+                      "reason": "ClusterAvailable", "message": "m" },
+                ],
+                "endpoints": [{ "url": "https://10.0.0.1:6443", "type": "Internal" }],
+                "phase": "Available", "reason": "", "message": "m",
+                "arrearFreeze": "false", "policeFreeze": "false",
+            },
+        });
+        assert_eq!(view, expected);
+    }
+
+    #[test]
+    fn a_view_without_status_or_endpoint_leaves_them_out() {
+        let c = cluster(ClusterPhase::Unavailable, "Unreachable", "");
+        let with = serde_json::to_value(ClusterView::new(c.clone(), true)).unwrap();
+        assert_eq!(with["status"]["endpoints"], json!([]));
+        assert_eq!(with["status"]["conditions"][0]["status"], "False");
+        assert_eq!(with["status"]["conditions"][1]["reason"], "Unreachable");
+        let without = serde_json::to_value(ClusterView::new(c, false)).unwrap();
+        assert!(without.get("status").is_none());
+    }
 }

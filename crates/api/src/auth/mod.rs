@@ -239,21 +239,6 @@ async fn verify_signature(
     Ok((key.tenant, key.user, None))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::path_project;
-
-    #[test]
-    fn the_project_of_cce_paths_is_found() {
-        assert_eq!(path_project("/api/v3/projects/p1/clusters/c/upgradeinfo"), Some("p1"));
-        assert_eq!(path_project("/api/v3.1/projects/p2/clusters"), Some("p2"));
-        assert_eq!(path_project("/autopilot/v3/projects/p3/clusters/x"), Some("p3"));
-        assert_eq!(path_project("/api/v3/clusterupgradepaths"), None);
-        assert_eq!(path_project("/v1/clusters/x"), None);
-        assert_eq!(path_project("/api/v4/projects/p/clusters"), None);
-    }
-}
-
 /// The sealing context of an access key's secret: it opens only for that key's row.
 pub fn secret_context(access_key: &str) -> String {
     format!("access_key:{access_key}")
@@ -274,4 +259,19 @@ async fn verify_token(app: &AppState, token: &str) -> Result<(Tenant, User, Opti
         None => None,
     };
     Ok((tenant, user, project))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::path_project;
+
+    #[test]
+    fn the_project_of_cce_paths_is_found() {
+        assert_eq!(path_project("/api/v3/projects/p1/clusters/c/upgradeinfo"), Some("p1"));
+        assert_eq!(path_project("/api/v3.1/projects/p2/clusters"), Some("p2"));
+        assert_eq!(path_project("/autopilot/v3/projects/p3/clusters/x"), Some("p3"));
+        assert_eq!(path_project("/api/v3/clusterupgradepaths"), None);
+        assert_eq!(path_project("/v1/clusters/x"), None);
+        assert_eq!(path_project("/api/v4/projects/p/clusters"), None);
+    }
 }

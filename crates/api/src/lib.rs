@@ -13,7 +13,7 @@ mod health;
 mod iam;
 pub mod metrics;
 pub mod openapi;
-mod paging;
+pub mod paging;
 mod pki;
 mod quota;
 pub mod routes;

@@ -16,7 +16,7 @@ use sqlx::any::AnyRow;
 
 use crate::{
     sql::{boolean, instant, map_db_err, opt_parsed, opt_text, parsed, text},
-    Store, Tx,
+    Dialect, Store, Tx,
 };
 
 /// The job that activates a registered cluster.
@@ -97,6 +97,39 @@ fn to_json(map: &BTreeMap<String, String>) -> String {
     serde_json::to_string(map).expect("a string map serializes")
 }
 
+/// The statement a cluster list runs (its `WHERE` part on its own, for the count) and its binds;
+/// `$1` is the tenant. Public so that `ucsd-bench` can hand Postgres the very same query.
+pub fn list_statement(
+    dialect: Dialect,
+    domain_id: DomainId,
+    filter: &ClusterFilter,
+) -> (String, String, Vec<String>) {
+    let mut binds = vec![domain_id.to_string()];
+    let mut conditions = vec!["domain_id = $1".to_string()];
+    let mut bind = |condition: &str, value: String| {
+        binds.push(value);
+        conditions.push(condition.replace('?', &format!("${}", binds.len())));
+    };
+    if let Some(category) = &filter.category {
+        bind("category = ?", category.clone());
+    }
+    if let Some(fleet) = filter.fleet_id {
+        bind("fleet_id = ?", fleet.to_string());
+    }
+    if let Some(manage_type) = filter.manage_type {
+        bind("manage_type = ?", manage_type.as_str().to_string());
+    }
+    if let Some(ids) = &filter.ids {
+        let start = binds.len();
+        let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${}", start + i)).collect();
+        binds.extend(ids.iter().map(|id| id.to_string()));
+        conditions.push(format!("id IN ({})", placeholders.join(", ")));
+    }
+    let filter_sql = conditions.join(" AND ");
+    let sql = format!("SELECT {COLUMNS} FROM clusters WHERE {filter_sql} {}", filter.page.sql(dialect, ""));
+    (sql, filter_sql, binds)
+}
+
 impl Tx<'_> {
     /// Locks the tenant's row until the transaction ends: every quota check of the tenant runs after
     /// the previous one committed (Postgres row lock; SQLite holds the write lock already).
@@ -139,6 +172,12 @@ impl Tx<'_> {
 impl Store {
     /// Registers a cluster (under the id the caller chose, which its sealed kubeconfig is bound to)
     /// within the tenant's quota and enqueues its activation.
+    ///
+    /// The row, its job and its audit event are written first and the tenant is locked last, so the
+    /// lock (which serializes the tenant's quota checks) is held only for the checks and the commit,
+    /// not for every statement: concurrent registrations of one tenant overlap up to that point. The
+    /// counts then include this registration. No other transaction waits on rows it cannot see yet,
+    /// so taking the tenant lock after them adds no lock cycle.
     pub async fn cluster_create(
         &self,
         actor: &Actor,
@@ -147,34 +186,15 @@ impl Store {
         limits: ClusterLimits,
         id: ClusterId,
     ) -> Result<Cluster> {
-        let quota = limits.clusters;
         let mut tx = self.begin().await?;
-        tx.tenant_lock(actor.domain_id).await?;
-        if let Some(fleet_id) = new.fleet_id {
-            let fleet = tx.fleet_get(actor.domain_id, fleet_id).await?;
-            if fleet.cluster_count >= limits.clusters_per_fleet {
-                return Err(Error::new(ucs::FLEET_CLUSTER_LIMIT_EXCEEDED).with_detail(format!(
-                    "the fleet holds its {} clusters already",
-                    limits.clusters_per_fleet
-                )));
-            }
-        }
-        let used: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM clusters WHERE domain_id = $1")
-            .bind(actor.domain_id.to_string())
-            .fetch_one(&mut *tx.tx)
-            .await
-            .map_err(map_db_err)?;
-        if used >= quota {
-            return Err(Error::new(ucs::INSUFFICIENT_QUOTA)
-                .with_detail(format!("the tenant has {used} of its {quota} clusters")));
-        }
         let now = tx.now_millis();
-        sqlx::query(
+        let row = sqlx::query(&format!(
             "INSERT INTO clusters (id, domain_id, name, category, cluster_type, provider, country, city, region,
                 project_id, manage_type, fleet_id, labels, annotations, kubeconfig_sealed, api_endpoint, phase,
                 created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18)",
-        )
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18)
+             RETURNING {COLUMNS}"
+        ))
         .bind(id.to_string())
         .bind(actor.domain_id.to_string())
         .bind(&new.name)
@@ -193,7 +213,7 @@ impl Store {
         .bind(new.kubeconfig.as_ref().map_or(String::new(), |k| k.server.clone()))
         .bind(ClusterPhase::Pending.as_str())
         .bind(now)
-        .execute(&mut *tx.tx)
+        .fetch_one(&mut *tx.tx)
         .await
         .map_err(|e| {
             if crate::is_unique_violation(&e) {
@@ -202,8 +222,30 @@ impl Store {
                 map_db_err(e)
             }
         })?;
-        let cluster = tx.cluster_get(actor.domain_id, id).await?;
+        let cluster = cluster_from_row(&row)?;
         tx.activation_enqueue(&cluster).await?;
+        tx.audit(actor, NewAuditEvent::success("ucs:cluster:register", "cluster", id)).await?;
+
+        tx.tenant_lock(actor.domain_id).await?;
+        if let Some(fleet_id) = new.fleet_id {
+            let fleet = tx.fleet_get(actor.domain_id, fleet_id).await?;
+            if fleet.cluster_count > limits.clusters_per_fleet {
+                return Err(Error::new(ucs::FLEET_CLUSTER_LIMIT_EXCEEDED).with_detail(format!(
+                    "the fleet holds its {} clusters already",
+                    limits.clusters_per_fleet
+                )));
+            }
+        }
+        let used: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM clusters WHERE domain_id = $1")
+            .bind(actor.domain_id.to_string())
+            .fetch_one(&mut *tx.tx)
+            .await
+            .map_err(map_db_err)?;
+        let quota = limits.clusters;
+        if used > quota {
+            return Err(Error::new(ucs::INSUFFICIENT_QUOTA)
+                .with_detail(format!("the tenant has {} of its {quota} clusters", used - 1)));
+        }
         if let Some(fleet_id) = new.fleet_id {
             // A cluster registered into a fleet gets its permission policies and joins its federation.
             let fleet = tx.fleet_get(actor.domain_id, fleet_id).await?;
@@ -211,7 +253,6 @@ impl Store {
             let join = domain::federation::Workflow::Join;
             tx.federation_members_changed(actor.domain_id, fleet_id, fleet.federation, join, &[id]).await?;
         }
-        tx.audit(actor, NewAuditEvent::success("ucs:cluster:register", "cluster", id)).await?;
         tx.commit().await?;
         Ok(cluster)
     }
@@ -236,37 +277,12 @@ impl Store {
         domain_id: DomainId,
         filter: &ClusterFilter,
     ) -> Result<(Vec<Cluster>, i64)> {
-        let mut binds = vec![domain_id.to_string()];
-        let mut conditions = vec!["domain_id = $1".to_string()];
-        let mut bind = |condition: &str, value: String| {
-            binds.push(value);
-            conditions.push(condition.replace('?', &format!("${}", binds.len())));
-        };
-        if let Some(category) = &filter.category {
-            bind("category = ?", category.clone());
+        if filter.ids.as_ref().is_some_and(|ids| ids.is_empty()) {
+            return Ok((Vec::new(), 0));
         }
-        if let Some(fleet) = filter.fleet_id {
-            bind("fleet_id = ?", fleet.to_string());
-        }
-        if let Some(manage_type) = filter.manage_type {
-            bind("manage_type = ?", manage_type.as_str().to_string());
-        }
-        if let Some(ids) = &filter.ids {
-            if ids.is_empty() {
-                return Ok((Vec::new(), 0));
-            }
-            let start = binds.len();
-            let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${}", start + i)).collect();
-            binds.extend(ids.iter().map(|id| id.to_string()));
-            conditions.push(format!("id IN ({})", placeholders.join(", ")));
-        }
-        let filter_sql = conditions.join(" AND ");
+        let (sql, filter_sql, binds) = list_statement(self.dialect, domain_id, filter);
         // Id lists vary in length: do not fill the statement cache with them.
         let cache = filter.ids.is_none();
-        let sql = format!(
-            "SELECT {COLUMNS} FROM clusters WHERE {filter_sql} {}",
-            filter.page.sql(self.dialect, "")
-        );
         let mut query = sqlx::query(&sql).persistent(cache);
         for b in &binds {
             query = query.bind(b);
@@ -341,11 +357,20 @@ impl Store {
     }
 
     /// Unregisters a cluster: its row (access info included) goes, its unfinished jobs are cancelled.
+    /// The tenant lock comes first (its order before cluster rows is what every membership change
+    /// keeps); the audit event is written before it, to keep the locked part short.
     pub async fn cluster_delete(&self, actor: &Actor, id: ClusterId) -> Result<()> {
         let mut tx = self.begin().await?;
+        tx.audit(actor, NewAuditEvent::success("ucs:cluster:delete", "cluster", id)).await?;
         tx.tenant_lock(actor.domain_id).await?;
-        let cluster = tx.cluster_get(actor.domain_id, id).await?;
-        if let Some(fleet_id) = cluster.fleet_id {
+        let deleted = sqlx::query("DELETE FROM clusters WHERE id = $1 AND domain_id = $2 RETURNING fleet_id")
+            .bind(id.to_string())
+            .bind(actor.domain_id.to_string())
+            .fetch_optional(&mut *tx.tx)
+            .await
+            .map_err(map_db_err)?
+            .ok_or_else(|| Error::not_found(ucs::CLUSTER_NOT_FOUND))?;
+        if let Some(fleet_id) = opt_parsed::<FleetId>(&deleted, "fleet_id")? {
             let fleet = tx.fleet_get(actor.domain_id, fleet_id).await?;
             if fleet.federation != domain::fleet::FederationState::None {
                 return Err(Error::new(ucs::FLEET_ALREADY_FEDERATED).with_detail(
@@ -358,12 +383,6 @@ impl Store {
             .execute(&mut *tx.tx)
             .await
             .map_err(map_db_err)?;
-        sqlx::query("DELETE FROM clusters WHERE id = $1 AND domain_id = $2")
-            .bind(id.to_string())
-            .bind(actor.domain_id.to_string())
-            .execute(&mut *tx.tx)
-            .await
-            .map_err(map_db_err)?;
         // After the cluster row: workers lock a cluster, then its job; the same order here avoids deadlocks.
         let now = tx.now_millis();
         sqlx::query(
@@ -372,11 +391,10 @@ impl Store {
              WHERE resource_type = 'cluster' AND resource_id = $2 AND state IN ('pending', 'running', 'paused')",
         )
         .bind(now)
-        .bind(cluster.id.to_string())
+        .bind(id.to_string())
         .execute(&mut *tx.tx)
         .await
         .map_err(map_db_err)?;
-        tx.audit(actor, NewAuditEvent::success("ucs:cluster:delete", "cluster", id)).await?;
         tx.commit().await
     }
 

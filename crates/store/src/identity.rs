@@ -95,6 +95,18 @@ fn name_taken(what: &str) -> impl Fn(sqlx::Error) -> Error + '_ {
     }
 }
 
+/// The one read behind every signed request: the key with its user, tenant and roles (a row per role
+/// of the user; one with a NULL role if it has none). Public so that `ucsd-bench` can hand Postgres
+/// the very same query.
+pub const ACCESS_KEY_AUTH_QUERY: &str =
+    "SELECT k.access_key, k.user_id, k.domain_id, k.status, k.description, k.created_at, k.secret_enc,
+            u.name AS user_name, u.enabled AS user_enabled, u.created_at AS user_created_at,
+            d.name AS domain_name, d.enabled AS domain_enabled, d.created_at AS domain_created_at,
+            r.role AS role
+     FROM access_keys k JOIN users u ON u.id = k.user_id JOIN domains d ON d.id = k.domain_id
+          LEFT JOIN user_roles r ON r.user_id = k.user_id
+     WHERE k.access_key = $1";
+
 impl Store {
     /// Creates a tenant with its default project, an administrator and one access key.
     pub async fn tenant_create(&self, new: NewTenant, request_id: &str) -> Result<TenantCreated> {
@@ -293,19 +305,11 @@ impl Store {
     /// The key, its sealed secret, its user (with roles) and tenant: what AK/SK verification needs, in
     /// one read (a row per role of the user; one with a NULL role if it has none).
     pub async fn access_key_for_auth(&self, access_key: &str) -> Result<Option<AccessKeyAuth>> {
-        let rows = sqlx::query(
-            "SELECT k.access_key, k.user_id, k.domain_id, k.status, k.description, k.created_at, k.secret_enc,
-                    u.name AS user_name, u.enabled AS user_enabled, u.created_at AS user_created_at,
-                    d.name AS domain_name, d.enabled AS domain_enabled, d.created_at AS domain_created_at,
-                    r.role AS role
-             FROM access_keys k JOIN users u ON u.id = k.user_id JOIN domains d ON d.id = k.domain_id
-                  LEFT JOIN user_roles r ON r.user_id = k.user_id
-             WHERE k.access_key = $1",
-        )
-        .bind(access_key)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(map_db_err)?;
+        let rows = sqlx::query(ACCESS_KEY_AUTH_QUERY)
+            .bind(access_key)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_db_err)?;
         let Some(row) = rows.first() else { return Ok(None) };
         let key = access_key_from_row(row)?;
         let mut roles = Vec::new();

@@ -131,6 +131,32 @@ backend_tests! {
         assert_eq!(r.body["total"], limit);
     }
 
+    // Registrations that name a fleet check its limit after their row is written (under the tenant
+    // lock): racing ones still stop exactly at the limit, and the refused ones leave nothing behind.
+    async fn concurrent_registrations_into_a_fleet_stop_at_its_limit(app: TestApp) {
+        let t = app.tenant("t1").await;
+        let limit = app.config.quotas.clusters_per_fleet;
+        let mut ids = Vec::new();
+        for i in 0..limit - 1 {
+            ids.push(app.register(&t, &attached(&format!("c{i}"))).await);
+        }
+        let fleet = app.fleet(&t, "big-fleet", &ids.iter().map(String::as_str).collect::<Vec<_>>()).await;
+        let calls = (0..16).map(|i| {
+            let mut body = attached(&format!("race-{i}"));
+            body["spec"]["manageType"] = json!("grouped");
+            body["spec"]["clusterGroupID"] = json!(fleet);
+            app.post("/v1/clusters").json(&body).signed(&t).send()
+        });
+        let results = futures::future::join_all(calls).await;
+        assert_eq!(results.iter().filter(|r| r.status == 201).count(), 1);
+        for r in results.iter().filter(|r| r.status != 201) {
+            r.assert_error(400, "UCS.01100006");
+        }
+        let r = app.get(&format!("/v1/clusters?clustergroupid={fleet}")).signed(&t).send().await;
+        assert_eq!(r.body["total"], limit, "the fleet is full, not over");
+        assert_eq!(app.cluster_count(&t).await, limit, "refused registrations wrote no cluster");
+    }
+
     async fn concurrent_fleet_registrations_never_exceed_the_quota(app: TestApp) {
         let t = app.tenant("t1").await;
         let quota = app.config.quotas.fleets;

@@ -24,6 +24,29 @@ pub struct Deployment {
     pub serve: Serve,
     pub store: Store,
     pub client: Client,
+    /// The schema's URL (for pgbench on the same tables).
+    pub url: String,
+    pub signer: Signer,
+    sealer: secrets::Sealer,
+}
+
+impl Deployment {
+    /// `n` more tenants (as `ucsd admin tenant create`), a client for each.
+    pub async fn tenant_clients(&self, n: usize) -> anyhow::Result<Vec<Client>> {
+        let mut clients = Vec::new();
+        for i in 0..n {
+            let creds =
+                server::admin::tenant_create(&self.store, &self.sealer, &format!("bench-{i}"), "cn-north-4")
+                    .await?;
+            let signer = Signer {
+                access_key: creds.access_key,
+                secret_key: creds.secret_key,
+                domain_id: creds.domain_id,
+            };
+            clients.push(Client::new(&self.serve.host, signer));
+        }
+        Ok(clients)
+    }
 }
 
 pub async fn deploy(ucsd: &PathBuf, database_url: &str, clusters: usize) -> anyhow::Result<Deployment> {
@@ -44,7 +67,7 @@ pub async fn deploy(ucsd: &PathBuf, database_url: &str, clusters: usize) -> anyh
     serve.wait_ready(Duration::from_secs(30)).await?;
     let signer =
         Signer { access_key: creds.access_key, secret_key: creds.secret_key, domain_id: creds.domain_id };
-    let client = Client::new(&serve.host, signer);
+    let client = Client::new(&serve.host, signer.clone());
     for i in 0..clusters {
         let r = client.send(Method::POST, "/v1/clusters", Some(&attached(&format!("seed-{i}")))).await;
         anyhow::ensure!(r.status == 201, "registering a cluster: {} {}", r.status, r.text());
@@ -61,7 +84,7 @@ pub async fn deploy(ucsd: &PathBuf, database_url: &str, clusters: usize) -> anyh
         anyhow::ensure!(Instant::now() < deadline, "{busy} activation jobs did not finish");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    Ok(Deployment { serve, store, client })
+    Ok(Deployment { serve, store, client, url, signer, sealer: key.sealer() })
 }
 
 /// Requests per second of `clients` concurrent loops of `op` (which returns the requests it made and
@@ -150,12 +173,12 @@ pub fn reads(client: &Client, path: &str) -> Arc<dyn Fn(usize, u64) -> OpFuture 
     })
 }
 
-/// `POST /v1/clusters` then `DELETE /v1/clusters/{id}` in a loop on every client.
-pub fn writes(client: &Client) -> Arc<dyn Fn(usize, u64) -> OpFuture + Send + Sync> {
-    let client = client.clone();
+/// `POST /v1/clusters` then `DELETE /v1/clusters/{id}` in a loop on every client; client `c` writes
+/// as `tenants[c % len]`.
+pub fn writes(tenants: Vec<Client>) -> Arc<dyn Fn(usize, u64) -> OpFuture + Send + Sync> {
     let run = uuid::Uuid::new_v4().simple().to_string()[..8].to_string();
     Arc::new(move |c, i| {
-        let client = client.clone();
+        let client = tenants[c % tenants.len()].clone();
         let name = format!("w-{run}-{c}-{i}");
         Box::pin(async move {
             let r = client.send(Method::POST, "/v1/clusters", Some(&attached(&name))).await;
@@ -188,12 +211,14 @@ pub async fn pgbench_init(database_url: &str, scale: u32) -> anyhow::Result<Stri
     Ok(url)
 }
 
-/// The TPS pgbench reports (without the initial connection time) for `mode` (`-S` or `-N`).
-pub async fn pgbench(url: &str, mode: &str, clients: usize, secs: u64) -> anyhow::Result<f64> {
+/// The TPS pgbench reports (without the initial connection time) for `script`: `["-S"]`, `["-N"]`,
+/// or `["-n", "-f", FILE]`.
+pub async fn pgbench(url: &str, script: &[&str], clients: usize, secs: u64) -> anyhow::Result<f64> {
     let threads = clients.min(2).to_string();
-    let args =
-        [mode, "-M", "prepared", "-c", &clients.to_string(), "-j", &threads, "-T", &secs.to_string(), url];
-    let out = tokio::process::Command::new("pgbench").args(args).output().await?;
+    let mut args = script.to_vec();
+    let (clients, secs) = (clients.to_string(), secs.to_string());
+    args.extend(["-M", "prepared", "-c", &clients, "-j", &threads, "-T", &secs, url]);
+    let out = tokio::process::Command::new("pgbench").args(&args).output().await?;
     let stdout = String::from_utf8_lossy(&out.stdout);
     anyhow::ensure!(out.status.success(), "pgbench {args:?}: {}", String::from_utf8_lossy(&out.stderr));
     stdout

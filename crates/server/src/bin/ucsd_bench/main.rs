@@ -12,6 +12,7 @@
 //! `--quick` shortens every run (to check that the bench works; its figures mean little). All traffic
 //! goes to 127.0.0.1: `ucsd serve` processes on loopback ports, Postgres at `--database-url`.
 
+mod ceiling;
 mod client;
 mod engine;
 mod http;
@@ -70,6 +71,9 @@ enum Command {
         #[arg(long, default_value_t = 5)]
         runs: usize,
     },
+    /// (Used by `http`.) Answers every request with FILE, from memory: the HTTP ceiling.
+    #[command(hide = true)]
+    StaticBody { body: PathBuf },
     /// Mixed reads and writes by many clients; counts errors and checks for lost writes.
     Load {
         #[arg(long, default_value_t = 64)]
@@ -159,31 +163,68 @@ async fn http_rows(
         per(server1 - server0, reads.requests, &reads),
         per(bench1 - bench0, reads.requests, &reads)
     );
-    let writes = http::measure(clients, warmup, Duration::from_secs(secs), http::writes(&d.client)).await;
+    let write_run = |tenants: Vec<client::Client>| {
+        http::measure(clients, warmup, Duration::from_secs(secs), http::writes(tenants))
+    };
+    let writes = write_run(vec![d.client.clone()]).await;
     let (server2, bench2) = cpu();
+    let write_line = |label: &str, t: &http::Throughput, server: f64, bench: f64| {
+        println!(
+            "  POST + DELETE /v1/clusters, {label}: {} requests in {:.1} s = {:.0}/s, {} errors {:?}",
+            t.requests,
+            t.secs,
+            t.per_sec(),
+            t.errors,
+            t.first_errors
+        );
+        println!(
+            "    CPU per request: ucsd {:.2} ms, the bench's client {:.2} ms",
+            per(server, t.requests, t),
+            per(bench, t.requests, t)
+        );
+    };
+    write_line("one tenant", &writes, server2 - server1, bench2 - bench1);
+    // The same writes spread over one tenant per client: the tenant lock (quota checks) no longer
+    // puts them in one line.
+    let spread = write_run(d.tenant_clients(clients).await?).await;
+    let (server3, bench3) = cpu();
+    write_line("a tenant per client", &spread, server3 - server2, bench3 - bench2);
+
+    // The ceilings (crate::ceiling): the same list answered from memory, and its two statements alone.
+    let body = d.client.get(read_path).await;
+    anyhow::ensure!(body.status == 200, "GET {read_path}: {}", body.status);
+    let body_file = std::env::temp_dir().join(format!("ucsd-bench-body-{}.json", std::process::id()));
+    std::fs::write(&body_file, &body.body)?;
+    let stat = process::Serve::start_static(&body_file)?;
+    stat.wait_ready(Duration::from_secs(10)).await?;
+    let static_client = client::Client::new(&stat.host, d.signer.clone());
+    let http_ceiling =
+        http::measure(clients, warmup, Duration::from_secs(secs), http::reads(&static_client, read_path))
+            .await;
+    stat.stop().await;
+    let _ = std::fs::remove_file(&body_file);
     println!(
-        "  POST + DELETE /v1/clusters: {} requests in {:.1} s = {:.0}/s, {} errors {:?}",
-        writes.requests,
-        writes.secs,
-        writes.per_sec(),
-        writes.errors,
-        writes.first_errors
+        "  HTTP ceiling: the same {} KB body from memory, same client: {:.0}/s",
+        body.body.len() / 1024,
+        http_ceiling.per_sec()
     );
-    println!(
-        "    CPU per request: ucsd {:.2} ms, the bench's client {:.2} ms",
-        per(server2 - server1, writes.requests, &writes),
-        per(bench2 - bench1, writes.requests, &writes)
-    );
+    let script_file = std::env::temp_dir().join(format!("ucsd-bench-list-{}.sql", std::process::id()));
+    std::fs::write(&script_file, ceiling::list_script(&d.signer.access_key, d.signer.domain_id.parse()?)?)?;
+    let db_ceiling =
+        http::pgbench(&d.url, &["-n", "-f", &script_file.to_string_lossy()], clients, secs).await;
+    let _ = std::fs::remove_file(&script_file);
+    let db_ceiling = db_ceiling?;
+    println!("  Postgres ceiling: the list's two statements, pgbench -f: {db_ceiling:.0} tps");
     let rss = d.serve.rss_mb().unwrap_or_default();
     d.serve.stop().await;
     d.store.close().await;
 
     let url = http::pgbench_init(&cli.database_url, scale).await?;
-    let select = http::pgbench(&url, "-S", clients, secs).await?;
-    let simple = http::pgbench(&url, "-N", clients, secs).await?;
+    let select = http::pgbench(&url, &["-S"], clients, secs).await?;
+    let simple = http::pgbench(&url, &["-N"], clients, secs).await?;
     println!("  pgbench (scale {scale}, -M prepared, -c {clients}): -S {select:.0} tps, -N {simple:.0} tps");
 
-    let (rr, wr) = (reads.per_sec() / select, writes.per_sec() / simple);
+    let rr = reads.per_sec() / select;
     report.push(
         Row::new(
             format!(
@@ -198,13 +239,35 @@ async fn http_rows(
     );
     report.push(
         Row::new(
-            format!("POST + DELETE /v1/clusters req/s ({clients} clients, {} errors)", writes.errors),
-            format!("{:.0}", writes.per_sec()),
+            format!(
+                "  same list from memory, no auth or database (HTTP ceiling), {} errors",
+                http_ceiling.errors
+            ),
+            format!("{:.0}", http_ceiling.per_sec()),
         )
-        .reference(format!("pgbench -N {simple:.0} tps"))
-        .ratio(wr)
-        .target(">= 0.5", wr >= 0.5),
+        .reference(format!("ucsd {:.0} req/s", reads.per_sec()))
+        .ratio(reads.per_sec() / http_ceiling.per_sec()),
     );
+    report.push(
+        Row::new(
+            "  the list's two statements alone, pgbench -f (Postgres ceiling)",
+            format!("{db_ceiling:.0} tps"),
+        )
+        .reference(format!("ucsd {:.0} req/s", reads.per_sec()))
+        .ratio(reads.per_sec() / db_ceiling),
+    );
+    for (label, t) in [("one tenant", &writes), ("a tenant per client", &spread)] {
+        let ratio = t.per_sec() / simple;
+        report.push(
+            Row::new(
+                format!("POST + DELETE /v1/clusters req/s ({clients} clients, {label}, {} errors)", t.errors),
+                format!("{:.0}", t.per_sec()),
+            )
+            .reference(format!("pgbench -N {simple:.0} tps"))
+            .ratio(ratio)
+            .target(">= 0.5", ratio >= 0.5),
+        );
+    }
     report.push(Row::new("RSS of ucsd serve after the read/write runs", format!("{rss:.1} MB")));
     Ok(())
 }
@@ -311,6 +374,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Startup { runs } => startup_rows(&cli, &mut report, *runs).await?,
         Command::Load { clients, secs } => load_rows(&cli, &mut report, *clients, *secs).await?,
+        Command::StaticBody { body } => return ceiling::serve_static(body.clone()).await,
     }
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     report.notes.push(format!(

@@ -34,10 +34,19 @@ fn free_port() -> anyhow::Result<u16> {
 impl Serve {
     /// Starts `ucsd serve` with the given `UCS_*` settings (its output is discarded).
     pub fn start(ucsd: &PathBuf, env: &[(&str, String)]) -> anyhow::Result<Self> {
+        Self::spawn(ucsd, &["serve".as_ref()], env)
+    }
+
+    /// Starts this binary's `static-body FILE` server (crate::ceiling).
+    pub fn start_static(body: &std::path::Path) -> anyhow::Result<Self> {
+        Self::spawn(&std::env::current_exe()?, &["static-body".as_ref(), body.as_os_str()], &[])
+    }
+
+    fn spawn(program: &PathBuf, args: &[&std::ffi::OsStr], env: &[(&str, String)]) -> anyhow::Result<Self> {
         let host = format!("127.0.0.1:{}", free_port()?);
-        let mut command = Command::new(ucsd);
+        let mut command = Command::new(program);
         command
-            .arg("serve")
+            .args(args)
             .env("UCS_LISTEN", &host)
             .env("UCS_LOG__FILTER", "warn")
             .stdin(Stdio::null())

@@ -163,34 +163,8 @@ async fn http_rows(
         per(server1 - server0, reads.requests, &reads),
         per(bench1 - bench0, reads.requests, &reads)
     );
-    let write_run = |tenants: Vec<client::Client>| {
-        http::measure(clients, warmup, Duration::from_secs(secs), http::writes(tenants))
-    };
-    let writes = write_run(vec![d.client.clone()]).await;
-    let (server2, bench2) = cpu();
-    let write_line = |label: &str, t: &http::Throughput, server: f64, bench: f64| {
-        println!(
-            "  POST + DELETE /v1/clusters, {label}: {} requests in {:.1} s = {:.0}/s, {} errors {:?}",
-            t.requests,
-            t.secs,
-            t.per_sec(),
-            t.errors,
-            t.first_errors
-        );
-        println!(
-            "    CPU per request: ucsd {:.2} ms, the bench's client {:.2} ms",
-            per(server, t.requests, t),
-            per(bench, t.requests, t)
-        );
-    };
-    write_line("one tenant", &writes, server2 - server1, bench2 - bench1);
-    // The same writes spread over one tenant per client: the tenant lock (quota checks) no longer
-    // puts them in one line.
-    let spread = write_run(d.tenant_clients(clients).await?).await;
-    let (server3, bench3) = cpu();
-    write_line("a tenant per client", &spread, server3 - server2, bench3 - bench2);
-
-    // The ceilings (crate::ceiling): the same list answered from memory, and its two statements alone.
+    // The ceilings (crate::ceiling), before the writes leave dead rows behind: the same list answered
+    // from memory, and its two statements alone.
     let body = d.client.get(read_path).await;
     anyhow::ensure!(body.status == 200, "GET {read_path}: {}", body.status);
     let body_file = std::env::temp_dir().join(format!("ucsd-bench-body-{}.json", std::process::id()));
@@ -215,6 +189,34 @@ async fn http_rows(
     let _ = std::fs::remove_file(&script_file);
     let db_ceiling = db_ceiling?;
     println!("  Postgres ceiling: the list's two statements, pgbench -f: {db_ceiling:.0} tps");
+    let write_run = |tenants: Vec<client::Client>| {
+        http::measure(clients, warmup, Duration::from_secs(secs), http::writes(tenants))
+    };
+    let (server1, bench1) = cpu();
+    let writes = write_run(vec![d.client.clone()]).await;
+    let (server2, bench2) = cpu();
+    let write_line = |label: &str, t: &http::Throughput, server: f64, bench: f64| {
+        println!(
+            "  POST + DELETE /v1/clusters, {label}: {} requests in {:.1} s = {:.0}/s, {} errors {:?}",
+            t.requests,
+            t.secs,
+            t.per_sec(),
+            t.errors,
+            t.first_errors
+        );
+        println!(
+            "    CPU per request: ucsd {:.2} ms, the bench's client {:.2} ms",
+            per(server, t.requests, t),
+            per(bench, t.requests, t)
+        );
+    };
+    write_line("one tenant", &writes, server2 - server1, bench2 - bench1);
+    // The same writes spread over one tenant per client: the tenant lock (quota checks) no longer
+    // puts them in one line.
+    let spread = write_run(d.tenant_clients(clients).await?).await;
+    let (server3, bench3) = cpu();
+    write_line("a tenant per client", &spread, server3 - server2, bench3 - bench2);
+
     let rss = d.serve.rss_mb().unwrap_or_default();
     d.serve.stop().await;
     d.store.close().await;

@@ -131,8 +131,8 @@ backend_tests! {
         assert_eq!(r.body["total"], limit);
     }
 
-    // Registrations that name a fleet check its limit after their row is written (under the tenant
-    // lock): racing ones still stop exactly at the limit, and the refused ones leave nothing behind.
+    // Registrations that name a fleet check its limit under the tenant lock: racing ones stop exactly
+    // at the limit, and the refused ones leave nothing behind.
     async fn concurrent_registrations_into_a_fleet_stop_at_its_limit(app: TestApp) {
         let t = app.tenant("t1").await;
         let limit = app.config.quotas.clusters_per_fleet;

@@ -2,7 +2,7 @@
 //! register, list, show, update, delete, access info, activation, on-premise config, kubeconfig.
 //! Wire shapes follow shared/api/WIRE.md U01–U14; decisions live in `domain::cluster`.
 
-use std::collections::BTreeMap;
+use std::{borrow::Cow, collections::BTreeMap};
 
 use axum::{
     extract::State,
@@ -24,7 +24,6 @@ use domain::{
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
-use std::borrow::Cow;
 use store::cluster::{ClusterFilter, ClusterLimits, ClusterUpdate};
 
 use crate::{

@@ -142,27 +142,31 @@ async fn http_rows(
         d.serve.host, d.serve.pid
     );
     let cpu = || (d.serve.cpu_secs(), process::cpu_secs(std::process::id()));
+    // Warm-up included on both sides of the division: CPU per request, roughly.
+    let per = |cpu: f64, t: &http::Throughput| {
+        cpu * 1000.0 / (t.requests as f64 * (t.secs + warmup.as_secs_f64()) / t.secs)
+    };
+    let print_run = |label: &str, t: &http::Throughput, server: f64, bench: f64| {
+        println!(
+            "  {label}: {} requests in {:.1} s = {:.0}/s, {} errors {:?}",
+            t.requests,
+            t.secs,
+            t.per_sec(),
+            t.errors,
+            t.first_errors
+        );
+        println!(
+            "    CPU per request: ucsd {:.2} ms, the bench's client {:.2} ms",
+            per(server, t),
+            per(bench, t)
+        );
+    };
     let (server0, bench0) = cpu();
     let reads =
         http::measure(clients, warmup, Duration::from_secs(secs), http::reads(&d.client, read_path)).await;
     let (server1, bench1) = cpu();
-    println!(
-        "  GET {read_path} ({SEEDED_CLUSTERS} clusters): {} requests in {:.1} s = {:.0}/s, {} errors {:?}",
-        reads.requests,
-        reads.secs,
-        reads.per_sec(),
-        reads.errors,
-        reads.first_errors
-    );
-    // Warm-up included on both sides of the division: CPU per request, roughly.
-    let per = |cpu: f64, n: u64, t: &http::Throughput| {
-        cpu * 1000.0 / (n as f64 * (t.secs + warmup.as_secs_f64()) / t.secs)
-    };
-    println!(
-        "    CPU per request: ucsd {:.2} ms, the bench's client {:.2} ms",
-        per(server1 - server0, reads.requests, &reads),
-        per(bench1 - bench0, reads.requests, &reads)
-    );
+    let label = format!("GET {read_path} ({SEEDED_CLUSTERS} clusters)");
+    print_run(&label, &reads, server1 - server0, bench1 - bench0);
     // The ceilings (crate::ceiling), before the writes leave dead rows behind: the same list answered
     // from memory, and its two statements alone.
     let body = d.client.get(read_path).await;
@@ -192,30 +196,17 @@ async fn http_rows(
     let write_run = |tenants: Vec<client::Client>| {
         http::measure(clients, warmup, Duration::from_secs(secs), http::writes(tenants))
     };
+    // Made before the CPU is read: their argon2 hashes are not the clients' work.
+    let spread_tenants = d.tenant_clients(clients).await?;
     let (server1, bench1) = cpu();
     let writes = write_run(vec![d.client.clone()]).await;
     let (server2, bench2) = cpu();
-    let write_line = |label: &str, t: &http::Throughput, server: f64, bench: f64| {
-        println!(
-            "  POST + DELETE /v1/clusters, {label}: {} requests in {:.1} s = {:.0}/s, {} errors {:?}",
-            t.requests,
-            t.secs,
-            t.per_sec(),
-            t.errors,
-            t.first_errors
-        );
-        println!(
-            "    CPU per request: ucsd {:.2} ms, the bench's client {:.2} ms",
-            per(server, t.requests, t),
-            per(bench, t.requests, t)
-        );
-    };
-    write_line("one tenant", &writes, server2 - server1, bench2 - bench1);
+    print_run("POST + DELETE /v1/clusters, one tenant", &writes, server2 - server1, bench2 - bench1);
     // The same writes spread over one tenant per client: the tenant lock (quota checks) no longer
     // puts them in one line.
-    let spread = write_run(d.tenant_clients(clients).await?).await;
+    let spread = write_run(spread_tenants).await;
     let (server3, bench3) = cpu();
-    write_line("a tenant per client", &spread, server3 - server2, bench3 - bench2);
+    print_run("POST + DELETE /v1/clusters, a tenant per client", &spread, server3 - server2, bench3 - bench2);
 
     let rss = d.serve.rss_mb().unwrap_or_default();
     d.serve.stop().await;

@@ -142,21 +142,6 @@ pub enum Workflow {
 impl Workflow {
     pub const ALL: [Workflow; 5] = [Self::Enable, Self::Disable, Self::Upgrade, Self::Join, Self::Unjoin];
 
-    /// The job kind of the workflow's parent job.
-    pub fn job_kind(self) -> &'static str {
-        match self {
-            Self::Enable => "federation.enable",
-            Self::Disable => "federation.disable",
-            Self::Upgrade => "federation.upgrade",
-            Self::Join => "federation.join",
-            Self::Unjoin => "federation.unjoin",
-        }
-    }
-
-    pub fn from_job_kind(kind: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|w| w.job_kind() == kind)
-    }
-
     /// The name the progress API gives the root job.
     pub fn display_type(self) -> &'static str {
         match self {
@@ -304,9 +289,6 @@ mod tests {
     fn names_round_trip() {
         for step in Step::ALL {
             assert_eq!(Step::parse(step.as_str()), Some(step));
-        }
-        for w in Workflow::ALL {
-            assert_eq!(Workflow::from_job_kind(w.job_kind()), Some(w));
         }
     }
 

@@ -66,7 +66,29 @@ pub mod testing {
             .unwrap_or_else(|e| panic!("tests need Postgres at {base} (set UCS_TEST_DATABASE_URL): {e}"));
         conn.execute(format!("CREATE SCHEMA {schema}").as_str()).await.expect("create test schema");
         let sep = if base.contains('?') { '&' } else { '?' };
-        format!("{base}{sep}options=-c%20search_path%3D{schema}")
+        // Named after its schema, so a test can find (and terminate) its own connections.
+        format!("{base}{sep}options=-c%20search_path%3D{schema}&application_name={schema}")
+    }
+
+    /// The `application_name` of the connections made with a [`fresh_schema_url`].
+    pub fn application_name(url: &str) -> Option<&str> {
+        url.split("application_name=").nth(1).map(|rest| rest.split('&').next().unwrap_or(rest))
+    }
+
+    /// Terminates every connection made with `url` (a [`fresh_schema_url`]) but this one's, as a
+    /// database restart or a network failure would: what fault tests inflict mid-workflow. Returns
+    /// how many it terminated.
+    pub async fn terminate_connections(url: &str) -> u64 {
+        let name = application_name(url).expect("a fresh schema's URL names its connections");
+        let mut conn = sqlx::PgConnection::connect(&base_url()).await.expect("connect to terminate");
+        let killed: Vec<bool> = sqlx::query_scalar(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1",
+        )
+        .bind(name)
+        .fetch_all(&mut conn)
+        .await
+        .expect("terminate connections");
+        killed.into_iter().filter(|k| *k).count() as u64
     }
 
     pub async fn open_fresh(clock: Arc<dyn Clock>) -> Store {

@@ -9,7 +9,7 @@ use domain::{
     federation::Workflow,
     fleet::FederationState,
     ids::{ClusterId, DomainId, FleetId, JobId},
-    job::{Job, NewJob},
+    job::{Job, JobKind, NewJob},
     Error, Result,
 };
 
@@ -58,7 +58,7 @@ impl Tx<'_> {
         clusters: &[ClusterId],
         payload: serde_json::Value,
     ) -> Result<JobId> {
-        let mut parent = NewJob::new(workflow.job_kind(), domain_id, "fleet", fleet_id);
+        let mut parent = NewJob::new(JobKind::Federation(workflow), domain_id, "fleet", fleet_id);
         parent.cursor = payload;
         parent.exclusive_key = Some(match (workflow, clusters) {
             (Workflow::Join | Workflow::Unjoin, [cluster]) => member_key(*cluster),
@@ -72,7 +72,7 @@ impl Tx<'_> {
                 Some(c) => ("cluster", c.to_string()),
                 None => ("fleet", fleet_id.to_string()),
             };
-            let mut sub = NewJob::new(step.as_str(), domain_id, resource_type, resource_id);
+            let mut sub = NewJob::new(JobKind::FederationStep(step), domain_id, resource_type, resource_id);
             sub.parent_id = Some(parent_id);
             sub.position = position as i64;
             sub.max_attempts = 5;
@@ -296,11 +296,12 @@ impl Store {
     pub async fn federation_failed_joins(&self, fleet_id: FleetId) -> Result<Vec<ClusterId>> {
         let rows = sqlx::query(
             "SELECT c.id FROM clusters c WHERE c.fleet_id = $1 AND (
-                SELECT j.state FROM jobs j WHERE j.kind = 'JoinCluster' AND j.resource_id = c.id
+                SELECT j.state FROM jobs j WHERE j.kind = $2 AND j.resource_id = c.id
                 ORDER BY j.created_at DESC, j.position DESC LIMIT 1) = 'failed'
              ORDER BY c.name",
         )
         .bind(fleet_id.to_string())
+        .bind(JobKind::FederationStep(domain::federation::Step::JoinCluster).as_str())
         .fetch_all(&self.pool)
         .await
         .map_err(map_db_err)?;
@@ -316,10 +317,13 @@ impl Store {
         self.fleet_get(domain_id, fleet_id).await?;
         let row = sqlx::query(&format!(
             "SELECT {JOB_COLUMNS} FROM jobs WHERE resource_type = 'fleet' AND resource_id = $1 AND parent_id IS NULL
-               AND kind IN ('federation.enable', 'federation.disable', 'federation.upgrade')
+               AND kind IN ($2, $3, $4)
              ORDER BY created_at DESC LIMIT 1"
         ))
         .bind(fleet_id.to_string())
+        .bind(JobKind::Federation(Workflow::Enable).as_str())
+        .bind(JobKind::Federation(Workflow::Disable).as_str())
+        .bind(JobKind::Federation(Workflow::Upgrade).as_str())
         .fetch_optional(&self.pool)
         .await
         .map_err(map_db_err)?;

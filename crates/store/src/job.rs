@@ -5,7 +5,7 @@
 
 use domain::{
     ids::JobId,
-    job::{Job, JobState, NewJob},
+    job::{Job, JobKind, JobState, NewJob, Signal},
     Error, Result,
 };
 use sqlx::any::AnyRow;
@@ -24,7 +24,7 @@ pub(crate) fn job_from_row(row: &AnyRow) -> Result<Job> {
     let cursor = text(row, "cursor")?;
     Ok(Job {
         id: parsed(row, "id")?,
-        kind: text(row, "kind")?,
+        kind: text(row, "kind")?.parse()?,
         domain_id: parsed(row, "domain_id")?,
         resource_type: text(row, "resource_type")?,
         resource_id: text(row, "resource_id")?,
@@ -38,7 +38,7 @@ pub(crate) fn job_from_row(row: &AnyRow) -> Result<Job> {
         lease_expires_at: opt_instant(row, "lease_expires_at")?,
         parent_id: opt_parsed(row, "parent_id")?,
         exclusive_key: opt_text(row, "exclusive_key")?,
-        signal: opt_text(row, "signal")?,
+        signal: opt_text(row, "signal")?.map(|s| s.parse()).transpose()?,
         last_error: opt_text(row, "last_error")?,
         position: int(row, "position")?,
         waiting_for: int(row, "waiting_for")?,
@@ -64,7 +64,7 @@ impl Tx<'_> {
              VALUES ($1, $2, $3, $4, $5, 'pending', $6, 0, $7, $8, $9, $10, $12, $13, $11, $11)",
         )
         .bind(id.to_string())
-        .bind(&job.kind)
+        .bind(job.kind.as_str())
         .bind(job.domain_id.to_string())
         .bind(&job.resource_type)
         .bind(&job.resource_id)
@@ -128,7 +128,7 @@ impl Store {
 /// one state.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JobCount {
-    pub kind: String,
+    pub kind: JobKind,
     pub state: JobState,
     pub count: i64,
 }
@@ -147,7 +147,7 @@ impl Store {
         rows.iter()
             .map(|row| {
                 Ok(JobCount {
-                    kind: text(row, "kind")?,
+                    kind: text(row, "kind")?.parse()?,
                     state: text(row, "state")?.parse()?,
                     count: int(row, "n")?,
                 })
@@ -459,11 +459,12 @@ impl Tx<'_> {
         let now = self.now_millis();
         let state: Option<String> = sqlx::query_scalar(
             "UPDATE jobs SET state = CASE WHEN state = 'pending' THEN 'paused' ELSE state END,
-                signal = CASE WHEN state = 'running' THEN 'pause' ELSE NULL END, updated_at = $1
+                signal = CASE WHEN state = 'running' THEN $3 ELSE NULL END, updated_at = $1
              WHERE id = $2 AND state IN ('pending', 'running') RETURNING state",
         )
         .bind(now)
         .bind(id.to_string())
+        .bind(Signal::Pause.as_str())
         .fetch_optional(&mut *self.tx)
         .await
         .map_err(map_db_err)?;
@@ -481,12 +482,13 @@ impl Tx<'_> {
         let now = self.now_millis();
         let state: Option<String> = sqlx::query_scalar(
             "UPDATE jobs SET state = CASE WHEN state = 'running' THEN state ELSE 'cancelled' END,
-                signal = CASE WHEN state = 'running' THEN 'cancel' ELSE NULL END,
+                signal = CASE WHEN state = 'running' THEN $3 ELSE NULL END,
                 finished_at = CASE WHEN state = 'running' THEN finished_at ELSE $1 END, updated_at = $1
              WHERE id = $2 AND state IN ('pending', 'running', 'paused') RETURNING state",
         )
         .bind(now)
         .bind(id.to_string())
+        .bind(Signal::Cancel.as_str())
         .fetch_optional(&mut *self.tx)
         .await
         .map_err(map_db_err)?;
@@ -500,10 +502,11 @@ impl Tx<'_> {
         let done = sqlx::query(
             "UPDATE jobs SET state = CASE WHEN state = 'paused' THEN 'pending' ELSE state END,
                 run_at = CASE WHEN state = 'paused' THEN $1 ELSE run_at END, signal = NULL, updated_at = $1
-             WHERE id = $2 AND (state = 'paused' OR (state = 'running' AND signal = 'pause'))",
+             WHERE id = $2 AND (state = 'paused' OR (state = 'running' AND signal = $3))",
         )
         .bind(now)
         .bind(id.to_string())
+        .bind(Signal::Pause.as_str())
         .execute(&mut *self.tx)
         .await
         .map_err(map_db_err)?;
@@ -532,7 +535,7 @@ impl Tx<'_> {
     }
 
     /// The signal a claimed job carries now (asked for while its step ran), checking the fence.
-    pub async fn job_signal(&mut self, job: &Job) -> Result<Option<String>> {
+    pub async fn job_signal(&mut self, job: &Job) -> Result<Option<Signal>> {
         let row: Option<(Option<String>,)> = sqlx::query_as(
             "SELECT signal FROM jobs WHERE id = $1 AND state = 'running' AND attempts = $2 AND lease_owner = $3",
         )
@@ -542,7 +545,7 @@ impl Tx<'_> {
         .fetch_optional(&mut *self.tx)
         .await
         .map_err(map_db_err)?;
-        row.map(|(signal,)| signal).ok_or_else(lease_lost)
+        row.ok_or_else(lease_lost)?.0.map(|s| s.parse()).transpose()
     }
 
     /// How many attempts a job has per step (a retried task's new job keeps them).

@@ -8,7 +8,7 @@ use domain::{
     cce::CceCluster,
     error::cce,
     ids::{CceClusterId, JobId, UpgradePlanId, UpgradeTaskId, UpgradeWorkflowId},
-    job::NewJob,
+    job::{JobKind, NewJob},
     upgrade::{
         task::{self as task_sm, TaskEvent, TaskStatus, TaskType, UpgradeTask},
         workflow::{self as workflow_sm, Points, UpgradeWorkflow, WorkflowPhase},
@@ -105,9 +105,6 @@ fn plan_from_row(row: &AnyRow) -> Result<UpgradePlan> {
         updated_at: instant(row, "updated_at")?,
     })
 }
-
-/// The job that carries out an Autopilot upgrade plan when its window opens.
-pub const PLAN_JOB: &str = "upgrade.plan";
 
 /// The request key that ties a cluster upgrade task to the plan that made it.
 pub const PLAN_OF_TASK: &str = "upgradePlanID";
@@ -349,7 +346,12 @@ impl Store {
                 task.status = task_sm::next(task.status, TaskEvent::Retried)
                     .ok_or_else(|| task_error(task.status, "retry"))?;
                 let attempts = tx.job_max_attempts(job_id).await?;
-                let mut job = NewJob::new(task.task_type.job_kind(), task.domain_id, "upgrade_task", task.id);
+                let mut job = NewJob::new(
+                    JobKind::UpgradeTask(task.task_type),
+                    task.domain_id,
+                    "upgrade_task",
+                    task.id,
+                );
                 job.max_attempts = attempts;
                 job.exclusive_key = Some(format!("upgrade-task:{}", task.id));
                 task.job_id = Some(tx.job_enqueue(job, Error::new(cce::CONFLICT)).await?);
@@ -537,7 +539,7 @@ impl Tx<'_> {
             .await?
             .filter(|w| same_release(&w.target_version, &new.target_version))
             .map(|w| w.id);
-        let mut job = NewJob::new(new.task_type.job_kind(), cluster.domain_id, "upgrade_task", id);
+        let mut job = NewJob::new(JobKind::UpgradeTask(new.task_type), cluster.domain_id, "upgrade_task", id);
         job.id = Some(job_id);
         job.max_attempts = new.step_attempts;
         job.exclusive_key = Some(format!("upgrade-task:{id}"));
@@ -722,7 +724,7 @@ impl Tx<'_> {
         // (deterministic mode).
         let id = UpgradePlanId::derived(&format!("upgrade-plan:{}:{}", cluster.id, cluster.version));
         // The plan carries itself out when its window opens (a delay moves the job).
-        let mut job = NewJob::new(PLAN_JOB, cluster.domain_id, "upgrade_plan", id);
+        let mut job = NewJob::new(JobKind::UpgradePlan, cluster.domain_id, "upgrade_plan", id);
         job.id = Some(JobId::derived(&format!("upgrade-plan-job:{id}")));
         job.run_at = Some(not_before);
         job.exclusive_key = Some(plan_key(cluster.id));

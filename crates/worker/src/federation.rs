@@ -11,7 +11,7 @@ use domain::{
     federation::{next, Next, Outcome, Step, Workflow},
     fleet::FederationState,
     ids::{ClusterId, FleetId, JobId},
-    job::{Job, JobState},
+    job::{Job, JobKind, JobState},
     Error, Result,
 };
 use serde_json::json;
@@ -36,7 +36,7 @@ pub async fn run(engine: &Engine, job: &Job, workflow: Workflow) -> Result<()> {
     let steps = tx.job_steps(job.id).await?;
     let plan = steps
         .iter()
-        .map(|s| Ok((parse_step(&s.kind)?, s.state)))
+        .map(|s| Ok((parse_step(s.kind)?, s.state)))
         .collect::<Result<Vec<(Step, JobState)>>>()?;
     match next(&plan) {
         Next::Release(stage) => {
@@ -48,8 +48,11 @@ pub async fn run(engine: &Engine, job: &Job, workflow: Workflow) -> Result<()> {
     tx.commit().await
 }
 
-fn parse_step(kind: &str) -> Result<Step> {
-    Step::parse(kind).ok_or_else(|| Error::internal(format!("unknown federation step {kind:?}")))
+fn parse_step(kind: JobKind) -> Result<Step> {
+    match kind {
+        JobKind::FederationStep(step) => Ok(step),
+        other => Err(Error::internal(format!("a federation workflow with a {other} step"))),
+    }
 }
 
 /// Every stage has ended, or one the workflow cannot do without failed: the outcome moves the fleet

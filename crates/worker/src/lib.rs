@@ -13,16 +13,16 @@ pub mod upgrade;
 
 use std::{sync::Arc, time::Duration};
 
-use domain::{job::Job, Result};
+use domain::{
+    job::{Job, JobKind},
+    Result,
+};
 use store::Store;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 pub use metrics::EngineMetrics;
 pub use provider::{CceStepOutput, Provider, ProviderError, Replaying, SimulatedProvider, SimulatorConfig};
-
-/// A job that does nothing but succeed: what the engine benchmark measures the engine itself with.
-pub const NOOP_JOB: &str = "noop";
 
 /// How the engine runs.
 #[derive(Debug, Clone)]
@@ -90,7 +90,8 @@ impl Engine {
             time::OffsetDateTime::now_utc(),
         )
         .map_err(|e| domain::Error::internal(format!("federation CA: {e}")))?;
-        let sealed = self.sealer.seal(ca.key_pem.as_bytes(), &federation_ca_context(fleet_id));
+        let sealed =
+            self.sealer.seal(ca.key_pem.as_bytes(), secrets::Context::FederationCa(&fleet_id.to_string()));
         Ok((ca.cert_pem, sealed))
     }
 
@@ -112,7 +113,7 @@ impl Engine {
         let lease = i64::try_from(self.config.lease.as_millis()).unwrap_or(i64::MAX);
         let Some(job) = self.store.job_claim(&self.owner, lease).await? else { return Ok(false) };
         // The claim stamped `updated_at` with the store's clock, the one `run_at` is on.
-        self.metrics.claimed(&job.kind, elapsed(job.run_at, job.updated_at));
+        self.metrics.claimed(job.kind.as_str(), elapsed(job.run_at, job.updated_at));
         let span = tracing::info_span!("job", job_id = %job.id, kind = %job.kind, attempt = job.attempts);
         let started = std::time::Instant::now();
         // The lease is renewed while the step runs, so a long step is not taken over; a worker that
@@ -122,7 +123,7 @@ impl Engine {
             () = self.heartbeat(&job, lease) => Err(store::job::lease_lost()),
         };
         let step = step_outcome(&outcome);
-        self.metrics.step(&job.kind, step, started.elapsed());
+        self.metrics.step(job.kind.as_str(), step, started.elapsed());
         if let Err(e) = outcome {
             if step == metrics::StepOutcome::Failed {
                 self.retry_after_error(&job, &e).instrument(span).await;
@@ -147,10 +148,10 @@ impl Engine {
         };
         if after.state.is_terminal() {
             if let (Some(start), Some(end)) = (after.started_at, after.finished_at) {
-                self.metrics.ended(&after.kind, after.state, elapsed(start, end));
+                self.metrics.ended(after.kind.as_str(), after.state, elapsed(start, end));
             }
         } else if after.state == domain::job::JobState::Pending && after.last_error.is_some() {
-            self.metrics.retried(&after.kind);
+            self.metrics.retried(after.kind.as_str());
         }
     }
 
@@ -196,38 +197,19 @@ impl Engine {
     }
 
     async fn run_job(&self, job: &Job) -> Result<()> {
-        match job.kind.as_str() {
-            store::cluster::ACTIVATION_JOB => activation::run(self, job).await,
-            NOOP_JOB => {
+        match job.kind {
+            JobKind::Noop => {
                 let mut tx = self.store.begin().await?;
                 tx.job_finish(job, domain::job::JobState::Succeeded, None).await?;
                 tx.commit().await
             }
-            store::cce::CREATE_JOB => cce::run(self, job, true).await,
-            store::cce::DELETE_JOB => cce::run(self, job, false).await,
-            store::upgrade::PLAN_JOB => plan::run(self, job).await,
-            kind if domain::upgrade::task::TaskType::from_job_kind(kind).is_some() => {
-                let task_type = domain::upgrade::task::TaskType::from_job_kind(kind).expect("checked");
-                upgrade::run(self, job, task_type).await
-            }
-            kind if domain::federation::Workflow::from_job_kind(kind).is_some() => {
-                let workflow = domain::federation::Workflow::from_job_kind(kind).expect("checked");
-                federation::run(self, job, workflow).await
-            }
-            kind if domain::federation::Step::parse(kind).is_some() => {
-                let step = domain::federation::Step::parse(kind).expect("checked");
-                federation::run_step(self, job, step).await
-            }
-            other => {
-                let mut tx = self.store.begin().await?;
-                tx.job_finish(
-                    job,
-                    domain::job::JobState::Failed,
-                    Some(&format!("unknown job kind {other:?}")),
-                )
-                .await?;
-                tx.commit().await
-            }
+            JobKind::ClusterActivation => activation::run(self, job).await,
+            JobKind::CceClusterCreate => cce::run(self, job, true).await,
+            JobKind::CceClusterDelete => cce::run(self, job, false).await,
+            JobKind::UpgradePlan => plan::run(self, job).await,
+            JobKind::UpgradeTask(task_type) => upgrade::run(self, job, task_type).await,
+            JobKind::Federation(workflow) => federation::run(self, job, workflow).await,
+            JobKind::FederationStep(step) => federation::run_step(self, job, step).await,
         }
     }
 
@@ -286,11 +268,6 @@ impl Engine {
             _ => self.config.poll_interval,
         }
     }
-}
-
-/// The sealing context of a fleet federation CA's private key.
-pub fn federation_ca_context(fleet_id: domain::ids::FleetId) -> String {
-    format!("federation_ca:{fleet_id}")
 }
 
 /// What a step's result says about it, for the metrics.

@@ -8,7 +8,7 @@ use chrono::Duration;
 use domain::{
     cce::{CceCluster, CcePhase},
     error::Found,
-    job::{Job, JobState},
+    job::{Job, JobState, Signal},
     upgrade::{
         catalogue::release_of,
         precheck::{self, Skipped},
@@ -24,10 +24,6 @@ use crate::{
     provider::{Observation, ProviderError},
     Engine,
 };
-
-/// The signals that pause and stop a job between steps.
-const PAUSE: &str = "pause";
-const CANCEL: &str = "cancel";
 
 /// Ends a task whose workflow was cancelled: the task fails, its job is cancelled.
 async fn cancel(
@@ -67,12 +63,12 @@ pub async fn run(engine: &Engine, job: &Job, task_type: TaskType) -> Result<()> 
     };
 
     // A pause or cancel that arrived while the job waited for a worker takes effect before the step.
-    if job.signal.as_deref() == Some(CANCEL) {
+    if job.signal == Some(Signal::Cancel) {
         cancel(&mut tx, job, &mut task, store.clock().now()).await?;
         tx.upgrade_task_save(&task).await?;
         return tx.commit().await;
     }
-    if job.signal.as_deref() == Some(PAUSE) {
+    if job.signal == Some(Signal::Pause) {
         if let Some(paused) = task_sm::next(task.status, TaskEvent::Paused) {
             task.status = paused;
         }
@@ -132,9 +128,9 @@ pub async fn run(engine: &Engine, job: &Job, task_type: TaskType) -> Result<()> 
                     task.expires_at = Some(now + Duration::seconds(engine.config.precheck_ttl_secs));
                 }
                 tx.job_finish(job, JobState::Succeeded, None).await?;
-            } else if signal.as_deref() == Some(CANCEL) {
+            } else if signal == Some(Signal::Cancel) {
                 cancel(&mut tx, job, &mut task, now).await?;
-            } else if signal.as_deref() == Some(PAUSE) {
+            } else if signal == Some(Signal::Pause) {
                 task.status = task_sm::next(task.status, TaskEvent::Paused).unwrap_or(TaskStatus::Pause);
                 tx.job_park(job).await?;
             } else {

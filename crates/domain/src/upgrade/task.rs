@@ -39,22 +39,6 @@ impl TaskType {
         Self::ALL.into_iter().find(|t| t.as_str() == s)
     }
 
-    /// The job kind that executes a task of this type.
-    pub fn job_kind(self) -> &'static str {
-        match self {
-            Self::PreCheck => "upgrade.precheck",
-            Self::Snapshot => "upgrade.snapshot",
-            Self::Cluster => "upgrade.cluster",
-            Self::PostCheck => "upgrade.postcheck",
-            Self::NodePool => "upgrade.nodepool",
-            Self::AddonCheck => "upgrade.addoncheck",
-        }
-    }
-
-    pub fn from_job_kind(kind: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|t| t.job_kind() == kind)
-    }
-
     /// The fixed steps of this type; a `Cluster` upgrade's node pool steps come from [`cluster_steps`].
     pub fn fixed_steps(self) -> &'static [&'static str] {
         match self {
@@ -296,7 +280,6 @@ mod tests {
     fn names_round_trip_and_progress_is_a_percentage() {
         for t in TaskType::ALL {
             assert_eq!(TaskType::parse(t.as_str()), Some(t));
-            assert_eq!(TaskType::from_job_kind(t.job_kind()), Some(t));
             assert!(!t.fixed_steps().is_empty());
         }
         for s in TaskStatus::ALL {

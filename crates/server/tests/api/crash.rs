@@ -214,7 +214,7 @@ const UNHINDERED_ENABLE_CLAIMS: i64 = 13;
 /// How often the fleet's enable workflow and its steps were claimed, all told.
 async fn enable_claims(app: &TestApp, fleet: &str) -> i64 {
     let jobs = app.store.job_list_for_resource("fleet", fleet).await.unwrap();
-    let enable = jobs.iter().find(|j| j.kind == "federation.enable").unwrap();
+    let enable = jobs.iter().find(|j| j.kind.as_str() == "federation.enable").unwrap();
     let steps = app.store.job_subjobs(enable.id).await.unwrap();
     enable.attempts + steps.iter().map(|s| s.attempts).sum::<i64>()
 }
@@ -350,7 +350,7 @@ async fn two_processes_on_one_postgres_drain_one_queue_without_running_a_job_twi
     first.kill_9();
     let mut tx = app.store.begin().await.unwrap();
     for i in 0..400 {
-        let job = domain::job::NewJob::new(worker::NOOP_JOB, domain, "bench", i);
+        let job = domain::job::NewJob::new(domain::job::JobKind::Noop, domain, "bench", i);
         tx.job_enqueue(job, domain::Error::new(domain::error::ucs::SERVER_INTERNAL_ERROR)).await.unwrap();
     }
     tx.commit().await.unwrap();

@@ -129,7 +129,7 @@ backend_tests! {
         }
         app.await_progress(&t, &fleet, "CreateFederationContainer", "Success").await;
         let jobs = app.store.job_list_for_resource("fleet", &fleet).await.unwrap();
-        assert_eq!(jobs.iter().filter(|j| j.kind == "federation.enable").count(), 1);
+        assert_eq!(jobs.iter().filter(|j| j.kind.as_str() == "federation.enable").count(), 1);
     }
 
     async fn disabling_unjoins_and_tears_the_federation_down(app: TestApp) {
@@ -172,7 +172,7 @@ backend_tests! {
         let r = app.post(&format!("/v1/clustergroups/{fleet}/federations?retryjoinall=true")).signed(&t).send().await;
         assert_eq!(r.status, 201, "{}", r.text);
         for _ in 0..400 {
-            let joins = app.store.job_list_for_resource("fleet", &fleet).await.unwrap().into_iter().filter(|j| j.kind == "federation.join").collect::<Vec<_>>();
+            let joins = app.store.job_list_for_resource("fleet", &fleet).await.unwrap().into_iter().filter(|j| j.kind.as_str() == "federation.join").collect::<Vec<_>>();
             if joins.len() == 1 && joins[0].state == domain::job::JobState::Failed {
                 return;
             }
@@ -202,7 +202,7 @@ backend_tests! {
         let member = app.available(&t, "once-member").await;
         let fleet = app.federated_fleet(&t, "once-fleet", &[&member]).await;
         let steps = app.store.job_list_for_resource("fleet", &fleet).await.unwrap();
-        let enable = steps.iter().find(|j| j.kind == "federation.enable").unwrap();
+        let enable = steps.iter().find(|j| j.kind.as_str() == "federation.enable").unwrap();
         let subjobs = app.store.job_subjobs(enable.id).await.unwrap();
         assert_eq!(subjobs.len(), 5);
         for sub in &subjobs {

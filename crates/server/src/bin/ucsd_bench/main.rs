@@ -143,8 +143,8 @@ async fn federation_rows(
     for f in federation::run(&ucsd, &cli.database_url, &args).await? {
         let row = Row::new(
             format!(
-                "federation enable -> Success, {} members, {}, {} workers",
-                f.members, f.backend, f.workers
+                "federation enable -> Success, {} members ({} steps), {}, {} workers",
+                f.members, f.steps, f.backend, f.workers
             ),
             format!("{:.2} s ({:.1} ms/member)", f.secs, f.secs * 1000.0 / f.members as f64),
         );

@@ -1525,6 +1525,45 @@ mod stepwise {
             assert_eq!(point(&w, "Cluster")["taskID"], task);
         }
 
+        async fn a_cancel_or_pause_asked_while_a_worker_holds_the_task_takes_effect_before_its_next_step(app: TestApp) {
+            let t = app.tenant("t1").await;
+            let cce = Cce::new(&app, &t, Flavor::Cce);
+            let (from, to) = cce.hop().await;
+            let id = cce.available("signalled", &from).await;
+            let wf = cce.new_workflow(&id, &from, &to).await;
+            let lease = i64::try_from(app.config.engine().lease.as_millis()).unwrap();
+            // A worker claims the precheck and dies mid-step: the cancel can only be a signal.
+            let task = cce.start_precheck(&id, &from, &to, None).await;
+            app.store.job_claim("a-worker-that-died", lease).await.unwrap().expect("the precheck is due");
+            let r = cce.patch_workflow(&id, &wf, "Cancel").await;
+            assert_eq!(r.status, 200, "{}", r.text);
+            let p = cce.get(&cce.op(&id, &format!("precheck/tasks/{task}"))).await;
+            assert_ne!(p.body["status"]["phase"], "Failed", "not yet in effect: {}", p.text);
+            // The worker that takes the job over honours it before running a check.
+            let p = cce.await_precheck(&id, &task).await;
+            assert_eq!(p["status"]["phase"], "Failed", "{p}");
+            assert!(s(&p["status"]["message"]).contains("cancelled"), "{p}");
+            assert!(app.store.provider_effects(&id).await.unwrap().iter().all(|(e, _)| e == "CreateCluster"), "no check ran");
+            let jobs = app.store.job_list_for_resource("upgrade_task", &task).await.unwrap();
+            assert_eq!(jobs[0].state, domain::job::JobState::Cancelled);
+
+            // The same for a pause of the upgrade.
+            cce.new_workflow(&id, &from, &to).await;
+            cce.prechecked(&id, &from, &to).await;
+            let task = cce.start_upgrade(&id, &to).await;
+            app.store.job_claim("another-worker-that-died", lease).await.unwrap().expect("the upgrade is due");
+            let r = cce.post_empty(&cce.op(&id, "upgrade/pause")).await;
+            assert_eq!(r.status, 200, "{}", r.text);
+            let paused = cce.await_upgrade(&id, &task, &["Pause"]).await;
+            assert_eq!(paused["status"]["progress"], "0", "it stopped before its first step: {paused}");
+            let r = cce.post_empty(&cce.op(&id, "upgrade/continue")).await;
+            assert_eq!(r.status, 200, "{}", r.text);
+            let done = cce.await_upgrade(&id, &task, &["Success"]).await;
+            assert_eq!(done["status"]["progress"], "100", "{done}");
+            let effects = app.store.provider_effects(&id).await.unwrap();
+            assert!(effects.iter().all(|(_, calls)| *calls == 1), "no step ran twice: {effects:?}");
+        }
+
         async fn concurrent_upgrades_start_one_cluster_task(app: TestApp) {
             let t = app.tenant("t1").await;
             for f in [Flavor::Cce, Flavor::Autopilot] {

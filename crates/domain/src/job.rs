@@ -84,7 +84,7 @@ pub struct NewJob {
     pub max_attempts: i64,
     /// `None`: runnable now.
     pub run_at: Option<DateTime<Utc>>,
-    /// A sub-job's place among its siblings (sub-jobs are steps their parent runs, never claimed).
+    /// A step's place among its siblings. A step is held until its parent releases its stage.
     pub position: i64,
 }
 
@@ -125,8 +125,11 @@ pub struct Job {
     pub exclusive_key: Option<String>,
     pub signal: Option<String>,
     pub last_error: Option<String>,
-    /// A sub-job's place among its siblings.
+    /// A step's place among its siblings.
     pub position: i64,
+    /// What must end before this pending job may run: 1 for a step its parent has not released yet;
+    /// for a parent, the steps of its released stage that have not ended.
+    pub waiting_for: i64,
     pub started_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,

@@ -33,6 +33,8 @@ macro_rules! conformance_suite {
             a_job_is_claimed_once_and_a_lost_lease_cannot_commit,
             a_retried_job_waits_for_its_time,
             jobs_are_counted_per_kind_and_state_without_their_steps,
+            a_workflow_releases_a_stage_and_runs_again_when_its_last_step_ends,
+            steps_that_end_at_once_all_count_down_their_parent,
             pause_resume_and_cancel_are_signals_honoured_between_steps,
             a_reset_removes_everything_the_tenant_made_and_keeps_its_credentials,
         );
@@ -505,4 +507,77 @@ pub async fn a_reset_removes_everything_the_tenant_made_and_keeps_its_credential
     assert_eq!(rows_of(store, b.tenant.id).await, b_before);
     // A tenant that does not exist cannot be reset.
     assert!(store.tenant_reset(&actor(DomainId::new()), AuditRetention::Keep).await.is_err());
+}
+
+/// A workflow with `steps` steps at positions 0.., claimed by `owner`.
+async fn claimed_workflow(store: &Store, domain: DomainId, steps: i64, owner: &str) -> domain::job::Job {
+    let parent = enqueue(store, NewJob::new("workflow", domain, "fleet", "f")).await;
+    for position in 0..steps {
+        let step = NewJob::new("step", domain, "cluster", position);
+        enqueue(store, NewJob { parent_id: Some(parent), position, ..step }).await;
+    }
+    let claimed = store.job_claim(owner, 60_000).await.unwrap().unwrap();
+    assert_eq!(claimed.id, parent, "only the workflow is runnable, its steps are held");
+    claimed
+}
+
+async fn finish(store: &Store, job: &domain::job::Job, state: JobState) {
+    let mut tx = store.begin().await.unwrap();
+    tx.job_finish(job, state, None).await.unwrap();
+    tx.commit().await.unwrap();
+}
+
+pub async fn a_workflow_releases_a_stage_and_runs_again_when_its_last_step_ends(store: &Store) {
+    let a = store.tenant_create(new_tenant("a"), "r").await.unwrap();
+    let parent = claimed_workflow(store, a.tenant.id, 3, "w").await;
+    // Release the stage of steps 1..=2 (step 0 stays held) and wait.
+    let mut tx = store.begin().await.unwrap();
+    assert_eq!(tx.job_wait_for_steps(&parent, (1, 2)).await.unwrap(), 2);
+    tx.commit().await.unwrap();
+    let first = store.job_claim("w", 60_000).await.unwrap().unwrap();
+    let second = store.job_claim("w", 60_000).await.unwrap().unwrap();
+    assert!(store.job_claim("w", 60_000).await.unwrap().is_none(), "the parent waits, step 0 is held");
+    assert_eq!([first.position, second.position].iter().sum::<i64>(), 3);
+    finish(store, &first, JobState::Failed).await;
+    assert!(store.job_claim("w", 60_000).await.unwrap().is_none(), "one step is still open");
+    // A rescue finds nothing astray while a released step is open.
+    store.job_rescue_expired().await.unwrap();
+    assert!(store.job_claim("w", 60_000).await.unwrap().is_none());
+    finish(store, &second, JobState::Succeeded).await;
+    let again = store.job_claim("w", 60_000).await.unwrap().unwrap();
+    assert_eq!((again.id, again.waiting_for), (parent.id, 0));
+    // A lost lease cannot wait: the fence holds for the barrier too.
+    let mut tx = store.begin().await.unwrap();
+    assert!(tx.job_wait_for_steps(&parent, (0, 0)).await.is_err(), "an earlier claim's attempt");
+    drop(tx);
+    // Ending the workflow cancels the steps it never released.
+    let mut tx = store.begin().await.unwrap();
+    tx.job_cancel_held_steps(again.id, "ended").await.unwrap();
+    tx.job_finish(&again, JobState::Failed, Some("a step failed")).await.unwrap();
+    tx.commit().await.unwrap();
+    let steps = store.job_subjobs(parent.id).await.unwrap();
+    let states: Vec<JobState> = steps.iter().map(|s| s.state).collect();
+    assert_eq!(states, [JobState::Cancelled, JobState::Failed, JobState::Succeeded]);
+}
+
+pub async fn steps_that_end_at_once_all_count_down_their_parent(store: &Store) {
+    let a = store.tenant_create(new_tenant("a"), "r").await.unwrap();
+    let parent = claimed_workflow(store, a.tenant.id, 8, "w").await;
+    let mut tx = store.begin().await.unwrap();
+    assert_eq!(tx.job_wait_for_steps(&parent, (0, 7)).await.unwrap(), 8);
+    tx.commit().await.unwrap();
+    let mut steps = Vec::new();
+    while let Some(step) = store.job_claim("w", 60_000).await.unwrap() {
+        steps.push(step);
+    }
+    assert_eq!(steps.len(), 8);
+    // Every step ends in its own transaction, all at once: none of the count-downs may be lost.
+    let ends = steps.iter().map(|step| async move {
+        let mut tx = store.begin().await.unwrap();
+        tx.job_finish(step, JobState::Succeeded, None).await.unwrap();
+        tx.commit().await.unwrap();
+    });
+    futures::future::join_all(ends).await;
+    let again = store.job_claim("w", 60_000).await.unwrap().expect("the parent runs once every step ended");
+    assert_eq!((again.id, again.waiting_for), (parent.id, 0));
 }

@@ -9,7 +9,7 @@ use domain::{
     federation::Workflow,
     fleet::FederationState,
     ids::{ClusterId, DomainId, FleetId, JobId},
-    job::{Job, JobState, NewJob},
+    job::{Job, NewJob},
     Error, Result,
 };
 
@@ -113,56 +113,6 @@ impl Tx<'_> {
                 Ok(())
             }
         }
-    }
-
-    /// Confirms this worker still holds `job` (the fence every step's commit passes).
-    pub async fn job_fence(&mut self, job: &Job) -> Result<()> {
-        let now = self.now_millis();
-        let done = sqlx::query(
-            "UPDATE jobs SET updated_at = $1 WHERE id = $2 AND state = 'running' AND attempts = $3 AND lease_owner = $4",
-        )
-        .bind(now)
-        .bind(job.id.to_string())
-        .bind(job.attempts)
-        .bind(job.lease_owner.as_deref().unwrap_or(""))
-        .execute(&mut *self.tx)
-        .await
-        .map_err(map_db_err)?;
-        crate::job::fenced(done.rows_affected())
-    }
-
-    /// Marks a step as running (its first start is kept) and counts the try.
-    pub async fn subjob_start(&mut self, sub: &Job) -> Result<()> {
-        let now = self.now_millis();
-        sqlx::query(
-            "UPDATE jobs SET state = 'running', attempts = attempts + 1, started_at = COALESCE(started_at, $1),
-                updated_at = $1 WHERE id = $2",
-        )
-        .bind(now)
-        .bind(sub.id.to_string())
-        .execute(&mut *self.tx)
-        .await
-        .map_err(map_db_err)?;
-        Ok(())
-    }
-
-    /// Ends a step; a failed try that will be retried records its error and stays running.
-    pub async fn subjob_finish(&mut self, sub: &Job, state: JobState, error: Option<&str>) -> Result<()> {
-        let now = self.now_millis();
-        let finished = state.is_terminal().then_some(now);
-        sqlx::query(
-            "UPDATE jobs SET state = $1, last_error = COALESCE($2, last_error), finished_at = $3, updated_at = $4
-             WHERE id = $5",
-        )
-        .bind(state.as_str())
-        .bind(error)
-        .bind(finished)
-        .bind(now)
-        .bind(sub.id.to_string())
-        .execute(&mut *self.tx)
-        .await
-        .map_err(map_db_err)?;
-        Ok(())
     }
 
     pub async fn fleet_federation_set(

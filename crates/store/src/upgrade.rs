@@ -280,14 +280,9 @@ impl Store {
         }
     }
 
-    /// A task by id alone (the worker's view), if it still exists.
+    /// A task by id alone, if it still exists.
     pub async fn upgrade_task_by_id(&self, id: UpgradeTaskId) -> Result<Option<UpgradeTask>> {
-        let row = sqlx::query(&format!("SELECT {TASK_COLUMNS} FROM upgrade_tasks WHERE id = $1"))
-            .bind(id.to_string())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(map_db_err)?;
-        row.as_ref().map(task_from_row).transpose()
+        task_by_id(&self.pool, id).await
     }
 
     /// A cluster's tasks of some types, oldest first.
@@ -379,16 +374,6 @@ impl Store {
     pub async fn upgrade_plan_get(&self, cluster_id: CceClusterId) -> Result<Option<UpgradePlan>> {
         let row = sqlx::query(&format!("SELECT {PLAN_COLUMNS} FROM upgrade_plans WHERE cluster_id = $1"))
             .bind(cluster_id.to_string())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(map_db_err)?;
-        row.as_ref().map(plan_from_row).transpose()
-    }
-
-    /// A plan by id alone (the worker's view), if it is still recorded.
-    pub async fn upgrade_plan_by_id(&self, id: UpgradePlanId) -> Result<Option<UpgradePlan>> {
-        let row = sqlx::query(&format!("SELECT {PLAN_COLUMNS} FROM upgrade_plans WHERE id = $1"))
-            .bind(id.to_string())
             .fetch_optional(&self.pool)
             .await
             .map_err(map_db_err)?;
@@ -765,4 +750,34 @@ impl Tx<'_> {
 /// The task a job's resource id names, for the worker.
 pub fn task_of_job(resource_id: &str) -> Result<UpgradeTaskId> {
     resource_id.parse().map_err(|_| Error::internal(format!("upgrade job: bad task id {resource_id:?}")))
+}
+
+/// A task by id alone, through the pool or in a transaction.
+async fn task_by_id<'c>(
+    executor: impl sqlx::Executor<'c, Database = sqlx::Any>,
+    id: UpgradeTaskId,
+) -> Result<Option<UpgradeTask>> {
+    let row = sqlx::query(&format!("SELECT {TASK_COLUMNS} FROM upgrade_tasks WHERE id = $1"))
+        .bind(id.to_string())
+        .fetch_optional(executor)
+        .await
+        .map_err(map_db_err)?;
+    row.as_ref().map(task_from_row).transpose()
+}
+
+impl Tx<'_> {
+    /// A task by id alone (the worker's view), read in this transaction.
+    pub async fn upgrade_task_by_id(&mut self, id: UpgradeTaskId) -> Result<Option<UpgradeTask>> {
+        task_by_id(&mut *self.tx, id).await
+    }
+
+    /// A plan by id alone (the worker's view), read in this transaction.
+    pub async fn upgrade_plan_by_id(&mut self, id: UpgradePlanId) -> Result<Option<UpgradePlan>> {
+        let row = sqlx::query(&format!("SELECT {PLAN_COLUMNS} FROM upgrade_plans WHERE id = $1"))
+            .bind(id.to_string())
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(map_db_err)?;
+        row.as_ref().map(plan_from_row).transpose()
+    }
 }

@@ -44,7 +44,9 @@ impl Default for EngineConfig {
     fn default() -> Self {
         Self {
             poll_interval: Duration::from_millis(1000),
-            lease: Duration::from_secs(30),
+            // Short, and renewed every third of it while a step runs: a dead worker's job is taken
+            // over within the lease plus one poll interval.
+            lease: Duration::from_secs(6),
             retry_base: Duration::from_secs(1),
             retry_max: Duration::from_secs(60),
             precheck_ttl_secs: 3600,
@@ -122,9 +124,9 @@ impl Engine {
         let step = step_outcome(&outcome);
         self.metrics.step(&job.kind, step, started.elapsed());
         if let Err(e) = outcome {
-            span.in_scope(
-                || tracing::warn!(error = %e, "job step did not commit; it runs again after its lease"),
-            );
+            if step == metrics::StepOutcome::Failed {
+                self.retry_after_error(&job, &e).instrument(span).await;
+            }
         }
         if step == metrics::StepOutcome::Committed {
             self.observe_committed(&job).await;
@@ -149,6 +151,34 @@ impl Engine {
             }
         } else if after.state == domain::job::JobState::Pending && after.last_error.is_some() {
             self.metrics.retried(&after.kind);
+        }
+    }
+
+    /// A step that failed on an error of ucsd's own (the store or pool failed, the database went away
+    /// mid-transaction) did not commit. It is no failure of the work: the step runs again after the
+    /// engine's backoff, with the error recorded as the job's last error, however often that takes.
+    /// Only an internal error that persists (corrupt data, a bug) ends the job, once it has used its
+    /// attempts. Where even this cannot be recorded, the lease runs out and the rescuer requeues it.
+    async fn retry_after_error(&self, job: &Job, error: &domain::Error) {
+        let persistent = error.code() != domain::error::ucs::DATABASE_OPERATION_FAILED.code;
+        let record = async {
+            let mut tx = self.store.begin().await?;
+            if persistent && job.attempts >= job.max_attempts {
+                tx.job_finish(job, domain::job::JobState::Failed, Some(&error.message())).await?;
+            } else {
+                let delay = chrono::Duration::from_std(self.backoff(job.attempts)).unwrap_or_default();
+                tx.job_retry_at(job, &error.message(), self.store.clock().now() + delay).await?;
+            }
+            tx.commit().await
+        };
+        match record.await {
+            Ok(()) => {
+                tracing::warn!(error = %error, "job step did not commit; it runs again after a backoff")
+            }
+            Err(e) => tracing::warn!(
+                error = %error, requeue_error = %e,
+                "job step did not commit and could not be requeued; it runs again after its lease"
+            ),
         }
     }
 
@@ -184,6 +214,10 @@ impl Engine {
                 let workflow = domain::federation::Workflow::from_job_kind(kind).expect("checked");
                 federation::run(self, job, workflow).await
             }
+            kind if domain::federation::Step::parse(kind).is_some() => {
+                let step = domain::federation::Step::parse(kind).expect("checked");
+                federation::run_step(self, job, step).await
+            }
             other => {
                 let mut tx = self.store.begin().await?;
                 tx.job_finish(
@@ -207,9 +241,11 @@ impl Engine {
     }
 
     /// Runs until `shutdown`: work while there is work, otherwise wait for an enqueue in this process,
-    /// the poll interval, or shutdown. Expired leases are rescued on every idle round.
+    /// the poll interval, or shutdown. Expired leases are rescued on every idle round, and at least
+    /// once per poll interval while busy (a dead replica's work must not wait for this one to idle).
     pub async fn run(self, shutdown: CancellationToken) {
         tracing::info!(owner = %self.owner, "worker started");
+        let mut last_rescue = std::time::Instant::now();
         while !shutdown.is_cancelled() {
             let ran = match self.tick().await {
                 Ok(ran) => ran,
@@ -218,12 +254,16 @@ impl Engine {
                     false
                 }
             };
-            if ran {
+            if ran && last_rescue.elapsed() < self.config.poll_interval {
                 continue;
             }
+            last_rescue = std::time::Instant::now();
             match self.store.job_rescue_expired().await {
                 Ok(rescued) => self.metrics.rescued(rescued),
                 Err(e) => tracing::warn!(error = %e, "worker could not rescue expired leases"),
+            }
+            if ran {
+                continue;
             }
             let wait = self.idle_wait().await;
             tokio::select! {

@@ -224,7 +224,10 @@ impl SimulatedProvider {
             return Ok(done);
         }
         tokio::time::sleep(self.config.step).await;
-        store.provider_effect_record(key, effect, resource, &detail).await.map_err(store_err)?;
+        if store.provider_effect_record(key, effect, resource, &detail).await.map_err(store_err)? {
+            return Ok(detail);
+        }
+        // A concurrent call under the same key recorded first: its detail is the answer.
         Ok(store.provider_effect_detail(key).await.map_err(store_err)?.unwrap_or(detail))
     }
 

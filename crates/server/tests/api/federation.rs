@@ -151,13 +151,16 @@ backend_tests! {
         assert_eq!(app.call(Method::DELETE, &format!("/v1/clustergroups/{fleet}")).signed(&t).send().await.status, 200);
     }
 
-    async fn a_member_that_cannot_join_does_not_stop_the_federation_and_is_retried(app: TestApp) {
+    async fn a_member_that_cannot_join_does_not_stop_the_federation_but_fails_the_workflow_and_is_retried(app: TestApp) {
         let t = app.tenant("t1").await;
         let good = app.available(&t, "a1").await;
         let bad = app.available(&t, "nojoin").await;
         let fleet = app.fleet(&t, "prod-fleet", &[&good, &bad]).await;
         app.post(&format!("/v1/clustergroups/{fleet}/federations")).signed(&t).send().await;
-        let p = app.await_progress(&t, &fleet, "CreateFederationContainer", "Success").await;
+        // The control plane stands and the good member joined, but the workflow did not succeed.
+        let p = app.await_progress(&t, &fleet, "CreateFederationContainer", "Failed").await;
+        let reason = p["status"]["reason"].as_str().unwrap();
+        assert!(reason.contains("1 member cluster(s) failed to join") && reason.contains("simulated failure"), "{reason}");
         let failed: Vec<_> = p["spec"]["subJobs"].as_array().unwrap().iter().filter(|s| s["status"]["phase"] == "Failed").collect();
         assert_eq!(failed.len(), 1);
         assert_eq!(failed[0]["spec"]["resourceID"], bad);

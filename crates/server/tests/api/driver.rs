@@ -43,6 +43,10 @@ impl TestApp {
             if self.step().await {
                 continue;
             }
+            // An idle worker rescues expired leases (and parents whose steps all ended) each round.
+            if self.store.job_rescue_expired().await.expect("rescue") > 0 {
+                continue;
+            }
             let now = clock.now();
             let next_run = self.store.job_next_run_at().await.expect("next run");
             if next_run.is_some_and(|at| at <= now) {
@@ -61,10 +65,7 @@ impl TestApp {
                 .min()
                 .map(|at| at + TICK);
             match next_run.into_iter().chain(lease_ends).min() {
-                Some(at) if at <= horizon => {
-                    clock.set(at.max(now));
-                    self.store.job_rescue_expired().await.expect("rescue expired leases");
-                }
+                Some(at) if at <= horizon => clock.set(at.max(now)),
                 _ => return,
             }
         }
@@ -80,7 +81,7 @@ impl TestApp {
         for j in self.store.jobs_open().await.expect("open jobs") {
             let _ = writeln!(
                 text,
-                "  {} {} on {} {}: {} (attempt {}/{}, run at {}, parent {:?}, last error {:?})",
+                "  {} {} on {} {}: {} (attempt {}/{}, run at {}, parent {:?}, waiting for {}, last error {:?})",
                 j.id,
                 j.kind,
                 j.resource_type,
@@ -90,6 +91,7 @@ impl TestApp {
                 j.max_attempts,
                 j.run_at,
                 j.parent_id,
+                j.waiting_for,
                 j.last_error
             );
         }
@@ -102,7 +104,15 @@ impl TestApp {
     pub async fn eventually<T>(&self, what: &str, mut probe: impl AsyncFnMut() -> Result<T, String>) -> T {
         if let TestClock::Manual(_) = self.clock {
             self.settle().await;
-            return probe().await.unwrap_or_else(|seen| panic!("once the jobs settled, not {what}: {seen}"));
+            match probe().await {
+                Ok(v) => return v,
+                Err(seen) => {
+                    panic!(
+                        "once the jobs settled, not {what}: {seen}\nopen jobs:\n{}",
+                        self.open_jobs().await
+                    )
+                }
+            }
         }
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
         loop {

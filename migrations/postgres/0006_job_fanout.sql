@@ -5,6 +5,10 @@
 -- runnable). A pending job runs when nothing holds it and its time has come.
 
 ALTER TABLE jobs ADD COLUMN waiting_for BIGINT NOT NULL DEFAULT 0;
+-- How often the work itself failed (a provider call that failed), as opposed to `attempts`, the
+-- claims: a claim whose run met an error of ucsd's own (the store, a lost connection) is no failure
+-- of the work, and `max_attempts` bounds the failures.
+ALTER TABLE jobs ADD COLUMN failures BIGINT NOT NULL DEFAULT 0;
 
 -- Steps recorded before this migration were walked by their parent: every unfinished one is held
 -- again (a step that was under way repeats under its idempotency key), and the parent releases them.

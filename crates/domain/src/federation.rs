@@ -256,17 +256,32 @@ mod tests {
     #[test]
     fn every_workflow_starts_only_from_its_states() {
         use FederationState::*;
-        for w in Workflow::ALL {
-            for s in FederationState::ALL {
-                let expected = match (w, s) {
-                    (Workflow::Enable, None | Failed) => Some(Enabling),
-                    (Workflow::Disable, Enabled | Failed) => Some(Disabling),
-                    (Workflow::Upgrade | Workflow::Join | Workflow::Unjoin, Enabled) => Some(Enabled),
-                    _ => Option::None,
-                };
-                assert_eq!(w.start(s), expected, "{w:?} from {s:?}");
-            }
-        }
+        use Workflow::{Disable, Enable, Join, Unjoin, Upgrade};
+        // `None` is a fleet without federation; `no`: the workflow cannot start from there.
+        let no = Option::None;
+        #[rustfmt::skip]
+        let table = [
+            (Enable, None, Some(Enabling)), (Enable, Enabling, no),   (Enable, Enabled, no),
+            (Enable, Disabling, no),        (Enable, Failed, Some(Enabling)),
+
+            (Disable, None, no),            (Disable, Enabling, no),  (Disable, Enabled, Some(Disabling)),
+            (Disable, Disabling, no),       (Disable, Failed, Some(Disabling)),
+
+            (Upgrade, None, no),            (Upgrade, Enabling, no),  (Upgrade, Enabled, Some(Enabled)),
+            (Upgrade, Disabling, no),       (Upgrade, Failed, no),
+
+            (Join, None, no),               (Join, Enabling, no),     (Join, Enabled, Some(Enabled)),
+            (Join, Disabling, no),          (Join, Failed, no),
+
+            (Unjoin, None, no),             (Unjoin, Enabling, no),   (Unjoin, Enabled, Some(Enabled)),
+            (Unjoin, Disabling, no),        (Unjoin, Failed, no),
+        ];
+        crate::transition_table::assert_transitions(
+            &Workflow::ALL,
+            &FederationState::ALL,
+            &table,
+            Workflow::start,
+        );
     }
 
     #[test]

@@ -231,7 +231,11 @@ pub struct Job {
     pub resource_id: String,
     pub state: JobState,
     pub cursor: serde_json::Value,
+    /// Claims so far.
     pub attempts: i64,
+    /// How often the work failed and was tried again (a claim that met an error of ucsd's own is no
+    /// failure of the work); at `max_attempts` failures the job fails.
+    pub failures: i64,
     pub max_attempts: i64,
     pub run_at: DateTime<Utc>,
     pub lease_owner: Option<String>,

@@ -70,25 +70,18 @@ pub mod testing {
         format!("{base}{sep}options=-c%20search_path%3D{schema}&application_name={schema}")
     }
 
-    /// The `application_name` of the connections made with a [`fresh_schema_url`].
-    pub fn application_name(url: &str) -> Option<&str> {
-        url.split("application_name=").nth(1).map(|rest| rest.split('&').next().unwrap_or(rest))
-    }
-
-    /// Terminates every connection made with `url` (a [`fresh_schema_url`]) but this one's, as a
-    /// database restart or a network failure would: what fault tests inflict mid-workflow. Returns
-    /// how many it terminated.
-    pub async fn terminate_connections(url: &str) -> u64 {
-        let name = application_name(url).expect("a fresh schema's URL names its connections");
-        let mut conn = sqlx::PgConnection::connect(&base_url()).await.expect("connect to terminate");
+    /// Terminates every other connection of `store`'s pool (they share the `application_name` of
+    /// a [`fresh_schema_url`]), as a database restart or a network failure would: what fault tests
+    /// inflict mid-transaction. Returns how many it terminated.
+    pub async fn terminate_connections(store: &Store) -> Result<u64> {
         let killed: Vec<bool> = sqlx::query_scalar(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1",
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+             WHERE application_name = current_setting('application_name') AND pid <> pg_backend_pid()",
         )
-        .bind(name)
-        .fetch_all(&mut conn)
+        .fetch_all(store.pool())
         .await
-        .expect("terminate connections");
-        killed.into_iter().filter(|k| *k).count() as u64
+        .map_err(store::map_db_err)?;
+        Ok(killed.into_iter().filter(|k| *k).count() as u64)
     }
 
     pub async fn open_fresh(clock: Arc<dyn Clock>) -> Store {

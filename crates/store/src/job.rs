@@ -16,7 +16,7 @@ use crate::{
 };
 
 pub(crate) const JOB_COLUMNS: &str =
-    "id, kind, domain_id, resource_type, resource_id, state, cursor, attempts,
+    "id, kind, domain_id, resource_type, resource_id, state, cursor, attempts, failures,
     max_attempts, run_at, lease_owner, lease_expires_at, parent_id, exclusive_key, signal, last_error,
     position, waiting_for, started_at, finished_at, created_at, updated_at";
 
@@ -32,6 +32,7 @@ pub(crate) fn job_from_row(row: &AnyRow) -> Result<Job> {
         cursor: serde_json::from_str(&cursor)
             .map_err(|e| Error::internal(format!("stored job cursor: {e}")))?,
         attempts: int(row, "attempts")?,
+        failures: int(row, "failures")?,
         max_attempts: int(row, "max_attempts")?,
         run_at: instant(row, "run_at")?,
         lease_owner: opt_text(row, "lease_owner")?,
@@ -383,17 +384,6 @@ impl Tx<'_> {
         Ok(())
     }
 
-    /// Replaces a claimed job's cursor (what it carries from one attempt to the next).
-    pub async fn job_set_cursor(&mut self, job: &Job, cursor: &serde_json::Value) -> Result<()> {
-        sqlx::query("UPDATE jobs SET cursor = $1 WHERE id = $2")
-            .bind(cursor.to_string())
-            .bind(job.id.to_string())
-            .execute(&mut *self.tx)
-            .await
-            .map_err(map_db_err)?;
-        Ok(())
-    }
-
     /// Confirms this worker still holds `job` (the fence every commit of a claimed job passes).
     pub async fn job_fence(&mut self, job: &Job) -> Result<()> {
         let now = self.now_millis();
@@ -410,21 +400,34 @@ impl Tx<'_> {
         crate::job::fenced(done.rows_affected())
     }
 
-    /// Gives a claimed job back to the queue to run again at `run_at`, recording why.
+    /// Gives a claimed job whose work failed back to the queue to run again at `run_at`, recording
+    /// why and counting the failure.
     pub async fn job_retry_at(
         &mut self,
         job: &Job,
         error: &str,
         run_at: chrono::DateTime<chrono::Utc>,
     ) -> Result<()> {
-        self.job_requeue(job, Some(error), run_at).await
+        self.job_requeue(job, Some(error), run_at, 1).await
+    }
+
+    /// Gives a claimed job back to the queue to run again at `run_at`, recording why, without
+    /// counting a failure: its work was not tried (ucsd's own error, a provider out of reach) or has
+    /// to wait (a busy cluster).
+    pub async fn job_try_again_at(
+        &mut self,
+        job: &Job,
+        reason: &str,
+        run_at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<()> {
+        self.job_requeue(job, Some(reason), run_at, 0).await
     }
 
     /// Gives a claimed workflow back to the queue at once, so its next step is claimed afresh (by any
     /// worker): a crash then repeats at most one step.
     pub async fn job_yield(&mut self, job: &Job) -> Result<()> {
         let now = self.store.clock().now();
-        self.job_requeue(job, None, now).await
+        self.job_requeue(job, None, now, 0).await
     }
 
     async fn job_requeue(
@@ -432,11 +435,12 @@ impl Tx<'_> {
         job: &Job,
         error: Option<&str>,
         run_at: chrono::DateTime<chrono::Utc>,
+        failures: i64,
     ) -> Result<()> {
         let now = self.now_millis();
         let done = sqlx::query(
             "UPDATE jobs SET state = 'pending', last_error = $1, run_at = $2, lease_owner = NULL,
-                lease_expires_at = NULL, updated_at = $3
+                lease_expires_at = NULL, updated_at = $3, failures = failures + $7
              WHERE id = $4 AND state = 'running' AND attempts = $5 AND lease_owner = $6",
         )
         .bind(error)
@@ -445,6 +449,7 @@ impl Tx<'_> {
         .bind(job.id.to_string())
         .bind(job.attempts)
         .bind(job.lease_owner.as_deref().unwrap_or(""))
+        .bind(failures)
         .execute(&mut *self.tx)
         .await
         .map_err(map_db_err)?;

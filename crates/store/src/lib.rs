@@ -92,10 +92,11 @@ pub struct Store {
     faults: Arc<Faults>,
 }
 
-/// Injected failures of transactions, for fault tests and testing tools: every `every`-th begin or
-/// commit fails as a lost connection would make it fail. A failed commit alternately never reached
-/// the database (rolled back) and reached it with its answer lost (committed, reported failed): the
-/// second is the case a caller cannot tell from the first, and must survive too.
+/// Injected failures of transactions, for fault tests and testing tools: one in `every` begins or
+/// commits fails as a lost connection would make it fail, drawn from a fixed pseudo-random sequence
+/// (a strict period could fall into step with a workflow's own and starve it). A failed commit
+/// either never reached the database (rolled back) or reached it with its answer lost (committed,
+/// reported failed): the second is the case a caller cannot tell from the first, and must survive too.
 #[derive(Debug, Default)]
 struct Faults {
     every: AtomicU64,
@@ -103,14 +104,18 @@ struct Faults {
 }
 
 impl Faults {
-    /// `Some(n)` when this call is the n-th injected failure.
+    /// `Some(draw)` when this call fails (the draw decides how).
     fn strike(&self) -> Option<u64> {
         let every = self.every.load(Ordering::Relaxed);
         if every == 0 {
             return None;
         }
-        let seen = self.seen.fetch_add(1, Ordering::Relaxed) + 1;
-        seen.is_multiple_of(every).then_some(seen / every)
+        // splitmix64 of the call's number: well spread, and the same sequence on every run.
+        let mut z = self.seen.fetch_add(1, Ordering::Relaxed).wrapping_add(0x9E37_79B9_7F4A_7C15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        z.is_multiple_of(every).then_some(z / every)
     }
 }
 
@@ -132,7 +137,7 @@ impl Store {
         Self { pool, dialect, migrator, clock, jobs_enqueued, faults: Arc::default() }
     }
 
-    /// From now on every `every`-th transaction begin or commit of this store (and its clones) fails;
+    /// From now on one in `every` transaction begins or commits of this store (and its clones) fails;
     /// 0 stops it. See [`Faults`].
     pub fn inject_faults(&self, every: u64) {
         self.faults.seen.store(0, Ordering::Relaxed);
@@ -219,7 +224,7 @@ impl Tx<'_> {
     pub async fn commit(self) -> Result<()> {
         match self.store.faults.strike() {
             None => {}
-            Some(n) if n % 2 == 1 => return Err(injected("the connection was lost before the commit")),
+            Some(draw) if draw % 2 == 1 => return Err(injected("the connection was lost before the commit")),
             Some(_) => {
                 self.tx.commit().await.map_err(map_db_err)?;
                 return Err(injected("the connection was lost after the commit, before its answer"));

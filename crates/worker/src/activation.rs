@@ -50,9 +50,9 @@ pub async fn run(engine: &Engine, job: &Job) -> Result<()> {
             tx.cluster_set_version(id, &activation.kubernetes_version).await?;
             tx.job_finish(job, JobState::Succeeded, None).await?;
         }
-        Err(error) => match engine.retry_at(job, &error) {
-            Some(at) => tx.job_retry_at(job, &error.message, at).await?,
-            None => {
+        Err(error) => match engine.retry_failed(&mut tx, job, &error).await? {
+            true => {}
+            false => {
                 let phase =
                     next_phase(cluster.phase, ActivationEvent::Failed).unwrap_or(ClusterPhase::Unavailable);
                 tx.cluster_set_phase(id, phase, "ActivationFailed", &error.message).await?;

@@ -60,9 +60,9 @@ pub async fn run(engine: &Engine, job: &Job, create: bool) -> Result<()> {
             tx.cce_cluster_remove(id).await?;
             tx.job_finish(job, JobState::Succeeded, None).await?;
         }
-        Err(error) => match engine.retry_at(job, &error) {
-            Some(at) => tx.job_retry_at(job, &error.message, at).await?,
-            None => {
+        Err(error) => match engine.retry_failed(&mut tx, job, &error).await? {
+            true => {}
+            false => {
                 tx.cce_cluster_update(id, |c| c.phase = CcePhase::Error).await?;
                 tx.job_finish(job, JobState::Failed, Some(&error.message)).await?;
             }

@@ -14,7 +14,6 @@ use domain::{
     job::{Job, JobKind, JobState},
     Error, Result,
 };
-use serde_json::json;
 use store::{federation::FederationFact, Tx};
 
 use crate::{provider::StepTarget, Engine};
@@ -167,14 +166,7 @@ pub async fn run_step(engine: &Engine, job: &Job, step: Step) -> Result<()> {
             tx.job_finish(job, JobState::Succeeded, None).await?;
         }
         Err(error) => {
-            // Provider failures are counted apart from the claims (a claim that met a store failure
-            // is no failure of the step).
-            let failures = job.cursor.get("failures").and_then(|v| v.as_i64()).unwrap_or(0) + 1;
-            if error.retryable && failures < job.max_attempts {
-                let delay = chrono::Duration::from_std(engine.backoff(failures)).unwrap_or_default();
-                tx.job_set_cursor(job, &json!({ "failures": failures })).await?;
-                tx.job_retry_at(job, &error.message, store.clock().now() + delay).await?;
-            } else {
+            if !engine.retry_failed(&mut tx, job, &error).await? {
                 tx.job_finish(job, JobState::Failed, Some(&error.message)).await?;
             }
         }

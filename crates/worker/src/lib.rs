@@ -168,7 +168,7 @@ impl Engine {
                 tx.job_finish(job, domain::job::JobState::Failed, Some(&error.message())).await?;
             } else {
                 let delay = chrono::Duration::from_std(self.backoff(job.attempts)).unwrap_or_default();
-                tx.job_retry_at(job, &error.message(), self.store.clock().now() + delay).await?;
+                tx.job_try_again_at(job, &error.message(), self.store.clock().now() + delay).await?;
             }
             tx.commit().await
         };
@@ -213,13 +213,28 @@ impl Engine {
         }
     }
 
-    /// When a failed step runs again, or `None` when the job has used its attempts (or the failure is
-    /// final): then the job fails.
-    pub fn retry_at(&self, job: &Job, error: &ProviderError) -> Option<chrono::DateTime<chrono::Utc>> {
-        (error.retryable && job.attempts < job.max_attempts).then(|| {
-            self.store.clock().now()
-                + chrono::Duration::from_std(self.backoff(job.attempts)).unwrap_or_default()
-        })
+    /// Requeues a job whose provider call failed, in `tx`: after a backoff, counting the failure
+    /// (not when the provider was unavailable: that is no verdict on the work). `false` when the
+    /// failure is final or the job has used its attempts: the caller then ends it.
+    pub async fn retry_failed(
+        &self,
+        tx: &mut store::Tx<'_>,
+        job: &Job,
+        error: &ProviderError,
+    ) -> Result<bool> {
+        let now = self.store.clock().now();
+        if error.unavailable {
+            let delay = chrono::Duration::from_std(self.backoff(job.attempts)).unwrap_or_default();
+            tx.job_try_again_at(job, &error.message, now + delay).await?;
+            return Ok(true);
+        }
+        let failures = job.failures + 1;
+        if !error.retryable || failures >= job.max_attempts {
+            return Ok(false);
+        }
+        let delay = chrono::Duration::from_std(self.backoff(failures)).unwrap_or_default();
+        tx.job_retry_at(job, &error.message, now + delay).await?;
+        Ok(true)
     }
 
     /// Runs until `shutdown`: work while there is work, otherwise wait for an enqueue in this process,

@@ -47,7 +47,7 @@ pub async fn run(engine: &Engine, job: &Job) -> Result<()> {
         || tx.upgrade_unfinished(cluster.id, &[TaskType::Cluster], None).await?
     {
         let later = store.clock().now() + chrono::Duration::minutes(BUSY_RETRY_MINUTES);
-        tx.job_retry_at(job, "the cluster is busy; the plan waits", later).await?;
+        tx.job_try_again_at(job, "the cluster is busy; the plan waits", later).await?;
         return tx.commit().await;
     }
     let pools: Vec<(String, i64)> = cluster.node_pools.iter().map(|p| (p.id.clone(), 0)).collect();

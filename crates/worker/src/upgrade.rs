@@ -137,6 +137,11 @@ pub async fn run(engine: &Engine, job: &Job, task_type: TaskType) -> Result<()> 
                 tx.job_yield(job).await?;
             }
         }
+        Err(error) if error.unavailable => {
+            // No verdict on the step: tried again, not counted.
+            let delay = chrono::Duration::from_std(engine.backoff(job.attempts)).unwrap_or_default();
+            tx.job_try_again_at(job, &error.message, now + delay).await?;
+        }
         Err(error) => {
             task.failures += 1;
             task.message = format!("{step}: {}", error.message);
@@ -174,7 +179,7 @@ async fn apply(
     observed: Option<&Observation>,
 ) -> Result<Result<(), ProviderError>> {
     let catalogue = Catalogue::get().flavor(cluster.flavor);
-    let final_failure = |message: String| Ok(Err(ProviderError { message, retryable: false }));
+    let final_failure = |message: String| Ok(Err(ProviderError::fatal(message)));
     let Some(target) = catalogue.find(&task.target_version) else {
         return final_failure(format!("{} is not in the version catalogue", task.target_version));
     };

@@ -229,21 +229,38 @@ mod tests {
     fn every_status_event_pair_is_decided() {
         use TaskEvent as E;
         use TaskStatus::*;
-        for status in TaskStatus::ALL {
-            for event in TaskEvent::ALL {
-                let expected = match (status, event) {
-                    (Init | Queuing | Running, E::StepStarted) => Some(Running),
-                    (Running, E::StepSucceeded { last }) => Some(if last { Success } else { Running }),
-                    (Running, E::StepFailed { final_ }) => Some(if final_ { Failed } else { Running }),
-                    (Init | Queuing | Running, E::Paused) => Some(Pause),
-                    (Pause, E::Continued) => Some(Queuing),
-                    (Failed, E::Retried) => Some(Queuing),
-                    (Init | Queuing | Running | Pause, E::Cancelled) => Some(Failed),
-                    _ => None,
-                };
-                assert_eq!(next(status, event), expected, "{status:?} × {event:?}");
-            }
-        }
+        const STARTED: E = E::StepStarted;
+        const NEXT_OK: E = E::StepSucceeded { last: false };
+        const LAST_OK: E = E::StepSucceeded { last: true };
+        const RETRYING: E = E::StepFailed { final_: false };
+        const GAVE_UP: E = E::StepFailed { final_: true };
+        #[rustfmt::skip]
+        let table = [
+            (Init, STARTED, Some(Running)),   (Init, NEXT_OK, None),       (Init, LAST_OK, None),
+            (Init, RETRYING, None),           (Init, GAVE_UP, None),       (Init, E::Paused, Some(Pause)),
+            (Init, E::Continued, None),       (Init, E::Retried, None),    (Init, E::Cancelled, Some(Failed)),
+
+            (Queuing, STARTED, Some(Running)), (Queuing, NEXT_OK, None),   (Queuing, LAST_OK, None),
+            (Queuing, RETRYING, None),        (Queuing, GAVE_UP, None),    (Queuing, E::Paused, Some(Pause)),
+            (Queuing, E::Continued, None),    (Queuing, E::Retried, None), (Queuing, E::Cancelled, Some(Failed)),
+
+            (Running, STARTED, Some(Running)), (Running, NEXT_OK, Some(Running)), (Running, LAST_OK, Some(Success)),
+            (Running, RETRYING, Some(Running)), (Running, GAVE_UP, Some(Failed)), (Running, E::Paused, Some(Pause)),
+            (Running, E::Continued, None),    (Running, E::Retried, None), (Running, E::Cancelled, Some(Failed)),
+
+            (Pause, STARTED, None),           (Pause, NEXT_OK, None),      (Pause, LAST_OK, None),
+            (Pause, RETRYING, None),          (Pause, GAVE_UP, None),      (Pause, E::Paused, None),
+            (Pause, E::Continued, Some(Queuing)), (Pause, E::Retried, None), (Pause, E::Cancelled, Some(Failed)),
+
+            (Success, STARTED, None),         (Success, NEXT_OK, None),    (Success, LAST_OK, None),
+            (Success, RETRYING, None),        (Success, GAVE_UP, None),    (Success, E::Paused, None),
+            (Success, E::Continued, None),    (Success, E::Retried, None), (Success, E::Cancelled, None),
+
+            (Failed, STARTED, None),          (Failed, NEXT_OK, None),     (Failed, LAST_OK, None),
+            (Failed, RETRYING, None),         (Failed, GAVE_UP, None),     (Failed, E::Paused, None),
+            (Failed, E::Continued, None),     (Failed, E::Retried, Some(Queuing)), (Failed, E::Cancelled, None),
+        ];
+        crate::transition_table::assert_transitions(&TaskStatus::ALL, &TaskEvent::ALL, &table, next);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Durability of workflows: a real `ucsd` process is killed with SIGKILL again and again while it
 //! enables federation or upgrades a cluster, restarted each time, and the workflow still finishes with
-//! every side effect carried out exactly once.
+//! every side effect carried out exactly once. The jobs run in that process on the wall clock, so these
+//! tests (alone) wait in real time.
 
 use std::{
     net::TcpListener,
@@ -220,18 +221,10 @@ async fn enable_claims(app: &TestApp, fleet: &str) -> i64 {
 }
 
 async fn await_success(app: &TestApp, t: &server::admin::TenantCredentials, fleet: &str) -> Value {
-    let mut last = json!(null);
-    for _ in 0..600 {
-        let r = app.get(&format!("/v1/clustergroups/{fleet}/federations/progress")).signed(t).send().await;
-        if r.status == 200 {
-            if r.body["status"]["phase"] == "Success" {
-                return r.body;
-            }
-            last = r.body;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the federation did not finish: {last}");
+    await_body(app, t, &format!("/v1/clustergroups/{fleet}/federations/progress"), |p| {
+        p["status"]["phase"] == "Success"
+    })
+    .await
 }
 
 /// GETs `path` until `done` holds for its body.
@@ -241,16 +234,15 @@ async fn await_body(
     path: &str,
     done: impl Fn(&Value) -> bool,
 ) -> Value {
-    let mut last = json!(null);
-    for _ in 0..600 {
+    app.eventually(path, async || {
         let r = app.get(path).signed(t).send().await;
         if r.status == 200 && done(&r.body) {
-            return r.body;
+            Ok(r.body)
+        } else {
+            Err(r.text)
         }
-        last = r.body;
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("{path} did not get there: {last}");
+    })
+    .await
 }
 
 async fn upgrade_survives_repeated_kill_9(backend: Backend) {
@@ -358,24 +350,24 @@ async fn two_processes_on_one_postgres_drain_one_queue_without_running_a_job_twi
     second.start();
     first.wait_ready().await;
     second.wait_ready().await;
-    for _ in 0..300 {
+    app.eventually("the two processes to drain the queue", async || {
         let done: i64 =
             sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE kind = 'noop' AND state = 'succeeded'")
                 .fetch_one(app.store.pool())
                 .await
                 .unwrap();
         if done == 400 {
-            let twice: i64 =
-                sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE kind = 'noop' AND attempts <> 1")
-                    .fetch_one(app.store.pool())
-                    .await
-                    .unwrap();
-            assert_eq!(twice, 0, "no job was claimed twice");
-            return;
+            Ok(())
+        } else {
+            Err(format!("{done} of 400 done"))
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the two processes did not drain the queue");
+    })
+    .await;
+    let twice: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE kind = 'noop' AND attempts <> 1")
+        .fetch_one(app.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(twice, 0, "no job was claimed twice");
 }
 
 /// Points the client at one replica.

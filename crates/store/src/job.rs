@@ -157,6 +157,15 @@ impl Store {
     }
 }
 
+/// What a committed transaction did to a claimed job (see [`Store::observe_jobs`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum JobEvent {
+    /// The job ended, `ran` after its first claim.
+    Ended { kind: JobKind, state: JobState, ran: std::time::Duration },
+    /// The job goes back to the queue after a failure (or an error of ucsd's own).
+    Retried { kind: JobKind },
+}
+
 /// The outcome of a fenced update: one row, or the lease was lost.
 pub(crate) fn fenced(rows: u64) -> Result<()> {
     if rows == 1 {
@@ -278,6 +287,12 @@ impl Tx<'_> {
         .await
         .map_err(map_db_err)?;
         fenced(done.rows_affected())?;
+        let ran = job.started_at.map(|start| self.store.clock().now() - start).unwrap_or_default();
+        self.job_events.push(JobEvent::Ended {
+            kind: job.kind,
+            state,
+            ran: ran.to_std().unwrap_or_default(),
+        });
         match job.parent_id {
             Some(parent) => self.job_step_ended(parent).await,
             None => Ok(()),
@@ -453,7 +468,11 @@ impl Tx<'_> {
         .execute(&mut *self.tx)
         .await
         .map_err(map_db_err)?;
-        fenced(done.rows_affected())
+        fenced(done.rows_affected())?;
+        if error.is_some() {
+            self.job_events.push(JobEvent::Retried { kind: job.kind });
+        }
+        Ok(())
     }
 }
 

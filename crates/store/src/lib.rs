@@ -10,7 +10,7 @@
 
 use std::sync::{
     atomic::{AtomicU64, Ordering},
-    Arc,
+    Arc, OnceLock,
 };
 
 use domain::{clock::Clock, Error, Result};
@@ -90,6 +90,18 @@ pub struct Store {
     /// Woken when a transaction that enqueued jobs commits, so this process's workers start at once.
     jobs_enqueued: Arc<tokio::sync::Notify>,
     faults: Arc<Faults>,
+    job_observer: Arc<OnceLock<JobObserver>>,
+}
+
+/// Told of what each committed transaction did to claimed jobs (the engine's metrics), so that
+/// nobody has to read a job again after its step to learn how it went.
+#[derive(Clone)]
+struct JobObserver(Arc<dyn Fn(&job::JobEvent) + Send + Sync>);
+
+impl std::fmt::Debug for JobObserver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("JobObserver(..)")
+    }
 }
 
 /// Injected failures of transactions, for fault tests and testing tools: one in `every` begins or
@@ -128,13 +140,29 @@ pub struct Tx<'s> {
     tx: Transaction<'static, Any>,
     store: &'s Store,
     enqueued: bool,
+    /// What it did to claimed jobs, told to the store's observer once it commits.
+    job_events: Vec<job::JobEvent>,
 }
 
 impl Store {
     /// Wraps a pool opened by a backend crate.
     pub fn new(pool: AnyPool, dialect: Dialect, migrator: &'static Migrator, clock: Arc<dyn Clock>) -> Self {
         let jobs_enqueued = Arc::new(tokio::sync::Notify::new());
-        Self { pool, dialect, migrator, clock, jobs_enqueued, faults: Arc::default() }
+        Self {
+            pool,
+            dialect,
+            migrator,
+            clock,
+            jobs_enqueued,
+            faults: Arc::default(),
+            job_observer: Arc::default(),
+        }
+    }
+
+    /// Has `observer` told of every [`job::JobEvent`] this store (and its clones) commits from now
+    /// on. One observer per store: a later call is ignored (one engine's metrics per process).
+    pub fn observe_jobs(&self, observer: impl Fn(&job::JobEvent) + Send + Sync + 'static) {
+        let _ = self.job_observer.set(JobObserver(Arc::new(observer)));
     }
 
     /// From now on one in `every` transaction begins or commits of this store (and its clones) fails;
@@ -200,7 +228,7 @@ impl Store {
             Dialect::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
         }
         .map_err(map_db_err)?;
-        Ok(Tx { tx, store: self, enqueued: false })
+        Ok(Tx { tx, store: self, enqueued: false, job_events: Vec::new() })
     }
 
     /// Resolves when a transaction of this process enqueued jobs (or at once if one did since the
@@ -233,6 +261,9 @@ impl Tx<'_> {
         self.tx.commit().await.map_err(map_db_err)?;
         if self.enqueued {
             self.store.wake_workers();
+        }
+        if let Some(observer) = self.store.job_observer.get() {
+            self.job_events.iter().for_each(|event| (observer.0)(event));
         }
         Ok(())
     }

@@ -77,8 +77,14 @@ impl Engine {
         Self { store, provider, sealer, owner, config, metrics: EngineMetrics::unregistered() }
     }
 
-    /// Records into `metrics` (registered where `/metrics` gathers) instead of a private set.
+    /// Records into `metrics` (registered where `/metrics` gathers) instead of a private set: what
+    /// each step's commit did to its job (ended, retried) comes from the store as it commits.
     pub fn with_metrics(mut self, metrics: EngineMetrics) -> Self {
+        let observed = metrics.clone();
+        self.store.observe_jobs(move |event| match event {
+            store::job::JobEvent::Ended { kind, state, ran } => observed.ended(kind.as_str(), *state, *ran),
+            store::job::JobEvent::Retried { kind } => observed.retried(kind.as_str()),
+        });
         self.metrics = metrics;
         self
     }
@@ -129,30 +135,7 @@ impl Engine {
                 self.retry_after_error(&job, &e).instrument(span).await;
             }
         }
-        if step == metrics::StepOutcome::Committed {
-            self.observe_committed(&job).await;
-        }
         Ok(true)
-    }
-
-    /// After a committed step, reads what it came to: counts a scheduled retry, or the whole run of a
-    /// job that ended. Only this claim's outcome counts (a yielded job may already be another claim's).
-    async fn observe_committed(&self, claimed: &Job) {
-        let after = match self.store.job_get(claimed.id).await {
-            Ok(Some(after)) if after.attempts == claimed.attempts => after,
-            Ok(_) => return,
-            Err(e) => {
-                tracing::debug!(error = %e, job_id = %claimed.id, "could not read a job's outcome for metrics");
-                return;
-            }
-        };
-        if after.state.is_terminal() {
-            if let (Some(start), Some(end)) = (after.started_at, after.finished_at) {
-                self.metrics.ended(after.kind.as_str(), after.state, elapsed(start, end));
-            }
-        } else if after.state == domain::job::JobState::Pending && after.last_error.is_some() {
-            self.metrics.retried(after.kind.as_str());
-        }
     }
 
     /// A step that failed on an error of ucsd's own (the store or pool failed, the database went away

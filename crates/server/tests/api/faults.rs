@@ -27,7 +27,7 @@ impl TestApp {
                 // Stopped between rounds, never mid-statement: no termination lands after it.
                 while !stop.is_cancelled() {
                     let _ = store_pg::testing::terminate_connections(&store).await;
-                    tokio::time::sleep(std::time::Duration::from_millis(3)).await;
+                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
                 }
             })
         });

@@ -1,7 +1,7 @@
-"""UCS clusters (WIRE.md §3 U01–U07, U09, U10, U13, U14) driven by the official SDK.
+"""UCS clusters (docs/wire.md U01–U07, U09, U10, U13, U14) driven by the official SDK.
 
 Registration goes through the SDK's own `register_cluster_invoker` with the Content-Type forced to JSON
-(WIRE.md §1.4); everything else is the unmodified `UcsClient`. Every response of the `client` fixture is
+(docs/wire.md §2); everything else is the unmodified `UcsClient`. Every response of the `client` fixture is
 recorded, and no recorded body may ever contain the secret of a kubeconfig the test registered.
 """
 
@@ -117,7 +117,7 @@ def register_body(name, category="attachedcluster", type_="eks", provider="aws",
 
 
 def register_json(client, body):
-    """register_cluster with the Content-Type forced to JSON (WIRE.md §1.4)."""
+    """register_cluster with the Content-Type forced to JSON (docs/wire.md §2)."""
     return (client.register_cluster_invoker(RegisterClusterRequest(body=body))
             .add_header("Content-Type", "application/json").invoke())
 

@@ -1,8 +1,8 @@
-"""UCS fleet federation (WIRE.md §3 U23–U29) driven by the unmodified official SDK.
+"""UCS fleet federation (docs/wire.md U23–U29) driven by the unmodified official SDK.
 
 Enable/disable/upgrade run as background workflows on the server's default simulated provider (200 ms a step), so
 every test polls `show_federation_progress` until the root job reaches `Success`. Fleets are registered with the
-Content-Type forced to JSON (WIRE.md §1.4, via `test_fleets.create_fleet`); every federation call is the plain
+Content-Type forced to JSON (docs/wire.md §2, via `test_fleets.create_fleet`); every federation call is the plain
 `UcsClient` method. Kubeconfigs handed out by U27/U29 are checked with `cryptography`: the client certificate must be
 issued by the CA in the same document and valid for the requested number of days.
 """

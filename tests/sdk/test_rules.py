@@ -1,7 +1,7 @@
-"""UCS permission policies (WIRE.md §3 U30–U33) and their attachment to clusters (U08) and fleets (U21),
+"""UCS permission policies (docs/wire.md U30–U33) and their attachment to clusters (U08) and fleets (U21),
 driven by the official SDK, plus the Kubernetes RBAC ucsd renders for each cluster.
 
-`create_rule` goes through the SDK's own invoker with the Content-Type forced to JSON (WIRE.md §1.4); the
+`create_rule` goes through the SDK's own invoker with the Content-Type forced to JSON (docs/wire.md §2); the
 unmodified call is checked to be refused. Everything else is the unmodified `UcsClient`. The rendered RBAC is
 read from `GET /v1/clusters/{id}/rbac` (a ucsd extension the SDK does not know), signed by the SDK's own
 Signer. Clusters and fleets come from the helpers of test_clusters / test_fleets.
@@ -59,7 +59,7 @@ def rule_body(name=None, **spec):
 
 
 def create_rule_json(client, body):
-    """create_rule with the Content-Type forced to JSON (WIRE.md §1.4)."""
+    """create_rule with the Content-Type forced to JSON (docs/wire.md §2)."""
     return (client.create_rule_invoker(CreateRuleRequest(body=body))
             .add_header("Content-Type", "application/json").invoke())
 

@@ -1,6 +1,6 @@
 //! UCS clusters (`/v1/clusters…`, `/v1/managedclusters`, `/v1/config/registeredclusterversions`):
 //! register, list, show, update, delete, access info, activation, on-premise config, kubeconfig.
-//! Wire shapes follow shared/api/WIRE.md U01–U14; decisions live in `domain::cluster`.
+//! Wire shapes follow docs/wire.md U01–U14; decisions live in `domain::cluster`.
 
 use std::{borrow::Cow, collections::BTreeMap};
 
@@ -60,7 +60,7 @@ fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-/// The `Cluster` object of the wire (WIRE.md U01), serialized straight from the cluster: a list of
+/// The `Cluster` object of the wire (docs/wire.md U01), serialized straight from the cluster: a list of
 /// hundreds of clusters is written without building a `serde_json::Value` tree per cluster.
 pub struct ClusterView {
     cluster: Cluster,
@@ -797,7 +797,7 @@ mod tests {
         }
     }
 
-    /// The typed view writes exactly the U01 object (the keys WIRE.md lists, nothing else).
+    /// The typed view writes exactly the U01 object (the keys the SDK model reads, nothing else).
     #[test]
     fn the_cluster_view_is_the_wire_object() {
         let c = cluster(ClusterPhase::Available, "", "https://10.0.0.1:6443");

@@ -1,4 +1,4 @@
-//! Fleet federation (WIRE.md U23–U29): enabling, disabling and upgrading run as workflows on the job
+//! Fleet federation (docs/wire.md U23–U29): enabling, disabling and upgrading run as workflows on the job
 //! engine; progress projects their jobs into the reference's Job tree; the connection, certificate and
 //! kubeconfig endpoints hand out real artefacts of the fleet's federation CA.
 

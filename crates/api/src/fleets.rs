@@ -1,5 +1,5 @@
 //! UCS fleets ("cluster groups", `/v1/clustergroups…`) and cluster membership (`/v1/clusters/{id}/join`,
-//! `/unjoin`): WIRE.md U11, U12, U15–U20, U22.
+//! `/unjoin`): docs/wire.md U11, U12, U15–U20, U22.
 
 use axum::{
     extract::State,
@@ -54,7 +54,7 @@ pub(crate) fn routes() -> Vec<Route> {
     ]
 }
 
-/// The `ClusterGroup` object of the wire (WIRE.md U15).
+/// The `ClusterGroup` object of the wire (docs/wire.md U15).
 pub fn fleet_view(f: &Fleet) -> Value {
     let mut conditions = Vec::new();
     if f.federation != FederationState::None {

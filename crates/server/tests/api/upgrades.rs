@@ -1,4 +1,4 @@
-//! CCE and CCE Autopilot cluster upgrades over HTTP: the CCE v3 cluster basics, C01–C43 (WIRE.md §4)
+//! CCE and CCE Autopilot cluster upgrades over HTTP: the CCE v3 cluster basics, C01–C43 (docs/wire.md)
 //! with the behaviour docs/upgrades.md fixes (task statuses, workflow phases, precheck expiry,
 //! pause/continue/retry, Autopilot plans).
 //!

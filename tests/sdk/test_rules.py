@@ -16,14 +16,15 @@ import yaml
 
 from huaweicloudsdkucs.v1 import (Content, CreateRuleObjectMeta, CreateRuleRequest, CreateRuleRequestBody,
                                   DeleteRuleRequest, ListRuleRequest, RuleIDNamespaces, RuleSpec,
+                                  ShowClusterListRequest,
                                   UpdateAssociatedRulesRequest, UpdateClusterGroupAssociatedRulesRequest,
                                   UpdateClusterRulesRequest, UpdateRuleRequest, UpdateRuleRequestBody)
 
 from sdkhelpers import signed_get
 # The `client`/`other_client` fixtures (and `recorder`, which `client` needs) are shared with test_clusters.
 from test_clusters import client, other_client, recorder  # noqa: F401
-from test_clusters import NIL_CLUSTER, expect_error, register, unique_name
-from test_fleets import NIL_FLEET, create_fleet, join, leave
+from test_clusters import NIL_CLUSTER, expect_error, register, show, unique_name
+from test_fleets import NIL_FLEET, create_fleet, join, leave, show_fleet
 
 NIL_RULE = "3c1e2a4b-5d6f-4a7b-8c9d-0e1f2a3b4c5d"
 RBAC_V1 = "rbac.authorization.k8s.io/v1"
@@ -725,3 +726,43 @@ def test_attaching_to_another_tenants_fleet_is_404_and_renders_nothing(client, o
 def test_attaching_to_an_unknown_fleet_is_404(client):
     rid = create_rule(client)
     expect_error(lambda: attach_to_fleet(client, NIL_FLEET, ([rid], ["default"])), 404)
+
+
+# ---------------------------------------------------------------- reads that show the bindings (U08, U21)
+
+def rule_namespaces(client, cid):
+    """The cluster's spec.ruleNamespaces as the SDK's models give them: [(sorted (ruleID, ruleName)), namespaces]."""
+    spec = show(client, cid).spec
+    return [(sorted((r.rule_id, r.rule_name) for r in entry.rules), entry.namespaces)
+            for entry in spec.rule_namespaces]
+
+
+def fleet_namespaces(client, fid):
+    return show_fleet(client, fid).spec.rule_namespaces
+
+
+def test_cluster_and_fleet_reads_show_their_bound_rules_through_the_sdk_models(client):
+    readers, admins = rule_name(), rule_name()
+    rr, ra = create_rule(client, readers), create_rule(client, admins)
+    a, b = register(client), register(client)
+    fid = create_fleet(client, cluster_ids=[a])
+    assert rule_namespaces(client, b) == [] and fleet_namespaces(client, fid) == []
+    assert attach_to_cluster(client, b, ([rr, ra], ["prod", "default"])).status_code == 200
+    both = [(sorted([(rr, readers), (ra, admins)]), ["default", "prod"])]
+    assert rule_namespaces(client, b) == both
+    assert attach_to_fleet(client, fid, ([rr], ["team"])).status_code == 200
+    assert fleet_namespaces(client, fid) == ["team"]
+    assert rule_namespaces(client, a) == [([(rr, readers)], ["team"])]
+    # Joining adds the fleet's binding to the cluster's own, leaving removes it.
+    assert join(client, b, fid).status_code == 200
+    assert rule_namespaces(client, b) == [([(ra, admins)], ["default", "prod"]),
+                                          ([(rr, readers)], ["default", "prod", "team"])]
+    assert leave(client, a).status_code == 200
+    assert rule_namespaces(client, a) == []
+    # Deleting a rule takes it off every read at once.
+    assert delete_rule(client, rr).status_code == 200
+    assert fleet_namespaces(client, fid) == []
+    assert rule_namespaces(client, b) == [([(ra, admins)], ["default", "prod"])]
+    listed = client.show_cluster_list(ShowClusterListRequest()).items
+    [entry] = [c for c in listed if c.metadata.uid == b][0].spec.rule_namespaces
+    assert [(r.rule_id, r.rule_name) for r in entry.rules] == [(ra, admins)]

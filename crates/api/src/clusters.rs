@@ -2,7 +2,10 @@
 //! register, list, show, update, delete, access info, activation, on-premise config, kubeconfig.
 //! Wire shapes follow docs/wire.md U01–U14; decisions live in `domain::cluster`.
 
-use std::{borrow::Cow, collections::BTreeMap};
+use std::{
+    borrow::Cow,
+    collections::{BTreeMap, BTreeSet, HashMap},
+};
 
 use axum::{
     extract::State,
@@ -19,12 +22,16 @@ use domain::{
         KUBECONFIG_ANNOTATION,
     },
     error::ucs,
-    ids::ClusterId,
+    ids::{ClusterId, DomainId, FleetId},
+    rbac::{self, Binding, RuleNamespaces},
     Error,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
-use store::cluster::{ClusterFilter, ClusterLimits, ClusterUpdate};
+use store::{
+    cluster::{ClusterFilter, ClusterLimits, ClusterUpdate},
+    rule::Target,
+};
 
 use crate::{
     auth::Caller,
@@ -65,12 +72,41 @@ fn rfc3339(t: DateTime<Utc>) -> String {
 pub struct ClusterView {
     cluster: Cluster,
     with_status: bool,
+    /// The permission policies that reach the cluster, directly and through its fleet.
+    rules: Vec<RuleNamespaces>,
 }
 
-impl ClusterView {
-    pub fn new(cluster: Cluster, with_status: bool) -> Self {
-        Self { cluster, with_status }
+/// The views of clusters with the rules that reach each, read for the whole list in one query.
+pub(crate) async fn cluster_views(
+    app: &AppState,
+    domain_id: DomainId,
+    clusters: Vec<Cluster>,
+    with_status: bool,
+) -> Result<Vec<ClusterView>, Error> {
+    let ids: Vec<ClusterId> = clusters.iter().map(|c| c.id).collect();
+    let fleets: BTreeSet<FleetId> = clusters.iter().filter_map(|c| c.fleet_id).collect();
+    let fleets: Vec<FleetId> = fleets.into_iter().collect();
+    let bindings = app.store.rule_bindings(domain_id, &ids, &fleets).await?;
+    let mut by_target: HashMap<Target, Vec<&Binding>> = HashMap::new();
+    for (target, binding) in &bindings {
+        by_target.entry(*target).or_default().push(binding);
     }
+    let reaching = |c: &Cluster| {
+        let own = by_target.get(&Target::Cluster(c.id)).into_iter().flatten();
+        let via_fleet = c.fleet_id.and_then(|f| by_target.get(&Target::Fleet(f))).into_iter().flatten();
+        rbac::rule_namespaces(own.chain(via_fleet).copied())
+    };
+    Ok(clusters.into_iter().map(|c| ClusterView { rules: reaching(&c), cluster: c, with_status }).collect())
+}
+
+/// The view of one cluster.
+pub(crate) async fn cluster_view(
+    app: &AppState,
+    domain_id: DomainId,
+    cluster: Cluster,
+) -> Result<ClusterView, Error> {
+    let mut views = cluster_views(app, domain_id, vec![cluster], true).await?;
+    Ok(views.pop().expect("one view per cluster"))
 }
 
 /// `GET /v1/clusters`' body.
@@ -133,6 +169,7 @@ impl Serialize for ClusterView {
                 sync_mode: "",
                 cluster_group_id: c.fleet_id.map(|f| f.to_string()).unwrap_or_default(),
                 manage_type: c.manage_type.as_str(),
+                rule_namespaces: self.rules.iter().map(WireRuleNamespace::from).collect(),
                 api_endpoint: &c.api_endpoint,
                 provider: &c.provider,
                 kind: &c.cluster_type,
@@ -179,6 +216,7 @@ struct WireSpec<'a> {
     #[serde(rename = "clusterGroupID")]
     cluster_group_id: String,
     manage_type: &'static str,
+    rule_namespaces: Vec<WireRuleNamespace<'a>>,
     api_endpoint: &'a str,
     provider: &'a str,
     #[serde(rename = "type")]
@@ -192,6 +230,32 @@ struct WireSpec<'a> {
     project_id: &'a str,
     #[serde(rename = "IsDownloadedCert")]
     is_downloaded_cert: bool,
+}
+
+/// `RuleNamespace` of the reference (table 3-7): rules and the namespaces they apply in.
+#[derive(Serialize)]
+struct WireRuleNamespace<'a> {
+    rules: Vec<WireRuleInfo<'a>>,
+    namespaces: &'a [String],
+}
+
+#[derive(Serialize)]
+struct WireRuleInfo<'a> {
+    #[serde(rename = "ruleID")]
+    rule_id: String,
+    #[serde(rename = "ruleName")]
+    rule_name: &'a str,
+}
+
+impl<'a> From<&'a RuleNamespaces> for WireRuleNamespace<'a> {
+    fn from(r: &'a RuleNamespaces) -> Self {
+        let rules = r
+            .rules
+            .iter()
+            .map(|rule| WireRuleInfo { rule_id: rule.id.to_string(), rule_name: &rule.name })
+            .collect();
+        Self { rules, namespaces: &r.namespaces }
+    }
 }
 
 #[derive(Serialize)]
@@ -305,7 +369,7 @@ async fn list(
 ) -> ApiResult<JsonOut<ClusterList>> {
     let (filter, with_status) = query.filter()?;
     let (clusters, total) = app.store.cluster_list(caller.domain_id(), &filter).await?;
-    let items = clusters.into_iter().map(|c| ClusterView::new(c, with_status)).collect();
+    let items = cluster_views(&app, caller.domain_id(), clusters, with_status).await?;
     Ok(JsonOut(ClusterList { items, total }))
 }
 
@@ -316,7 +380,7 @@ async fn show(
     Path(id): Path<String>,
 ) -> ApiResult<JsonOut<ClusterView>> {
     let cluster = app.store.cluster_get(caller.domain_id(), cluster_id(&id)?).await?;
-    Ok(JsonOut(ClusterView::new(cluster, true)))
+    Ok(JsonOut(cluster_view(&app, caller.domain_id(), cluster).await?))
 }
 
 #[derive(Debug, Deserialize)]
@@ -444,7 +508,7 @@ async fn update(
     }
     let update = ClusterUpdate { annotations, kubeconfig, country: spec.country, city: spec.city };
     let cluster = app.store.cluster_update(&caller.actor(), id, &update).await?;
-    Ok(JsonOut(ClusterView::new(cluster, true)))
+    Ok(JsonOut(cluster_view(&app, caller.domain_id(), cluster).await?))
 }
 
 /// U05 `DELETE /v1/clusters/{clusterid}`.
@@ -570,7 +634,7 @@ async fn retry_activation(
     Path(id): Path<String>,
 ) -> ApiResult<JsonOut<ClusterView>> {
     let cluster = app.store.cluster_retry_activation(&caller.actor(), cluster_id(&id)?).await?;
-    Ok(JsonOut(ClusterView::new(cluster, true)))
+    Ok(JsonOut(cluster_view(&app, caller.domain_id(), cluster).await?))
 }
 
 /// U09 body: the on-premise installer's inputs, in the installer's UPPER_SNAKE keys.
@@ -753,7 +817,7 @@ async fn list_managed(
     }
     let filter = ClusterFilter { category: Some(CATEGORY_SELF.to_string()), page, ..Default::default() };
     let (clusters, _) = app.store.cluster_list(caller.domain_id(), &filter).await?;
-    Ok(JsonOut(clusters.into_iter().map(|c| ClusterView::new(c, true)).collect()))
+    Ok(JsonOut(cluster_views(&app, caller.domain_id(), clusters, true).await?))
 }
 
 /// U14 `GET /v1/config/registeredclusterversions`.
@@ -797,11 +861,20 @@ mod tests {
         }
     }
 
+    fn view(cluster: Cluster, with_status: bool) -> ClusterView {
+        let rule = rbac::RuleRef {
+            name: "readers".into(),
+            id: "f6434332-60d6-11ed-a847-0255ac10003f".parse().unwrap(),
+        };
+        let rules = vec![RuleNamespaces { rules: vec![rule], namespaces: vec!["default".into()] }];
+        ClusterView { cluster, with_status, rules }
+    }
+
     /// The typed view writes exactly the U01 object (the keys the SDK model reads, nothing else).
     #[test]
     fn the_cluster_view_is_the_wire_object() {
         let c = cluster(ClusterPhase::Available, "", "https://10.0.0.1:6443");
-        let view = serde_json::to_value(ClusterView::new(c.clone(), true)).unwrap();
+        let view = serde_json::to_value(view(c.clone(), true)).unwrap();
         let expected = json!({
             "kind": "Cluster",
             "apiVersion": "v1",
@@ -811,6 +884,8 @@ mod tests {
             },
             "spec": {
                 "syncMode": "", "clusterGroupID": c.fleet_id.unwrap().to_string(), "manageType": "grouped",
+                "ruleNamespaces": [{ "rules": [{ "ruleID": "f6434332-60d6-11ed-a847-0255ac10003f", "ruleName": "readers" }],
+                                     "namespaces": ["default"] }],
                 "apiEndpoint": "https://10.0.0.1:6443", "provider": "openshift", "type": "privatek8s",
                 "category": "attachedcluster", "enableDistMgt": false, "region": "cn-north-4",
                 "country": "CN", "city": "110000", "projectID": "p1", "IsDownloadedCert": true,
@@ -834,11 +909,11 @@ mod tests {
     #[test]
     fn a_view_without_status_or_endpoint_leaves_them_out() {
         let c = cluster(ClusterPhase::Unavailable, "Unreachable", "");
-        let with = serde_json::to_value(ClusterView::new(c.clone(), true)).unwrap();
+        let with = serde_json::to_value(view(c.clone(), true)).unwrap();
         assert_eq!(with["status"]["endpoints"], json!([]));
         assert_eq!(with["status"]["conditions"][0]["status"], "False");
         assert_eq!(with["status"]["conditions"][1]["reason"], "Unreachable");
-        let without = serde_json::to_value(ClusterView::new(c, false)).unwrap();
+        let without = serde_json::to_value(view(c, false)).unwrap();
         assert!(without.get("status").is_none());
     }
 }

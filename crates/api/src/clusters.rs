@@ -19,11 +19,12 @@ use domain::{
     authz::actions,
     cluster::{
         Cluster, ClusterPhase, Kubeconfig, ManageType, Registration, CATEGORY_ONPREMISE, CATEGORY_SELF,
-        KUBECONFIG_ANNOTATION,
+        FEATURE_GATES_LABEL, KUBECONFIG_ANNOTATION, VPC_ANNOTATION,
     },
     error::ucs,
-    ids::{ClusterId, DomainId, FleetId},
+    ids::{CceClusterId, ClusterId, DomainId, FleetId},
     rbac::{self, Binding, RuleNamespaces},
+    upgrade::{catalogue::Catalogue, Flavor},
     Error,
 };
 use serde::{Deserialize, Serialize};
@@ -120,14 +121,17 @@ impl Serialize for ClusterView {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let c = &self.cluster;
         let updated = rfc3339(c.updated_at);
+        let (phase, stored_reason, message) = c.status();
         let reason: Cow<str> =
-            if c.reason.is_empty() { format!("Cluster{}", c.phase).into() } else { c.reason.as_str().into() };
+            if stored_reason.is_empty() { format!("Cluster{phase}").into() } else { stored_reason.clone() };
+        let cce = cce_facts(c);
+        let api_endpoint = cce.as_ref().map_or(c.api_endpoint.as_str(), |f| f.endpoint.as_str());
         let status = self.with_status.then(|| WireStatus {
-            kubernetes_version: &c.kubernetes_version,
+            kubernetes_version: c.kubernetes_version(),
             conditions: [
                 WireCondition {
                     kind: "Ready",
-                    status: match c.phase {
+                    status: match phase {
                         ClusterPhase::Available => "True",
                         ClusterPhase::Unavailable => "False",
                         ClusterPhase::Pending => "Unknown",
@@ -138,19 +142,19 @@ impl Serialize for ClusterView {
                 },
                 WireCondition {
                     kind: "Cluster",
-                    status: c.phase.as_str(),
+                    status: phase.as_str(),
                     last_transition_time: &updated,
                     reason: &reason,
-                    message: Some(&c.message),
+                    message: Some(&message),
                 },
             ],
-            endpoints: (!c.api_endpoint.is_empty())
-                .then(|| WireEndpoint { url: &c.api_endpoint, kind: "Internal" })
+            endpoints: (!api_endpoint.is_empty())
+                .then_some(WireEndpoint { url: api_endpoint, kind: "Internal" })
                 .into_iter()
                 .collect(),
-            phase: c.phase.as_str(),
-            reason: &c.reason,
-            message: &c.message,
+            phase: phase.as_str(),
+            reason: &stored_reason,
+            message: &message,
             arrear_freeze: "false",
             police_freeze: "false",
         });
@@ -160,8 +164,8 @@ impl Serialize for ClusterView {
             metadata: WireMetadata {
                 uid: c.id,
                 name: &c.name,
-                labels: &c.labels,
-                annotations: &c.annotations,
+                labels: cce.as_ref().map_or(&c.labels, |f| &f.labels),
+                annotations: cce.as_ref().map_or(&c.annotations, |f| &f.annotations),
                 creation_timestamp: rfc3339(c.created_at),
                 update_timestamp: &updated,
             },
@@ -170,7 +174,7 @@ impl Serialize for ClusterView {
                 cluster_group_id: c.fleet_id.map(|f| f.to_string()).unwrap_or_default(),
                 manage_type: c.manage_type.as_str(),
                 rule_namespaces: self.rules.iter().map(WireRuleNamespace::from).collect(),
-                api_endpoint: &c.api_endpoint,
+                api_endpoint,
                 provider: &c.provider,
                 kind: &c.cluster_type,
                 category: &c.category,
@@ -179,12 +183,37 @@ impl Serialize for ClusterView {
                 country: &c.country,
                 city: &c.city,
                 project_id: &c.project_id,
+                project_name: &c.project_name,
                 is_downloaded_cert: c.cert_downloaded,
+                operator_namespace: c.domain_id.to_string(),
             },
             status,
         }
         .serialize(serializer)
     }
+}
+
+/// What a cluster backed by a CCE cluster shows of it: its API server, its labels with the
+/// `FeatureGates` its flavor turns on, its annotations with its VPC (as the reference's example shows).
+struct CceFacts {
+    endpoint: String,
+    labels: BTreeMap<String, String>,
+    annotations: BTreeMap<String, String>,
+}
+
+fn cce_facts(c: &Cluster) -> Option<CceFacts> {
+    let link = c.cce.as_ref()?;
+    let flavor = link.now.as_ref().map_or(Flavor::Cce, |n| n.flavor);
+    let mut labels = c.labels.clone();
+    let mut annotations = c.annotations.clone();
+    if let Some(now) = &link.now {
+        let gates = &Catalogue::get().flavor(now.flavor).feature_gates;
+        let on: Vec<&str> =
+            gates.iter().filter(|(_, v)| v.as_str() == "true").map(|(k, _)| k.as_str()).collect();
+        labels.insert(FEATURE_GATES_LABEL.to_string(), on.join(","));
+        annotations.insert(VPC_ANNOTATION.to_string(), now.vpc_id.clone());
+    }
+    Some(CceFacts { endpoint: domain::cce::api_endpoint(link.id, flavor), labels, annotations })
 }
 
 #[derive(Serialize)]
@@ -228,8 +257,11 @@ struct WireSpec<'a> {
     city: &'a str,
     #[serde(rename = "projectID")]
     project_id: &'a str,
+    project_name: &'a str,
     #[serde(rename = "IsDownloadedCert")]
     is_downloaded_cert: bool,
+    /// The namespace UCS keeps the tenant's member-cluster objects in: the tenant's domain id.
+    operator_namespace: String,
 }
 
 /// `RuleNamespace` of the reference (table 3-7): rules and the namespaces they apply in.
@@ -394,6 +426,9 @@ struct RegisterBody {
 
 #[derive(Debug, Deserialize)]
 struct RegisterMetadata {
+    /// The CCE cluster a `self` registration refers to (the reference also spells it `UID`).
+    #[serde(alias = "UID")]
+    uid: Option<String>,
     name: String,
     #[serde(default)]
     labels: BTreeMap<String, String>,
@@ -427,7 +462,8 @@ async fn register(
     Json(body): Json<RegisterBody>,
 ) -> ApiResult<Response> {
     check_kind(&body.kind, &body.api_version)?;
-    let new = Registration {
+    let cce_uid = body.metadata.uid.filter(|u| !u.is_empty());
+    let mut new = Registration {
         name: body.metadata.name,
         category: body.spec.category,
         cluster_type: body.spec.cluster_type,
@@ -442,13 +478,88 @@ async fn register(
         annotations: body.metadata.annotations,
     }
     .validate()?;
-    let cluster_ref = ClusterId::new();
+    let cluster_ref = if new.kind.category == CATEGORY_SELF {
+        let cce = registered_cce(&app, &caller, &mut new, cce_uid.as_deref()).await?;
+        ClusterId::from_uuid(cce.as_uuid())
+    } else if cce_uid.is_some() {
+        return Err(
+            Error::invalid_body("metadata.uid names a CCE cluster; only a self cluster has one").into()
+        );
+    } else {
+        new.project_id = tenant_project(&app, &caller, &new.project_id, &new.region).await?;
+        ClusterId::new()
+    };
     let sealed =
         new.kubeconfig.as_ref().map(|k| app.sealer.seal(k.text.as_bytes(), &kubeconfig_context(cluster_ref)));
     let quotas = app.config.quotas;
     let limits = ClusterLimits { clusters: quotas.clusters, clusters_per_fleet: quotas.clusters_per_fleet };
-    let cluster = app.store.cluster_create(&caller.actor(), &new, sealed, limits, cluster_ref).await?;
-    Ok((StatusCode::CREATED, JsonOut(json!({ "uid": cluster.id }))).into_response())
+    let id = app.store.cluster_create(&caller.actor(), &new, sealed, limits, cluster_ref).await?;
+    Ok((StatusCode::CREATED, JsonOut(json!({ "uid": id }))).into_response())
+}
+
+/// The CCE cluster a `self` registration is: the one `metadata.uid` names, else the one named
+/// `metadata.name`, of the tenant. Its type, project and region complete the registration.
+async fn registered_cce(
+    app: &AppState,
+    caller: &Caller,
+    new: &mut domain::cluster::NewCluster,
+    uid: Option<&str>,
+) -> Result<CceClusterId, Error> {
+    let no_such = |what: String| Error::not_found(ucs::CLUSTER_NOT_FOUND).with_detail(what);
+    let page = store::Page { limit: None, ..Default::default() };
+    let clusters = app.store.cce_clusters_for_ucs(caller.domain_id(), None, false, &page).await?;
+    let cce = match uid {
+        Some(uid) => {
+            let id: CceClusterId = uid
+                .parse()
+                .map_err(|_| Error::invalid_body(format!("metadata.uid {uid:?} is not a CCE cluster id")))?;
+            let cce = clusters
+                .into_iter()
+                .find(|c| c.cce.id == id)
+                .ok_or_else(|| no_such(format!("no CCE cluster {id}")))?;
+            if cce.name != new.name {
+                return Err(Error::invalid_body(format!(
+                    "metadata.name must be the CCE cluster's name, {:?}",
+                    cce.name
+                )));
+            }
+            cce
+        }
+        None => clusters.into_iter().find(|c| c.name == new.name).ok_or_else(|| {
+            no_such(format!("no CCE cluster named {:?} (name it, or its id in metadata.uid)", new.name))
+        })?,
+    };
+    if cce.cluster_type() != new.kind.cluster_type {
+        return Err(Error::invalid_body(format!(
+            "spec.type must be {:?}: the CCE cluster is a {} cluster",
+            cce.cluster_type(),
+            cce.cluster_type()
+        )));
+    }
+    if !new.project_id.is_empty() && new.project_id != cce.project_id {
+        return Err(Error::invalid_body("spec.projectID must be the CCE cluster's project"));
+    }
+    if !new.region.is_empty() && new.region != cce.project_name {
+        return Err(Error::invalid_body("spec.region must be the CCE cluster's region"));
+    }
+    new.project_id = cce.project_id;
+    new.region = cce.project_name;
+    new.cce_cluster = Some(cce.cce.id);
+    Ok(cce.cce.id)
+}
+
+/// The project a registration belongs to: the one it names, which must be the caller's, else the
+/// tenant's project of its region (or of ucsd's region), if the tenant has one.
+async fn tenant_project(app: &AppState, caller: &Caller, named: &str, region: &str) -> Result<String, Error> {
+    if !named.is_empty() {
+        crate::auth::own_project(app, &caller.tenant, named)
+            .await
+            .map_err(|_| Error::invalid_body("spec.projectID must be one of the account's projects"))?;
+        return Ok(named.to_string());
+    }
+    let region = if region.is_empty() { app.config.region.as_str() } else { region };
+    let projects = app.store.project_list(caller.domain_id(), Some(region)).await?;
+    Ok(projects.first().map(|p| p.id.to_string()).unwrap_or_default())
 }
 
 /// The sealing context of a cluster's kubeconfig: it opens only for that cluster.
@@ -798,25 +909,38 @@ async fn kubeconfig(
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ManagedQuery {
+    /// The SDK's name; the 2025-03 reference calls it `unregister`.
+    #[serde(alias = "unregister")]
     unimported: Option<bool>,
     limit: Option<i64>,
     offset: Option<i64>,
 }
 
-/// U13 `GET /v1/managedclusters`: the tenant's Huawei Cloud (CCE) clusters, a bare array. With
-/// `unimported=true`, the CCE clusters not registered with UCS: ucsd knows CCE clusters only through
-/// their registration, so that list is empty until the CCE cluster API is served.
+/// U13 `GET /v1/managedclusters`: the tenant's CCE clusters (of the caller's project, when the call is
+/// scoped to one) as UCS clusters, a bare array, newest first. A registered one is shown as registered;
+/// with `unimported=true`, only those not registered yet.
 async fn list_managed(
     State(app): State<AppState>,
     caller: Caller,
     Query(query): Query<ManagedQuery>,
 ) -> ApiResult<JsonOut<Vec<ClusterView>>> {
     let page = page_of(query.limit, query.offset, None, None)?;
-    if query.unimported.unwrap_or(false) {
-        return Ok(JsonOut(Vec::new()));
-    }
-    let filter = ClusterFilter { category: Some(CATEGORY_SELF.to_string()), page, ..Default::default() };
-    let (clusters, _) = app.store.cluster_list(caller.domain_id(), &filter).await?;
+    let project = caller.project.as_ref().map(|p| p.id.to_string());
+    let unimported = query.unimported.unwrap_or(false);
+    let managed =
+        app.store.cce_clusters_for_ucs(caller.domain_id(), project.as_deref(), unimported, &page).await?;
+    let ids: Vec<ClusterId> = managed.iter().filter_map(|m| m.registered).collect();
+    let mut registered: HashMap<ClusterId, Cluster> = if ids.is_empty() {
+        HashMap::new()
+    } else {
+        let filter = ClusterFilter { ids: Some(ids), ..Default::default() };
+        let (clusters, _) = app.store.cluster_list(caller.domain_id(), &filter).await?;
+        clusters.into_iter().map(|c| (c.id, c)).collect()
+    };
+    let clusters = managed
+        .iter()
+        .map(|m| m.registered.and_then(|id| registered.remove(&id)).unwrap_or_else(|| m.unregistered()))
+        .collect();
     Ok(JsonOut(cluster_views(&app, caller.domain_id(), clusters, true).await?))
 }
 
@@ -858,6 +982,8 @@ mod tests {
             cert_downloaded: true,
             created_at: at(1_700_000_000),
             updated_at: at(1_700_000_060),
+            project_name: "cn-north-4".into(),
+            cce: None,
         }
     }
 
@@ -888,7 +1014,8 @@ mod tests {
                                      "namespaces": ["default"] }],
                 "apiEndpoint": "https://10.0.0.1:6443", "provider": "openshift", "type": "privatek8s",
                 "category": "attachedcluster", "enableDistMgt": false, "region": "cn-north-4",
-                "country": "CN", "city": "110000", "projectID": "p1", "IsDownloadedCert": true,
+                "country": "CN", "city": "110000", "projectID": "p1", "projectName": "cn-north-4",
+                "IsDownloadedCert": true, "operatorNamespace": c.domain_id.to_string(),
             },
             "status": {
                 "kubernetesVersion": "v1.28.3",

@@ -715,7 +715,7 @@ mod tests {
         let grouped = rule_namespaces(&[a.clone(), b, binding(RULE_A, "readers", &["prod"])]);
         assert_eq!(grouped.len(), 2);
         assert_eq!(grouped[1].namespaces, ["default", "dev", "prod"]);
-        assert_eq!(grouped[1].rules, [a.rule.clone()]);
+        assert_eq!(grouped[1].rules, std::slice::from_ref(&a.rule));
         // Everywhere wins over a list.
         let grouped = rule_namespaces(&[a.clone(), binding(RULE_A, "readers", &["*"])]);
         assert_eq!(grouped, [RuleNamespaces { rules: vec![a.rule], namespaces: vec!["*".into()] }]);

@@ -427,6 +427,14 @@ impl<'a> Cce<'a> {
         self.send(Method::DELETE, &self.cluster(id), None).await
     }
 
+    /// Polls until a deleted cluster is gone (404).
+    pub async fn await_gone(&self, id: &str) {
+        eventually!(
+            format!("cluster {id} to go"),
+            (self.get(&self.cluster(id)).await.status == 404).then_some(())
+        )
+    }
+
     /// The full version the cluster runs (docs/upgrades.md: the annotation `cce.ucsd.io/version`).
     pub async fn version(&self, id: &str) -> String {
         let c = self.show(id).await;

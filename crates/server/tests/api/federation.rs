@@ -85,6 +85,18 @@ backend_tests! {
         assert_eq!(f["spec"]["federationVersion"], "v1.7.0");
         assert_eq!(p["spec"]["federationUID"], f["spec"]["federationId"]);
         assert!(p["status"]["startTime"].as_str().unwrap().ends_with("UTC"));
+        // The answer's time on the job and each step; the ELB the network step made, recorded by the store.
+        let subs = p["spec"]["subJobs"].as_array().unwrap();
+        for job in std::iter::once(&p).chain(subs) {
+            assert!(job["metadata"]["annotations"]["currentTimestamp"].as_str().unwrap().ends_with("+0000 UTC"), "{job}");
+        }
+        let network = subs.iter().find(|s| s["spec"]["type"] == "CreateNetworkResource").unwrap();
+        let elb = app.store.federation_record(t.domain_id.parse().unwrap(), fleet.parse().unwrap()).await.unwrap().unwrap().elb_id;
+        assert!(!elb.is_empty());
+        assert_eq!(network["spec"]["extendParam"], json!({"JobExtendParamKeyElbID": elb}));
+        let as_text: Value = serde_json::from_str(network["spec"]["extendparam"].as_str().unwrap()).unwrap();
+        assert_eq!(as_text, network["spec"]["extendParam"], "the SDK's string attribute holds the same");
+        assert!(subs.iter().filter(|s| s["spec"]["type"] != "CreateNetworkResource").all(|s| s["spec"].get("extendParam").is_none()));
         // Each side effect happened exactly once.
         let effects = app.store.provider_effects(&fleet).await.unwrap();
         let effect_names: Vec<&str> = effects.iter().map(|e| e.0.as_str()).collect();

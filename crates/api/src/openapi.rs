@@ -151,8 +151,18 @@ const CCE_CLUSTER_LIST: &[Param] =
 const ADDON_CHECK_LIST: &[Param] =
     &[("type", "string"), ("task_id", "string"), ("addon_instance_id", "string")];
 
-const FORM_NOTE: &str = "The SDK declares this operation form-encoded and so loses its nested values \
-    (docs/wire.md §2); send `Content-Type: application/json`. A form-encoded body gets a 400 that says so.";
+macro_rules! form_note {
+    () => {
+        "The SDK declares this operation form-encoded and so loses its nested values (docs/wire.md §2); send \
+         `Content-Type: application/json`. A form-encoded body gets a 400 that says so."
+    };
+}
+const FORM_NOTE: &str = form_note!();
+const REGISTER_NOTE: &str = concat!(
+    form_note!(),
+    " A `self` cluster is a CCE cluster of the tenant, named by `metadata.uid` (its id, which the UCS cluster \
+     takes) or by its name."
+);
 
 /// One row per operation: the authenticated routes of the route table, then the public routes. Kept
 /// one call per row (unformatted) so it reads as a table.
@@ -346,7 +356,7 @@ static OPERATIONS: &[Op] = &[
         .sdk("U03")
         .body(Schema("RegisterCluster"))
         .returns(Schema("Uid"))
-        .note(FORM_NOTE),
+        .note(REGISTER_NOTE),
     op(GET, "/v1/clusters/{clusterid}", "show_cluster", "clusters", 200, "Show a cluster")
         .sdk("U02")
         .returns(Schema("Cluster")),
@@ -370,8 +380,9 @@ static OPERATIONS: &[Op] = &[
         .returns(Schema("Kubeconfig")),
     op(GET, "/v1/managedclusters", "list_managed_clusters", "clusters", 200, "List managed clusters")
         .sdk("U13")
-        .query(&[("unimported", "boolean"), ("limit", "integer"), ("offset", "integer")])
-        .returns(ArrayOf("Cluster")),
+        .query(&[("unimported", "boolean"), ("unregister", "boolean"), ("limit", "integer"), ("offset", "integer")])
+        .returns(ArrayOf("Cluster"))
+        .note("The tenant's CCE clusters as UCS clusters; `unimported` (the reference's `unregister`) keeps those not registered yet."),
     op(GET, "/v1/config/registeredclusterversions", "list_registered_cluster_versions", "clusters", 200, "List the Kubernetes versions a registered cluster may run")
         .sdk("U14")
         .returns(Schema("RegisteredClusterVersions")),
@@ -1020,6 +1031,7 @@ fn schemas() -> Value {
                         ("federationUID", string()),
                         ("resourceID", string()),
                         ("resourceName", string()),
+                        ("extendParam", dict(string())),
                         ("extendparam", string()),
                         ("subJobs", array(r("Job"))),
                     ]),

@@ -13,7 +13,7 @@ use crate::{
 
 impl TestApp {
     /// An activated cluster.
-    async fn available(&self, t: &TenantCredentials, name: &str) -> String {
+    pub(crate) async fn available(&self, t: &TenantCredentials, name: &str) -> String {
         let id = self.register(t, &attached(name)).await;
         self.await_phase(t, &id, "Available").await;
         id
@@ -26,7 +26,13 @@ impl TestApp {
     }
 
     /// Polls the progress until the root job ends with `phase`.
-    async fn await_progress(&self, t: &TenantCredentials, fleet: &str, kind: &str, phase: &str) -> Value {
+    pub(crate) async fn await_progress(
+        &self,
+        t: &TenantCredentials,
+        fleet: &str,
+        kind: &str,
+        phase: &str,
+    ) -> Value {
         for _ in 0..400 {
             let p = self.progress(t, fleet).await;
             if p["spec"]["type"] == kind && p["status"]["phase"] == phase {

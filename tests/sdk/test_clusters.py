@@ -787,7 +787,12 @@ def test_managed_clusters_are_the_tenants_cce_clusters_as_sdk_cluster_models(cli
     assert [m.metadata.uid for m in managed(client, unimported=True)] == [c]
     assert [m.metadata.uid for m in managed(client)] == [c, b]
     expect_error(lambda: register_json(client, body), 409, "UCS.01030003")
-    assert show(client, b).spec.category == "self"
+    shown = show(client, b)
+    assert (shown.spec.category, shown.spec.project_id) == ("self", tenant.project_id)
+    assert shown.spec.project_name == shown.spec.region and shown.spec.project_name
+    assert shown.spec.operator_namespace == tenant.domain_id
+    assert shown.metadata.annotations["vpclid"] == item.metadata.annotations["vpclid"]
+    assert shown.metadata.labels["FeatureGates"] == item.metadata.labels["FeatureGates"]
 
 
 def test_a_registered_cce_cluster_follows_its_upgrade_and_deletion(client, cce):

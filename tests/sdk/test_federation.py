@@ -183,6 +183,14 @@ def test_the_progress_is_parsed_by_the_sdk_model(client):
     assert [j.spec.type for j in resp.spec.sub_jobs] == INFRA_STEPS + ["JoinCluster"]
     assert resp.spec.sub_jobs[-1].spec.resource_id == ids[0]
     assert resp.status.phase == "Success"
+    # The answer's time on every job, and the ELB of the network step in the SDK's string attribute.
+    for job in [resp] + resp.spec.sub_jobs:
+        assert job.metadata.annotations["currentTimestamp"].endswith("+0000 UTC")
+    [network] = [j for j in resp.spec.sub_jobs if j.spec.type == "CreateNetworkResource"]
+    elb = json.loads(network.spec.extendparam)["JobExtendParamKeyElbID"]
+    assert elb and progress_json(client, fid)["spec"]["subJobs"][2]["spec"]["extendParam"] == {
+        "JobExtendParamKeyElbID": elb}
+    assert all(j.spec.extendparam is None for j in resp.spec.sub_jobs if j is not network)
 
 
 def test_a_federated_fleet_reports_an_available_federation_condition_and_version_v1_7_0(client):

@@ -489,8 +489,10 @@ async fn register(
         new.project_id = tenant_project(&app, &caller, &new.project_id, &new.region).await?;
         ClusterId::new()
     };
-    let sealed =
-        new.kubeconfig.as_ref().map(|k| app.sealer.seal(k.text.as_bytes(), &kubeconfig_context(cluster_ref)));
+    let sealed = new
+        .kubeconfig
+        .as_ref()
+        .map(|k| app.sealer.seal(k.text.as_bytes(), secrets::Context::Kubeconfig(&cluster_ref.to_string())));
     let quotas = app.config.quotas;
     let limits = ClusterLimits { clusters: quotas.clusters, clusters_per_fleet: quotas.clusters_per_fleet };
     let id = app.store.cluster_create(&caller.actor(), &new, sealed, limits, cluster_ref).await?;
@@ -562,11 +564,6 @@ async fn tenant_project(app: &AppState, caller: &Caller, named: &str, region: &s
     Ok(projects.first().map(|p| p.id.to_string()).unwrap_or_default())
 }
 
-/// The sealing context of a cluster's kubeconfig: it opens only for that cluster.
-pub fn kubeconfig_context(id: ClusterId) -> String {
-    format!("cluster_kubeconfig:{id}")
-}
-
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct UpdateBody {
@@ -607,7 +604,10 @@ async fn update(
         }
         Some(text) => {
             let parsed = Kubeconfig::parse(&text)?;
-            Some((app.sealer.seal(parsed.text.as_bytes(), &kubeconfig_context(id)), parsed.server))
+            Some((
+                app.sealer.seal(parsed.text.as_bytes(), secrets::Context::Kubeconfig(&id.to_string())),
+                parsed.server,
+            ))
         }
     };
     let spec = body.spec.unwrap_or(UpdateSpec { country: None, city: None });

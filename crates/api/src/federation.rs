@@ -16,7 +16,7 @@ use domain::{
     federation::{Step, Workflow},
     fleet::FederationState,
     ids::{FleetId, JobId},
-    job::{Job, JobState},
+    job::{Job, JobKind, JobState},
     Error,
 };
 use serde::Deserialize;
@@ -235,7 +235,10 @@ async fn progress(
             .with_detail("federation was never enabled on this fleet")
             .into());
     };
-    let workflow = Workflow::from_job_kind(&parent.kind).unwrap_or(Workflow::Enable);
+    let workflow = match parent.kind {
+        domain::job::JobKind::Federation(workflow) => workflow,
+        _ => Workflow::Enable,
+    };
     let fid = fleet.federation_id.as_str();
     let elb_id =
         app.store.federation_record(caller.domain_id(), id).await?.map(|r| r.elb_id).unwrap_or_default();
@@ -245,12 +248,12 @@ async fn progress(
         .map(|s| {
             let resource =
                 (s.resource_type == "cluster").then_some((s.resource_id.as_str(), s.resource_id.as_str()));
-            let made_elb = s.kind == Step::CreateNetworkResource.as_str()
+            let made_elb = s.kind == JobKind::FederationStep(Step::CreateNetworkResource)
                 && s.state == JobState::Succeeded
                 && !elb_id.is_empty();
             let extend_param = made_elb.then(|| json!({ ELB_PARAM: elb_id }));
             let extras = JobExtras {
-                job_type: &s.kind,
+                job_type: s.kind.as_str(),
                 federation_id: fid,
                 resource,
                 extend_param,
@@ -350,7 +353,7 @@ async fn federation_kubeconfig(
     }
     let key_pem = app
         .sealer
-        .open_string(&record.ca_key_sealed, &format!("federation_ca:{id}"))
+        .open_string(&record.ca_key_sealed, secrets::Context::FederationCa(&id.to_string()))
         .map_err(|e| Error::new(ucs::FAILED_TO_DECRYPT_DATA).with_internal(e.to_string()))?;
     let ca = secrets::pki::CertificateAuthority { cert_pem: record.ca_cert_pem.clone(), key_pem };
     let cert = ca

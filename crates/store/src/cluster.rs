@@ -10,7 +10,7 @@ use domain::{
     cluster::{CceLink, CceState, Cluster, ClusterPhase, ManageType, ManagedCce, NewCluster},
     error::ucs,
     ids::{ClusterId, DomainId, FleetId},
-    job::NewJob,
+    job::{JobKind, NewJob},
     upgrade::Flavor,
     Error, Result,
 };
@@ -20,9 +20,6 @@ use crate::{
     sql::{boolean, instant, map_db_err, opt_parsed, opt_text, parsed, text},
     Dialect, Store, Tx,
 };
-
-/// The job that activates a registered cluster.
-pub const ACTIVATION_JOB: &str = "cluster.activate";
 
 fn activation_key(id: ClusterId) -> String {
     format!("cluster-activation:{id}")
@@ -193,7 +190,7 @@ impl Tx<'_> {
     }
 
     async fn activation_enqueue(&mut self, domain_id: DomainId, id: ClusterId) -> Result<()> {
-        let mut job = NewJob::new(ACTIVATION_JOB, domain_id, "cluster", id);
+        let mut job = NewJob::new(JobKind::ClusterActivation, domain_id, "cluster", id);
         job.exclusive_key = Some(activation_key(id));
         let busy =
             Error::new(ucs::CLUSTER_UNAVAILABLE).with_detail("an activation of this cluster is under way");

@@ -246,6 +246,30 @@ backend_tests! {
         }
     }
 
+    async fn a_cluster_belongs_to_a_project_of_the_tenant(app: TestApp) {
+        let t = app.tenant("t1").await;
+        let other = app.tenant("t2").await;
+        // None named: the tenant's project of the cluster's region (ucsd's, when it names none).
+        let id = app.register(&t, &attached("a1")).await;
+        let spec = &app.cluster(&t, &id).await["spec"];
+        assert_eq!(spec["projectID"], t.project_id);
+        assert_eq!(spec["projectName"], app.config.region);
+        assert_eq!(spec["operatorNamespace"], t.domain_id);
+        let mut named = attached("a2");
+        named["spec"]["projectID"] = json!(t.project_id);
+        let id = app.register(&t, &named).await;
+        assert_eq!(app.cluster(&t, &id).await["spec"]["projectID"], t.project_id);
+        // Another tenant's project is refused; a region the tenant has no project in leaves it empty.
+        named["metadata"]["name"] = json!("a3");
+        named["spec"]["projectID"] = json!(other.project_id);
+        app.post("/v1/clusters").json(&named).signed(&t).send().await.assert_error(400, "UCS.01000012");
+        let mut elsewhere = attached("a4");
+        elsewhere["spec"]["region"] = json!("eu-west-0");
+        let id = app.register(&t, &elsewhere).await;
+        let spec = &app.cluster(&t, &id).await["spec"];
+        assert_eq!((&spec["projectID"], &spec["projectName"]), (&json!(""), &json!("")));
+    }
+
     async fn another_tenants_cluster_is_404_on_every_route(app: TestApp) {
         let t = app.tenant("t1").await;
         let other = app.tenant("t2").await;

@@ -751,4 +751,52 @@ current-context: ctx
         validate_place("CN", "unknown").unwrap();
         assert!(CN_CITY_CODES.len() > 400);
     }
+    fn managed(now: Option<CcePhase>) -> ManagedCce {
+        let state = |phase| CceState {
+            flavor: Flavor::Cce,
+            phase,
+            version: "v1.28.15-r10".into(),
+            vpc_id: "v".into(),
+        };
+        ManagedCce {
+            domain_id: DomainId::new(),
+            name: "cce-1".into(),
+            project_id: "p".into(),
+            project_name: "cn-north-4".into(),
+            turbo: false,
+            cce: CceLink { id: CceClusterId::new(), now: now.map(state) },
+            registered: None,
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+        }
+    }
+
+    #[test]
+    fn a_cce_backed_cluster_shows_its_cce_clusters_phase_and_version() {
+        for phase in CcePhase::ALL {
+            let mut cluster = managed(Some(phase)).unregistered();
+            for stored in ClusterPhase::ALL {
+                cluster.phase = stored;
+                let expected = match phase {
+                    CcePhase::Creating => ClusterPhase::Pending,
+                    CcePhase::Deleting | CcePhase::Error => ClusterPhase::Unavailable,
+                    CcePhase::Available | CcePhase::Upgrading => stored,
+                };
+                assert_eq!(cluster.status().0, expected, "{phase:?} {stored}");
+            }
+            assert_eq!(cluster.kubernetes_version(), "v1.28");
+        }
+        let mut deleted = managed(None).unregistered();
+        deleted.kubernetes_version = "v1.27".into();
+        let (phase, reason, message) = deleted.status();
+        assert_eq!((phase, reason.as_ref()), (ClusterPhase::Unavailable, "ClusterDeleted"));
+        assert!(message.contains("deleted"));
+        assert_eq!(deleted.kubernetes_version(), "v1.27", "the last version it reported");
+        let mut own = managed(None).unregistered();
+        own.cce = None;
+        own.reason = "ActivationFailed".into();
+        assert_eq!(own.status().1, "ActivationFailed", "a cluster without a CCE cluster shows its own");
+        let turbo = ManagedCce { turbo: true, ..managed(Some(CcePhase::Available)) };
+        assert_eq!(turbo.unregistered().cluster_type, "turbo");
+    }
 }

@@ -1,7 +1,7 @@
 """Client builders and small helpers shared by the SDK end-to-end tests.
 
 Every client is built exactly the way an SDK user would build it against a self-hosted endpoint
-(see shared/api/AUTH.md §6/§7); nothing here touches SDK internals except reading the resolved
+(see docs/wire.md §1, §6); nothing here touches SDK internals except reading the resolved
 credentials back (``client.get_credentials()``) and clearing the SDK's process-level id cache.
 """
 
@@ -65,7 +65,7 @@ def cce_client(server, tenant, project_id=None, ak=None, sk=None, http_handler=N
     return builder.build()
 
 
-# ---------------------------------------------------------------- discovery clients (AUTH.md §6)
+# ---------------------------------------------------------------- discovery clients (docs/wire.md §1)
 
 def ucs_client_discovering(server, tenant):
     """No domain id: build() calls GET {iam}/v3/auth/domains (signed) on our server."""
@@ -87,7 +87,7 @@ def cce_client_discovering(server, tenant):
             .build())
 
 
-# ---------------------------------------------------------------- tokens (AUTH.md §7 way 1)
+# ---------------------------------------------------------------- tokens (docs/wire.md §6)
 
 def password_auth_body(tenant, scope="domain", by="name", password=None):
     """Keystone v3 password body. scope: "domain" | "project"; by: "name" | "id" (project scope)."""

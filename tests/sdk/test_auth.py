@@ -1,4 +1,4 @@
-"""Authentication as the official SDK (and a raw Keystone client) exercises it. See shared/api/AUTH.md."""
+"""Authentication as the official SDK (and a raw Keystone client) exercises it. See docs/wire.md."""
 
 from datetime import datetime
 
@@ -132,7 +132,7 @@ def test_token_other_tenants_domain(server, tenant, other_tenant):
     assert resp.json().get("error_code"), resp.text
 
 
-# ---------------------------------------------------------------- id discovery (AUTH.md §6)
+# ---------------------------------------------------------------- id discovery (docs/wire.md §1)
 
 def test_discovery_ucs_domain_id(server, tenant):
     client = ucs_client_discovering(server, tenant)

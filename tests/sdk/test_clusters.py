@@ -1,7 +1,7 @@
-"""UCS clusters (WIRE.md §3 U01–U07, U09, U10, U13, U14) driven by the official SDK.
+"""UCS clusters (docs/wire.md U01–U07, U09, U10, U13, U14) driven by the official SDK.
 
 Registration goes through the SDK's own `register_cluster_invoker` with the Content-Type forced to JSON
-(WIRE.md §1.4); everything else is the unmodified `UcsClient`. Every response of the `client` fixture is
+(docs/wire.md §2); everything else is the unmodified `UcsClient`. Every response of the `client` fixture is
 recorded, and no recorded body may ever contain the secret of a kubeconfig the test registered.
 """
 
@@ -117,7 +117,7 @@ def register_body(name, category="attachedcluster", type_="eks", provider="aws",
 
 
 def register_json(client, body):
-    """register_cluster with the Content-Type forced to JSON (WIRE.md §1.4)."""
+    """register_cluster with the Content-Type forced to JSON (docs/wire.md §2)."""
     return (client.register_cluster_invoker(RegisterClusterRequest(body=body))
             .add_header("Content-Type", "application/json").invoke())
 
@@ -128,6 +128,30 @@ def register(client, name=None, **kw):
     assert resp.status_code == 201, resp.raw_content
     assert resp.uid, resp.raw_content
     return resp.uid
+
+
+def cce_cluster(cce, name=None, turbo=False):
+    """A CCE cluster of the tenant, made through the CCE API (test_upgrades' helpers) and Available: (uid, name)."""
+    from test_upgrades import call, cluster_body, create_cluster, wait_cluster  # they import this module
+    name = name or unique_name("cce")
+    if turbo:
+        body = cluster_body("cce", name)
+        body.spec.category = "Turbo"
+        resp = call(cce, "cce", "create_cluster", body=body)
+        assert resp.status_code == 201, resp.raw_content
+        uid = resp.metadata.uid
+    else:
+        uid = create_cluster(cce, "cce", name)
+    wait_cluster(cce, "cce", uid)
+    return uid, name
+
+
+def register_cce(client, cce, turbo=False, **kw):
+    """Register a new CCE cluster of the tenant with UCS (by its name); returns the uid (the CCE cluster's)."""
+    uid, name = cce_cluster(cce, turbo=turbo)
+    assert register(client, name, category="self", type_="turbo" if turbo else "cce", provider="huaweicloud",
+                    **kw) == uid
+    return uid
 
 
 def show(client, uid):
@@ -214,9 +238,12 @@ def test_register_with_preset_json_header_also_works(client):
     assert resp.status_code == 201 and resp.uid
 
 
-def test_every_valid_category_type_provider_combination_registers(client):
+def test_every_valid_category_type_provider_combination_registers(client, cce):
     for category, type_, provider in VALID_KINDS:
-        uid = register(client, category=category, type_=type_, provider=provider)
+        if category == "self":
+            uid = register_cce(client, cce, turbo=type_ == "turbo")
+        else:
+            uid = register(client, category=category, type_=type_, provider=provider)
         spec = show_json(client, uid)["spec"]
         assert (spec["category"], spec["type"], spec["provider"]) == (category, type_, provider)
 
@@ -288,12 +315,13 @@ def test_the_same_name_in_another_tenant_is_allowed(client, other_client):
 
 
 def test_the_51st_cluster_of_a_tenant_exceeds_the_quota_with_01000017(client, other_client):
+    onpremise = dict(category="onpremise", type_="baremetal", provider="huaweicloud")
     for i in range(50):
-        register(client, f"q-{i}", category="self", type_="cce", provider="huaweicloud")
-    body = register_body("q-50", category="self", type_="cce", provider="huaweicloud")
+        register(client, f"q-{i}", **onpremise)
+    body = register_body("q-50", **onpremise)
     expect_error(lambda: register_json(client, body), 400, "UCS.01000017")
     assert list_json(client, limit=-1)["total"] == 50
-    register(other_client, "q-50", category="self", type_="cce", provider="huaweicloud")
+    register(other_client, "q-50", **onpremise)
 
 
 def test_grouped_registration_into_an_unknown_fleet_is_404_01100005(client):
@@ -420,9 +448,9 @@ def test_the_list_returns_items_and_total(client):
     assert all(c.kind == "Cluster" and c.status.phase for c in resp.items)
 
 
-def test_the_list_filters_by_category(client):
+def test_the_list_filters_by_category(client, cce):
     attached = register(client)
-    cce = register(client, category="self", type_="cce", provider="huaweicloud")
+    cce = register_cce(client, cce)
     onprem = register(client, category="onpremise", type_="baremetal", provider="huaweicloud")
     assert listed_ids(client, category="attachedcluster") == [attached]
     assert listed_ids(client, category="self") == [cce]
@@ -555,8 +583,8 @@ def test_update_changes_country_and_city(client, category, type_, provider):
     assert (spec["country"], spec["city"]) == ("DE", "Berlin")
 
 
-def test_update_of_the_country_of_a_self_cluster_is_rejected(client):
-    uid = register(client, category="self", type_="cce", provider="huaweicloud")
+def test_update_of_the_country_of_a_self_cluster_is_rejected(client, cce):
+    uid = register_cce(client, cce)
     expect_error(lambda: update(client, uid, country="DE", city="Berlin"), 400)
     spec = show_json(client, uid)["spec"]
     assert (spec["country"], spec["city"]) == ("CN", "110000")
@@ -635,8 +663,8 @@ def test_access_info_marks_the_cert_as_downloaded(client):
     assert show(client, uid).spec.is_downloaded_cert is True
 
 
-def test_access_info_of_a_self_cluster_is_400(client):
-    uid = register(client, category="self", type_="cce", provider="huaweicloud")
+def test_access_info_of_a_self_cluster_is_400(client, cce):
+    uid = register_cce(client, cce)
     expect_error(lambda: access_info(client, uid), 400)
     assert show(client, uid).spec.is_downloaded_cert is False
 
@@ -731,22 +759,56 @@ def test_the_kubeconfig_of_an_unknown_cluster_is_404_01030001(client):
 
 # ================================================================ U13 list_managed_clusters, U14 versions
 
-def test_managed_clusters_are_a_bare_array_listing_registered_cce_clusters(client):
-    cce = register(client, category="self", type_="cce", provider="huaweicloud")
-    register(client)  # attached: not managed
-    resp = client.list_managed_clusters(ListManagedClustersRequest())
+def managed(client, **query):
+    resp = client.list_managed_clusters(ListManagedClustersRequest(**query))
     assert resp.status_code == 200
     assert isinstance(json.loads(resp.raw_content), list), resp.raw_content
-    assert isinstance(resp.body, list)
-    assert [c.metadata.uid for c in resp.body] == [cce]
-    assert resp.body[0].spec.category == "self"
+    return resp.body or []  # the SDK gives None for an empty array
 
 
-def test_unimported_managed_clusters_are_an_empty_list(client):
-    register(client, category="self", type_="cce", provider="huaweicloud")
-    resp = client.list_managed_clusters(ListManagedClustersRequest(unimported=True))
-    assert resp.status_code == 200
-    assert json.loads(resp.raw_content) == []
+def test_managed_clusters_are_the_tenants_cce_clusters_as_sdk_cluster_models(client, cce, tenant):
+    assert managed(client) == []
+    b, b_name = cce_cluster(cce)
+    c, _ = cce_cluster(cce)
+    register(client)  # attached: not a CCE cluster
+    listed = managed(client)
+    assert [m.metadata.uid for m in listed] == [c, b]
+    item = listed[1]
+    assert (item.spec.category, item.spec.type, item.spec.provider) == ("self", "cce", "huaweicloud")
+    assert item.spec.project_id == tenant.project_id and item.spec.project_name == item.spec.region
+    assert item.status.phase == "Available" and item.status.kubernetes_version.startswith("v1.")
+    assert item.metadata.annotations["vpclid"] and item.metadata.labels["FeatureGates"]
+    assert [m.metadata.uid for m in managed(client, unimported=True)] == [c, b]
+    # Registering one (by its id in metadata.uid) takes it off the unimported list.
+    body = register_body(b_name, category="self", type_="cce", provider="huaweicloud")
+    body.metadata.uid = b
+    resp = register_json(client, body)
+    assert resp.status_code == 201 and resp.uid == b, resp.raw_content
+    assert [m.metadata.uid for m in managed(client, unimported=True)] == [c]
+    assert [m.metadata.uid for m in managed(client)] == [c, b]
+    expect_error(lambda: register_json(client, body), 409, "UCS.01030003")
+    shown = show(client, b)
+    assert (shown.spec.category, shown.spec.project_id) == ("self", tenant.project_id)
+    assert shown.spec.project_name == shown.spec.region and shown.spec.project_name
+    assert shown.spec.operator_namespace == tenant.domain_id
+    assert shown.metadata.annotations["vpclid"] == item.metadata.annotations["vpclid"]
+    assert shown.metadata.labels["FeatureGates"] == item.metadata.labels["FeatureGates"]
+
+
+def test_a_registered_cce_cluster_follows_its_upgrade_and_deletion(client, cce):
+    from test_upgrades import available, delete_and_wait, hop, precheck, upgrade, wait_task
+    frm, to = hop(cce, "cce")
+    name = unique_name("cce")
+    uid = available(cce, "cce", name, frm)
+    assert register(client, name, category="self", type_="cce", provider="huaweicloud") == uid
+    assert wait_phase(client, uid)["status"]["kubernetesVersion"] == ".".join(frm.split(".")[:2])
+    precheck(cce, "cce", uid, frm, to)
+    assert wait_task(cce, "cce", uid, upgrade(cce, "cce", uid, to)).status.phase == "Success"
+    assert show(client, uid).status.kubernetes_version == ".".join(to.split(".")[:2])
+    delete_and_wait(cce, "cce", uid)
+    gone = show(client, uid).status
+    assert (gone.phase, gone.reason) == ("Unavailable", "ClusterDeleted")
+    assert managed(client) == []
 
 
 def test_registered_cluster_versions_include_1_19_to_1_25(client):

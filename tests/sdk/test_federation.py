@@ -1,8 +1,8 @@
-"""UCS fleet federation (WIRE.md §3 U23–U29) driven by the unmodified official SDK.
+"""UCS fleet federation (docs/wire.md U23–U29) driven by the unmodified official SDK.
 
 Enable/disable/upgrade run as background workflows on the server's default simulated provider (200 ms a step), so
 every test polls `show_federation_progress` until the root job reaches `Success`. Fleets are registered with the
-Content-Type forced to JSON (WIRE.md §1.4, via `test_fleets.create_fleet`); every federation call is the plain
+Content-Type forced to JSON (docs/wire.md §2, via `test_fleets.create_fleet`); every federation call is the plain
 `UcsClient` method. Kubeconfigs handed out by U27/U29 are checked with `cryptography`: the client certificate must be
 issued by the CA in the same document and valid for the requested number of days.
 """
@@ -183,6 +183,14 @@ def test_the_progress_is_parsed_by_the_sdk_model(client):
     assert [j.spec.type for j in resp.spec.sub_jobs] == INFRA_STEPS + ["JoinCluster"]
     assert resp.spec.sub_jobs[-1].spec.resource_id == ids[0]
     assert resp.status.phase == "Success"
+    # The answer's time on every job, and the ELB of the network step in the SDK's string attribute.
+    for job in [resp] + resp.spec.sub_jobs:
+        assert job.metadata.annotations["currentTimestamp"].endswith("+0000 UTC")
+    [network] = [j for j in resp.spec.sub_jobs if j.spec.type == "CreateNetworkResource"]
+    elb = json.loads(network.spec.extendparam)["JobExtendParamKeyElbID"]
+    assert elb and progress_json(client, fid)["spec"]["subJobs"][2]["spec"]["extendParam"] == {
+        "JobExtendParamKeyElbID": elb}
+    assert all(j.spec.extendparam is None for j in resp.spec.sub_jobs if j is not network)
 
 
 def test_a_federated_fleet_reports_an_available_federation_condition_and_version_v1_7_0(client):

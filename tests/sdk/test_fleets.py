@@ -1,6 +1,6 @@
-"""UCS fleets (WIRE.md §3 U11, U12, U15–U20, U22) and quotas (U34) driven by the official SDK.
+"""UCS fleets (docs/wire.md U11, U12, U15–U20, U22) and quotas (U34) driven by the official SDK.
 
-`register_cluster_group` goes through the SDK's own invoker with the Content-Type forced to JSON (WIRE.md §1.4);
+`register_cluster_group` goes through the SDK's own invoker with the Content-Type forced to JSON (docs/wire.md §2);
 `join_group` is exercised both unmodified (its flat form body survives form encoding) and with forced JSON;
 everything else is the unmodified `UcsClient`. Clusters come from `test_clusters.register`, and the `client`
 fixture of test_clusters checks that no response ever carries a registered kubeconfig's secret.
@@ -43,7 +43,7 @@ def fleet_body(name=None, cluster_ids=None, description=None):
 
 
 def register_fleet_json(client, body):
-    """register_cluster_group with the Content-Type forced to JSON (WIRE.md §1.4)."""
+    """register_cluster_group with the Content-Type forced to JSON (docs/wire.md §2)."""
     return (client.register_cluster_group_invoker(RegisterClusterGroupRequest(body=body))
             .add_header("Content-Type", "application/json").invoke())
 

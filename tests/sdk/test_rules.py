@@ -1,7 +1,7 @@
-"""UCS permission policies (WIRE.md §3 U30–U33) and their attachment to clusters (U08) and fleets (U21),
+"""UCS permission policies (docs/wire.md U30–U33) and their attachment to clusters (U08) and fleets (U21),
 driven by the official SDK, plus the Kubernetes RBAC ucsd renders for each cluster.
 
-`create_rule` goes through the SDK's own invoker with the Content-Type forced to JSON (WIRE.md §1.4); the
+`create_rule` goes through the SDK's own invoker with the Content-Type forced to JSON (docs/wire.md §2); the
 unmodified call is checked to be refused. Everything else is the unmodified `UcsClient`. The rendered RBAC is
 read from `GET /v1/clusters/{id}/rbac` (a ucsd extension the SDK does not know), signed by the SDK's own
 Signer. Clusters and fleets come from the helpers of test_clusters / test_fleets.
@@ -16,14 +16,15 @@ import yaml
 
 from huaweicloudsdkucs.v1 import (Content, CreateRuleObjectMeta, CreateRuleRequest, CreateRuleRequestBody,
                                   DeleteRuleRequest, ListRuleRequest, RuleIDNamespaces, RuleSpec,
+                                  ShowClusterListRequest,
                                   UpdateAssociatedRulesRequest, UpdateClusterGroupAssociatedRulesRequest,
                                   UpdateClusterRulesRequest, UpdateRuleRequest, UpdateRuleRequestBody)
 
 from sdkhelpers import signed_get
 # The `client`/`other_client` fixtures (and `recorder`, which `client` needs) are shared with test_clusters.
 from test_clusters import client, other_client, recorder  # noqa: F401
-from test_clusters import NIL_CLUSTER, expect_error, register, unique_name
-from test_fleets import NIL_FLEET, create_fleet, join, leave
+from test_clusters import NIL_CLUSTER, expect_error, register, show, unique_name
+from test_fleets import NIL_FLEET, create_fleet, join, leave, show_fleet
 
 NIL_RULE = "3c1e2a4b-5d6f-4a7b-8c9d-0e1f2a3b4c5d"
 RBAC_V1 = "rbac.authorization.k8s.io/v1"
@@ -59,7 +60,7 @@ def rule_body(name=None, **spec):
 
 
 def create_rule_json(client, body):
-    """create_rule with the Content-Type forced to JSON (WIRE.md §1.4)."""
+    """create_rule with the Content-Type forced to JSON (docs/wire.md §2)."""
     return (client.create_rule_invoker(CreateRuleRequest(body=body))
             .add_header("Content-Type", "application/json").invoke())
 
@@ -725,3 +726,43 @@ def test_attaching_to_another_tenants_fleet_is_404_and_renders_nothing(client, o
 def test_attaching_to_an_unknown_fleet_is_404(client):
     rid = create_rule(client)
     expect_error(lambda: attach_to_fleet(client, NIL_FLEET, ([rid], ["default"])), 404)
+
+
+# ---------------------------------------------------------------- reads that show the bindings (U08, U21)
+
+def rule_namespaces(client, cid):
+    """The cluster's spec.ruleNamespaces as the SDK's models give them: [(sorted (ruleID, ruleName)), namespaces]."""
+    spec = show(client, cid).spec
+    return [(sorted((r.rule_id, r.rule_name) for r in entry.rules), entry.namespaces)
+            for entry in spec.rule_namespaces]
+
+
+def fleet_namespaces(client, fid):
+    return show_fleet(client, fid).spec.rule_namespaces
+
+
+def test_cluster_and_fleet_reads_show_their_bound_rules_through_the_sdk_models(client):
+    readers, admins = rule_name(), rule_name()
+    rr, ra = create_rule(client, readers), create_rule(client, admins)
+    a, b = register(client), register(client)
+    fid = create_fleet(client, cluster_ids=[a])
+    assert rule_namespaces(client, b) == [] and fleet_namespaces(client, fid) == []
+    assert attach_to_cluster(client, b, ([rr, ra], ["prod", "default"])).status_code == 200
+    both = [(sorted([(rr, readers), (ra, admins)]), ["default", "prod"])]
+    assert rule_namespaces(client, b) == both
+    assert attach_to_fleet(client, fid, ([rr], ["team"])).status_code == 200
+    assert fleet_namespaces(client, fid) == ["team"]
+    assert rule_namespaces(client, a) == [([(rr, readers)], ["team"])]
+    # Joining adds the fleet's binding to the cluster's own, leaving removes it.
+    assert join(client, b, fid).status_code == 200
+    assert rule_namespaces(client, b) == [([(ra, admins)], ["default", "prod"]),
+                                          ([(rr, readers)], ["default", "prod", "team"])]
+    assert leave(client, a).status_code == 200
+    assert rule_namespaces(client, a) == []
+    # Deleting a rule takes it off every read at once.
+    assert delete_rule(client, rr).status_code == 200
+    assert fleet_namespaces(client, fid) == []
+    assert rule_namespaces(client, b) == [([(ra, admins)], ["default", "prod"])]
+    listed = client.show_cluster_list(ShowClusterListRequest()).items
+    [entry] = [c for c in listed if c.metadata.uid == b][0].spec.rule_namespaces
+    assert [(r.rule_id, r.rule_name) for r in entry.rules] == [(ra, admins)]

@@ -1,4 +1,4 @@
-"""CCE and CCE Autopilot cluster upgrades (WIRE.md §4 C01–C43) driven by the unmodified official SDK.
+"""CCE and CCE Autopilot cluster upgrades (docs/wire.md C01–C43) driven by the unmodified official SDK.
 
 Every operation is the plain `CceClient` method (C01–C43, plus the v3 cluster create/show/list/delete it acts on, for
 both flavors); responses are checked through the SDK's model attributes, so a key the server spells differently from

@@ -1,8 +1,11 @@
 //! UCS clusters (`/v1/clusters…`, `/v1/managedclusters`, `/v1/config/registeredclusterversions`):
 //! register, list, show, update, delete, access info, activation, on-premise config, kubeconfig.
-//! Wire shapes follow shared/api/WIRE.md U01–U14; decisions live in `domain::cluster`.
+//! Wire shapes follow docs/wire.md U01–U14; decisions live in `domain::cluster`.
 
-use std::{borrow::Cow, collections::BTreeMap};
+use std::{
+    borrow::Cow,
+    collections::{BTreeMap, BTreeSet, HashMap},
+};
 
 use axum::{
     extract::State,
@@ -16,15 +19,20 @@ use domain::{
     authz::actions,
     cluster::{
         Cluster, ClusterPhase, Kubeconfig, ManageType, Registration, CATEGORY_ONPREMISE, CATEGORY_SELF,
-        KUBECONFIG_ANNOTATION,
+        FEATURE_GATES_LABEL, KUBECONFIG_ANNOTATION, VPC_ANNOTATION,
     },
     error::ucs,
-    ids::ClusterId,
+    ids::{CceClusterId, ClusterId, DomainId, FleetId},
+    rbac::{self, Binding, RuleNamespaces},
+    upgrade::{catalogue::Catalogue, Flavor},
     Error,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
-use store::cluster::{ClusterFilter, ClusterLimits, ClusterUpdate};
+use store::{
+    cluster::{ClusterFilter, ClusterLimits, ClusterUpdate},
+    rule::Target,
+};
 
 use crate::{
     auth::Caller,
@@ -60,17 +68,46 @@ fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-/// The `Cluster` object of the wire (WIRE.md U01), serialized straight from the cluster: a list of
+/// The `Cluster` object of the wire (docs/wire.md U01), serialized straight from the cluster: a list of
 /// hundreds of clusters is written without building a `serde_json::Value` tree per cluster.
 pub struct ClusterView {
     cluster: Cluster,
     with_status: bool,
+    /// The permission policies that reach the cluster, directly and through its fleet.
+    rules: Vec<RuleNamespaces>,
 }
 
-impl ClusterView {
-    pub fn new(cluster: Cluster, with_status: bool) -> Self {
-        Self { cluster, with_status }
+/// The views of clusters with the rules that reach each, read for the whole list in one query.
+pub(crate) async fn cluster_views(
+    app: &AppState,
+    domain_id: DomainId,
+    clusters: Vec<Cluster>,
+    with_status: bool,
+) -> Result<Vec<ClusterView>, Error> {
+    let ids: Vec<ClusterId> = clusters.iter().map(|c| c.id).collect();
+    let fleets: BTreeSet<FleetId> = clusters.iter().filter_map(|c| c.fleet_id).collect();
+    let fleets: Vec<FleetId> = fleets.into_iter().collect();
+    let bindings = app.store.rule_bindings(domain_id, &ids, &fleets).await?;
+    let mut by_target: HashMap<Target, Vec<&Binding>> = HashMap::new();
+    for (target, binding) in &bindings {
+        by_target.entry(*target).or_default().push(binding);
     }
+    let reaching = |c: &Cluster| {
+        let own = by_target.get(&Target::Cluster(c.id)).into_iter().flatten();
+        let via_fleet = c.fleet_id.and_then(|f| by_target.get(&Target::Fleet(f))).into_iter().flatten();
+        rbac::rule_namespaces(own.chain(via_fleet).copied())
+    };
+    Ok(clusters.into_iter().map(|c| ClusterView { rules: reaching(&c), cluster: c, with_status }).collect())
+}
+
+/// The view of one cluster.
+pub(crate) async fn cluster_view(
+    app: &AppState,
+    domain_id: DomainId,
+    cluster: Cluster,
+) -> Result<ClusterView, Error> {
+    let mut views = cluster_views(app, domain_id, vec![cluster], true).await?;
+    Ok(views.pop().expect("one view per cluster"))
 }
 
 /// `GET /v1/clusters`' body.
@@ -84,14 +121,17 @@ impl Serialize for ClusterView {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let c = &self.cluster;
         let updated = rfc3339(c.updated_at);
+        let (phase, stored_reason, message) = c.status();
         let reason: Cow<str> =
-            if c.reason.is_empty() { format!("Cluster{}", c.phase).into() } else { c.reason.as_str().into() };
+            if stored_reason.is_empty() { format!("Cluster{phase}").into() } else { stored_reason.clone() };
+        let cce = cce_facts(c);
+        let api_endpoint = cce.as_ref().map_or(c.api_endpoint.as_str(), |f| f.endpoint.as_str());
         let status = self.with_status.then(|| WireStatus {
-            kubernetes_version: &c.kubernetes_version,
+            kubernetes_version: c.kubernetes_version(),
             conditions: [
                 WireCondition {
                     kind: "Ready",
-                    status: match c.phase {
+                    status: match phase {
                         ClusterPhase::Available => "True",
                         ClusterPhase::Unavailable => "False",
                         ClusterPhase::Pending => "Unknown",
@@ -102,19 +142,19 @@ impl Serialize for ClusterView {
                 },
                 WireCondition {
                     kind: "Cluster",
-                    status: c.phase.as_str(),
+                    status: phase.as_str(),
                     last_transition_time: &updated,
                     reason: &reason,
-                    message: Some(&c.message),
+                    message: Some(&message),
                 },
             ],
-            endpoints: (!c.api_endpoint.is_empty())
-                .then(|| WireEndpoint { url: &c.api_endpoint, kind: "Internal" })
+            endpoints: (!api_endpoint.is_empty())
+                .then_some(WireEndpoint { url: api_endpoint, kind: "Internal" })
                 .into_iter()
                 .collect(),
-            phase: c.phase.as_str(),
-            reason: &c.reason,
-            message: &c.message,
+            phase: phase.as_str(),
+            reason: &stored_reason,
+            message: &message,
             arrear_freeze: "false",
             police_freeze: "false",
         });
@@ -124,8 +164,8 @@ impl Serialize for ClusterView {
             metadata: WireMetadata {
                 uid: c.id,
                 name: &c.name,
-                labels: &c.labels,
-                annotations: &c.annotations,
+                labels: cce.as_ref().map_or(&c.labels, |f| &f.labels),
+                annotations: cce.as_ref().map_or(&c.annotations, |f| &f.annotations),
                 creation_timestamp: rfc3339(c.created_at),
                 update_timestamp: &updated,
             },
@@ -133,7 +173,8 @@ impl Serialize for ClusterView {
                 sync_mode: "",
                 cluster_group_id: c.fleet_id.map(|f| f.to_string()).unwrap_or_default(),
                 manage_type: c.manage_type.as_str(),
-                api_endpoint: &c.api_endpoint,
+                rule_namespaces: self.rules.iter().map(WireRuleNamespace::from).collect(),
+                api_endpoint,
                 provider: &c.provider,
                 kind: &c.cluster_type,
                 category: &c.category,
@@ -142,12 +183,37 @@ impl Serialize for ClusterView {
                 country: &c.country,
                 city: &c.city,
                 project_id: &c.project_id,
+                project_name: &c.project_name,
                 is_downloaded_cert: c.cert_downloaded,
+                operator_namespace: c.domain_id.to_string(),
             },
             status,
         }
         .serialize(serializer)
     }
+}
+
+/// What a cluster backed by a CCE cluster shows of it: its API server, its labels with the
+/// `FeatureGates` its flavor turns on, its annotations with its VPC (as the reference's example shows).
+struct CceFacts {
+    endpoint: String,
+    labels: BTreeMap<String, String>,
+    annotations: BTreeMap<String, String>,
+}
+
+fn cce_facts(c: &Cluster) -> Option<CceFacts> {
+    let link = c.cce.as_ref()?;
+    let flavor = link.now.as_ref().map_or(Flavor::Cce, |n| n.flavor);
+    let mut labels = c.labels.clone();
+    let mut annotations = c.annotations.clone();
+    if let Some(now) = &link.now {
+        let gates = &Catalogue::get().flavor(now.flavor).feature_gates;
+        let on: Vec<&str> =
+            gates.iter().filter(|(_, v)| v.as_str() == "true").map(|(k, _)| k.as_str()).collect();
+        labels.insert(FEATURE_GATES_LABEL.to_string(), on.join(","));
+        annotations.insert(VPC_ANNOTATION.to_string(), now.vpc_id.clone());
+    }
+    Some(CceFacts { endpoint: domain::cce::api_endpoint(link.id, flavor), labels, annotations })
 }
 
 #[derive(Serialize)]
@@ -179,6 +245,7 @@ struct WireSpec<'a> {
     #[serde(rename = "clusterGroupID")]
     cluster_group_id: String,
     manage_type: &'static str,
+    rule_namespaces: Vec<WireRuleNamespace<'a>>,
     api_endpoint: &'a str,
     provider: &'a str,
     #[serde(rename = "type")]
@@ -190,8 +257,37 @@ struct WireSpec<'a> {
     city: &'a str,
     #[serde(rename = "projectID")]
     project_id: &'a str,
+    project_name: &'a str,
     #[serde(rename = "IsDownloadedCert")]
     is_downloaded_cert: bool,
+    /// The namespace UCS keeps the tenant's member-cluster objects in: the tenant's domain id.
+    operator_namespace: String,
+}
+
+/// `RuleNamespace` of the reference (table 3-7): rules and the namespaces they apply in.
+#[derive(Serialize)]
+struct WireRuleNamespace<'a> {
+    rules: Vec<WireRuleInfo<'a>>,
+    namespaces: &'a [String],
+}
+
+#[derive(Serialize)]
+struct WireRuleInfo<'a> {
+    #[serde(rename = "ruleID")]
+    rule_id: String,
+    #[serde(rename = "ruleName")]
+    rule_name: &'a str,
+}
+
+impl<'a> From<&'a RuleNamespaces> for WireRuleNamespace<'a> {
+    fn from(r: &'a RuleNamespaces) -> Self {
+        let rules = r
+            .rules
+            .iter()
+            .map(|rule| WireRuleInfo { rule_id: rule.id.to_string(), rule_name: &rule.name })
+            .collect();
+        Self { rules, namespaces: &r.namespaces }
+    }
 }
 
 #[derive(Serialize)]
@@ -305,7 +401,7 @@ async fn list(
 ) -> ApiResult<JsonOut<ClusterList>> {
     let (filter, with_status) = query.filter()?;
     let (clusters, total) = app.store.cluster_list(caller.domain_id(), &filter).await?;
-    let items = clusters.into_iter().map(|c| ClusterView::new(c, with_status)).collect();
+    let items = cluster_views(&app, caller.domain_id(), clusters, with_status).await?;
     Ok(JsonOut(ClusterList { items, total }))
 }
 
@@ -316,7 +412,7 @@ async fn show(
     Path(id): Path<String>,
 ) -> ApiResult<JsonOut<ClusterView>> {
     let cluster = app.store.cluster_get(caller.domain_id(), cluster_id(&id)?).await?;
-    Ok(JsonOut(ClusterView::new(cluster, true)))
+    Ok(JsonOut(cluster_view(&app, caller.domain_id(), cluster).await?))
 }
 
 #[derive(Debug, Deserialize)]
@@ -330,6 +426,9 @@ struct RegisterBody {
 
 #[derive(Debug, Deserialize)]
 struct RegisterMetadata {
+    /// The CCE cluster a `self` registration refers to (the reference also spells it `UID`).
+    #[serde(alias = "UID")]
+    uid: Option<String>,
     name: String,
     #[serde(default)]
     labels: BTreeMap<String, String>,
@@ -363,7 +462,8 @@ async fn register(
     Json(body): Json<RegisterBody>,
 ) -> ApiResult<Response> {
     check_kind(&body.kind, &body.api_version)?;
-    let new = Registration {
+    let cce_uid = body.metadata.uid.filter(|u| !u.is_empty());
+    let mut new = Registration {
         name: body.metadata.name,
         category: body.spec.category,
         cluster_type: body.spec.cluster_type,
@@ -378,15 +478,90 @@ async fn register(
         annotations: body.metadata.annotations,
     }
     .validate()?;
-    let cluster_ref = ClusterId::new();
+    let cluster_ref = if new.kind.category == CATEGORY_SELF {
+        let cce = registered_cce(&app, &caller, &mut new, cce_uid.as_deref()).await?;
+        ClusterId::from_uuid(cce.as_uuid())
+    } else if cce_uid.is_some() {
+        return Err(
+            Error::invalid_body("metadata.uid names a CCE cluster; only a self cluster has one").into()
+        );
+    } else {
+        new.project_id = tenant_project(&app, &caller, &new.project_id, &new.region).await?;
+        ClusterId::new()
+    };
     let sealed = new
         .kubeconfig
         .as_ref()
         .map(|k| app.sealer.seal(k.text.as_bytes(), secrets::Context::Kubeconfig(&cluster_ref.to_string())));
     let quotas = app.config.quotas;
     let limits = ClusterLimits { clusters: quotas.clusters, clusters_per_fleet: quotas.clusters_per_fleet };
-    let cluster = app.store.cluster_create(&caller.actor(), &new, sealed, limits, cluster_ref).await?;
-    Ok((StatusCode::CREATED, JsonOut(json!({ "uid": cluster.id }))).into_response())
+    let id = app.store.cluster_create(&caller.actor(), &new, sealed, limits, cluster_ref).await?;
+    Ok((StatusCode::CREATED, JsonOut(json!({ "uid": id }))).into_response())
+}
+
+/// The CCE cluster a `self` registration is: the one `metadata.uid` names, else the one named
+/// `metadata.name`, of the tenant. Its type, project and region complete the registration.
+async fn registered_cce(
+    app: &AppState,
+    caller: &Caller,
+    new: &mut domain::cluster::NewCluster,
+    uid: Option<&str>,
+) -> Result<CceClusterId, Error> {
+    let no_such = |what: String| Error::not_found(ucs::CLUSTER_NOT_FOUND).with_detail(what);
+    let page = store::Page { limit: None, ..Default::default() };
+    let clusters = app.store.cce_clusters_for_ucs(caller.domain_id(), None, false, &page).await?;
+    let cce = match uid {
+        Some(uid) => {
+            let id: CceClusterId = uid
+                .parse()
+                .map_err(|_| Error::invalid_body(format!("metadata.uid {uid:?} is not a CCE cluster id")))?;
+            let cce = clusters
+                .into_iter()
+                .find(|c| c.cce.id == id)
+                .ok_or_else(|| no_such(format!("no CCE cluster {id}")))?;
+            if cce.name != new.name {
+                return Err(Error::invalid_body(format!(
+                    "metadata.name must be the CCE cluster's name, {:?}",
+                    cce.name
+                )));
+            }
+            cce
+        }
+        None => clusters.into_iter().find(|c| c.name == new.name).ok_or_else(|| {
+            no_such(format!("no CCE cluster named {:?} (name it, or its id in metadata.uid)", new.name))
+        })?,
+    };
+    if cce.cluster_type() != new.kind.cluster_type {
+        return Err(Error::invalid_body(format!(
+            "spec.type must be {:?}: the CCE cluster is a {} cluster",
+            cce.cluster_type(),
+            cce.cluster_type()
+        )));
+    }
+    if !new.project_id.is_empty() && new.project_id != cce.project_id {
+        return Err(Error::invalid_body("spec.projectID must be the CCE cluster's project"));
+    }
+    if !new.region.is_empty() && new.region != cce.project_name {
+        return Err(Error::invalid_body("spec.region must be the CCE cluster's region"));
+    }
+    new.project_id = cce.project_id;
+    new.region = cce.project_name;
+    new.cce_cluster = Some(cce.cce.id);
+    Ok(cce.cce.id)
+}
+
+/// The project a registration belongs to: the one it names, which must be the caller's, else the
+/// tenant's project of its region (or of ucsd's region), if the tenant has one.
+async fn tenant_project(app: &AppState, caller: &Caller, named: &str, region: &str) -> Result<String, Error> {
+    if !named.is_empty() {
+        crate::auth::own_project(app, &caller.tenant, named)
+            .await
+            .map_err(|_| Error::invalid_body("spec.projectID must be one of the account's projects"))?;
+        return Ok(named.to_string());
+    }
+    let region = if region.is_empty() { app.config.region.as_str() } else { region };
+    let projects = app.store.project_list(caller.domain_id(), Some(region)).await?;
+    Ok(projects.first().map(|p| p.id.to_string()).unwrap_or_default())
 }
 
 #[derive(Debug, Deserialize)]
@@ -444,7 +619,7 @@ async fn update(
     }
     let update = ClusterUpdate { annotations, kubeconfig, country: spec.country, city: spec.city };
     let cluster = app.store.cluster_update(&caller.actor(), id, &update).await?;
-    Ok(JsonOut(ClusterView::new(cluster, true)))
+    Ok(JsonOut(cluster_view(&app, caller.domain_id(), cluster).await?))
 }
 
 /// U05 `DELETE /v1/clusters/{clusterid}`.
@@ -570,7 +745,7 @@ async fn retry_activation(
     Path(id): Path<String>,
 ) -> ApiResult<JsonOut<ClusterView>> {
     let cluster = app.store.cluster_retry_activation(&caller.actor(), cluster_id(&id)?).await?;
-    Ok(JsonOut(ClusterView::new(cluster, true)))
+    Ok(JsonOut(cluster_view(&app, caller.domain_id(), cluster).await?))
 }
 
 /// U09 body: the on-premise installer's inputs, in the installer's UPPER_SNAKE keys.
@@ -734,26 +909,39 @@ async fn kubeconfig(
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ManagedQuery {
+    /// The SDK's name; the 2025-03 reference calls it `unregister`.
+    #[serde(alias = "unregister")]
     unimported: Option<bool>,
     limit: Option<i64>,
     offset: Option<i64>,
 }
 
-/// U13 `GET /v1/managedclusters`: the tenant's Huawei Cloud (CCE) clusters, a bare array. With
-/// `unimported=true`, the CCE clusters not registered with UCS: ucsd knows CCE clusters only through
-/// their registration, so that list is empty until the CCE cluster API is served.
+/// U13 `GET /v1/managedclusters`: the tenant's CCE clusters (of the caller's project, when the call is
+/// scoped to one) as UCS clusters, a bare array, newest first. A registered one is shown as registered;
+/// with `unimported=true`, only those not registered yet.
 async fn list_managed(
     State(app): State<AppState>,
     caller: Caller,
     Query(query): Query<ManagedQuery>,
 ) -> ApiResult<JsonOut<Vec<ClusterView>>> {
     let page = page_of(query.limit, query.offset, None, None)?;
-    if query.unimported.unwrap_or(false) {
-        return Ok(JsonOut(Vec::new()));
-    }
-    let filter = ClusterFilter { category: Some(CATEGORY_SELF.to_string()), page, ..Default::default() };
-    let (clusters, _) = app.store.cluster_list(caller.domain_id(), &filter).await?;
-    Ok(JsonOut(clusters.into_iter().map(|c| ClusterView::new(c, true)).collect()))
+    let project = caller.project.as_ref().map(|p| p.id.to_string());
+    let unimported = query.unimported.unwrap_or(false);
+    let managed =
+        app.store.cce_clusters_for_ucs(caller.domain_id(), project.as_deref(), unimported, &page).await?;
+    let ids: Vec<ClusterId> = managed.iter().filter_map(|m| m.registered).collect();
+    let mut registered: HashMap<ClusterId, Cluster> = if ids.is_empty() {
+        HashMap::new()
+    } else {
+        let filter = ClusterFilter { ids: Some(ids), ..Default::default() };
+        let (clusters, _) = app.store.cluster_list(caller.domain_id(), &filter).await?;
+        clusters.into_iter().map(|c| (c.id, c)).collect()
+    };
+    let clusters = managed
+        .iter()
+        .map(|m| m.registered.and_then(|id| registered.remove(&id)).unwrap_or_else(|| m.unregistered()))
+        .collect();
+    Ok(JsonOut(cluster_views(&app, caller.domain_id(), clusters, true).await?))
 }
 
 /// U14 `GET /v1/config/registeredclusterversions`.
@@ -794,14 +982,25 @@ mod tests {
             cert_downloaded: true,
             created_at: at(1_700_000_000),
             updated_at: at(1_700_000_060),
+            project_name: "cn-north-4".into(),
+            cce: None,
         }
     }
 
-    /// The typed view writes exactly the U01 object (the keys WIRE.md lists, nothing else).
+    fn view(cluster: Cluster, with_status: bool) -> ClusterView {
+        let rule = rbac::RuleRef {
+            name: "readers".into(),
+            id: "f6434332-60d6-11ed-a847-0255ac10003f".parse().unwrap(),
+        };
+        let rules = vec![RuleNamespaces { rules: vec![rule], namespaces: vec!["default".into()] }];
+        ClusterView { cluster, with_status, rules }
+    }
+
+    /// The typed view writes exactly the U01 object (the keys the SDK model reads, nothing else).
     #[test]
     fn the_cluster_view_is_the_wire_object() {
         let c = cluster(ClusterPhase::Available, "", "https://10.0.0.1:6443");
-        let view = serde_json::to_value(ClusterView::new(c.clone(), true)).unwrap();
+        let view = serde_json::to_value(view(c.clone(), true)).unwrap();
         let expected = json!({
             "kind": "Cluster",
             "apiVersion": "v1",
@@ -811,9 +1010,12 @@ mod tests {
             },
             "spec": {
                 "syncMode": "", "clusterGroupID": c.fleet_id.unwrap().to_string(), "manageType": "grouped",
+                "ruleNamespaces": [{ "rules": [{ "ruleID": "f6434332-60d6-11ed-a847-0255ac10003f", "ruleName": "readers" }],
+                                     "namespaces": ["default"] }],
                 "apiEndpoint": "https://10.0.0.1:6443", "provider": "openshift", "type": "privatek8s",
                 "category": "attachedcluster", "enableDistMgt": false, "region": "cn-north-4",
-                "country": "CN", "city": "110000", "projectID": "p1", "IsDownloadedCert": true,
+                "country": "CN", "city": "110000", "projectID": "p1", "projectName": "cn-north-4",
+                "IsDownloadedCert": true, "operatorNamespace": c.domain_id.to_string(),
             },
             "status": {
                 "kubernetesVersion": "v1.28.3",
@@ -834,11 +1036,11 @@ mod tests {
     #[test]
     fn a_view_without_status_or_endpoint_leaves_them_out() {
         let c = cluster(ClusterPhase::Unavailable, "Unreachable", "");
-        let with = serde_json::to_value(ClusterView::new(c.clone(), true)).unwrap();
+        let with = serde_json::to_value(view(c.clone(), true)).unwrap();
         assert_eq!(with["status"]["endpoints"], json!([]));
         assert_eq!(with["status"]["conditions"][0]["status"], "False");
         assert_eq!(with["status"]["conditions"][1]["reason"], "Unreachable");
-        let without = serde_json::to_value(ClusterView::new(c, false)).unwrap();
+        let without = serde_json::to_value(view(c, false)).unwrap();
         assert!(without.get("status").is_none());
     }
 }

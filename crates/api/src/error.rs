@@ -1,7 +1,7 @@
 //! The one conversion from [`domain::Error`] to HTTP.
 //!
 //! Every error body is `{"error_code": "...", "error_msg": "..."}`, the only shape both the UCS and the
-//! CCE SDK handlers parse fully (shared/api/AUTH.md §8). The error also rides in the response's
+//! CCE SDK handlers parse fully (docs/wire.md §4). The error also rides in the response's
 //! extensions, so [`render_errors`] (which knows the route) can log it once inside the request's span
 //! and re-render it in the CCE family on CCE routes.
 

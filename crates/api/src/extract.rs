@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 use crate::error::ApiError;
 
 /// A JSON body. A body in another content type (the SDK form-encodes four UCS operations, see
-/// shared/api/WIRE.md §1.4) is refused with a message that says how to send JSON.
+/// docs/wire.md §2) is refused with a message that says how to send JSON.
 pub struct Json<T>(pub T);
 
 /// Whether the request declares a JSON body (`application/json`, `application/*+json`) or no type.

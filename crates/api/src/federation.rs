@@ -1,4 +1,4 @@
-//! Fleet federation (WIRE.md U23–U29): enabling, disabling and upgrading run as workflows on the job
+//! Fleet federation (docs/wire.md U23–U29): enabling, disabling and upgrading run as workflows on the job
 //! engine; progress projects their jobs into the reference's Job tree; the connection, certificate and
 //! kubeconfig endpoints hand out real artefacts of the fleet's federation CA.
 
@@ -13,10 +13,10 @@ use chrono::{DateTime, Utc};
 use domain::{
     authz::actions,
     error::ucs,
-    federation::Workflow,
+    federation::{Step, Workflow},
     fleet::FederationState,
     ids::{FleetId, JobId},
-    job::{Job, JobState},
+    job::{Job, JobKind, JobState},
     Error,
 };
 use serde::Deserialize;
@@ -174,19 +174,30 @@ fn phase(state: JobState) -> &'static str {
     }
 }
 
-fn job_view(
-    job: &Job,
-    job_type: &str,
-    federation_id: &str,
-    resource: Option<(&str, &str)>,
+/// What one job of the tree shows besides the job itself.
+struct JobExtras<'a> {
+    job_type: &'a str,
+    federation_id: &'a str,
+    resource: Option<(&'a str, &'a str)>,
+    /// `spec.extendParam`: facts the step recorded (the ELB of `CreateNetworkResource`).
+    extend_param: Option<Value>,
     sub_jobs: Option<Vec<Value>>,
-) -> Value {
-    let mut spec = json!({ "type": job_type, "federationUID": federation_id });
-    if let Some((id, name)) = resource {
+    /// When the answer is made (`metadata.annotations.currentTimestamp`, as the reference's example has).
+    now: &'a str,
+}
+
+fn job_view(job: &Job, extras: JobExtras<'_>) -> Value {
+    let mut spec = json!({ "type": extras.job_type, "federationUID": extras.federation_id });
+    if let Some((id, name)) = extras.resource {
         spec["resourceID"] = json!(id);
         spec["resourceName"] = json!(name);
     }
-    if let Some(subs) = sub_jobs {
+    if let Some(param) = extras.extend_param {
+        // The example's object, and the SDK's own attribute (lower case, a string): the same facts as JSON.
+        spec["extendparam"] = json!(param.to_string());
+        spec["extendParam"] = param;
+    }
+    if let Some(subs) = extras.sub_jobs {
         spec["subJobs"] = json!(subs);
     }
     json!({
@@ -196,6 +207,7 @@ fn job_view(
             "uid": job.id,
             "creationTimestamp": go_time(Some(job.created_at)),
             "updateTimestamp": go_time(Some(job.updated_at)),
+            "annotations": { "currentTimestamp": extras.now },
         },
         "spec": spec,
         "status": {
@@ -206,6 +218,9 @@ fn job_view(
         },
     })
 }
+
+/// The key the ELB that `CreateNetworkResource` made is shown under.
+const ELB_PARAM: &str = "JobExtendParamKeyElbID";
 
 /// U25 `GET …/federations/progress`: the latest federation workflow as the reference's Job tree.
 async fn progress(
@@ -225,16 +240,38 @@ async fn progress(
         _ => Workflow::Enable,
     };
     let fid = fleet.federation_id.as_str();
+    let elb_id =
+        app.store.federation_record(caller.domain_id(), id).await?.map(|r| r.elb_id).unwrap_or_default();
+    let now = crate::wire::go_time(app.store.clock().now());
     let subs = steps
         .iter()
         .map(|s| {
             let resource =
                 (s.resource_type == "cluster").then_some((s.resource_id.as_str(), s.resource_id.as_str()));
-            job_view(s, s.kind.as_str(), fid, resource, None)
+            let made_elb = s.kind == JobKind::FederationStep(Step::CreateNetworkResource)
+                && s.state == JobState::Succeeded
+                && !elb_id.is_empty();
+            let extend_param = made_elb.then(|| json!({ ELB_PARAM: elb_id }));
+            let extras = JobExtras {
+                job_type: s.kind.as_str(),
+                federation_id: fid,
+                resource,
+                extend_param,
+                sub_jobs: None,
+                now: &now,
+            };
+            job_view(s, extras)
         })
         .collect();
-    let root = (fid, fid);
-    Ok(JsonOut(job_view(&parent, workflow.display_type(), fid, Some(root), Some(subs))))
+    let extras = JobExtras {
+        job_type: workflow.display_type(),
+        federation_id: fid,
+        resource: Some((fid, fid)),
+        extend_param: None,
+        sub_jobs: Some(subs),
+        now: &now,
+    };
+    Ok(JsonOut(job_view(&parent, extras)))
 }
 
 #[derive(Debug, Deserialize)]

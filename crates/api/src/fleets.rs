@@ -1,5 +1,5 @@
 //! UCS fleets ("cluster groups", `/v1/clustergroups…`) and cluster membership (`/v1/clusters/{id}/join`,
-//! `/unjoin`): WIRE.md U11, U12, U15–U20, U22.
+//! `/unjoin`): docs/wire.md U11, U12, U15–U20, U22.
 
 use axum::{
     extract::State,
@@ -11,11 +11,11 @@ use domain::{
     authz::actions,
     fleet::{self, FederationState, Fleet},
     ids::{ClusterId, FleetId},
-    Error,
+    rbac, Error,
 };
 use serde::Deserialize;
 use serde_json::{json, Value};
-use store::fleet::FleetLimits;
+use store::{fleet::FleetLimits, rule::Target};
 
 use crate::{
     auth::Caller,
@@ -54,8 +54,27 @@ pub(crate) fn routes() -> Vec<Route> {
     ]
 }
 
-/// The `ClusterGroup` object of the wire (WIRE.md U15).
-pub fn fleet_view(f: &Fleet) -> Value {
+/// The `ClusterGroup` objects of fleets, with the namespaces their rules are bound in, read for the whole
+/// list in one query.
+async fn fleet_views(app: &AppState, fleets: &[Fleet]) -> Result<Vec<Value>, Error> {
+    let Some(first) = fleets.first() else { return Ok(Vec::new()) };
+    let ids: Vec<FleetId> = fleets.iter().map(|f| f.id).collect();
+    let bindings = app.store.rule_bindings(first.domain_id, &[], &ids).await?;
+    Ok(fleets
+        .iter()
+        .map(|f| {
+            let own = bindings.iter().filter(|(t, _)| *t == Target::Fleet(f.id)).map(|(_, b)| b);
+            fleet_view(f, &rbac::bound_namespaces(own))
+        })
+        .collect())
+}
+
+async fn one_fleet_view(app: &AppState, fleet: &Fleet) -> Result<Value, Error> {
+    Ok(fleet_views(app, std::slice::from_ref(fleet)).await?.remove(0))
+}
+
+/// The `ClusterGroup` object of the wire (docs/wire.md U15).
+fn fleet_view(f: &Fleet, rule_namespaces: &[String]) -> Value {
     let mut conditions = Vec::new();
     if f.federation != FederationState::None {
         let (status, reason) = match f.federation {
@@ -77,7 +96,7 @@ pub fn fleet_view(f: &Fleet) -> Value {
             "updateTimestamp": go_time(f.updated_at),
         },
         "spec": {
-            "ruleNamespaces": [],
+            "ruleNamespaces": rule_namespaces,
             "federationId": f.federation_id,
             "description": f.description,
             "dnsSuffix": f.dns_suffix,
@@ -114,7 +133,7 @@ async fn list(
     Query(q): Query<PageQuery>,
 ) -> ApiResult<JsonOut<Value>> {
     let (fleets, total) = app.store.fleet_list(caller.domain_id(), &q.page()?).await?;
-    Ok(JsonOut(json!({ "items": fleets.iter().map(fleet_view).collect::<Vec<_>>(), "total": total })))
+    Ok(JsonOut(json!({ "items": fleet_views(&app, &fleets).await?, "total": total })))
 }
 
 #[derive(Debug, Deserialize)]
@@ -160,7 +179,8 @@ async fn show(
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<JsonOut<Value>> {
-    Ok(JsonOut(fleet_view(&app.store.fleet_get(caller.domain_id(), fleet_id(&id)?).await?)))
+    let fleet = app.store.fleet_get(caller.domain_id(), fleet_id(&id)?).await?;
+    Ok(JsonOut(one_fleet_view(&app, &fleet).await?))
 }
 
 /// U18 `DELETE /v1/clustergroups/{clustergroupid}`: only an empty fleet without federation.
@@ -189,7 +209,7 @@ async fn update_description(
     fleet::validate_description(&body.description)?;
     let fleet =
         app.store.fleet_update_description(&caller.actor(), fleet_id(&id)?, &body.description).await?;
-    Ok(JsonOut(fleet_view(&fleet)))
+    Ok(JsonOut(one_fleet_view(&app, &fleet).await?))
 }
 
 #[derive(Debug, Deserialize)]
@@ -208,7 +228,7 @@ async fn add_clusters(
 ) -> ApiResult<JsonOut<Value>> {
     let ids = cluster_ids("clusterIds", &body.cluster_ids)?;
     let fleet = app.store.fleet_add_clusters(&caller.actor(), fleet_id(&id)?, &ids, limits(&app)).await?;
-    Ok(JsonOut(fleet_view(&fleet)))
+    Ok(JsonOut(one_fleet_view(&app, &fleet).await?))
 }
 
 #[derive(Debug, Deserialize)]
@@ -227,7 +247,7 @@ async fn update_zones(
 ) -> ApiResult<JsonOut<Value>> {
     fleet::validate_dns_suffixes(&body.dns_suffix)?;
     let fleet = app.store.fleet_set_dns_suffix(&caller.actor(), fleet_id(&id)?, &body.dns_suffix).await?;
-    Ok(JsonOut(fleet_view(&fleet)))
+    Ok(JsonOut(one_fleet_view(&app, &fleet).await?))
 }
 
 #[derive(Debug, Deserialize)]

@@ -1,6 +1,6 @@
 //! The IAM-compatible part of the API that the SDKs and tools call: Keystone v3 password tokens
 //! (`POST /v3/auth/tokens`) and the discovery calls the SDK makes when it is built without a project or
-//! domain id (`GET /v3/projects?name=`, `GET /v3/auth/domains`, shared/api/AUTH.md §6).
+//! domain id (`GET /v3/projects?name=`, `GET /v3/auth/domains`, docs/wire.md §1).
 
 use axum::{
     extract::State,

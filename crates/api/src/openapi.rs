@@ -9,9 +9,9 @@
 //!
 //! The document is a `serde_json::Value` built by hand, not `utoipa`: `utoipa` earns its keep by
 //! deriving schemas from annotated handler and model types, and our handlers take and return
-//! `serde_json::Value` shaped by hand to the SDK's wire (shared/api/WIRE.md), so there is nothing to
+//! `serde_json::Value` shaped by hand to the SDK's wire (docs/wire.md), so there is nothing to
 //! derive from; its builder types would only re-spell the same JSON at the cost of a dependency.
-//! Schemas use the exact wire keys of WIRE.md §3–4 and stay open (`additionalProperties: true`).
+//! Schemas use the exact wire keys of docs/wire.md and stay open (`additionalProperties: true`).
 
 use std::sync::LazyLock;
 
@@ -49,7 +49,7 @@ struct Op {
     path: &'static str,
     /// The operationId: the official SDK method name where there is one, else descriptive snake_case.
     id: &'static str,
-    /// The WIRE.md operation (`U01`…`U34`, `C01`…`C43`) whose SDK method `id` is; `None`: ucsd's own.
+    /// The operation of docs/wire.md's index (`U01`…`C43`) this SDK method is; `None`: ucsd's own.
     wire: Option<&'static str>,
     tag: &'static str,
     summary: &'static str,
@@ -151,8 +151,18 @@ const CCE_CLUSTER_LIST: &[Param] =
 const ADDON_CHECK_LIST: &[Param] =
     &[("type", "string"), ("task_id", "string"), ("addon_instance_id", "string")];
 
-const FORM_NOTE: &str = "The SDK declares this operation form-encoded and so loses its nested values \
-    (WIRE.md §1.4); send `Content-Type: application/json`. A form-encoded body gets a 400 that says so.";
+macro_rules! form_note {
+    () => {
+        "The SDK declares this operation form-encoded and so loses its nested values (docs/wire.md §2); send \
+         `Content-Type: application/json`. A form-encoded body gets a 400 that says so."
+    };
+}
+const FORM_NOTE: &str = form_note!();
+const REGISTER_NOTE: &str = concat!(
+    form_note!(),
+    " A `self` cluster is a CCE cluster of the tenant, named by `metadata.uid` (its id, which the UCS cluster \
+     takes) or by its name."
+);
 
 /// One row per operation: the authenticated routes of the route table, then the public routes. Kept
 /// one call per row (unformatted) so it reads as a table.
@@ -332,7 +342,7 @@ static OPERATIONS: &[Op] = &[
     op(GET, "/autopilot/v3/projects/{project_id}/clusters/{cluster_id}/upgradeplans", "list_autopilot_upgrade_plans", "autopilot", 200, "Show an Autopilot cluster's upgrade plan")
         .sdk("C42")
         .returns(Schema("UpgradePlanList"))
-        .note("`items` is one UpgradePlan object, not an array (WIRE.md C42)."),
+        .note("`items` is one UpgradePlan object, not an array (docs/wire.md C42)."),
     op(PUT, "/autopilot/v3/projects/{project_id}/clusters/{cluster_id}/upgradeplans/{upgrade_plan_id}", "update_autopilot_upgrade_plan", "autopilot", 200, "Delay an Autopilot upgrade plan")
         .sdk("C43")
         .body(Schema("DelayUpgradePlanRequestBody"))
@@ -346,7 +356,7 @@ static OPERATIONS: &[Op] = &[
         .sdk("U03")
         .body(Schema("RegisterCluster"))
         .returns(Schema("Uid"))
-        .note(FORM_NOTE),
+        .note(REGISTER_NOTE),
     op(GET, "/v1/clusters/{clusterid}", "show_cluster", "clusters", 200, "Show a cluster")
         .sdk("U02")
         .returns(Schema("Cluster")),
@@ -370,8 +380,9 @@ static OPERATIONS: &[Op] = &[
         .returns(Schema("Kubeconfig")),
     op(GET, "/v1/managedclusters", "list_managed_clusters", "clusters", 200, "List managed clusters")
         .sdk("U13")
-        .query(&[("unimported", "boolean"), ("limit", "integer"), ("offset", "integer")])
-        .returns(ArrayOf("Cluster")),
+        .query(&[("unimported", "boolean"), ("unregister", "boolean"), ("limit", "integer"), ("offset", "integer")])
+        .returns(ArrayOf("Cluster"))
+        .note("The tenant's CCE clusters as UCS clusters; `unimported` (the reference's `unregister`) keeps those not registered yet."),
     op(GET, "/v1/config/registeredclusterversions", "list_registered_cluster_versions", "clusters", 200, "List the Kubernetes versions a registered cluster may run")
         .sdk("U14")
         .returns(Schema("RegisteredClusterVersions")),
@@ -484,15 +495,15 @@ static OPERATIONS: &[Op] = &[
 ];
 
 const TAGS: &[(&str, &str)] = &[
-    ("clusters", "UCS clusters (WIRE.md U01–U14)"),
+    ("clusters", "UCS clusters (docs/wire.md U01–U14)"),
     ("fleets", "UCS fleets, called cluster groups on the wire, and cluster membership"),
     ("federation", "Fleet federation: enabling, progress, connections and kubeconfigs"),
     ("rules", "UCS permission rules and their association with clusters and fleets"),
     ("quota", "The tenant's quotas"),
     ("iam", "The IAM (Keystone v3) endpoints the SDK uses to get tokens and resolve ids"),
     ("cce-clusters", "CCE clusters"),
-    ("upgrades", "CCE cluster upgrades: information, workflows and tasks (WIRE.md C01–C23)"),
-    ("autopilot", "CCE Autopilot clusters and their upgrades (WIRE.md C24–C43)"),
+    ("upgrades", "CCE cluster upgrades: information, workflows and tasks (docs/wire.md C01–C23)"),
+    ("autopilot", "CCE Autopilot clusters and their upgrades (docs/wire.md C24–C43)"),
     ("operations", "Health, readiness, metrics and this document; no authentication"),
 ];
 
@@ -581,7 +592,7 @@ pub async fn serve() -> impl IntoResponse {
 const INFO: &str = "A self-hostable control plane wire-compatible with Huawei Cloud UCS v1 and the CCE / CCE \
     Autopilot cluster-upgrade API, as the official SDKs (huaweicloudsdkucs, huaweicloudsdkcce) put them on the \
     wire. operationId is the SDK method name; `x-sdk-operation` names the operation in the project's wire \
-    notes (WIRE.md), `x-ucsd-action` the action authorization checks (docs/authorization.md). Errors are \
+    notes (docs/wire.md), `x-ucsd-action` the action authorization checks (docs/authorization.md). Errors are \
     `{\"error_code\", \"error_msg\"}` with UCS codes (`UCS.…`) under /v1 and /v3 and CCE codes (`CCE.…`) under \
     /api and /autopilot; every response carries `X-Request-Id`.";
 
@@ -735,7 +746,7 @@ fn strings() -> Value {
     array(string())
 }
 
-/// The schemas, with the wire keys of WIRE.md §3 (UCS) and §4 (CCE).
+/// The schemas, with the wire keys the SDK models use (docs/wire.md §7).
 fn schemas() -> Value {
     let schemas = vec![
         ("Error", {
@@ -1020,6 +1031,7 @@ fn schemas() -> Value {
                         ("federationUID", string()),
                         ("resourceID", string()),
                         ("resourceName", string()),
+                        ("extendParam", dict(string())),
                         ("extendparam", string()),
                         ("subJobs", array(r("Job"))),
                     ]),
@@ -1608,12 +1620,12 @@ mod tests {
         }
     }
 
-    /// Every operation of WIRE.md's index (U01–U34, C01–C43) is documented once, under its SDK method.
+    /// Every operation of docs/wire.md's index (U01–U34, C01–C43) is documented once, under its SDK method.
     #[test]
     fn every_sdk_operation_in_scope_is_documented_once() {
         let wire: Vec<&str> = OPERATIONS.iter().filter_map(|o| o.wire).collect();
         let unique: BTreeSet<&str> = wire.iter().copied().collect();
-        assert_eq!(unique.len(), wire.len(), "a WIRE.md operation is documented twice");
+        assert_eq!(unique.len(), wire.len(), "an operation of docs/wire.md is documented twice");
         let expected: BTreeSet<String> =
             (1..=34).map(|n| format!("U{n:02}")).chain((1..=43).map(|n| format!("C{n:02}"))).collect();
         let got: BTreeSet<String> = unique.into_iter().map(str::to_string).collect();

@@ -1,4 +1,4 @@
-//! The tenant's quotas and their use (`GET /v1/maintenance/quota/{domainid}`, WIRE.md U34). Numbers
+//! The tenant's quotas and their use (`GET /v1/maintenance/quota/{domainid}`, docs/wire.md U34). Numbers
 //! are strings on the wire.
 
 use axum::{extract::State, Json as JsonOut};

@@ -1,4 +1,4 @@
-//! Permission policies (`/v1/permissions/rules`, WIRE.md U30–U33), their attachment to clusters (U08)
+//! Permission policies (`/v1/permissions/rules`, docs/wire.md U30–U33), their attachment to clusters (U08)
 //! and fleets (U21), and the Kubernetes RBAC they render per cluster (`GET /v1/clusters/{id}/rbac`, an
 //! extension of ucsd for operators who apply the objects).
 
@@ -56,7 +56,7 @@ fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-/// The `Rule` object of the wire (WIRE.md U31).
+/// The `Rule` object of the wire (docs/wire.md U31).
 fn rule_view(r: &Rule) -> Value {
     json!({
         "kind": "Rule",

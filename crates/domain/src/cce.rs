@@ -80,6 +80,11 @@ pub struct CceCluster {
     pub updated_at: DateTime<Utc>,
 }
 
+/// The API server address of a cluster (simulated clusters have no real one; the name is stable).
+pub fn api_endpoint(id: CceClusterId, flavor: Flavor) -> String {
+    format!("https://{id}.{flavor}.ucsd.local:5443")
+}
+
 /// The id and name of the node pool every cluster starts with (C21 accepts it as the pool id).
 pub const DEFAULT_POOL: &str = "DefaultPool";
 

@@ -2,14 +2,16 @@
 //! reference, appendix 5.6), names, places, labels, the attached cluster's kubeconfig, the phases a
 //! cluster goes through, and the catalogue of Kubernetes versions UCS accepts.
 
-use std::{collections::BTreeMap, fmt, str::FromStr, sync::LazyLock};
+use std::{borrow::Cow, collections::BTreeMap, fmt, str::FromStr, sync::LazyLock};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::{
+    cce::CcePhase,
     error::{ucs, Error, Result},
-    ids::{ClusterId, DomainId, FleetId},
+    ids::{CceClusterId, ClusterId, DomainId, FleetId},
+    upgrade::{catalogue, Flavor},
 };
 
 /// One row of the reference's category / type / provider table.
@@ -188,6 +190,135 @@ pub struct Cluster {
     pub cert_downloaded: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The name of the tenant's project `project_id` names (empty if it names none).
+    pub project_name: String,
+    /// For a `self` cluster: the CCE cluster it is.
+    #[serde(skip)]
+    pub cce: Option<CceLink>,
+}
+
+/// The CCE cluster a `self` cluster refers to, read with it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CceLink {
+    pub id: CceClusterId,
+    /// The CCE cluster as it is now; `None` once it was deleted.
+    pub now: Option<CceState>,
+}
+
+/// What a UCS read shows of a CCE cluster.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CceState {
+    pub flavor: Flavor,
+    pub phase: CcePhase,
+    /// The full version (`v1.28.15-r10`).
+    pub version: String,
+    pub vpc_id: String,
+}
+
+/// The annotation a CCE cluster's VPC id is shown in (spelled as the reference's example spells it).
+pub const VPC_ANNOTATION: &str = "vpclid";
+/// The label a CCE cluster's feature gates are shown in, comma-separated.
+pub const FEATURE_GATES_LABEL: &str = "FeatureGates";
+
+impl Cluster {
+    /// The phase, reason and message a read shows. A cluster backed by a CCE cluster follows it: while
+    /// the CCE cluster is being created it is `Pending`; deleting, failed or deleted it is `Unavailable`
+    /// (the reference's phases); otherwise its own activation decides.
+    pub fn status(&self) -> (ClusterPhase, Cow<'_, str>, Cow<'_, str>) {
+        let stored = || (self.phase, Cow::from(self.reason.as_str()), Cow::from(self.message.as_str()));
+        let Some(link) = &self.cce else { return stored() };
+        let id = link.id;
+        match link.now.as_ref().map(|c| c.phase) {
+            None => (
+                ClusterPhase::Unavailable,
+                "ClusterDeleted".into(),
+                format!("the CCE cluster {id} was deleted").into(),
+            ),
+            Some(CcePhase::Creating) => (
+                ClusterPhase::Pending,
+                "ClusterCreating".into(),
+                format!("the CCE cluster {id} is being created").into(),
+            ),
+            Some(CcePhase::Deleting) => (
+                ClusterPhase::Unavailable,
+                "ClusterDeleting".into(),
+                format!("the CCE cluster {id} is being deleted").into(),
+            ),
+            Some(CcePhase::Error) => (
+                ClusterPhase::Unavailable,
+                "ClusterError".into(),
+                format!("the CCE cluster {id} failed").into(),
+            ),
+            Some(CcePhase::Available | CcePhase::Upgrading) => stored(),
+        }
+    }
+
+    /// The Kubernetes release the cluster runs: a CCE cluster's own (`v1.28`), else what its
+    /// activation reported.
+    pub fn kubernetes_version(&self) -> &str {
+        match self.cce.as_ref().and_then(|l| l.now.as_ref()) {
+            Some(cce) => catalogue::release_of(&cce.version),
+            None => &self.kubernetes_version,
+        }
+    }
+}
+
+/// A CCE cluster of the tenant as UCS lists it (U13), and whether it is registered with UCS.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ManagedCce {
+    pub domain_id: DomainId,
+    pub name: String,
+    pub project_id: String,
+    pub project_name: String,
+    /// A CCE Turbo cluster (`spec.category: Turbo`).
+    pub turbo: bool,
+    pub cce: CceLink,
+    pub registered: Option<ClusterId>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl ManagedCce {
+    /// The UCS type of the cluster: `cce` or `turbo` (appendix 5.6).
+    pub fn cluster_type(&self) -> &'static str {
+        if self.turbo {
+            "turbo"
+        } else {
+            "cce"
+        }
+    }
+
+    /// The UCS cluster it is before registration: `self`, discrete, in its project's region, with the
+    /// CCE cluster's id; its phase follows the CCE cluster's (see [`Cluster::status`]).
+    pub fn unregistered(&self) -> Cluster {
+        Cluster {
+            id: ClusterId::from_uuid(self.cce.id.as_uuid()),
+            domain_id: self.domain_id,
+            name: self.name.clone(),
+            category: CATEGORY_SELF.to_string(),
+            cluster_type: self.cluster_type().to_string(),
+            provider: "huaweicloud".to_string(),
+            country: String::new(),
+            city: String::new(),
+            region: self.project_name.clone(),
+            project_id: self.project_id.clone(),
+            manage_type: ManageType::Discrete,
+            fleet_id: None,
+            labels: BTreeMap::new(),
+            annotations: BTreeMap::new(),
+            has_kubeconfig: false,
+            api_endpoint: String::new(),
+            kubernetes_version: String::new(),
+            phase: ClusterPhase::Available,
+            reason: "ClusterAvailable".to_string(),
+            message: String::new(),
+            cert_downloaded: false,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            project_name: self.project_name.clone(),
+            cce: Some(self.cce.clone()),
+        }
+    }
 }
 
 /// A validated registration.
@@ -205,6 +336,8 @@ pub struct NewCluster {
     pub annotations: BTreeMap<String, String>,
     /// The attached cluster's kubeconfig, to be sealed by the caller.
     pub kubeconfig: Option<Kubeconfig>,
+    /// The CCE cluster a `self` registration refers to (set once the caller found it).
+    pub cce_cluster: Option<CceClusterId>,
 }
 
 /// What a registration request says, before validation.
@@ -272,6 +405,7 @@ impl Registration {
             labels: self.labels,
             annotations: self.annotations,
             kubeconfig,
+            cce_cluster: None,
         })
     }
 }
@@ -616,5 +750,53 @@ current-context: ctx
         validate_place("CN", "150900").unwrap();
         validate_place("CN", "unknown").unwrap();
         assert!(CN_CITY_CODES.len() > 400);
+    }
+    fn managed(now: Option<CcePhase>) -> ManagedCce {
+        let state = |phase| CceState {
+            flavor: Flavor::Cce,
+            phase,
+            version: "v1.28.15-r10".into(),
+            vpc_id: "v".into(),
+        };
+        ManagedCce {
+            domain_id: DomainId::new(),
+            name: "cce-1".into(),
+            project_id: "p".into(),
+            project_name: "cn-north-4".into(),
+            turbo: false,
+            cce: CceLink { id: CceClusterId::new(), now: now.map(state) },
+            registered: None,
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+        }
+    }
+
+    #[test]
+    fn a_cce_backed_cluster_shows_its_cce_clusters_phase_and_version() {
+        for phase in CcePhase::ALL {
+            let mut cluster = managed(Some(phase)).unregistered();
+            for stored in ClusterPhase::ALL {
+                cluster.phase = stored;
+                let expected = match phase {
+                    CcePhase::Creating => ClusterPhase::Pending,
+                    CcePhase::Deleting | CcePhase::Error => ClusterPhase::Unavailable,
+                    CcePhase::Available | CcePhase::Upgrading => stored,
+                };
+                assert_eq!(cluster.status().0, expected, "{phase:?} {stored}");
+            }
+            assert_eq!(cluster.kubernetes_version(), "v1.28");
+        }
+        let mut deleted = managed(None).unregistered();
+        deleted.kubernetes_version = "v1.27".into();
+        let (phase, reason, message) = deleted.status();
+        assert_eq!((phase, reason.as_ref()), (ClusterPhase::Unavailable, "ClusterDeleted"));
+        assert!(message.contains("deleted"));
+        assert_eq!(deleted.kubernetes_version(), "v1.27", "the last version it reported");
+        let mut own = managed(None).unregistered();
+        own.cce = None;
+        own.reason = "ActivationFailed".into();
+        assert_eq!(own.status().1, "ActivationFailed", "a cluster without a CCE cluster shows its own");
+        let turbo = ManagedCce { turbo: true, ..managed(Some(CcePhase::Available)) };
+        assert_eq!(turbo.unregistered().cluster_type, "turbo");
     }
 }

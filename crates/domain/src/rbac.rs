@@ -55,6 +55,66 @@ pub struct Attachment {
     pub scope: NamespaceScope,
 }
 
+impl NamespaceScope {
+    /// The scope as the wire lists it: `["*"]` for every namespace, else the names in order.
+    pub fn to_list(&self) -> Vec<String> {
+        match self {
+            Self::All => vec![ALL_NAMESPACES.to_string()],
+            Self::Namespaces(names) => names.iter().cloned().collect(),
+        }
+    }
+}
+
+/// A rule as a view names it: its id and its current name.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct RuleRef {
+    pub name: String,
+    pub id: RuleId,
+}
+
+/// A rule bound to a cluster or a fleet: the rule, and where it applies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Binding {
+    pub rule: RuleRef,
+    pub scope: NamespaceScope,
+}
+
+/// One entry of a cluster's `ruleNamespaces`: rules that apply in the same namespaces.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleNamespaces {
+    pub rules: Vec<RuleRef>,
+    pub namespaces: Vec<String>,
+}
+
+/// A cluster's `ruleNamespaces` from the bindings that reach it (its own and its fleet's): a rule bound
+/// twice applies in the union of its scopes; rules with equal scopes share an entry. Entries are
+/// ordered by namespaces, rules by name.
+pub fn rule_namespaces<'b>(bindings: impl IntoIterator<Item = &'b Binding>) -> Vec<RuleNamespaces> {
+    let mut per_rule: BTreeMap<&RuleRef, NamespaceScope> = BTreeMap::new();
+    for b in bindings {
+        let scope = match per_rule.remove(&b.rule) {
+            Some(earlier) => earlier.merge(b.scope.clone()),
+            None => b.scope.clone(),
+        };
+        per_rule.insert(&b.rule, scope);
+    }
+    let mut groups: BTreeMap<Vec<String>, Vec<RuleRef>> = BTreeMap::new();
+    for (rule, scope) in per_rule {
+        groups.entry(scope.to_list()).or_default().push(rule.clone());
+    }
+    groups.into_iter().map(|(namespaces, rules)| RuleNamespaces { rules, namespaces }).collect()
+}
+
+/// A fleet's `ruleNamespaces`: the namespaces its rules are bound in, in order (`["*"]` when one
+/// applies everywhere).
+pub fn bound_namespaces<'b>(bindings: impl IntoIterator<Item = &'b Binding>) -> Vec<String> {
+    bindings
+        .into_iter()
+        .map(|b| b.scope.clone())
+        .reduce(NamespaceScope::merge)
+        .map_or_else(Vec::new, |scope| scope.to_list())
+}
+
 /// One `ruleIDNamespaces` entry as the request says it (absent lists arrive empty).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RuleIdNamespacesInput {
@@ -631,5 +691,42 @@ mod tests {
             .collect();
         assert_eq!(parsed, objects);
         assert_eq!(to_yaml(&[]).unwrap(), "");
+    }
+    fn binding(id: &str, name: &str, namespaces: &[&str]) -> Binding {
+        let scope = if namespaces.contains(&ALL_NAMESPACES) {
+            NamespaceScope::All
+        } else {
+            NamespaceScope::Namespaces(namespaces.iter().map(|n| n.to_string()).collect())
+        };
+        Binding { rule: RuleRef { name: name.into(), id: id.parse().unwrap() }, scope }
+    }
+
+    #[test]
+    fn rule_namespaces_group_rules_by_where_they_apply() {
+        assert_eq!(rule_namespaces(&[]), vec![]);
+        let a = binding(RULE_A, "readers", &["dev", "default"]);
+        let b = binding(RULE_B, "admins", &["default", "dev"]);
+        let grouped = rule_namespaces(&[a.clone(), b.clone()]);
+        assert_eq!(grouped.len(), 1);
+        assert_eq!(grouped[0].namespaces, ["default", "dev"]);
+        let names: Vec<&str> = grouped[0].rules.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, ["admins", "readers"], "rules by name");
+        // Bound again (through the fleet) in another namespace: the rule applies in both, on its own.
+        let grouped = rule_namespaces(&[a.clone(), b, binding(RULE_A, "readers", &["prod"])]);
+        assert_eq!(grouped.len(), 2);
+        assert_eq!(grouped[1].namespaces, ["default", "dev", "prod"]);
+        assert_eq!(grouped[1].rules, std::slice::from_ref(&a.rule));
+        // Everywhere wins over a list.
+        let grouped = rule_namespaces(&[a.clone(), binding(RULE_A, "readers", &["*"])]);
+        assert_eq!(grouped, [RuleNamespaces { rules: vec![a.rule], namespaces: vec!["*".into()] }]);
+    }
+
+    #[test]
+    fn a_fleets_namespaces_are_the_union_of_its_bindings() {
+        assert!(bound_namespaces(&[]).is_empty());
+        let a = binding(RULE_A, "readers", &["dev"]);
+        let b = binding(RULE_B, "admins", &["default", "dev"]);
+        assert_eq!(bound_namespaces(&[a.clone(), b]), ["default", "dev"]);
+        assert_eq!(bound_namespaces(&[a, binding(RULE_B, "admins", &["*"])]), ["*"]);
     }
 }

@@ -6,10 +6,12 @@ use std::collections::BTreeMap;
 
 use domain::{
     audit::{Actor, NewAuditEvent},
-    cluster::{Cluster, ClusterPhase, ManageType, NewCluster},
+    cce::CcePhase,
+    cluster::{CceLink, CceState, Cluster, ClusterPhase, ManageType, ManagedCce, NewCluster},
     error::ucs,
     ids::{ClusterId, DomainId, FleetId},
     job::{JobKind, NewJob},
+    upgrade::Flavor,
     Error, Result,
 };
 use sqlx::any::AnyRow;
@@ -23,10 +25,17 @@ fn activation_key(id: ClusterId) -> String {
     format!("cluster-activation:{id}")
 }
 
-const COLUMNS: &str =
-    "id, domain_id, name, category, cluster_type, provider, country, city, region, project_id,
-    manage_type, fleet_id, labels, annotations, kubeconfig_sealed IS NOT NULL AS has_kubeconfig, api_endpoint,
-    kubernetes_version, phase, reason, message, cert_downloaded, created_at, updated_at";
+/// A cluster with what its reads derive from other rows: the name of its project, and the CCE cluster
+/// a `self` cluster is (read here, never copied, so an upgrade or a deletion shows at once).
+const COLUMNS: &str = "c.id, c.domain_id, c.name, c.category, c.cluster_type, c.provider, c.country, c.city,
+    c.region, c.project_id, c.manage_type, c.fleet_id, c.labels, c.annotations,
+    c.kubeconfig_sealed IS NOT NULL AS has_kubeconfig, c.api_endpoint, c.kubernetes_version, c.phase, c.reason,
+    c.message, c.cert_downloaded, c.created_at, c.updated_at, COALESCE(p.name, '') AS project_name,
+    c.cce_cluster_id, cc.flavor AS cce_flavor, cc.phase AS cce_phase, cc.version AS cce_version, cc.spec AS cce_spec";
+
+const FROM: &str = "clusters c
+    LEFT JOIN projects p ON p.id = c.project_id AND p.domain_id = c.domain_id
+    LEFT JOIN cce_clusters cc ON cc.id = c.cce_cluster_id";
 
 fn map_from_json(row: &AnyRow, col: &str) -> Result<BTreeMap<String, String>> {
     serde_json::from_str(&text(row, col)?).map_err(|e| Error::internal(format!("stored {col}: {e}")))
@@ -57,7 +66,30 @@ fn cluster_from_row(row: &AnyRow) -> Result<Cluster> {
         cert_downloaded: boolean(row, "cert_downloaded")?,
         created_at: instant(row, "created_at")?,
         updated_at: instant(row, "updated_at")?,
+        project_name: text(row, "project_name")?,
+        cce: cce_link(row)?,
     })
+}
+
+fn cce_link(row: &AnyRow) -> Result<Option<CceLink>> {
+    let Some(id) = opt_parsed(row, "cce_cluster_id")? else { return Ok(None) };
+    let now = match opt_text(row, "cce_phase")? {
+        None => None,
+        Some(phase) => {
+            let flavor = text(row, "cce_flavor")?;
+            let spec: serde_json::Value = serde_json::from_str(&text(row, "cce_spec")?)
+                .map_err(|e| Error::internal(format!("stored cce spec: {e}")))?;
+            Some(CceState {
+                flavor: Flavor::parse(&flavor)
+                    .ok_or_else(|| Error::internal(format!("stored flavor {flavor:?}")))?,
+                phase: CcePhase::parse(&phase)
+                    .ok_or_else(|| Error::internal(format!("stored phase {phase:?}")))?,
+                version: text(row, "cce_version")?,
+                vpc_id: spec["hostNetwork"]["vpc"].as_str().unwrap_or_default().to_string(),
+            })
+        }
+    };
+    Ok(Some(CceLink { id, now }))
 }
 
 /// The quotas a registration checks.
@@ -102,28 +134,28 @@ pub fn list_statement(
     filter: &ClusterFilter,
 ) -> (String, String, Vec<String>) {
     let mut binds = vec![domain_id.to_string()];
-    let mut conditions = vec!["domain_id = $1".to_string()];
+    let mut conditions = vec!["c.domain_id = $1".to_string()];
     let mut bind = |condition: &str, value: String| {
         binds.push(value);
         conditions.push(condition.replace('?', &format!("${}", binds.len())));
     };
     if let Some(category) = &filter.category {
-        bind("category = ?", category.clone());
+        bind("c.category = ?", category.clone());
     }
     if let Some(fleet) = filter.fleet_id {
-        bind("fleet_id = ?", fleet.to_string());
+        bind("c.fleet_id = ?", fleet.to_string());
     }
     if let Some(manage_type) = filter.manage_type {
-        bind("manage_type = ?", manage_type.as_str().to_string());
+        bind("c.manage_type = ?", manage_type.as_str().to_string());
     }
     if let Some(ids) = &filter.ids {
         let start = binds.len();
         let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${}", start + i)).collect();
         binds.extend(ids.iter().map(|id| id.to_string()));
-        conditions.push(format!("id IN ({})", placeholders.join(", ")));
+        conditions.push(format!("c.id IN ({})", placeholders.join(", ")));
     }
     let filter_sql = conditions.join(" AND ");
-    let sql = format!("SELECT {COLUMNS} FROM clusters WHERE {filter_sql} {}", filter.page.sql(dialect, ""));
+    let sql = format!("SELECT {COLUMNS} FROM {FROM} WHERE {filter_sql} {}", filter.page.sql(dialect, "c."));
     (sql, filter_sql, binds)
 }
 
@@ -145,7 +177,7 @@ impl Tx<'_> {
     }
 
     pub(crate) async fn cluster_get(&mut self, domain_id: DomainId, id: ClusterId) -> Result<Cluster> {
-        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM clusters WHERE id = $1 AND domain_id = $2"))
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM {FROM} WHERE c.id = $1 AND c.domain_id = $2"))
             .bind(id.to_string())
             .bind(domain_id.to_string())
             .fetch_optional(&mut *self.tx)
@@ -157,9 +189,9 @@ impl Tx<'_> {
             .ok_or_else(|| Error::not_found(ucs::CLUSTER_NOT_FOUND))
     }
 
-    async fn activation_enqueue(&mut self, cluster: &Cluster) -> Result<()> {
-        let mut job = NewJob::new(JobKind::ClusterActivation, cluster.domain_id, "cluster", cluster.id);
-        job.exclusive_key = Some(activation_key(cluster.id));
+    async fn activation_enqueue(&mut self, domain_id: DomainId, id: ClusterId) -> Result<()> {
+        let mut job = NewJob::new(JobKind::ClusterActivation, domain_id, "cluster", id);
+        job.exclusive_key = Some(activation_key(id));
         let busy =
             Error::new(ucs::CLUSTER_UNAVAILABLE).with_detail("an activation of this cluster is under way");
         self.job_enqueue(job, busy).await.map(|_| ())
@@ -168,7 +200,7 @@ impl Tx<'_> {
 
 impl Store {
     /// Registers a cluster (under the id the caller chose, which its sealed kubeconfig is bound to)
-    /// within the tenant's quota and enqueues its activation.
+    /// within the tenant's quota and enqueues its activation. A CCE cluster is registered once.
     ///
     /// The tenant is locked first. Locking it last instead (row, job and audit first) was measured
     /// slower, 700 against 900 req/s of POST + DELETE in one tenant (`ucsd-bench http`): the insert's
@@ -181,9 +213,21 @@ impl Store {
         kubeconfig_sealed: Option<String>,
         limits: ClusterLimits,
         id: ClusterId,
-    ) -> Result<Cluster> {
+    ) -> Result<ClusterId> {
         let mut tx = self.begin().await?;
         tx.tenant_lock(actor.domain_id).await?;
+        if let Some(cce) = new.cce_cluster {
+            let registered: Option<String> =
+                sqlx::query_scalar("SELECT id FROM clusters WHERE cce_cluster_id = $1")
+                    .bind(cce.to_string())
+                    .fetch_optional(&mut *tx.tx)
+                    .await
+                    .map_err(map_db_err)?;
+            if registered.is_some() {
+                return Err(Error::new(ucs::CLUSTER_ALREADY_EXISTS)
+                    .with_detail(format!("the CCE cluster {cce} is registered already")));
+            }
+        }
         let fleet = match new.fleet_id {
             Some(fleet_id) => Some(tx.fleet_get(actor.domain_id, fleet_id).await?),
             None => None,
@@ -203,13 +247,12 @@ impl Store {
                 .with_detail(format!("the tenant has {used} of its {quota} clusters")));
         }
         let now = tx.now_millis();
-        let row = sqlx::query(&format!(
+        sqlx::query(
             "INSERT INTO clusters (id, domain_id, name, category, cluster_type, provider, country, city, region,
                 project_id, manage_type, fleet_id, labels, annotations, kubeconfig_sealed, api_endpoint, phase,
-                created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18)
-             RETURNING {COLUMNS}"
-        ))
+                cce_cluster_id, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19)",
+        )
         .bind(id.to_string())
         .bind(actor.domain_id.to_string())
         .bind(&new.name)
@@ -227,8 +270,9 @@ impl Store {
         .bind(kubeconfig_sealed)
         .bind(new.kubeconfig.as_ref().map_or(String::new(), |k| k.server.clone()))
         .bind(ClusterPhase::Pending.as_str())
+        .bind(new.cce_cluster.map(|c| c.to_string()))
         .bind(now)
-        .fetch_one(&mut *tx.tx)
+        .execute(&mut *tx.tx)
         .await
         .map_err(|e| {
             if crate::is_unique_violation(&e) {
@@ -237,8 +281,7 @@ impl Store {
                 map_db_err(e)
             }
         })?;
-        let cluster = cluster_from_row(&row)?;
-        tx.activation_enqueue(&cluster).await?;
+        tx.activation_enqueue(actor.domain_id, id).await?;
         if let Some(fleet) = fleet {
             // A cluster registered into a fleet gets its permission policies and joins its federation.
             tx.rbac_render(id).await?;
@@ -247,12 +290,12 @@ impl Store {
         }
         tx.audit(actor, NewAuditEvent::success("cluster", id)).await?;
         tx.commit().await?;
-        Ok(cluster)
+        Ok(id)
     }
 
     /// A cluster of the tenant; another tenant's cluster is not found, like a missing one.
     pub async fn cluster_get(&self, domain_id: DomainId, id: ClusterId) -> Result<Cluster> {
-        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM clusters WHERE id = $1 AND domain_id = $2"))
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM {FROM} WHERE c.id = $1 AND c.domain_id = $2"))
             .bind(id.to_string())
             .bind(domain_id.to_string())
             .fetch_optional(&self.pool)
@@ -285,7 +328,7 @@ impl Store {
         let total = if filter.page.limit.is_none() && filter.page.offset == 0 {
             rows.len() as i64
         } else {
-            let count_sql = format!("SELECT COUNT(*) FROM clusters WHERE {filter_sql}");
+            let count_sql = format!("SELECT COUNT(*) FROM clusters c WHERE {filter_sql}");
             let mut count = sqlx::query_scalar(&count_sql).persistent(cache);
             for b in &binds {
                 count = count.bind(b);
@@ -293,6 +336,58 @@ impl Store {
             count.fetch_one(&self.pool).await.map_err(map_db_err)?
         };
         Ok((rows.iter().map(cluster_from_row).collect::<Result<_>>()?, total))
+    }
+
+    /// The tenant's CCE clusters (of one project, if given) as UCS lists them (U13), one page; with
+    /// `unregistered_only`, those no UCS cluster refers to.
+    pub async fn cce_clusters_for_ucs(
+        &self,
+        domain_id: DomainId,
+        project_id: Option<&str>,
+        unregistered_only: bool,
+        page: &crate::Page,
+    ) -> Result<Vec<ManagedCce>> {
+        let project = if project_id.is_some() { " AND cc.project_id = $2" } else { "" };
+        let unregistered = if unregistered_only { " AND c.id IS NULL" } else { "" };
+        let sql = format!(
+            "SELECT cc.id, cc.project_id, cc.flavor, cc.name, cc.version, cc.phase, cc.spec, cc.created_at,
+                cc.updated_at, COALESCE(p.name, '') AS project_name, c.id AS registered
+             FROM cce_clusters cc
+             LEFT JOIN projects p ON p.id = cc.project_id AND p.domain_id = cc.domain_id
+             LEFT JOIN clusters c ON c.cce_cluster_id = cc.id
+             WHERE cc.domain_id = $1 AND cc.flavor = 'cce'{project}{unregistered} {}",
+            page.sql(self.dialect, "cc.")
+        );
+        let mut query = sqlx::query(&sql).bind(domain_id.to_string());
+        if let Some(p) = project_id {
+            query = query.bind(p);
+        }
+        let rows = query.fetch_all(&self.pool).await.map_err(map_db_err)?;
+        rows.iter()
+            .map(|row| {
+                let spec: serde_json::Value = serde_json::from_str(&text(row, "spec")?)
+                    .map_err(|e| Error::internal(format!("stored cce spec: {e}")))?;
+                let phase = text(row, "phase")?;
+                let now = CceState {
+                    flavor: Flavor::Cce,
+                    phase: CcePhase::parse(&phase)
+                        .ok_or_else(|| Error::internal(format!("stored phase {phase:?}")))?,
+                    version: text(row, "version")?,
+                    vpc_id: spec["hostNetwork"]["vpc"].as_str().unwrap_or_default().to_string(),
+                };
+                Ok(ManagedCce {
+                    domain_id,
+                    name: text(row, "name")?,
+                    project_id: text(row, "project_id")?,
+                    project_name: text(row, "project_name")?,
+                    turbo: spec["category"] == "Turbo",
+                    cce: CceLink { id: parsed(row, "id")?, now: Some(now) },
+                    registered: opt_parsed(row, "registered")?,
+                    created_at: instant(row, "created_at")?,
+                    updated_at: instant(row, "updated_at")?,
+                })
+            })
+            .collect()
     }
 
     /// The sealed kubeconfig of an attached cluster.
@@ -418,7 +513,7 @@ impl Store {
     pub async fn cluster_retry_activation(&self, actor: &Actor, id: ClusterId) -> Result<Cluster> {
         let mut tx = self.begin().await?;
         let cluster = tx.cluster_get(actor.domain_id, id).await?;
-        tx.activation_enqueue(&cluster).await?;
+        tx.activation_enqueue(cluster.domain_id, cluster.id).await?;
         let phase = domain::cluster::next_phase(cluster.phase, domain::cluster::ActivationEvent::Retry)
             .expect("a retry applies in every phase");
         tx.cluster_set_phase(id, phase, "", "").await?;
@@ -474,7 +569,7 @@ impl Tx<'_> {
 
     /// A cluster by id alone, for jobs (which act for the tenant recorded on the job).
     pub async fn cluster_find(&mut self, id: ClusterId) -> Result<Option<Cluster>> {
-        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM clusters WHERE id = $1"))
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM {FROM} WHERE c.id = $1"))
             .bind(id.to_string())
             .fetch_optional(&mut *self.tx)
             .await

@@ -8,7 +8,7 @@ use domain::{
     audit::{Actor, NewAuditEvent},
     error::ucs,
     ids::{ClusterId, DomainId, FleetId, RuleId},
-    rbac::{self, Attachment, NamespaceScope, RbacObject},
+    rbac::{self, Attachment, Binding, NamespaceScope, RbacObject, RuleRef},
     rule::{Rule, RuleSpec, RuleSpecInput, ValidRule},
     Error, Result,
 };
@@ -65,7 +65,7 @@ fn scope_from_json(raw: &str) -> Result<NamespaceScope> {
 }
 
 /// What a rule is attached to.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Target {
     Cluster(ClusterId),
     Fleet(FleetId),
@@ -355,6 +355,55 @@ impl Store {
         };
         tx.audit(actor, NewAuditEvent::success(resource, target.id())).await?;
         tx.commit().await
+    }
+
+    /// The rules bound to these clusters and to these fleets, with the rules' current names, in one
+    /// query: views derive `ruleNamespaces` from them at read time, so they never lag a change.
+    pub async fn rule_bindings(
+        &self,
+        domain_id: DomainId,
+        clusters: &[ClusterId],
+        fleets: &[FleetId],
+    ) -> Result<Vec<(Target, Binding)>> {
+        let mut binds = vec![domain_id.to_string()];
+        let mut targets = Vec::new();
+        for (kind, ids) in [
+            ("cluster", clusters.iter().map(ToString::to_string).collect::<Vec<_>>()),
+            ("fleet", fleets.iter().map(ToString::to_string).collect()),
+        ] {
+            if ids.is_empty() {
+                continue;
+            }
+            let placeholders: Vec<String> =
+                (1..=ids.len()).map(|i| format!("${}", binds.len() + i)).collect();
+            targets
+                .push(format!("(a.target_kind = '{kind}' AND a.target_id IN ({}))", placeholders.join(", ")));
+            binds.extend(ids);
+        }
+        if targets.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT a.target_kind, a.target_id, a.rule_id, a.namespaces, r.name FROM rule_attachments a
+             JOIN rules r ON r.id = a.rule_id WHERE a.domain_id = $1 AND ({})",
+            targets.join(" OR ")
+        );
+        // The id lists vary in length: keep them out of the statement cache.
+        let mut query = sqlx::query(&sql).persistent(false);
+        for b in &binds {
+            query = query.bind(b);
+        }
+        let rows = query.fetch_all(&self.pool).await.map_err(map_db_err)?;
+        rows.iter()
+            .map(|row| {
+                let target = match text(row, "target_kind")?.as_str() {
+                    "cluster" => Target::Cluster(parsed(row, "target_id")?),
+                    _ => Target::Fleet(parsed(row, "target_id")?),
+                };
+                let rule = RuleRef { name: text(row, "name")?, id: parsed(row, "rule_id")? };
+                Ok((target, Binding { rule, scope: scope_from_json(&text(row, "namespaces")?)? }))
+            })
+            .collect()
     }
 
     /// The RBAC objects rendered for a cluster of the tenant.

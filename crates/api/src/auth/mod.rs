@@ -1,5 +1,5 @@
 //! Authentication: who is calling. Two ways in, as the official SDKs and tools use them
-//! (shared/api/AUTH.md): an `SDK-HMAC-SHA256` signature made with an access key, or an `X-Auth-Token`
+//! (docs/wire.md): an `SDK-HMAC-SHA256` signature made with an access key, or an `X-Auth-Token`
 //! issued by `POST /v3/auth/tokens`. The result is a [`Caller`] in the request's extensions.
 //! A failure is a 401 that never says whether a key or user exists.
 

@@ -1,5 +1,5 @@
 //! `SDK-HMAC-SHA256` request signatures, verified exactly as the official SDK's `Signer` computes them
-//! (shared/api/AUTH.md §3): canonical request, signed headers, the secret key as the HMAC key.
+//! (docs/wire.md §5): canonical request, signed headers, the secret key as the HMAC key.
 
 use axum::http::HeaderMap;
 use hmac::{Hmac, Mac};
@@ -130,7 +130,7 @@ pub fn signatures_match(expected: &str, presented: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    //! The test vectors V1–V4 of shared/api/AUTH.md §4, computed by the SDK's own signer.
+    //! Four test vectors computed by the official SDK's own signer (docs/wire.md §5).
 
     use axum::http::{HeaderName, HeaderValue};
 

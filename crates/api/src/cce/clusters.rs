@@ -64,7 +64,7 @@ pub fn cluster_view(service: &Service, c: &CceCluster) -> Value {
         "status": {
             "phase": c.phase.as_str(),
             "jobID": c.job_id.map(|j| j.to_string()).unwrap_or_default(),
-            "endpoints": [{ "url": format!("https://{}.{}.ucsd.local:5443", c.id, c.flavor), "type": "Internal" }],
+            "endpoints": [{ "url": domain::cce::api_endpoint(c.id, c.flavor), "type": "Internal" }],
         },
     })
 }

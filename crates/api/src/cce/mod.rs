@@ -1,4 +1,4 @@
-//! The CCE and CCE Autopilot API (WIRE.md §4, docs/upgrades.md): clusters, upgrade information,
+//! The CCE and CCE Autopilot API (docs/wire.md, docs/upgrades.md): clusters, upgrade information,
 //! workflows and tasks. Each route is served under both services' paths where the SDK has twins; the
 //! path's service is the cluster's flavor, and a cluster of the other flavor is not found.
 

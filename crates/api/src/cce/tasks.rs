@@ -601,7 +601,7 @@ async fn list_plans(
     let c = cluster(&app, &caller, &service, &id).await?;
     version_of(&service, &c)?;
     let mut body = json!({ "kind": "List", "apiVersion": "v3" });
-    // One plan object, not a list (WIRE.md C42).
+    // One plan object, not a list (docs/wire.md C42).
     if let Some(plan) = app.store.upgrade_plan_get(c.id).await? {
         body["items"] = plan_view(&plan);
     }

@@ -1,4 +1,4 @@
-//! The UCS error-code table of the API reference (shared/seeds/ucs-api-reference.zh.txt, table 5-1),
+//! The UCS error-code table of the API reference (the UCS API reference of 2025-03-04, table 5-1),
 //! one row per code: name, code, HTTP status, message. Generated from the seed once; edit by hand since.
 //! `UCS.00…` rows are the reference's legacy series (prefixed `LEGACY_`); ucsd emits the `UCS.01…` series.
 //! The reference lists UCS.01030015 with status 100, a typo: it is kept as 400 here.

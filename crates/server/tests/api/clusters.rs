@@ -4,7 +4,10 @@ use axum::http::Method;
 use serde_json::{json, Value};
 use server::admin::TenantCredentials;
 
-use crate::harness::{backend_tests, TestApp};
+use crate::{
+    harness::{backend_tests, TestApp},
+    upgrades::{Cce, Flavor},
+};
 
 pub const KUBECONFIG: &str = "apiVersion: v1
 kind: Config
@@ -34,6 +37,7 @@ pub fn attached(name: &str) -> Value {
     })
 }
 
+/// The registration of the tenant's CCE cluster `name` (created with [`TestApp::cce_cluster`]).
 fn cce(name: &str) -> Value {
     json!({
         "kind": "Cluster", "apiVersion": "v1", "metadata": { "name": name },
@@ -51,6 +55,14 @@ fn onpremise(name: &str) -> Value {
 }
 
 impl TestApp {
+    /// A CCE cluster of the tenant, made through the CCE API and Available; its id.
+    pub async fn cce_cluster(&self, t: &TenantCredentials, name: &str) -> String {
+        let cce = Cce::new(self, t, Flavor::Cce);
+        let id = cce.create_cluster(name, None).await["metadata"]["uid"].as_str().unwrap().to_string();
+        cce.await_cluster(&id, "Available").await;
+        id
+    }
+
     pub async fn register(&self, t: &TenantCredentials, body: &Value) -> String {
         let r = self.post("/v1/clusters").json(body).signed(t).send().await;
         assert_eq!(r.status, 201, "{}", r.text);
@@ -186,9 +198,9 @@ backend_tests! {
         let t = app.tenant("t1").await;
         let quota = app.config.quotas.clusters;
         for i in 0..quota - 1 {
-            app.register(&t, &cce(&format!("c{i}"))).await;
+            app.register(&t, &onpremise(&format!("c{i}"))).await;
         }
-        let calls = (0..64).map(|i| app.post("/v1/clusters").json(&cce(&format!("race{i}"))).signed(&t).send());
+        let calls = (0..64).map(|i| app.post("/v1/clusters").json(&onpremise(&format!("race{i}"))).signed(&t).send());
         let results = futures::future::join_all(calls).await;
         let created = results.iter().filter(|r| r.status == 201).count();
         assert_eq!(created, 1, "exactly one registration fits");
@@ -202,7 +214,8 @@ backend_tests! {
         let t = app.tenant("t1").await;
         let other = app.tenant("t2").await;
         let a = app.register(&t, &attached("a1")).await;
-        let b = app.register(&t, &cce("b1")).await;
+        app.cce_cluster(&t, "cce-b1").await;
+        let b = app.register(&t, &cce("cce-b1")).await;
         let c = app.register(&t, &onpremise("c1")).await;
         app.register(&other, &attached("x1")).await;
         let names = |r: &crate::harness::Response| -> Vec<String> {
@@ -210,14 +223,14 @@ backend_tests! {
         };
         let r = app.get("/v1/clusters").signed(&t).send().await;
         assert_eq!(r.body["total"], 3);
-        assert_eq!(names(&r), ["c1", "b1", "a1"], "newest first by default");
+        assert_eq!(names(&r), ["c1", "cce-b1", "a1"], "newest first by default");
         let r = app.get("/v1/clusters?order=asc&order_by=create_at").signed(&t).send().await;
-        assert_eq!(names(&r), ["a1", "b1", "c1"]);
+        assert_eq!(names(&r), ["a1", "cce-b1", "c1"]);
         let r = app.get("/v1/clusters?category=self").signed(&t).send().await;
-        assert_eq!(names(&r), ["b1"]);
+        assert_eq!(names(&r), ["cce-b1"]);
         assert_eq!(r.body["total"], 1);
         let r = app.get("/v1/clusters?limit=1&offset=1&order=asc").signed(&t).send().await;
-        assert_eq!(names(&r), ["b1"]);
+        assert_eq!(names(&r), ["cce-b1"]);
         assert_eq!(r.body["total"], 3);
         let r = app.get(&format!("/v1/clusters?clusterids={a},{c}&order=asc")).signed(&t).send().await;
         assert_eq!(names(&r), ["a1", "c1"]);
@@ -229,12 +242,36 @@ backend_tests! {
         let r = app.get("/v1/clusters?enablestatus=true").signed(&t).send().await;
         assert!(r.body["items"][0].get("status").is_some());
         let r = app.get(&format!("/v1/clusters?clusterids={b}&order_by=update_at")).signed(&t).send().await;
-        assert_eq!(names(&r), ["b1"]);
+        assert_eq!(names(&r), ["cce-b1"]);
         for bad in ["limit=abc", "limit=-2", "offset=-1", "order=up", "order_by=name", "category=edge",
                     "managetype=some", "clustergroupid=nope", "clusterids=nope", "enablestatus=maybe", "bogus=1"] {
             let r = app.get(&format!("/v1/clusters?{bad}")).signed(&t).send().await;
             r.assert_error(400, "UCS.01000011");
         }
+    }
+
+    async fn a_cluster_belongs_to_a_project_of_the_tenant(app: TestApp) {
+        let t = app.tenant("t1").await;
+        let other = app.tenant("t2").await;
+        // None named: the tenant's project of the cluster's region (ucsd's, when it names none).
+        let id = app.register(&t, &attached("a1")).await;
+        let spec = &app.cluster(&t, &id).await["spec"];
+        assert_eq!(spec["projectID"], t.project_id);
+        assert_eq!(spec["projectName"], app.config.region);
+        assert_eq!(spec["operatorNamespace"], t.domain_id);
+        let mut named = attached("a2");
+        named["spec"]["projectID"] = json!(t.project_id);
+        let id = app.register(&t, &named).await;
+        assert_eq!(app.cluster(&t, &id).await["spec"]["projectID"], t.project_id);
+        // Another tenant's project is refused; a region the tenant has no project in leaves it empty.
+        named["metadata"]["name"] = json!("a3");
+        named["spec"]["projectID"] = json!(other.project_id);
+        app.post("/v1/clusters").json(&named).signed(&t).send().await.assert_error(400, "UCS.01000012");
+        let mut elsewhere = attached("a4");
+        elsewhere["spec"]["region"] = json!("eu-west-0");
+        let id = app.register(&t, &elsewhere).await;
+        let spec = &app.cluster(&t, &id).await["spec"];
+        assert_eq!((&spec["projectID"], &spec["projectName"]), (&json!(""), &json!("")));
     }
 
     async fn another_tenants_cluster_is_404_on_every_route(app: TestApp) {
@@ -281,7 +318,8 @@ backend_tests! {
         let bad = json!({"metadata": {"annotations": {"kubeconfig": "garbage"}}});
         app.call(Method::PUT, &format!("/v1/clusters/{id}")).json(&bad).signed(&t).send().await.assert_error(400, "UCS.01030008");
         assert_eq!(app.cluster(&t, &id).await["spec"]["city"], "150900", "a refused update changes nothing");
-        let cce_id = app.register(&t, &cce("b1")).await;
+        app.cce_cluster(&t, "cce-b1").await;
+        let cce_id = app.register(&t, &cce("cce-b1")).await;
         let move_it = json!({"spec": {"country": "DE"}});
         app.call(Method::PUT, &format!("/v1/clusters/{cce_id}")).json(&move_it).signed(&t).send().await.assert_error(400, "UCS.01000012");
     }
@@ -313,7 +351,8 @@ backend_tests! {
         let again = app.get(&format!("/v1/clusters/{id}/accessinfo")).signed(&t).send().await;
         assert_eq!(again.body, json!(["已下载"]));
         assert_eq!(app.cluster(&t, &id).await["spec"]["IsDownloadedCert"], true);
-        let cce_id = app.register(&t, &cce("b1")).await;
+        app.cce_cluster(&t, "cce-b1").await;
+        let cce_id = app.register(&t, &cce("cce-b1")).await;
         app.get(&format!("/v1/clusters/{cce_id}/accessinfo")).signed(&t).send().await.assert_error(400, "UCS.01030002");
         let id2 = app.register(&t, &attached("prod-2")).await;
         let r = app.get(&format!("/v1/clusters/{id2}/accessinfo?vpcendpoint=10.0.0.5")).signed(&t).send().await;
@@ -383,18 +422,77 @@ backend_tests! {
         assert_eq!(again["clusters"][0]["cluster"]["certificate-authority-data"], k["clusters"][0]["cluster"]["certificate-authority-data"]);
     }
 
-    async fn managed_clusters_are_a_bare_array_of_cce_clusters(app: TestApp) {
+    async fn managed_clusters_are_the_tenants_cce_clusters_and_registration_refers_to_them(app: TestApp) {
         let t = app.tenant("t1").await;
-        let b = app.register(&t, &cce("b1")).await;
+        let other = app.tenant("t2").await;
+        let b = app.cce_cluster(&t, "cce-b1").await;
+        let c = app.cce_cluster(&t, "cce-c1").await;
+        app.cce_cluster(&other, "cce-x1").await;
         app.register(&t, &attached("a1")).await;
+        let uids = |r: &crate::harness::Response| -> Vec<String> {
+            r.body.as_array().unwrap().iter().map(|i| i["metadata"]["uid"].as_str().unwrap().to_string()).collect()
+        };
         let r = app.get("/v1/managedclusters").signed(&t).send().await;
         assert_eq!(r.status, 200);
-        let items = r.body.as_array().unwrap();
-        assert_eq!(items.len(), 1);
-        assert_eq!(items[0]["metadata"]["uid"], b);
-        let r = app.get("/v1/managedclusters?unimported=true").signed(&t).send().await;
-        assert_eq!(r.body, json!([]));
+        assert_eq!(uids(&r), [c.clone(), b.clone()], "a bare array of the tenant's CCE clusters, newest first");
+        let item = &r.body[1];
+        assert_eq!((&item["spec"]["category"], &item["spec"]["type"], &item["spec"]["provider"]), (&json!("self"), &json!("cce"), &json!("huaweicloud")));
+        assert_eq!(item["spec"]["projectID"], t.project_id);
+        assert_eq!(item["spec"]["region"], item["spec"]["projectName"]);
+        assert_eq!(item["status"]["phase"], "Available");
+        assert!(item["status"]["kubernetesVersion"].as_str().unwrap().starts_with("v1."));
+        assert_eq!(item["metadata"]["annotations"]["vpclid"], "11c9fe72-5a90-4295-bcfe-774726fb9066");
+        assert!(item["metadata"]["labels"]["FeatureGates"].as_str().unwrap().contains("supportUpgradeWorkflow"));
+        assert_eq!(uids(&app.get("/v1/managedclusters?unimported=true").signed(&t).send().await), [c.clone(), b.clone()]);
+        // Registering b (by its id) refers to it: no kubeconfig, the CCE cluster's id, and it leaves the
+        // unimported list (under either name of the query).
+        let mut body = cce("cce-b1");
+        body["metadata"]["uid"] = json!(b);
+        assert_eq!(app.register(&t, &body).await, b);
+        for query in ["unimported", "unregister"] {
+            assert_eq!(uids(&app.get(&format!("/v1/managedclusters?{query}=true")).signed(&t).send().await), std::slice::from_ref(&c));
+        }
+        let r = app.get("/v1/managedclusters").signed(&t).send().await;
+        assert_eq!(uids(&r), [c.clone(), b.clone()]);
+        assert_eq!(r.body[1]["spec"]["city"], "110000", "the registered one is shown as registered");
+        // Once only, by id or by name; another tenant's CCE cluster is not found; the type must match.
+        app.post("/v1/clusters").json(&body).signed(&t).send().await.assert_error(409, "UCS.01030003");
+        let mut theirs = cce("cce-x1");
+        theirs["metadata"]["uid"] = json!(app.get("/v1/managedclusters").signed(&other).send().await.body[0]["metadata"]["uid"]);
+        app.post("/v1/clusters").json(&theirs).signed(&t).send().await.assert_error(404, "UCS.01030001");
+        app.post("/v1/clusters").json(&cce("cce-nope")).signed(&t).send().await.assert_error(404, "UCS.01030001");
+        let mut turbo = cce("cce-c1");
+        turbo["spec"]["type"] = json!("turbo");
+        app.post("/v1/clusters").json(&turbo).signed(&t).send().await.assert_error(400, "UCS.01000012");
+        let mut named = attached("a2");
+        named["metadata"]["uid"] = json!(c);
+        app.post("/v1/clusters").json(&named).signed(&t).send().await.assert_error(400, "UCS.01000012");
+        assert_eq!(app.register(&t, &cce("cce-c1")).await, c, "by name");
+        assert_eq!(app.get("/v1/managedclusters?unimported=true").signed(&t).send().await.body, json!([]));
         app.get("/v1/managedclusters?limit=x").signed(&t).send().await.assert_error(400, "UCS.01000011");
+    }
+
+    async fn a_registered_cce_cluster_follows_its_upgrade_and_its_deletion(app: TestApp) {
+        let t = app.tenant("t1").await;
+        let cce = Cce::new(&app, &t, Flavor::Cce);
+        let (from, to) = cce.hop().await;
+        let id = cce.available("cce-up1", &from).await;
+        let uid = app.register(&t, &self::cce("cce-up1")).await;
+        assert_eq!(uid, id);
+        let shown = app.await_phase(&t, &uid, "Available").await;
+        assert_eq!(shown["status"]["kubernetesVersion"], domain::upgrade::catalogue::release_of(&from));
+        assert_eq!(shown["spec"]["apiEndpoint"], cce.show(&id).await["status"]["endpoints"][0]["url"]);
+        cce.prechecked(&id, &from, &to).await;
+        let task = cce.start_upgrade(&id, &to).await;
+        assert_eq!(cce.await_upgrade(&id, &task, &["Success", "Failed"]).await["status"]["phase"], "Success");
+        assert_eq!(app.cluster(&t, &uid).await["status"]["kubernetesVersion"], domain::upgrade::catalogue::release_of(&to));
+        assert_eq!(cce.delete_cluster(&id).await.status, 200);
+        let gone = app.await_phase(&t, &uid, "Unavailable").await;
+        assert!(["ClusterDeleting", "ClusterDeleted"].contains(&gone["status"]["reason"].as_str().unwrap()), "{gone}");
+        cce.await_gone(&id).await;
+        let gone = app.cluster(&t, &uid).await;
+        assert_eq!((&gone["status"]["phase"], &gone["status"]["reason"]), (&json!("Unavailable"), &json!("ClusterDeleted")));
+        assert_eq!(app.get("/v1/managedclusters").signed(&t).send().await.body, json!([]));
     }
 
     async fn registered_versions_come_from_the_catalogue(app: TestApp) {

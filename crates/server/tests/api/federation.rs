@@ -11,7 +11,7 @@ use crate::{
 
 impl TestApp {
     /// An activated cluster.
-    async fn available(&self, t: &TenantCredentials, name: &str) -> String {
+    pub(crate) async fn available(&self, t: &TenantCredentials, name: &str) -> String {
         let id = self.register(t, &attached(name)).await;
         self.await_phase(t, &id, "Available").await;
         id
@@ -24,7 +24,13 @@ impl TestApp {
     }
 
     /// The progress once the fleet's workflow has run, which must have ended `kind` with `phase`.
-    async fn await_progress(&self, t: &TenantCredentials, fleet: &str, kind: &str, phase: &str) -> Value {
+    pub(crate) async fn await_progress(
+        &self,
+        t: &TenantCredentials,
+        fleet: &str,
+        kind: &str,
+        phase: &str,
+    ) -> Value {
         self.eventually(&format!("{kind} {phase}"), async || {
             let p = self.progress(t, fleet).await;
             if p["spec"]["type"] == kind && p["status"]["phase"] == phase {
@@ -84,6 +90,18 @@ backend_tests! {
         assert_eq!(f["spec"]["federationVersion"], "v1.7.0");
         assert_eq!(p["spec"]["federationUID"], f["spec"]["federationId"]);
         assert!(p["status"]["startTime"].as_str().unwrap().ends_with("UTC"));
+        // The answer's time on the job and each step; the ELB the network step made, recorded by the store.
+        let subs = p["spec"]["subJobs"].as_array().unwrap();
+        for job in std::iter::once(&p).chain(subs) {
+            assert!(job["metadata"]["annotations"]["currentTimestamp"].as_str().unwrap().ends_with("+0000 UTC"), "{job}");
+        }
+        let network = subs.iter().find(|s| s["spec"]["type"] == "CreateNetworkResource").unwrap();
+        let elb = app.store.federation_record(t.domain_id.parse().unwrap(), fleet.parse().unwrap()).await.unwrap().unwrap().elb_id;
+        assert!(!elb.is_empty());
+        assert_eq!(network["spec"]["extendParam"], json!({"JobExtendParamKeyElbID": elb}));
+        let as_text: Value = serde_json::from_str(network["spec"]["extendparam"].as_str().unwrap()).unwrap();
+        assert_eq!(as_text, network["spec"]["extendParam"], "the SDK's string attribute holds the same");
+        assert!(subs.iter().filter(|s| s["spec"]["type"] != "CreateNetworkResource").all(|s| s["spec"].get("extendParam").is_none()));
         // Each side effect happened exactly once.
         let effects = app.store.provider_effects(&fleet).await.unwrap();
         let effect_names: Vec<&str> = effects.iter().map(|e| e.0.as_str()).collect();

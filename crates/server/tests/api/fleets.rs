@@ -116,7 +116,7 @@ backend_tests! {
         let mut ids = Vec::new();
         for i in 0..limit + 4 {
             ids.push(app.register(&t, &json!({"kind": "Cluster", "apiVersion": "v1", "metadata": {"name": format!("c{i}")},
-                "spec": {"category": "self", "type": "cce", "provider": "huaweicloud", "country": "CN", "city": "110000", "manageType": "discrete"}})).await);
+                "spec": {"category": "onpremise", "type": "baremetal", "provider": "huaweicloud", "country": "CN", "city": "110000", "manageType": "discrete"}})).await);
         }
         let fleet = app.fleet(&t, "big-fleet", &ids[..(limit as usize - 1)].iter().map(String::as_str).collect::<Vec<_>>()).await;
         let calls = ids[(limit as usize - 1)..].iter().map(|c| {

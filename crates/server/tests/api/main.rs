@@ -18,5 +18,6 @@ mod metrics;
 mod openapi;
 mod replicas;
 mod rules;
+mod seed_keys;
 mod testing;
 mod upgrades;

@@ -45,7 +45,7 @@ async fn quotas_hold_across_replicas() {
     let quota = a.config.quotas.clusters;
     for i in 0..quota - 1 {
         a.register(&t, &serde_json::json!({"kind": "Cluster", "apiVersion": "v1", "metadata": {"name": format!("c{i}")},
-            "spec": {"category": "self", "type": "cce", "provider": "huaweicloud", "country": "CN", "city": "110000",
+            "spec": {"category": "onpremise", "type": "baremetal", "provider": "huaweicloud", "country": "CN", "city": "110000",
                      "manageType": "discrete"}})).await;
     }
     let calls = (0..32).flat_map(|i| {

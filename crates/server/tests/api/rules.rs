@@ -158,6 +158,50 @@ backend_tests! {
         assert!(app.rbac(&t, &c).await.is_empty(), "deleting a rule detaches it");
     }
 
+    async fn cluster_and_fleet_reads_show_the_rules_bound_to_them(app: TestApp) {
+        let t = app.tenant("t1").await;
+        let a = app.register(&t, &attached("a1")).await;
+        let b = app.register(&t, &attached("b1")).await;
+        let fleet = app.fleet(&t, "prod-fleet", &[&a]).await;
+        let readers = app.rule(&t, "readers", &[ALICE]).await;
+        let admins = app.rule(&t, "admins", &[BOB]).await;
+        let info = |id: &str, name: &str| json!({"ruleID": id, "ruleName": name});
+        assert_eq!(app.cluster(&t, &a).await["spec"]["ruleNamespaces"], json!([]));
+        assert_eq!(app.fleet_json(&t, &fleet).await["spec"]["ruleNamespaces"], json!([]));
+        // U08 on b: two rules in the same namespaces share an entry.
+        let body = json!({"ruleIDNamespaces": [{"ruleIDs": [readers, admins], "namespaces": ["prod", "default"]}]});
+        let r = app.call(Method::PUT, &format!("/v1/clusters/{b}/associatedrules")).json(&body).signed(&t).send().await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let expected = json!([{"rules": [info(&admins, "admins"), info(&readers, "readers")], "namespaces": ["default", "prod"]}]);
+        assert_eq!(app.cluster(&t, &b).await["spec"]["ruleNamespaces"], expected);
+        // U21 on the fleet: its namespaces, and its members (a) see the rule.
+        app.attach(&t, &format!("/v1/clustergroups/{fleet}/associatedrules"), &[&readers], &["team", "ops"]).await;
+        assert_eq!(app.fleet_json(&t, &fleet).await["spec"]["ruleNamespaces"], json!(["ops", "team"]));
+        let list = app.get("/v1/clustergroups").signed(&t).send().await;
+        assert_eq!(list.body["items"][0]["spec"]["ruleNamespaces"], json!(["ops", "team"]));
+        assert_eq!(app.cluster(&t, &a).await["spec"]["ruleNamespaces"], json!([{"rules": [info(&readers, "readers")], "namespaces": ["ops", "team"]}]));
+        // b joins: the fleet's binding of `readers` adds to its own, in one list read.
+        app.post(&format!("/v1/clusters/{b}/join")).json(&json!({"clusterGroupID": fleet})).signed(&t).send().await;
+        let list = app.get("/v1/clusters").signed(&t).send().await;
+        let of = |id: &str| list.body["items"].as_array().unwrap().iter().find(|c| c["metadata"]["uid"] == id).unwrap()["spec"]["ruleNamespaces"].clone();
+        assert_eq!(of(&b), json!([
+            {"rules": [info(&readers, "readers")], "namespaces": ["default", "ops", "prod", "team"]},
+            {"rules": [info(&admins, "admins")], "namespaces": ["default", "prod"]},
+        ]));
+        assert_eq!(of(&a), app.cluster(&t, &a).await["spec"]["ruleNamespaces"]);
+        // a leaves: it loses the fleet's rule; the fleet keeps its namespaces.
+        app.post(&format!("/v1/clusters/{a}/unjoin")).signed(&t).send().await;
+        assert_eq!(app.cluster(&t, &a).await["spec"]["ruleNamespaces"], json!([]));
+        // Detaching from the fleet, then deleting a rule: both reads follow at once.
+        app.call(Method::PUT, &format!("/v1/clustergroups/{fleet}/associatedrules")).json(&json!({"ruleIDNamespaces": []})).signed(&t).send().await;
+        assert_eq!(app.fleet_json(&t, &fleet).await["spec"]["ruleNamespaces"], json!([]));
+        assert_eq!(app.cluster(&t, &b).await["spec"]["ruleNamespaces"], expected);
+        app.call(Method::DELETE, &format!("/v1/permissions/rules/{admins}")).signed(&t).send().await;
+        assert_eq!(app.cluster(&t, &b).await["spec"]["ruleNamespaces"], json!([{"rules": [info(&readers, "readers")], "namespaces": ["default", "prod"]}]));
+        app.call(Method::PUT, &format!("/v1/clusters/{b}/associatedrules")).json(&json!({"ruleIDNamespaces": [{"ruleIDs": [readers], "namespaces": ["*"]}]})).signed(&t).send().await;
+        assert_eq!(app.cluster(&t, &b).await["spec"]["ruleNamespaces"], json!([{"rules": [info(&readers, "readers")], "namespaces": ["*"]}]));
+    }
+
     async fn attachments_must_name_the_tenants_rules(app: TestApp) {
         let t = app.tenant("t1").await;
         let other = app.tenant("t2").await;

@@ -1,4 +1,4 @@
-//! CCE and CCE Autopilot cluster upgrades over HTTP: the CCE v3 cluster basics, C01–C43 (WIRE.md §4)
+//! CCE and CCE Autopilot cluster upgrades over HTTP: the CCE v3 cluster basics, C01–C43 (docs/wire.md)
 //! with the behaviour docs/upgrades.md fixes (task statuses, workflow phases, precheck expiry,
 //! pause/continue/retry, Autopilot plans).
 //!
@@ -396,6 +396,20 @@ impl<'a> Cce<'a> {
 
     pub async fn delete_cluster(&self, id: &str) -> Response {
         self.send(Method::DELETE, &self.cluster(id), None).await
+    }
+
+    /// Polls until a deleted cluster is gone (404).
+    pub async fn await_gone(&self, id: &str) {
+        self.app
+            .eventually(&format!("cluster {id} to go"), async || {
+                let r = self.get(&self.cluster(id)).await;
+                if r.status == 404 {
+                    Ok(())
+                } else {
+                    Err(r.text)
+                }
+            })
+            .await
     }
 
     /// The full version the cluster runs (docs/upgrades.md: the annotation `cce.ucsd.io/version`).

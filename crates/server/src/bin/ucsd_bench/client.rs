@@ -1,5 +1,5 @@
 //! An HTTP client of a `ucsd serve` process that signs each request as the official SDK's `UcsClient`
-//! does (shared/api/AUTH.md §3): `Content-Type`, `User-Agent`, `X-Domain-Id`, `X-Sdk-Date` and
+//! does (docs/wire.md §5): `Content-Type`, `User-Agent`, `X-Domain-Id`, `X-Sdk-Date` and
 //! `Host` signed with SDK-HMAC-SHA256, the body's sha256 as the payload hash.
 
 use api::auth::signature;

@@ -211,3 +211,16 @@ pub async fn run(args: &EngineArgs, database_url: &str) -> anyhow::Result<Engine
     figures.print(&format!("engine, backend: {}, workers: {}", figures.backend, figures.workers));
     Ok(figures)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_quick_workload_is_shorter_with_the_same_workers() {
+        let quick = Workload { workers: 8, latency_jobs: 300, throughput_jobs: 5000 }.quick();
+        assert_eq!((quick.workers, quick.latency_jobs, quick.throughput_jobs), (8, 30, 500));
+        let small = Workload { workers: 2, latency_jobs: 10, throughput_jobs: 100 }.quick();
+        assert_eq!((small.latency_jobs, small.throughput_jobs), (10, 100));
+    }
+}

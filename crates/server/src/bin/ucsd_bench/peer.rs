@@ -87,3 +87,24 @@ pub async fn run(dir: &Path, load: &Workload, database_url: &str) -> anyhow::Res
     ));
     Ok(figures)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_line_of_bench_js_reads_as_the_engine_figures() {
+        // As bench.js prints it (its batching settings are extra fields, ignored).
+        let line = r#"{"peer":"graphile-worker","version":"0.17.3","node":"v20.20.2","backend":"postgres",
+            "workers":4,"local_queue_size":-1,"complete_job_batch_delay":-1,"samples":300,"done_p50":1.5,
+            "done_p99":4.25,"done_max":9,"claim_p50":0,"claim_p99":2,"jobs":5000,"secs":2.5,
+            "jobs_per_sec":2000}"#;
+        let peer: PeerFigures = serde_json::from_str(line).unwrap();
+        assert_eq!((peer.peer.as_str(), peer.version.as_str()), ("graphile-worker", "0.17.3"));
+        let f = &peer.figures;
+        assert_eq!((f.backend.as_str(), f.workers, f.samples, f.jobs), ("postgres", 4, 300, 5000));
+        assert_eq!((f.done_p50, f.done_p99, f.done_max, f.claim_p99), (1.5, 4.25, 9.0, 2.0));
+        assert_eq!((f.secs, f.jobs_per_sec), (2.5, 2000.0));
+        assert!(serde_json::from_str::<PeerFigures>(r#"{"peer":"x"}"#).is_err());
+    }
+}

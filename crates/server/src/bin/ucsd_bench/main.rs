@@ -141,17 +141,15 @@ async fn engine_rows(
 }
 
 /// graphile-worker measured with the same `load` as `ucsd` was (the engine's figures on Postgres from
-/// this run), side by side. Skipped, with a note, when Node.js is missing and `required` is false.
+/// this run), side by side. Skipped, with a note, when Node.js is missing.
 async fn peer_rows(
     cli: &Cli,
     report: &mut Report,
     dir: &std::path::Path,
     load: &engine::Workload,
     ucsd: &engine::EngineFigures,
-    required: bool,
 ) -> anyhow::Result<()> {
     if let Some(missing) = peer::missing_tools().await {
-        anyhow::ensure!(!required, "peer: {missing}");
         println!("peer: skipped: {missing}");
         report.notes.push(format!("graphile-worker beside the job engine: skipped, {missing}."));
         return Ok(());
@@ -421,7 +419,7 @@ async fn main() -> anyhow::Result<()> {
                 };
                 let ucsd = engine_rows(&cli, &mut report, &args).await?;
                 if backend == "postgres" {
-                    peer_rows(&cli, &mut report, &peer::default_dir(), &args.workload, &ucsd, false).await?;
+                    peer_rows(&cli, &mut report, &peer::default_dir(), &args.workload, &ucsd).await?;
                 }
             }
             http_rows(&cli, &mut report, *clients, 15, "/v1/clusters").await?;
@@ -431,12 +429,16 @@ async fn main() -> anyhow::Result<()> {
             engine_rows(&cli, &mut report, args).await?;
         }
         Command::Peer(args) => {
+            // Before the engine's run, which would be for nothing.
+            if let Some(missing) = peer::missing_tools().await {
+                anyhow::bail!("peer: {missing}");
+            }
             let engine = engine::EngineArgs {
                 backend: "postgres".to_string(),
                 workload: workload(&cli, &args.workload),
             };
             let ucsd = engine::run(&engine, &cli.database_url).await?;
-            peer_rows(&cli, &mut report, &args.dir, &args.workload, &ucsd, true).await?;
+            peer_rows(&cli, &mut report, &args.dir, &args.workload, &ucsd).await?;
         }
         Command::Http { clients, secs, read_path } => {
             http_rows(&cli, &mut report, *clients, *secs, read_path).await?

@@ -14,6 +14,8 @@ pub mod ids;
 pub mod job;
 pub mod rbac;
 pub mod rule;
+#[cfg(test)]
+mod transition_table;
 pub mod upgrade;
 
 pub use error::{Error, Result};

@@ -71,7 +71,7 @@ pub async fn tenant_create(
         project_name: region.to_string(),
         admin_user_name: "admin".to_string(),
         admin_password_hash: password_hash,
-        secret_sealed: sealer.seal(secret_key.as_bytes(), &api::auth::secret_context(&access_key)),
+        secret_sealed: sealer.seal(secret_key.as_bytes(), secrets::Context::AccessKeySecret(&access_key)),
         access_key: access_key.clone(),
     };
     let created = store.tenant_create(new, &request_id()).await?;
@@ -145,7 +145,7 @@ async fn access_key_issue(
 ) -> Result<AccessKeyCredentials> {
     let access_key = secrets::generate_access_key();
     let secret_key = secrets::generate_secret_key();
-    let sealed = sealer.seal(secret_key.as_bytes(), &api::auth::secret_context(&access_key));
+    let sealed = sealer.seal(secret_key.as_bytes(), secrets::Context::AccessKeySecret(&access_key));
     store.access_key_create(actor, user_id, &access_key, &sealed, "issued by ucsd admin").await?;
     Ok(AccessKeyCredentials { user_id: user_id.to_string(), access_key, secret_key })
 }

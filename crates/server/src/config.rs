@@ -187,7 +187,7 @@ federations = 5
 enabled = true
 concurrency = 4
 poll_interval_millis = 1000
-lease_millis = 30000
+lease_millis = 6000
 retry_base_millis = 1000
 retry_max_millis = 60000
 

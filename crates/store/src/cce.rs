@@ -9,7 +9,7 @@ use domain::{
     cce::{CceCluster, CcePhase, NewCceCluster, NodePool},
     error::cce,
     ids::{CceClusterId, DomainId, JobId},
-    job::NewJob,
+    job::{JobKind, NewJob},
     upgrade::Flavor,
     Error, Result,
 };
@@ -19,10 +19,6 @@ use crate::{
     sql::{instant, map_db_err, opt_parsed, parsed, text},
     Store, Tx,
 };
-
-/// The jobs that build and remove a cluster.
-pub const CREATE_JOB: &str = "cce.cluster.create";
-pub const DELETE_JOB: &str = "cce.cluster.delete";
 
 const COLUMNS: &str = "id, domain_id, project_id, flavor, name, version, phase, metadata, spec, node_pools,
     addons, job_id, created_at, updated_at";
@@ -86,7 +82,7 @@ impl Store {
             return Err(Error::new(cce::BAD_REQUEST)
                 .with_detail(format!("insufficient quota: the tenant has {used} of its {quota} clusters")));
         }
-        let mut job = NewJob::new(CREATE_JOB, actor.domain_id, "cce_cluster", id);
+        let mut job = NewJob::new(JobKind::CceClusterCreate, actor.domain_id, "cce_cluster", id);
         job.exclusive_key = Some(format!("cce-cluster:{id}"));
         let job_id = tx.job_enqueue(job, Error::new(cce::CONFLICT)).await?;
         let now = tx.now_millis();
@@ -201,7 +197,7 @@ impl Store {
                 cluster.phase.as_str()
             )));
         }
-        let mut job = NewJob::new(DELETE_JOB, actor.domain_id, "cce_cluster", id);
+        let mut job = NewJob::new(JobKind::CceClusterDelete, actor.domain_id, "cce_cluster", id);
         job.exclusive_key = Some(format!("cce-cluster:{id}"));
         let job_id = tx.job_enqueue(job, Error::new(cce::CONFLICT)).await?;
         tx.cce_cluster_update(id, |c| {

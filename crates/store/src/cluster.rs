@@ -9,7 +9,7 @@ use domain::{
     cluster::{Cluster, ClusterPhase, ManageType, NewCluster},
     error::ucs,
     ids::{ClusterId, DomainId, FleetId},
-    job::NewJob,
+    job::{JobKind, NewJob},
     Error, Result,
 };
 use sqlx::any::AnyRow;
@@ -18,9 +18,6 @@ use crate::{
     sql::{boolean, instant, map_db_err, opt_parsed, opt_text, parsed, text},
     Dialect, Store, Tx,
 };
-
-/// The job that activates a registered cluster.
-pub const ACTIVATION_JOB: &str = "cluster.activate";
 
 fn activation_key(id: ClusterId) -> String {
     format!("cluster-activation:{id}")
@@ -161,7 +158,7 @@ impl Tx<'_> {
     }
 
     async fn activation_enqueue(&mut self, cluster: &Cluster) -> Result<()> {
-        let mut job = NewJob::new(ACTIVATION_JOB, cluster.domain_id, "cluster", cluster.id);
+        let mut job = NewJob::new(JobKind::ClusterActivation, cluster.domain_id, "cluster", cluster.id);
         job.exclusive_key = Some(activation_key(cluster.id));
         let busy =
             Error::new(ucs::CLUSTER_UNAVAILABLE).with_detail("an activation of this cluster is under way");

@@ -53,7 +53,7 @@ fn fleet_not_found() -> Error {
 }
 
 impl Tx<'_> {
-    pub(crate) async fn fleet_get(&mut self, domain_id: DomainId, id: FleetId) -> Result<Fleet> {
+    pub async fn fleet_get(&mut self, domain_id: DomainId, id: FleetId) -> Result<Fleet> {
         let row =
             sqlx::query(&format!("SELECT {COLUMNS} FROM fleets f WHERE f.id = $1 AND f.domain_id = $2"))
                 .bind(id.to_string())

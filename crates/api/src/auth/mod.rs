@@ -219,7 +219,7 @@ async fn verify_signature(
     };
     let secret = app
         .sealer
-        .open_string(&key.secret_sealed, &secret_context(&key.key.access_key))
+        .open_string(&key.secret_sealed, secrets::Context::AccessKeySecret(&key.key.access_key))
         .map_err(|e| Error::new(domain::error::ucs::FAILED_TO_DECRYPT_DATA).with_internal(e.to_string()))?;
     let payload_hash = signature::payload_hash(&parts.headers, body);
     let canonical = signature::canonical_request(
@@ -237,11 +237,6 @@ async fn verify_signature(
         return Err(Error::unauthenticated(BAD_CREDENTIALS));
     }
     Ok((key.tenant, key.user, None))
-}
-
-/// The sealing context of an access key's secret: it opens only for that key's row.
-pub fn secret_context(access_key: &str) -> String {
-    format!("access_key:{access_key}")
 }
 
 async fn verify_token(app: &AppState, token: &str) -> Result<(Tenant, User, Option<Project>)> {

@@ -82,7 +82,7 @@ async fn create(
     let sealed = new
         .proxy_private_key
         .as_ref()
-        .map(|key| app.sealer.seal(key.as_bytes(), &format!("cce_cluster_proxy_key:{id}")));
+        .map(|key| app.sealer.seal(key.as_bytes(), secrets::Context::CceProxyKey(&id.to_string())));
     let created = app
         .store
         .cce_cluster_create(&caller.actor(), &project, &new, sealed, app.config.quotas.clusters, id)
@@ -147,7 +147,11 @@ async fn show_job(
         app.store.job_get(id).await?.filter(|j| j.domain_id == caller.domain_id()).ok_or_else(not_found)?;
     let (cluster_id, job_type) = match job.resource_type.as_str() {
         "cce_cluster" => {
-            let kind = if job.kind == store::cce::DELETE_JOB { "DeleteCluster" } else { "CreateCluster" };
+            let kind = if job.kind == domain::job::JobKind::CceClusterDelete {
+                "DeleteCluster"
+            } else {
+                "CreateCluster"
+            };
             (job.resource_id.parse::<CceClusterId>().map_err(|_| not_found())?, kind.to_string())
         }
         "upgrade_task" => {

@@ -5,6 +5,7 @@
 //! target/release/ucsd-bench all --markdown docs/performance-run.md
 //! target/release/ucsd-bench engine --backend postgres
 //! target/release/ucsd-bench peer                       # the same beside graphile-worker (needs Node.js)
+//! target/release/ucsd-bench federation --members 10,100,400
 //! target/release/ucsd-bench http --clients 16
 //! target/release/ucsd-bench startup
 //! target/release/ucsd-bench load --clients 64 --secs 60
@@ -16,6 +17,7 @@
 mod ceiling;
 mod client;
 mod engine;
+mod federation;
 mod http;
 mod load;
 mod peer;
@@ -59,6 +61,8 @@ enum Command {
     /// The engine on Postgres, then graphile-worker (Node.js) measured the same way on the same
     /// Postgres: side by side, with ratios.
     Peer(peer::PeerArgs),
+    /// Federation of fleets of N clusters with instant simulated steps: enable → Success, end to end.
+    Federation(federation::FederationArgs),
     /// Signed GET /v1/clusters and POST+DELETE /v1/clusters against `ucsd serve` on Postgres, versus
     /// pgbench -S and -N with as many clients.
     Http {
@@ -186,6 +190,33 @@ async fn peer_rows(
          the latencies below 1 ucsd picks up faster (e.g. 2.00 = ucsd takes twice as long).",
         peer.peer, peer.node
     ));
+    Ok(())
+}
+
+async fn federation_rows(
+    cli: &Cli,
+    report: &mut Report,
+    args: &federation::FederationArgs,
+) -> anyhow::Result<()> {
+    let ucsd = process::ucsd_path(&cli.ucsd)?;
+    let mut args = args.clone();
+    if cli.quick {
+        args.members = "10".to_string();
+    }
+    for f in federation::run(&ucsd, &cli.database_url, &args).await? {
+        let row = Row::new(
+            format!(
+                "federation enable -> Success, {} members ({} steps), {}, {} workers",
+                f.members, f.steps, f.backend, f.workers
+            ),
+            format!("{:.2} s ({:.1} ms/member)", f.secs, f.secs * 1000.0 / f.members as f64),
+        );
+        report.push(if f.backend == "postgres" && f.members == 400 {
+            row.target("<= 5 s", f.secs <= 5.0)
+        } else {
+            row
+        });
+    }
     Ok(())
 }
 
@@ -422,6 +453,12 @@ async fn main() -> anyhow::Result<()> {
                     peer_rows(&cli, &mut report, &peer::default_dir(), &args.workload, &ucsd).await?;
                 }
             }
+            let federation = federation::FederationArgs {
+                backend: "postgres,sqlite".to_string(),
+                members: "10,100,400".to_string(),
+                workers: 4,
+            };
+            federation_rows(&cli, &mut report, &federation).await?;
             http_rows(&cli, &mut report, *clients, 15, "/v1/clusters").await?;
             load_rows(&cli, &mut report, 64, 60).await?;
         }
@@ -440,6 +477,7 @@ async fn main() -> anyhow::Result<()> {
             let ucsd = engine::run(&engine, &cli.database_url).await?;
             peer_rows(&cli, &mut report, &args.dir, &args.workload, &ucsd).await?;
         }
+        Command::Federation(args) => federation_rows(&cli, &mut report, args).await?,
         Command::Http { clients, secs, read_path } => {
             http_rows(&cli, &mut report, *clients, *secs, read_path).await?
         }

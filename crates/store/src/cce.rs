@@ -112,7 +112,7 @@ impl Store {
                 map_db_err(e)
             }
         })?;
-        tx.audit(actor, NewAuditEvent::success("cce:cluster:create", "cce_cluster", id)).await?;
+        tx.audit(actor, NewAuditEvent::success("cce_cluster", id)).await?;
         let cluster = tx.cce_cluster(id).await?;
         tx.commit().await?;
         Ok(cluster)
@@ -205,7 +205,7 @@ impl Store {
             c.job_id = Some(job_id);
         })
         .await?;
-        tx.audit(actor, NewAuditEvent::success("cce:cluster:delete", "cce_cluster", id)).await?;
+        tx.audit(actor, NewAuditEvent::success("cce_cluster", id)).await?;
         let cluster = tx.cce_cluster(id).await?;
         tx.commit().await?;
         Ok(cluster)

@@ -3,6 +3,7 @@
 
 use domain::{
     audit::{Actor, NewAuditEvent},
+    authz::actions,
     error::{iam, ucs},
     federation::{Step, Workflow},
     identity::{AccessKeyStatus, Role},
@@ -63,7 +64,7 @@ fn new_tenant(name: &str) -> NewTenant {
 }
 
 fn actor(domain_id: DomainId) -> Actor {
-    Actor::operator(domain_id, "req-test".to_string())
+    Actor::operator(domain_id, "req-test".to_string(), actions::CLUSTER_UPDATE)
 }
 
 pub async fn tenant_create_makes_project_admin_and_key(store: &Store) {
@@ -81,8 +82,11 @@ pub async fn tenant_create_makes_project_admin_and_key(store: &Store) {
     assert_eq!(auth.tenant.id, created.tenant.id);
     assert_eq!(auth.key.status, AccessKeyStatus::Active);
     let events = store.audit_list(created.tenant.id, 10).await.unwrap();
-    let actions: Vec<_> = events.iter().rev().map(|e| e.action.as_str()).collect();
-    assert_eq!(actions, ["iam:tenant:create", "iam:user:create", "iam:accessKey:create"]);
+    // One operation, one action: each row it made is audited under it.
+    let audited: Vec<_> =
+        events.iter().rev().map(|e| (e.action.as_str(), e.resource_type.as_str())).collect();
+    let create = "iam:tenant:create";
+    assert_eq!(audited, [(create, "tenant"), (create, "user"), (create, "access_key")]);
     assert!(events.iter().all(|e| e.request_id == "req-1" && e.outcome == "success"));
 }
 
@@ -166,7 +170,7 @@ pub async fn a_dropped_transaction_leaves_no_change_no_job_and_no_audit_event(st
         )
         .await
         .unwrap();
-        tx.audit(&actor(a.tenant.id), NewAuditEvent::success("test:do", "test", "x")).await.unwrap();
+        tx.audit(&actor(a.tenant.id), NewAuditEvent::success("test", "x")).await.unwrap();
         // dropped without commit
     }
     assert!(store.job_list_for_resource("test", "x").await.unwrap().is_empty());
@@ -243,11 +247,11 @@ pub async fn a_job_is_claimed_once_and_a_lost_lease_cannot_commit(store: &Store)
     // A wakes up: its heartbeat and its commit are fenced off, and nothing it wrote stays.
     assert!(!store.job_heartbeat(&first, 60_000).await.unwrap());
     let mut tx = store.begin().await.unwrap();
-    tx.audit(&actor(a.tenant.id), NewAuditEvent::success("test:late", "test", "x")).await.unwrap();
+    tx.audit(&actor(a.tenant.id), NewAuditEvent::success("test", "x")).await.unwrap();
     let err = tx.job_finish(&first, JobState::Succeeded, None).await.unwrap_err();
     assert_eq!(err, crate::job::lease_lost());
     drop(tx);
-    assert!(store.audit_list(a.tenant.id, 100).await.unwrap().iter().all(|e| e.action != "test:late"));
+    assert!(store.audit_list(a.tenant.id, 100).await.unwrap().iter().all(|e| e.resource_type != "test"));
     let mut tx = store.begin().await.unwrap();
     tx.job_finish(&second, JobState::Succeeded, None).await.unwrap();
     tx.commit().await.unwrap();
@@ -461,7 +465,8 @@ pub async fn a_reset_removes_everything_the_tenant_made_and_keeps_its_credential
     let b_before = rows_of(store, b.tenant.id).await;
     let a_events = store.audit_list(a_id, 100).await.unwrap().len() as u64;
 
-    let removed = store.tenant_reset(&actor(a_id), AuditRetention::Keep).await.unwrap();
+    let reset = Actor::operator(a_id, "req-reset".to_string(), actions::TESTING_RESET);
+    let removed = store.tenant_reset(&reset, AuditRetention::Keep).await.unwrap();
     let expected = TenantReset {
         clusters: 1,
         fleets: 1,
@@ -499,7 +504,7 @@ pub async fn a_reset_removes_everything_the_tenant_made_and_keeps_its_credential
     // The worker mid-step finds its job gone: its heartbeat and its fenced commit fail, nothing stays.
     assert!(!store.job_heartbeat(&running, 60_000).await.unwrap());
     let mut tx = store.begin().await.unwrap();
-    tx.audit(&actor(a_id), NewAuditEvent::success("test:late", "test", "x")).await.unwrap();
+    tx.audit(&actor(a_id), NewAuditEvent::success("test", "x")).await.unwrap();
     assert_eq!(tx.job_fence(&running).await.unwrap_err(), crate::job::lease_lost());
     assert_eq!(
         tx.job_finish(&running, JobState::Succeeded, None).await.unwrap_err(),
@@ -515,16 +520,17 @@ pub async fn a_reset_removes_everything_the_tenant_made_and_keeps_its_credential
     let events = store.audit_list(a_id, 100).await.unwrap();
     assert_eq!(events.len() as u64, a_events + 1);
     assert_eq!(events[0].action, "ucsd:testing:reset");
-    assert!(events.iter().all(|e| e.action != "test:late"));
+    assert!(events.iter().all(|e| e.resource_type != "test"));
 
     // Again, removing the audit log: only the reset's own event remains.
-    let removed = store.tenant_reset(&actor(a_id), AuditRetention::Remove).await.unwrap();
+    let removed = store.tenant_reset(&reset, AuditRetention::Remove).await.unwrap();
     assert_eq!(removed, TenantReset { audit_events: a_events + 1, ..TenantReset::default() });
     let events = store.audit_list(a_id, 100).await.unwrap();
     assert_eq!(events.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(), ["ucsd:testing:reset"]);
     assert_eq!(rows_of(store, b.tenant.id).await, b_before);
     // A tenant that does not exist cannot be reset.
-    assert!(store.tenant_reset(&actor(DomainId::new()), AuditRetention::Keep).await.is_err());
+    let nobody = Actor { domain_id: DomainId::new(), ..reset };
+    assert!(store.tenant_reset(&nobody, AuditRetention::Keep).await.is_err());
 }
 
 /// A workflow with `steps` steps at positions 0.., claimed by `owner`.

@@ -281,13 +281,7 @@ impl Store {
                 .await
                 .map_err(map_db_err)?;
         }
-        let action = match workflow {
-            Workflow::Enable => "ucs:fleet:enableFederation",
-            Workflow::Disable => "ucs:fleet:disableFederation",
-            Workflow::Upgrade => "ucs:fleet:upgradeFederation",
-            Workflow::Join | Workflow::Unjoin => "ucs:fleet:retryJoinFederation",
-        };
-        tx.audit(actor, NewAuditEvent::success(action, "fleet", fleet_id)).await?;
+        tx.audit(actor, NewAuditEvent::success("fleet", fleet_id)).await?;
         tx.commit().await?;
         first.ok_or_else(|| Error::invalid_body("no member cluster to act on"))
     }
@@ -383,8 +377,7 @@ impl Store {
         }
         tx.federation_record_set(fleet_id, actor.domain_id, FederationFact::ConnectionId(connection_id))
             .await?;
-        tx.audit(actor, NewAuditEvent::success("ucs:fleet:createFederationConnection", "fleet", fleet_id))
-            .await?;
+        tx.audit(actor, NewAuditEvent::success("fleet", fleet_id)).await?;
         tx.commit().await
     }
 

@@ -115,7 +115,7 @@ impl Store {
             removed.audit_events =
                 tx.execute_for_tenant("DELETE FROM audit_events WHERE domain_id = $1", &domain_id).await?;
         }
-        tx.audit(actor, NewAuditEvent::success("ucsd:testing:reset", "tenant", actor.domain_id)).await?;
+        tx.audit(actor, NewAuditEvent::success("tenant", actor.domain_id)).await?;
         tx.commit().await?;
         Ok(removed)
     }

@@ -180,7 +180,7 @@ impl Store {
                 map_db_err(e)
             }
         })?;
-        tx.audit(actor, NewAuditEvent::success("cce:upgradeWorkflow:create", "upgrade_workflow", id)).await?;
+        tx.audit(actor, NewAuditEvent::success("upgrade_workflow", id)).await?;
         let workflow = tx.upgrade_workflow(id).await?;
         tx.commit().await?;
         Ok(workflow)
@@ -249,7 +249,7 @@ impl Store {
         if phase == WorkflowPhase::Cancel {
             tx.upgrade_workflow_stop_tasks(id).await?;
         }
-        tx.audit(actor, NewAuditEvent::success("cce:upgradeWorkflow:update", "upgrade_workflow", id)).await?;
+        tx.audit(actor, NewAuditEvent::success("upgrade_workflow", id)).await?;
         let workflow = tx.upgrade_workflow(id).await?;
         tx.commit().await?;
         Ok(workflow)
@@ -361,12 +361,7 @@ impl Store {
             }
         }
         tx.upgrade_task_save(&task).await?;
-        let action = match control {
-            TaskControl::Pause => "cce:upgradeTask:pause",
-            TaskControl::Continue => "cce:upgradeTask:continue",
-            TaskControl::Retry => "cce:upgradeTask:retry",
-        };
-        tx.audit(actor, NewAuditEvent::success(action, "upgrade_task", id)).await?;
+        tx.audit(actor, NewAuditEvent::success("upgrade_task", id)).await?;
         let task = tx.upgrade_task(id).await?;
         tx.commit().await?;
         Ok(task)
@@ -429,7 +424,7 @@ impl Store {
         .execute(&mut *tx.tx)
         .await
         .map_err(map_db_err)?;
-        tx.audit(actor, NewAuditEvent::success("cce:upgradePlan:update", "upgrade_plan", id)).await?;
+        tx.audit(actor, NewAuditEvent::success("upgrade_plan", id)).await?;
         tx.commit().await?;
         self.upgrade_plan_get(cluster_id).await?.ok_or_else(not_found)
     }
@@ -573,8 +568,7 @@ impl Tx<'_> {
         if let Some(w) = workflow {
             self.upgrade_workflow_refresh(w).await?;
         }
-        let action = format!("cce:upgradeTask:create{}", new.task_type.as_str());
-        self.audit(actor, NewAuditEvent::success(&action, "upgrade_task", id)).await?;
+        self.audit(actor, NewAuditEvent::success("upgrade_task", id)).await?;
         self.upgrade_task(id).await
     }
 

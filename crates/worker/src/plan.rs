@@ -5,6 +5,7 @@
 
 use domain::{
     audit::Actor,
+    authz::operator,
     cce::CcePhase,
     error::Found,
     ids::{JobId, UpgradePlanId, UpgradeTaskId},
@@ -66,7 +67,7 @@ pub async fn run(engine: &Engine, job: &Job) -> Result<()> {
         requires_precheck: false,
         step_attempts: engine.config.step_attempts,
     };
-    let actor = Actor::operator(plan.domain_id, format!("upgrade-plan:{id}"));
+    let actor = Actor::operator(plan.domain_id, format!("upgrade-plan:{id}"), operator::UPGRADE_PLAN_RUN);
     tx.upgrade_task_insert(&actor, &cluster, task).await?;
     tx.upgrade_plan_set_phase(id, PlanPhase::Running).await?;
     tx.job_finish(job, JobState::Succeeded, None).await?;

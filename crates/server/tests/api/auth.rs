@@ -91,7 +91,7 @@ backend_tests! {
 
     async fn a_disabled_or_deleted_key_is_401_and_an_enabled_one_works_again(app: TestApp) {
         let t = app.tenant("t1").await;
-        let actor = domain::audit::Actor::operator(t.domain_id.parse().unwrap(), "r".into());
+        let actor = domain::audit::Actor::operator(t.domain_id.parse().unwrap(), "r".into(), domain::authz::operator::ACCESS_KEY_DISABLE);
         app.store.access_key_set_status(&actor, &t.access_key, AccessKeyStatus::Inactive).await.unwrap();
         app.get("/v3/auth/domains").signed(&t).send().await.assert_error(401, "UCS.01000003");
         app.store.access_key_set_status(&actor, &t.access_key, AccessKeyStatus::Active).await.unwrap();

@@ -101,8 +101,12 @@ backend_tests! {
         let c = app.await_phase(&t, &id, "Available").await;
         assert_eq!(c["status"]["kubernetesVersion"], "v1.28");
         assert_eq!(c["status"]["conditions"][0]["status"], "True");
+        // Accepted and refused, a registration is audited under its route's one action.
+        let r = app.post("/v1/clusters").json(&json!({"kind": "Cluster"})).signed(&t).send().await;
+        assert_eq!(r.status, 400, "{}", r.text);
         let events = app.store.audit_list(t.domain_id.parse().unwrap(), 10).await.unwrap();
-        assert!(events.iter().any(|e| e.action == "ucs:cluster:register" && e.resource_id.as_deref() == Some(id.as_str())));
+        assert!(events.iter().any(|e| e.action == "ucs:cluster:create" && e.resource_id.as_deref() == Some(id.as_str())));
+        assert!(events.iter().any(|e| e.action == "ucs:cluster:create" && e.outcome == r.error_code()), "{events:?}");
     }
 
     async fn no_read_ever_returns_the_kubeconfig(app: TestApp) {

@@ -20,6 +20,13 @@ pub struct EngineArgs {
     /// sqlite or postgres.
     #[arg(long, default_value = "sqlite")]
     pub backend: String,
+    #[command(flatten)]
+    pub workload: Workload,
+}
+
+/// The workers and the job counts of a run (crate::peer gives its peer the same).
+#[derive(Debug, Clone, clap::Args)]
+pub struct Workload {
     /// Workers in the engine.
     #[arg(long, default_value_t = 4)]
     pub workers: usize,
@@ -31,7 +38,24 @@ pub struct EngineArgs {
     pub throughput_jobs: usize,
 }
 
-#[derive(Debug, Clone)]
+impl Workload {
+    /// What `all` runs.
+    pub fn standard() -> Self {
+        Self { workers: 4, latency_jobs: 300, throughput_jobs: 5000 }
+    }
+
+    /// Shorter runs, for `--quick`.
+    pub fn quick(self) -> Self {
+        Self {
+            latency_jobs: self.latency_jobs.min(30),
+            throughput_jobs: self.throughput_jobs.min(500),
+            ..self
+        }
+    }
+}
+
+/// Also what bench/graphile-worker/bench.js prints for its peer (crate::peer), as JSON.
+#[derive(Debug, Clone, serde::Deserialize)]
 pub struct EngineFigures {
     pub backend: String,
     pub workers: usize,
@@ -44,7 +68,28 @@ pub struct EngineFigures {
     pub claim_p50: f64,
     pub claim_p99: f64,
     pub jobs: i64,
+    /// The drain of the backlog, s.
+    pub secs: f64,
     pub jobs_per_sec: f64,
+}
+
+impl EngineFigures {
+    /// The figures under a line saying whose they are.
+    pub fn print(&self, title: &str) {
+        println!("{title}");
+        println!(
+            "  pickup latency (enqueue commit -> job done, ms, n={}): p50 {:.2}, p99 {:.2}, max {:.2}",
+            self.samples, self.done_p50, self.done_p99, self.done_max
+        );
+        println!(
+            "  pickup (enqueue -> claim, ms, from the job rows, 1 ms resolution): p50 {:.0}, p99 {:.0}",
+            self.claim_p50, self.claim_p99
+        );
+        println!(
+            "  throughput: {} no-op jobs in {:.2} s = {:.0} jobs/s",
+            self.jobs, self.secs, self.jobs_per_sec
+        );
+    }
 }
 
 async fn open(backend: &str, database_url: &str) -> anyhow::Result<Store> {
@@ -101,13 +146,14 @@ async fn pending(store: &Store) -> anyhow::Result<i64> {
 
 pub async fn run(args: &EngineArgs, database_url: &str) -> anyhow::Result<EngineFigures> {
     let store = open(&args.backend, database_url).await?;
+    let load = &args.workload;
     let domain = tenant(&store).await?;
 
     // Pickup latency: commit → claim, one job at a time, workers idle in between.
-    let (token, handles) = engine(&store, args.workers);
+    let (token, handles) = engine(&store, load.workers);
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let mut latencies = Vec::with_capacity(args.latency_jobs);
-    for _ in 0..args.latency_jobs {
+    let mut latencies = Vec::with_capacity(load.latency_jobs);
+    for _ in 0..load.latency_jobs {
         let committed = std::time::Instant::now();
         enqueue(&store, domain, 1).await?;
         while pending(&store).await? > 0 {
@@ -132,12 +178,12 @@ pub async fn run(args: &EngineArgs, database_url: &str) -> anyhow::Result<Engine
     pickups.sort_by(f64::total_cmp);
 
     // Throughput: drain a backlog.
-    for _ in 0..args.throughput_jobs.div_ceil(500) {
+    for _ in 0..load.throughput_jobs.div_ceil(500) {
         enqueue(&store, domain, 500).await?;
     }
     let backlog = pending(&store).await?;
     let started = std::time::Instant::now();
-    let (token, handles) = engine(&store, args.workers);
+    let (token, handles) = engine(&store, load.workers);
     // Polled rarely, so the measurement takes little from the 2 cores the workers need.
     while pending(&store).await? > 0 {
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -151,7 +197,7 @@ pub async fn run(args: &EngineArgs, database_url: &str) -> anyhow::Result<Engine
 
     let figures = EngineFigures {
         backend: args.backend.clone(),
-        workers: args.workers,
+        workers: load.workers,
         done_p50: percentile(&latencies, 0.5),
         done_p99: percentile(&latencies, 0.99),
         done_max: latencies.last().copied().unwrap_or_default(),
@@ -159,17 +205,22 @@ pub async fn run(args: &EngineArgs, database_url: &str) -> anyhow::Result<Engine
         claim_p50: percentile(&pickups, 0.5),
         claim_p99: percentile(&pickups, 0.99),
         jobs: backlog,
+        secs: elapsed,
         jobs_per_sec: backlog as f64 / elapsed,
     };
-    println!("engine, backend: {}, workers: {}", figures.backend, figures.workers);
-    println!(
-        "  pickup latency (enqueue commit -> job done, ms, n={}): p50 {:.2}, p99 {:.2}, max {:.2}",
-        figures.samples, figures.done_p50, figures.done_p99, figures.done_max
-    );
-    println!(
-        "  pickup (enqueue -> claim, ms, from the job rows, 1 ms resolution): p50 {:.0}, p99 {:.0}",
-        figures.claim_p50, figures.claim_p99
-    );
-    println!("  throughput: {backlog} no-op jobs in {elapsed:.2} s = {:.0} jobs/s", figures.jobs_per_sec);
+    figures.print(&format!("engine, backend: {}, workers: {}", figures.backend, figures.workers));
     Ok(figures)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_quick_workload_is_shorter_with_the_same_workers() {
+        let quick = Workload { workers: 8, latency_jobs: 300, throughput_jobs: 5000 }.quick();
+        assert_eq!((quick.workers, quick.latency_jobs, quick.throughput_jobs), (8, 30, 500));
+        let small = Workload { workers: 2, latency_jobs: 10, throughput_jobs: 100 }.quick();
+        assert_eq!((small.latency_jobs, small.throughput_jobs), (10, 100));
+    }
 }

@@ -4,6 +4,7 @@
 //! cargo build --release -p server      # ucsd and ucsd-bench; the bench runs the ucsd next to it
 //! target/release/ucsd-bench all --markdown docs/performance-run.md
 //! target/release/ucsd-bench engine --backend postgres
+//! target/release/ucsd-bench peer                       # the same beside graphile-worker (needs Node.js)
 //! target/release/ucsd-bench federation --members 10,100,400
 //! target/release/ucsd-bench http --clients 16
 //! target/release/ucsd-bench startup
@@ -19,6 +20,7 @@ mod engine;
 mod federation;
 mod http;
 mod load;
+mod peer;
 mod process;
 mod report;
 
@@ -56,6 +58,9 @@ enum Command {
     },
     /// The job engine's no-op jobs/s and pickup latency, in-process.
     Engine(engine::EngineArgs),
+    /// The engine on Postgres, then graphile-worker (Node.js) measured the same way on the same
+    /// Postgres: side by side, with ratios.
+    Peer(peer::PeerArgs),
     /// Federation of fleets of N clusters with instant simulated steps: enable → Success, end to end.
     Federation(federation::FederationArgs),
     /// Signed GET /v1/clusters and POST+DELETE /v1/clusters against `ucsd serve` on Postgres, versus
@@ -102,12 +107,21 @@ fn load_avg() -> String {
         .unwrap_or_default()
 }
 
-async fn engine_rows(cli: &Cli, report: &mut Report, args: &engine::EngineArgs) -> anyhow::Result<()> {
-    let mut args = args.clone();
+/// `load`, shortened by `--quick`.
+fn workload(cli: &Cli, load: &engine::Workload) -> engine::Workload {
     if cli.quick {
-        args.latency_jobs = args.latency_jobs.min(30);
-        args.throughput_jobs = args.throughput_jobs.min(500);
+        load.clone().quick()
+    } else {
+        load.clone()
     }
+}
+
+async fn engine_rows(
+    cli: &Cli,
+    report: &mut Report,
+    args: &engine::EngineArgs,
+) -> anyhow::Result<engine::EngineFigures> {
+    let args = engine::EngineArgs { backend: args.backend.clone(), workload: workload(cli, &args.workload) };
     let backend = args.backend.as_str();
     let f = engine::run(&args, &cli.database_url).await?;
     let jobs = Row::new(
@@ -126,6 +140,55 @@ async fn engine_rows(cli: &Cli, report: &mut Report, args: &engine::EngineArgs) 
     report.push(Row::new(
         format!("pickup p50 / p99 (enqueue -> claim, job rows), {backend}"),
         format!("{:.0} / {:.0} ms", f.claim_p50, f.claim_p99),
+    ));
+    Ok(f)
+}
+
+/// graphile-worker measured with the same `load` as `ucsd` was (the engine's figures on Postgres from
+/// this run), side by side. Skipped, with a note, when Node.js is missing.
+async fn peer_rows(
+    cli: &Cli,
+    report: &mut Report,
+    dir: &std::path::Path,
+    load: &engine::Workload,
+    ucsd: &engine::EngineFigures,
+) -> anyhow::Result<()> {
+    if let Some(missing) = peer::missing_tools().await {
+        println!("peer: skipped: {missing}");
+        report.notes.push(format!("graphile-worker beside the job engine: skipped, {missing}."));
+        return Ok(());
+    }
+    let peer = peer::run(dir, &workload(cli, load), &cli.database_url).await?;
+    let (p, name) = (&peer.figures, format!("{} {}", peer.peer, peer.version));
+    report.push(
+        Row::new(
+            format!(
+                "no-op jobs/s, postgres, ucsd {} workers / {name} concurrency {}",
+                ucsd.workers, p.workers
+            ),
+            format!("{:.0}", ucsd.jobs_per_sec),
+        )
+        .reference(format!("{name}: {:.0} ({} jobs)", p.jobs_per_sec, p.jobs))
+        .ratio(ucsd.jobs_per_sec / p.jobs_per_sec),
+    );
+    for (label, ours, theirs) in [("p50", ucsd.done_p50, p.done_p50), ("p99", ucsd.done_p99, p.done_p99)] {
+        report.push(
+            Row::new(format!("pickup {label} (commit -> done), postgres"), format!("{ours:.2} ms"))
+                .reference(format!("{name}: {theirs:.2} ms"))
+                .ratio(ours / theirs),
+        );
+    }
+    report.push(
+        Row::new(
+            "pickup p50 / p99 (enqueue -> claim, job rows), postgres",
+            format!("{:.0} / {:.0} ms", ucsd.claim_p50, ucsd.claim_p99),
+        )
+        .reference(format!("{name}: {:.0} / {:.0} ms", p.claim_p50, p.claim_p99)),
+    );
+    report.notes.push(format!(
+        "ratio = ucsd / {name} on the same Postgres, {} on Node {}: above 1 ucsd does more jobs/s; for \
+         the latencies below 1 ucsd picks up faster (e.g. 2.00 = ucsd takes twice as long).",
+        peer.peer, peer.node
     ));
     Ok(())
 }
@@ -383,11 +446,12 @@ async fn main() -> anyhow::Result<()> {
             for backend in ["postgres", "sqlite"] {
                 let args = engine::EngineArgs {
                     backend: backend.to_string(),
-                    workers: 4,
-                    latency_jobs: 300,
-                    throughput_jobs: 5000,
+                    workload: engine::Workload::standard(),
                 };
-                engine_rows(&cli, &mut report, &args).await?;
+                let ucsd = engine_rows(&cli, &mut report, &args).await?;
+                if backend == "postgres" {
+                    peer_rows(&cli, &mut report, &peer::default_dir(), &args.workload, &ucsd).await?;
+                }
             }
             let federation = federation::FederationArgs {
                 backend: "postgres,sqlite".to_string(),
@@ -398,7 +462,21 @@ async fn main() -> anyhow::Result<()> {
             http_rows(&cli, &mut report, *clients, 15, "/v1/clusters").await?;
             load_rows(&cli, &mut report, 64, 60).await?;
         }
-        Command::Engine(args) => engine_rows(&cli, &mut report, args).await?,
+        Command::Engine(args) => {
+            engine_rows(&cli, &mut report, args).await?;
+        }
+        Command::Peer(args) => {
+            // Before the engine's run, which would be for nothing.
+            if let Some(missing) = peer::missing_tools().await {
+                anyhow::bail!("peer: {missing}");
+            }
+            let engine = engine::EngineArgs {
+                backend: "postgres".to_string(),
+                workload: workload(&cli, &args.workload),
+            };
+            let ucsd = engine::run(&engine, &cli.database_url).await?;
+            peer_rows(&cli, &mut report, &args.dir, &args.workload, &ucsd).await?;
+        }
         Command::Federation(args) => federation_rows(&cli, &mut report, args).await?,
         Command::Http { clients, secs, read_path } => {
             http_rows(&cli, &mut report, *clients, *secs, read_path).await?

@@ -148,6 +148,9 @@ const CLUSTER_LIST: &[Param] = &[
 ];
 const CCE_CLUSTER_LIST: &[Param] =
     &[("status", "string"), ("type", "string"), ("version", "string"), ("detail", "string")];
+const NODE_POOL_LIST: &[Param] = &[("showDefaultNodePool", "string"), ("advanceStatus", "boolean")];
+const NODE_LIST: &[Param] = &[("limit", "integer"), ("marker", "string")];
+const NODE_DELETE: &[Param] = &[("nodepoolScaleDown", "string")];
 const ADDON_CHECK_LIST: &[Param] =
     &[("type", "string"), ("task_id", "string"), ("addon_instance_id", "string")];
 
@@ -191,6 +194,31 @@ static OPERATIONS: &[Op] = &[
         .returns(Schema("CceJob")),
     op(GET, "/autopilot/v3/projects/{project_id}/jobs/{job_id}", "show_autopilot_job", "autopilot", 200, "Show a job of an Autopilot cluster or of an upgrade task")
         .returns(Schema("CceJob")),
+    // Node pools and nodes (docs/cce.md).
+    op(POST, "/api/v3/projects/{project_id}/clusters/{cluster_id}/nodepools", "create_node_pool", "cce-clusters", 201, "Create a node pool; its job creates its nodes")
+        .body(Schema("NodePool"))
+        .returns(Schema("NodePool")),
+    op(GET, "/api/v3/projects/{project_id}/clusters/{cluster_id}/nodepools", "list_node_pools", "cce-clusters", 200, "List a cluster's node pools")
+        .query(NODE_POOL_LIST)
+        .returns(Schema("NodePoolList")),
+    op(GET, "/api/v3/projects/{project_id}/clusters/{cluster_id}/nodepools/{nodepool_id}", "show_node_pool", "cce-clusters", 200, "Show a node pool")
+        .returns(Schema("NodePool")),
+    op(PUT, "/api/v3/projects/{project_id}/clusters/{cluster_id}/nodepools/{nodepool_id}", "update_node_pool", "cce-clusters", 200, "Rename a node pool, change its template or node count")
+        .body(Body::Object)
+        .returns(Schema("NodePool")),
+    op(DELETE, "/api/v3/projects/{project_id}/clusters/{cluster_id}/nodepools/{nodepool_id}", "delete_node_pool", "cce-clusters", 200, "Delete a node pool; its job removes its nodes, then the pool")
+        .returns(Schema("NodePool")),
+    op(POST, "/api/v3/projects/{project_id}/clusters/{cluster_id}/nodepools/{nodepool_id}/operation/scale", "scale_node_pool", "cce-clusters", 200, "Scale a node pool to a node count (its status.jobId names the job)")
+        .body(Body::Object)
+        .returns(Body::Object),
+    op(GET, "/api/v3/projects/{project_id}/clusters/{cluster_id}/nodes", "list_nodes", "cce-clusters", 200, "List a cluster's nodes, pool by pool")
+        .query(NODE_LIST)
+        .returns(Schema("NodeList")),
+    op(GET, "/api/v3/projects/{project_id}/clusters/{cluster_id}/nodes/{node_id}", "show_node", "cce-clusters", 200, "Show a node")
+        .returns(Schema("Node")),
+    op(DELETE, "/api/v3/projects/{project_id}/clusters/{cluster_id}/nodes/{node_id}", "delete_node", "cce-clusters", 200, "Delete a node (its pool shrinks unless nodepoolScaleDown=NoScaleDown)")
+        .query(NODE_DELETE)
+        .returns(Schema("Node")),
     // Upgrade information and workflows.
     op(GET, "/api/v3/projects/{project_id}/clusters/{cluster_id}/upgradeinfo", "show_cluster_upgrade_info", "upgrades", 200, "Show a cluster's upgrade information")
         .sdk("C01")
@@ -1132,6 +1160,39 @@ fn schemas() -> Value {
                     ]),
                 ),
                 ("status", obj([("phase", string()), ("reason", string())])),
+            ]),
+        ),
+        (
+            "NodePool",
+            obj([
+                ("kind", string()),
+                ("apiVersion", string()),
+                ("metadata", object()),
+                ("spec", object()),
+                ("status", object()),
+            ]),
+        ),
+        (
+            "NodePoolList",
+            obj([("kind", string()), ("apiVersion", string()), ("items", array(r("NodePool")))]),
+        ),
+        (
+            "Node",
+            obj([
+                ("kind", string()),
+                ("apiVersion", string()),
+                ("metadata", object()),
+                ("spec", object()),
+                ("status", object()),
+            ]),
+        ),
+        (
+            "NodeList",
+            obj([
+                ("kind", string()),
+                ("apiVersion", string()),
+                ("items", array(r("Node"))),
+                ("pageInfo", object()),
             ]),
         ),
         (

@@ -73,6 +73,15 @@ pub mod actions {
         CCE_CLUSTER_CREATE = ("cce:cluster:create", Write);
         CCE_CLUSTER_DELETE = ("cce:cluster:delete", Write);
         CCE_JOB_GET = ("cce:job:get", Read);
+        NODE_POOL_CREATE = ("cce:nodePool:create", Write);
+        NODE_POOL_LIST = ("cce:nodePool:list", Read);
+        NODE_POOL_GET = ("cce:nodePool:get", Read);
+        NODE_POOL_UPDATE = ("cce:nodePool:update", Write);
+        NODE_POOL_DELETE = ("cce:nodePool:delete", Write);
+        NODE_POOL_SCALE = ("cce:nodePool:scale", Write);
+        NODE_LIST = ("cce:node:list", Read);
+        NODE_GET = ("cce:node:get", Read);
+        NODE_DELETE = ("cce:node:delete", Write);
         UPGRADE_INFO_GET = ("cce:cluster:getUpgradeInfo", Read);
         UPGRADE_PATHS_LIST = ("cce:cluster:listUpgradePaths", Read);
         UPGRADE_FEATURE_GATES_GET = ("cce:cluster:getUpgradeFeatureGates", Read);

@@ -1,5 +1,5 @@
 //! CCE and CCE Autopilot clusters (the clusters upgrades act on): validation of a create request, the
-//! cluster's phases, its node pools.
+//! cluster's phases, its node pools and nodes (their API is `crate::nodepool`).
 
 use std::collections::BTreeMap;
 
@@ -42,20 +42,72 @@ impl CcePhase {
     }
 }
 
-/// A node of a node pool (simulated nodes carry only their identity).
+/// What a node is doing: it runs, or it waits for its node pool's job to remove it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum NodePhase {
+    #[default]
+    Active,
+    Deleting,
+}
+
+impl NodePhase {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "Active",
+            Self::Deleting => "Deleting",
+        }
+    }
+}
+
+/// A node of a node pool (simulated nodes carry only their identity and phase).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Node {
     pub uid: String,
     pub name: String,
+    #[serde(default)]
+    pub phase: NodePhase,
+    /// When its job committed it (the nodes a cluster was built with carry none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<DateTime<Utc>>,
 }
 
-/// A node pool and the Kubernetes version its nodes run.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+impl Node {
+    pub fn new(uid: String, name: String) -> Self {
+        Self { uid, name, phase: NodePhase::Active, created_at: None }
+    }
+}
+
+/// A node pool, the Kubernetes version its nodes run, and what its job converges it to. The fields
+/// after `nodes` came with the node pool API; pools stored before it read them as their defaults.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NodePool {
     pub id: String,
     pub name: String,
     pub version: String,
     pub nodes: Vec<Node>,
+    /// `spec` as sent, less `initialNodeCount` (that is `desired`) and the login password; `null` for
+    /// the default pool.
+    #[serde(default)]
+    pub spec: Value,
+    /// How many nodes the pool should have; `None`: as many as it has (the default pool).
+    #[serde(default)]
+    pub desired: Option<usize>,
+    /// Counts the changes of what the pool should be; its job's provider keys include it.
+    #[serde(default)]
+    pub generation: u64,
+    /// The job converging the pool, while one runs (at most one per pool).
+    #[serde(default)]
+    pub job_id: Option<JobId>,
+    /// Being deleted: its job removes its nodes, then the pool.
+    #[serde(default)]
+    pub deleting: bool,
+    /// Why the pool's last job failed, until the next change.
+    #[serde(default)]
+    pub error: Option<String>,
+    #[serde(default)]
+    pub created_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub updated_at: Option<DateTime<Utc>>,
 }
 
 /// A stored CCE or CCE Autopilot cluster.

@@ -12,6 +12,7 @@ pub mod fleet;
 pub mod identity;
 pub mod ids;
 pub mod job;
+pub mod nodepool;
 pub mod rbac;
 pub mod rule;
 pub mod upgrade;

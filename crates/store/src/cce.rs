@@ -52,7 +52,7 @@ fn cluster_from_row(row: &AnyRow) -> Result<CceCluster> {
     })
 }
 
-fn not_found() -> Error {
+pub(crate) fn not_found() -> Error {
     Error::not_found(cce::NOT_FOUND).with_detail("no such cluster")
 }
 
@@ -227,21 +227,26 @@ impl Tx<'_> {
         row.as_ref().map(cluster_from_row).transpose()?.ok_or_else(not_found)
     }
 
-    /// Changes what `change` changes of a cluster's phase, version, node pools, addons and job.
-    pub async fn cce_cluster_update(
-        &mut self,
-        id: CceClusterId,
-        change: impl FnOnce(&mut CceClusterState),
-    ) -> Result<CceCluster> {
-        // Read for update: concurrent tasks of one cluster (an upgrade, a node pool upgrade) change
-        // its node pools one after the other (SQLite holds the write lock already).
+    /// A cluster read for update: concurrent changes of one cluster (an upgrade, a node pool upgrade,
+    /// node pool and addon requests and their jobs) happen one after the other (SQLite holds the
+    /// write lock already).
+    pub async fn cce_cluster_locked(&mut self, id: CceClusterId) -> Result<CceCluster> {
         let lock = self.dialect().for_update();
         let row = sqlx::query(&format!("SELECT {COLUMNS} FROM cce_clusters WHERE id = $1{lock}"))
             .bind(id.to_string())
             .fetch_optional(&mut *self.tx)
             .await
             .map_err(map_db_err)?;
-        let cluster = row.as_ref().map(cluster_from_row).transpose()?.ok_or_else(not_found)?;
+        row.as_ref().map(cluster_from_row).transpose()?.ok_or_else(not_found)
+    }
+
+    /// Changes what `change` changes of a cluster's phase, version, node pools, addons and job.
+    pub async fn cce_cluster_update(
+        &mut self,
+        id: CceClusterId,
+        change: impl FnOnce(&mut CceClusterState),
+    ) -> Result<CceCluster> {
+        let cluster = self.cce_cluster_locked(id).await?;
         let mut state = CceClusterState {
             phase: cluster.phase,
             version: cluster.version.clone(),

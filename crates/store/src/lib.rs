@@ -21,6 +21,7 @@ pub mod federation;
 pub mod fleet;
 pub mod identity;
 pub mod job;
+pub mod nodepool;
 pub mod rule;
 mod sql;
 pub mod tenant_ca;

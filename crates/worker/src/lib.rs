@@ -7,6 +7,7 @@ pub mod activation;
 pub mod cce;
 pub mod federation;
 pub mod metrics;
+pub mod nodepool;
 pub mod plan;
 pub mod provider;
 pub mod upgrade;
@@ -176,6 +177,7 @@ impl Engine {
             store::cce::CREATE_JOB => cce::run(self, job, true).await,
             store::cce::DELETE_JOB => cce::run(self, job, false).await,
             store::upgrade::PLAN_JOB => plan::run(self, job).await,
+            store::nodepool::NODE_POOL_JOB => nodepool::run(self, job).await,
             kind if domain::upgrade::task::TaskType::from_job_kind(kind).is_some() => {
                 let task_type = domain::upgrade::task::TaskType::from_job_kind(kind).expect("checked");
                 upgrade::run(self, job, task_type).await

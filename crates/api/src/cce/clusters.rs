@@ -147,7 +147,12 @@ async fn show_job(
         app.store.job_get(id).await?.filter(|j| j.domain_id == caller.domain_id()).ok_or_else(not_found)?;
     let (cluster_id, job_type) = match job.resource_type.as_str() {
         "cce_cluster" => {
-            let kind = if job.kind == store::cce::DELETE_JOB { "DeleteCluster" } else { "CreateCluster" };
+            let kind = match job.kind.as_str() {
+                store::cce::DELETE_JOB => "DeleteCluster",
+                // A node pool's job shows what it was enqueued for (CreateNodePool, ScaleNodePool, …).
+                store::nodepool::NODE_POOL_JOB => job.cursor["type"].as_str().unwrap_or("ScaleNodePool"),
+                _ => "CreateCluster",
+            };
             (job.resource_id.parse::<CceClusterId>().map_err(|_| not_found())?, kind.to_string())
         }
         "upgrade_task" => {
@@ -175,11 +180,22 @@ async fn show_job(
         "spec": {
             "type": job_type,
             "clusterUID": cluster_id,
-            "resourceID": job.resource_id,
-            "resourceName": cluster.map(|c| c.name).unwrap_or_default(),
+            "resourceID": job.cursor["nodePool"].as_str().unwrap_or(&job.resource_id),
+            "resourceName": resource_name(cluster.as_ref(), &job.cursor),
             "extendParam": {},
             "subJobs": [],
         },
         "status": { "phase": phase, "reason": job.last_error.unwrap_or_default() },
     })))
+}
+
+/// The name of what a job acts on: the node pool of a node pool's job, else the cluster.
+fn resource_name(cluster: Option<&CceCluster>, cursor: &Value) -> String {
+    let Some(cluster) = cluster else { return String::new() };
+    match cursor["nodePool"].as_str() {
+        Some(pool) => {
+            cluster.node_pools.iter().find(|p| p.id == pool).map(|p| p.name.clone()).unwrap_or_default()
+        }
+        None => cluster.name.clone(),
+    }
 }

@@ -3,6 +3,7 @@
 //! path's service is the cluster's flavor, and a cluster of the other flavor is not found.
 
 mod clusters;
+mod nodepools;
 mod tasks;
 mod workflows;
 
@@ -38,7 +39,10 @@ impl Service {
 }
 
 pub(crate) fn routes() -> Vec<Route> {
-    [clusters::routes(), workflows::routes(), tasks::routes()].into_iter().flatten().collect()
+    [clusters::routes(), nodepools::routes(), workflows::routes(), tasks::routes()]
+        .into_iter()
+        .flatten()
+        .collect()
 }
 
 /// A route under its CCE path and, with `autopilot`, under the Autopilot twin (`/api/v3…` →

@@ -5,10 +5,7 @@
 //! The version catalogue is not hard-coded: every test asks the upgrade paths (C02/C25) which
 //! version has a target and works from the answer.
 
-use std::{
-    sync::Arc,
-    time::{Duration, Instant},
-};
+use std::{sync::Arc, time::Duration};
 
 use axum::http::Method;
 use domain::clock::{Clock, ShiftedClock};
@@ -20,8 +17,8 @@ use crate::harness::{backend_tests, spawn_replica, Backend, Response, TestApp};
 const VPC: &str = "11c9fe72-5a90-4295-bcfe-774726fb9066";
 const SUBNET: &str = "0de91d89-1e06-4e24-b371-35d5d3d3779b";
 const NIL_ID: &str = "5b6d1f1e-1f5e-4a7e-9b1a-8f0e6c1d2a3b";
-const POLL_TIMEOUT: Duration = Duration::from_secs(30);
-const POLL_EVERY: Duration = Duration::from_millis(25);
+pub const POLL_TIMEOUT: Duration = Duration::from_secs(30);
+pub const POLL_EVERY: Duration = Duration::from_millis(25);
 /// docs/upgrades.md: `upgrade.precheck_ttl_secs` defaults to 3600.
 const PRECHECK_TTL_SECS: i64 = 3600;
 
@@ -29,18 +26,19 @@ const PRECHECK_TTL_SECS: i64 = 3600;
 /// [`POLL_TIMEOUT`]; evaluates to the `T`.
 macro_rules! eventually {
     ($what:expr, $probe:expr) => {{
-        let deadline = Instant::now() + POLL_TIMEOUT;
+        let deadline = std::time::Instant::now() + $crate::upgrades::POLL_TIMEOUT;
         loop {
             if let Some(v) = $probe {
                 break v;
             }
-            if Instant::now() > deadline {
+            if std::time::Instant::now() > deadline {
                 panic!("timed out waiting for {}", $what);
             }
-            tokio::time::sleep(POLL_EVERY).await;
+            tokio::time::sleep($crate::upgrades::POLL_EVERY).await;
         }
     }};
 }
+pub(crate) use eventually;
 
 /// Like `backend_tests!`, on a server started with extra configuration `$env` (a `&[(&str, &str)]`
 /// constant of the enclosing module).
@@ -87,7 +85,7 @@ pub enum Flavor {
 }
 
 impl Flavor {
-    fn v3(self) -> &'static str {
+    pub fn v3(self) -> &'static str {
         match self {
             Flavor::Cce => "/api/v3",
             Flavor::Autopilot => "/autopilot/v3",
@@ -169,7 +167,7 @@ fn release_key(v: &str) -> (u32, u32) {
     (next(), next())
 }
 
-fn s(v: &Value) -> &str {
+pub fn s(v: &Value) -> &str {
     v.as_str().unwrap_or_else(|| panic!("not a string: {v}"))
 }
 
@@ -190,7 +188,7 @@ fn parse_time(text: &str) -> Option<chrono::DateTime<chrono::Utc>> {
 }
 
 /// Every check item of a precheck status, wherever it sits.
-fn check_items(status: &Value) -> Vec<Value> {
+pub fn check_items(status: &Value) -> Vec<Value> {
     let mut items = Vec::new();
     for part in ["clusterCheckStatus", "addonCheckStatus"] {
         if let Some(list) = status[part]["itemsStatus"].as_array() {
@@ -239,7 +237,7 @@ fn precheck_body(id: &str, from: &str, to: &str, skipped: Option<Value>) -> Valu
     body
 }
 
-fn upgrade_body(to: &str, only_master: bool) -> Value {
+pub fn upgrade_body(to: &str, only_master: bool) -> Value {
     json!({"metadata": {"apiVersion": "v3", "kind": "UpgradeTask"},
            "spec": {"clusterUpgradeAction": {
                "targetVersion": to,

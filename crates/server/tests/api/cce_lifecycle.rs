@@ -1,0 +1,387 @@
+//! The CCE lifecycle upgrades act on, over HTTP: node pools (created, scaled, updated, deleted
+//! through their job), nodes (listed, shown, deleted), their quotas under concurrent requests, and
+//! node pools created this way taking part in upgrades (`nodePoolOrder`, the precheck's node
+//! risks, C21).
+
+use axum::http::Method;
+use serde_json::{json, Value};
+
+use crate::{
+    harness::TestApp,
+    upgrades::{assert_cce_error, check_items, eventually, s, upgrade_body, Cce, Flavor},
+};
+
+fn pool_body(name: &str, count: u64) -> Value {
+    json!({
+        "kind": "NodePool", "apiVersion": "v3",
+        "metadata": {"name": name},
+        "spec": {"initialNodeCount": count, "nodeTemplate": {
+            "flavor": "c7.large.2", "az": "cn-north-4a", "os": "EulerOS 2.9",
+            "login": {"sshKey": "kp-ops"},
+            "rootVolume": {"size": 40, "volumetype": "SSD"},
+            "dataVolumes": [{"size": 100, "volumetype": "SSD"}]}}
+    })
+}
+
+fn pools(cce: &Cce<'_>, cluster: &str) -> String {
+    format!("{}/nodepools", cce.cluster(cluster))
+}
+
+fn pool_path(cce: &Cce<'_>, cluster: &str, pool: &str) -> String {
+    format!("{}/nodepools/{pool}", cce.cluster(cluster))
+}
+
+fn node_path(cce: &Cce<'_>, cluster: &str, node: &str) -> String {
+    format!("{}/nodes/{node}", cce.cluster(cluster))
+}
+
+/// Creates a pool; asserts the 201 and returns (pool id, job id).
+async fn create_pool(cce: &Cce<'_>, cluster: &str, name: &str, count: u64) -> (String, String) {
+    let r = cce.post(&pools(cce, cluster), &pool_body(name, count)).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(
+        (r.body["kind"].as_str(), r.body["metadata"]["name"].as_str()),
+        (Some("NodePool"), Some(name))
+    );
+    assert_eq!(r.body["spec"]["initialNodeCount"], count, "{}", r.text);
+    assert_eq!(r.body["spec"]["nodeTemplate"]["flavor"], "c7.large.2", "{}", r.text);
+    (s(&r.body["metadata"]["uid"]).to_string(), r.body["status"]["jobId"].as_str().unwrap_or("").to_string())
+}
+
+/// Polls the pool until it has `count` nodes and no job converges it; the pool.
+async fn await_pool(cce: &Cce<'_>, cluster: &str, pool: &str, count: u64) -> Value {
+    let mut last: Value;
+    eventually!(format!("pool {pool} to settle at {count} nodes (last: {last})"), {
+        let r = cce.get(&pool_path(cce, cluster, pool)).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        last = r.body;
+        let st = &last["status"];
+        (st["currentNode"] == count && st["jobId"] == "" && st["phase"] == "").then(|| last.clone())
+    })
+}
+
+/// The uids of a pool's nodes, as `list_nodes` shows them.
+async fn nodes_of(cce: &Cce<'_>, cluster: &str, pool: &str) -> Vec<String> {
+    let r = cce.get(&format!("{}/nodes", cce.cluster(cluster))).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    r.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["metadata"]["ownerReferences"]["nodepoolID"] == pool)
+        .map(|n| s(&n["metadata"]["uid"]).to_string())
+        .collect()
+}
+
+async fn show_job(cce: &Cce<'_>, project: &str, job: &str) -> Value {
+    let r = cce.get(&format!("{}/projects/{project}/jobs/{job}", Flavor::Cce.v3())).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    r.body
+}
+
+/// A spawned server whose node pool quotas are small enough to reach.
+async fn with_quotas(backend: crate::harness::Backend) -> TestApp {
+    crate::upgrades::spawn_with(
+        backend,
+        &[("UCS_QUOTAS__NODE_POOLS_PER_CLUSTER", "3"), ("UCS_QUOTAS__NODES_PER_NODE_POOL", "5")],
+    )
+    .await
+}
+
+macro_rules! quota_tests {
+    ($(async fn $name:ident($app:ident: TestApp) $body:block)*) => {
+        $(async fn $name($app: TestApp) $body)*
+        mod quotas_sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(super::with_quotas($crate::harness::Backend::Sqlite).await).await
+                }
+            )*
+        }
+        mod quotas_postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(super::with_quotas($crate::harness::Backend::Postgres).await).await
+                }
+            )*
+        }
+    };
+}
+
+crate::harness::backend_tests! {
+    async fn a_node_pool_is_created_scaled_updated_and_deleted_through_its_job(app: TestApp) {
+        let t = app.tenant("t1").await;
+        let cce = Cce::new(&app, &t, Flavor::Cce);
+        let (from, _) = cce.hop().await;
+        let id = cce.available("pools", &from).await;
+        let (pool, job) = create_pool(&cce, &id, "pool-a", 2).await;
+        assert!(!job.is_empty(), "the create answers the job that makes the nodes");
+        let j = show_job(&cce, &t.project_id, &job).await;
+        assert_eq!((j["spec"]["type"].as_str(), j["spec"]["clusterUID"].as_str()), (Some("CreateNodePool"), Some(id.as_str())), "{j}");
+        assert_eq!((j["spec"]["resourceID"].as_str(), j["spec"]["resourceName"].as_str()), (Some(pool.as_str()), Some("pool-a")), "{j}");
+        let p = await_pool(&cce, &id, &pool, 2).await;
+        assert!(same_release(s(&p["metadata"]["annotations"]["cce.ucsd.io/version"]), &from), "{p}");
+        assert_eq!(show_job(&cce, &t.project_id, &job).await["status"]["phase"], "Success");
+        let first = nodes_of(&cce, &id, &pool).await;
+        assert_eq!(first.len(), 2);
+        let n = cce.get(&node_path(&cce, &id, &first[0])).await;
+        assert_eq!(n.status, 200, "{}", n.text);
+        assert_eq!((n.body["kind"].as_str(), n.body["status"]["phase"].as_str()), (Some("Node"), Some("Active")), "{}", n.text);
+        assert_eq!(n.body["spec"]["flavor"], "c7.large.2", "{}", n.text);
+        assert_eq!(n.body["metadata"]["ownerReferences"]["nodepoolName"], "pool-a", "{}", n.text);
+
+        // The list hides the default pool unless asked; the default pool still has its nodes.
+        let r = cce.get(&pools(&cce, &id)).await;
+        let names: Vec<&str> = r.body["items"].as_array().unwrap().iter().map(|i| s(&i["metadata"]["name"])).collect();
+        assert_eq!(names, ["pool-a"], "{}", r.text);
+        let r = cce.get(&format!("{}?showDefaultNodePool=true", pools(&cce, &id))).await;
+        assert_eq!(r.body["items"].as_array().unwrap().len(), 2, "{}", r.text);
+
+        // Scale up, then paging through the nodes with limit and marker.
+        let r = cce.post(&format!("{}/operation/scale", pool_path(&cce, &id, &pool)),
+                         &json!({"kind": "NodePool", "apiVersion": "v3", "spec": {"desiredNodeCount": 4, "scaleGroups": ["default"]}})).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        await_pool(&cce, &id, &pool, 4).await;
+        let all = nodes_of(&cce, &id, &pool).await;
+        assert!(first.iter().all(|n| all.contains(n)), "scaling up keeps the nodes: {all:?}");
+        let page = cce.get(&format!("{}/nodes?limit=2", cce.cluster(&id))).await;
+        assert_eq!(page.body["items"].as_array().unwrap().len(), 2, "{}", page.text);
+        let marker = s(&page.body["pageInfo"]["nextMarker"]).to_string();
+        let rest = cce.get(&format!("{}/nodes?limit=100&marker={marker}", cce.cluster(&id))).await;
+        let total = app.config.simulator.nodes_per_cluster + 4;
+        assert_eq!(rest.body["items"].as_array().unwrap().len(), total - 2, "{}", rest.text);
+        assert_eq!(rest.body["pageInfo"]["nextMarker"], "", "{}", rest.text);
+
+        // Deleting a node shrinks the pool; with NoScaleDown the pool's job replaces it.
+        let r = cce.send(Method::DELETE, &node_path(&cce, &id, &all[0]), None).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert_eq!(r.body["status"]["phase"], "Deleting", "{}", r.text);
+        let delete_job = s(&r.body["status"]["jobID"]).to_string();
+        assert_eq!(show_job(&cce, &t.project_id, &delete_job).await["spec"]["type"], "DeleteNode");
+        let p = await_pool(&cce, &id, &pool, 3).await;
+        assert_eq!(p["spec"]["initialNodeCount"], 3, "{p}");
+        assert_cce_error(&cce.get(&node_path(&cce, &id, &all[0])).await, 404);
+        let r = cce.send(Method::DELETE, &format!("{}?nodepoolScaleDown=NoScaleDown", node_path(&cce, &id, &all[1])), None).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        await_pool(&cce, &id, &pool, 3).await;
+        let replaced = nodes_of(&cce, &id, &pool).await;
+        assert!(!replaced.contains(&all[1]) && replaced.len() == 3, "{replaced:?}");
+
+        // Update renames, merges the template and sets the count.
+        let r = cce.send(Method::PUT, &pool_path(&cce, &id, &pool), Some(&json!({
+            "metadata": {"name": "pool-b"},
+            "spec": {"initialNodeCount": 1, "nodeTemplate": {"k8sTags": {"team": "a"}}}}))).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert_eq!(r.body["metadata"]["name"], "pool-b", "{}", r.text);
+        let p = await_pool(&cce, &id, &pool, 1).await;
+        assert_eq!((p["spec"]["nodeTemplate"]["k8sTags"]["team"].as_str(), p["spec"]["nodeTemplate"]["flavor"].as_str()), (Some("a"), Some("c7.large.2")), "{p}");
+
+        // Delete: Deleting at once, gone with its nodes when its job ends.
+        let r = cce.send(Method::DELETE, &pool_path(&cce, &id, &pool), None).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert_eq!(r.body["status"]["phase"], "Deleting", "{}", r.text);
+        let job = s(&r.body["status"]["jobId"]).to_string();
+        eventually!("the deleted pool to go", { (cce.get(&pool_path(&cce, &id, &pool)).await.status == 404).then_some(()) });
+        assert_eq!(show_job(&cce, &t.project_id, &job).await["spec"]["type"], "DeleteNodePool");
+        assert!(nodes_of(&cce, &id, &pool).await.is_empty());
+        let effects = app.store.provider_effects(&id).await.unwrap();
+        let scaled = effects.iter().filter(|(effect, _)| effect == "ScaleNodePool").count();
+        // Create, scale up, two node deletions (one replaced), the update's scale down, the delete.
+        assert!(scaled >= 6, "the provider made and removed the nodes, once per step: {effects:?}");
+    }
+
+    async fn another_tenants_ids_are_404_and_autopilot_has_no_node_pools(app: TestApp) {
+        let t = app.tenant("t1").await;
+        let cce = Cce::new(&app, &t, Flavor::Cce);
+        let (from, _) = cce.hop().await;
+        let id = cce.available("mine", &from).await;
+        let (pool, _) = create_pool(&cce, &id, "pool-a", 1).await;
+        await_pool(&cce, &id, &pool, 1).await;
+        let node = nodes_of(&cce, &id, &pool).await.remove(0);
+        let other = app.tenant("t2").await;
+        let them = Cce::new(&app, &other, Flavor::Cce);
+        // Their paths (their project) with my ids.
+        let mine_in = |path: String| path.replacen(&t.project_id, &other.project_id, 1);
+        let scale = json!({"spec": {"desiredNodeCount": 3}});
+        for (method, path, body) in [
+            (Method::GET, pools(&cce, &id), None),
+            (Method::POST, pools(&cce, &id), Some(pool_body("theirs", 1))),
+            (Method::GET, pool_path(&cce, &id, &pool), None),
+            (Method::PUT, pool_path(&cce, &id, &pool), Some(json!({"metadata": {"name": "x"}}))),
+            (Method::DELETE, pool_path(&cce, &id, &pool), None),
+            (Method::POST, format!("{}/operation/scale", pool_path(&cce, &id, &pool)), Some(scale.clone())),
+            (Method::GET, format!("{}/nodes", cce.cluster(&id)), None),
+            (Method::GET, node_path(&cce, &id, &node), None),
+            (Method::DELETE, node_path(&cce, &id, &node), None),
+        ] {
+            let r = them.send(method.clone(), &mine_in(path.clone()), body.as_ref()).await;
+            assert_cce_error(&r, 404);
+        }
+        // Unknown pools and nodes of my own cluster are 404 too; Autopilot paths are not routed.
+        assert_cce_error(&cce.get(&pool_path(&cce, &id, "5b6d1f1e-1f5e-4a7e-9b1a-8f0e6c1d2a3b")).await, 404);
+        assert_cce_error(&cce.send(Method::DELETE, &node_path(&cce, &id, "nope"), None).await, 404);
+        let ap = cce.flavor(Flavor::Autopilot);
+        assert_eq!(ap.get(&format!("{}/nodepools", ap.cluster(&id))).await.status, 404);
+        // Nothing changed.
+        let p = await_pool(&cce, &id, &pool, 1).await;
+        assert_eq!(p["metadata"]["name"], "pool-a");
+        assert_eq!(nodes_of(&cce, &id, &pool).await, [node]);
+    }
+
+    async fn bad_node_pool_input_is_a_cce_400_and_writes_nothing(app: TestApp) {
+        let t = app.tenant("t1").await;
+        let cce = Cce::new(&app, &t, Flavor::Cce);
+        let (from, _) = cce.hop().await;
+        let id = cce.available("strict", &from).await;
+        let (pool, _) = create_pool(&cce, &id, "pool-a", 1).await;
+        let before = await_pool(&cce, &id, &pool, 1).await;
+        let mut bad_name = pool_body("Bad_Name", 1);
+        let mut no_template = pool_body("fine", 1);
+        no_template["spec"]["nodeTemplate"].as_object_mut().unwrap().remove("az");
+        let mut negative = pool_body("fine", 1);
+        negative["spec"]["initialNodeCount"] = json!(-1);
+        for body in [bad_name.clone(), no_template, negative, json!([1]), pool_body("defaultpool", 1)] {
+            assert_cce_error(&cce.post(&pools(&cce, &id), &body).await, 400);
+        }
+        bad_name["metadata"]["name"] = json!("pool-a");
+        assert_cce_error(&cce.post(&pools(&cce, &id), &bad_name).await, 409);
+        let scale = format!("{}/operation/scale", pool_path(&cce, &id, &pool));
+        for body in [json!({}), json!({"spec": {"desiredNodeCount": "2"}}), json!({"spec": {"desiredNodeCount": 2, "scaleGroups": ["gpu"]}})] {
+            assert_cce_error(&cce.post(&scale, &body).await, 400);
+        }
+        for body in [json!({"metadata": {"name": "UPPER"}}), json!({"spec": {"initialNodeCount": -3}}), json!({"spec": "x"})] {
+            assert_cce_error(&cce.send(Method::PUT, &pool_path(&cce, &id, &pool), Some(&body)).await, 400);
+        }
+        assert_cce_error(&cce.send(Method::DELETE, &format!("{}?nodepoolScaleDown=maybe", node_path(&cce, &id, "x")), None).await, 400);
+        // The default pool is the cluster's: not scaled, renamed or deleted here.
+        let default = pool_path(&cce, &id, "DefaultPool");
+        assert_cce_error(&cce.post(&format!("{default}/operation/scale"), &json!({"spec": {"desiredNodeCount": 9}})).await, 400);
+        assert_cce_error(&cce.send(Method::DELETE, &default, None).await, 400);
+        // Nothing was written: the same pools, the pool as it was.
+        let r = cce.get(&format!("{}?showDefaultNodePool=true", pools(&cce, &id))).await;
+        assert_eq!(r.body["items"].as_array().unwrap().len(), 2, "{}", r.text);
+        let after = cce.get(&pool_path(&cce, &id, &pool)).await.body;
+        assert_eq!(after, before);
+    }
+}
+
+quota_tests! {
+    async fn concurrent_node_pool_creates_stop_exactly_at_the_quota(app: TestApp) {
+        let t = app.tenant("t1").await;
+        let cce = Cce::new(&app, &t, Flavor::Cce);
+        let (from, _) = cce.hop().await;
+        let id = cce.available("quota", &from).await;
+        let creates = (0..8).map(|i| {
+            let cce = &cce;
+            let path = pools(cce, &id);
+            async move { cce.post(&path, &pool_body(&format!("pool-{i}"), 1)).await }
+        });
+        let answers = futures::future::join_all(creates).await;
+        let made = answers.iter().filter(|r| r.status == 201).count();
+        assert_eq!(made, 3, "{:?}", answers.iter().map(|r| &r.text).collect::<Vec<_>>());
+        for r in answers.iter().filter(|r| r.status != 201) {
+            assert_cce_error(r, 400);
+            assert!(r.text.contains("quota"), "{}", r.text);
+        }
+        let r = cce.get(&pools(&cce, &id)).await;
+        assert_eq!(r.body["items"].as_array().unwrap().len(), 3, "{}", r.text);
+        // Nodes per pool: over the quota is refused, and concurrent scales leave one count, converged.
+        let pool = s(&r.body["items"][0]["metadata"]["uid"]).to_string();
+        let scale = format!("{}/operation/scale", pool_path(&cce, &id, &pool));
+        assert_cce_error(&cce.post(&scale, &json!({"spec": {"desiredNodeCount": 6}})).await, 400);
+        let scales = (1..=5u64).map(|n| {
+            let (cce, scale) = (&cce, &scale);
+            async move { cce.post(scale, &json!({"spec": {"desiredNodeCount": n}})).await }
+        });
+        for r in futures::future::join_all(scales).await {
+            assert_eq!(r.status, 200, "{}", r.text);
+        }
+        let wanted = cce.get(&pool_path(&cce, &id, &pool)).await.body["spec"]["initialNodeCount"].as_u64().unwrap();
+        let p = await_pool(&cce, &id, &pool, wanted).await;
+        assert_eq!(nodes_of(&cce, &id, &pool).await.len() as u64, wanted, "{p}");
+    }
+
+    async fn created_node_pools_take_part_in_upgrades(app: TestApp) {
+        let t = app.tenant("t1").await;
+        let cce = Cce::new(&app, &t, Flavor::Cce);
+        let hops = cce.two_hops().await;
+        let (from, to) = match &hops { Some((a, b, _)) => (a.clone(), b.clone()), None => cce.hop().await };
+        let id = cce.available("upgraded", &from).await;
+        let (gpu, _) = create_pool(&cce, &id, "gpu", 2).await;
+        let (web, _) = create_pool(&cce, &id, "web", 1).await;
+        await_pool(&cce, &id, &gpu, 2).await;
+        await_pool(&cce, &id, &web, 1).await;
+        cce.prechecked(&id, &from, &to).await;
+        // nodePoolOrder names the cluster's pools, created ones included; an unknown one is refused.
+        let mut body = upgrade_body(&to, false);
+        body["spec"]["clusterUpgradeAction"]["nodePoolOrder"] = json!({ "nope": 1, &gpu: 2 });
+        let r = cce.post(&cce.op(&id, "upgrade"), &body).await;
+        assert_cce_error(&r, 400);
+        assert!(r.text.contains("nodePoolOrder"), "{}", r.text);
+        // A master-only upgrade leaves the created pools behind ...
+        let r = cce.post(&cce.op(&id, "upgrade"), &upgrade_body(&to, true)).await;
+        assert!(r.status.is_success(), "{}", r.text);
+        let task = s(&r.body["metadata"]["uid"]).to_string();
+        assert_eq!(cce.await_upgrade(&id, &task, &["Success", "Failed"]).await["status"]["phase"], "Success");
+        let behind = cce.get(&pool_path(&cce, &id, &gpu)).await.body;
+        assert!(same_release(s(&behind["metadata"]["annotations"]["cce.ucsd.io/version"]), &from), "{behind}");
+        // ... so a precheck towards the next version names their nodes as node risks.
+        if let Some((_, b, c)) = &hops {
+            let pre = cce.start_precheck(&id, b, c, None).await;
+            let p = cce.await_precheck(&id, &pre).await;
+            let risky: Vec<String> = check_items(&p["status"]).iter()
+                .filter(|i| i["group"] == "NodeCheck" && i["level"] == "Fatal")
+                .filter_map(|i| i["riskSource"]["nodeRisks"][0]["NodeID"].as_str().map(str::to_string))
+                .collect();
+            for node in nodes_of(&cce, &id, &gpu).await {
+                assert!(risky.contains(&node), "node {node} of the created pool is a risk: {p}");
+            }
+        }
+        // C21 upgrades one created pool; a full upgrade with nodePoolOrder the rest, highest first.
+        let r = cce.post(&format!("{}/operation/upgrade", pool_path(&cce, &id, &web)),
+                         &json!({"spec": {"nodePoolID": web, "maxUnavailable": 1}})).await;
+        assert!(r.status.is_success(), "{}", r.text);
+        let job = s(&r.body["jobid"]).to_string();
+        eventually!("the node pool upgrade to end", {
+            (show_job(&cce, &t.project_id, &job).await["status"]["phase"] == "Success").then_some(())
+        });
+        let web_now = cce.get(&pool_path(&cce, &id, &web)).await.body;
+        assert!(same_release(s(&web_now["metadata"]["annotations"]["cce.ucsd.io/version"]), &to), "{web_now}");
+        if let Some((_, b, c)) = &hops {
+            let r = cce.post(&format!("{}/operation/upgrade", pool_path(&cce, &id, &gpu)),
+                             &json!({"spec": {"nodePoolID": gpu}})).await;
+            let job = s(&r.body["jobid"]).to_string();
+            eventually!("the gpu pool upgrade to end", {
+                (show_job(&cce, &t.project_id, &job).await["status"]["phase"] == "Success").then_some(())
+            });
+            let r = cce.post(&format!("{}/nodepools/DefaultPool/operation/upgrade", cce.cluster(&id)), &json!({"spec": {}})).await;
+            let job = s(&r.body["jobid"]).to_string();
+            eventually!("the default pool upgrade to end", {
+                (show_job(&cce, &t.project_id, &job).await["status"]["phase"] == "Success").then_some(())
+            });
+            cce.prechecked(&id, b, c).await;
+            let mut body = upgrade_body(c, false);
+            body["spec"]["clusterUpgradeAction"]["nodePoolOrder"] = json!({ &gpu: 5, &web: 1 });
+            let r = cce.post(&cce.op(&id, "upgrade"), &body).await;
+            assert!(r.status.is_success(), "{}", r.text);
+            let task = s(&r.body["metadata"]["uid"]).to_string();
+            let done = cce.await_upgrade(&id, &task, &["Success", "Failed"]).await;
+            assert_eq!(done["status"]["phase"], "Success", "{done}");
+            let steps = app.store.upgrade_task_by_id(task.parse().unwrap()).await.unwrap().unwrap().steps;
+            let at = |p: &str| steps.iter().position(|st| st == &format!("UpgradeNodePool:{p}")).unwrap_or_else(|| panic!("{p} in {steps:?}"));
+            assert!(at(&gpu) < at(&web) && at(&web) < at("DefaultPool"), "{steps:?}");
+            for pool in [&gpu, &web] {
+                let p = cce.get(&pool_path(&cce, &id, pool)).await.body;
+                assert!(same_release(s(&p["metadata"]["annotations"]["cce.ucsd.io/version"]), c), "{p}");
+            }
+        }
+    }
+}
+
+/// Whether two versions share their release (`v1.28.15-r10` and `v1.28`).
+fn same_release(a: &str, b: &str) -> bool {
+    let release = |v: &str| v.split('.').take(2).collect::<Vec<_>>().join(".");
+    release(a) == release(b)
+}

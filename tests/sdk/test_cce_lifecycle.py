@@ -1,0 +1,163 @@
+"""The CCE lifecycle upgrades act on, through the official SDK's own methods: node pools (created,
+listed, shown, updated, scaled, deleted through their job) and nodes (listed, shown, deleted). Every
+write is read back; another tenant's ids are 404 and bad input is a CCE 400 that changes nothing.
+"""
+
+import huaweicloudsdkcce.v3 as cce_sdk
+
+from test_upgrades import available, delete_and_wait, expect_cce_error, hop, poll, raw, same_version, unique_name
+
+
+def node_template(flavor="c7.large.2"):
+    return cce_sdk.NodeTemplate(
+        flavor=flavor, az="cn-north-4a", os="EulerOS 2.9",
+        login=cce_sdk.Login(ssh_key="kp-ops"),
+        root_volume=cce_sdk.Volume(size=40, volumetype="SSD"),
+        data_volumes=[cce_sdk.Volume(size=100, volumetype="SSD")])
+
+
+def create_pool(client, uid, name, count):
+    body = cce_sdk.NodePool(kind="NodePool", api_version="v3",
+                            metadata=cce_sdk.NodePoolMetadata(name=name),
+                            spec=cce_sdk.NodePoolSpec(initial_node_count=count, node_template=node_template()))
+    resp = client.create_node_pool(cce_sdk.CreateNodePoolRequest(cluster_id=uid, body=body))
+    assert resp.status_code == 201, resp.raw_content
+    assert resp.kind == "NodePool" and resp.metadata.name == name and resp.metadata.uid, resp.raw_content
+    assert resp.spec.initial_node_count == count, resp.raw_content
+    assert resp.spec.node_template.flavor == "c7.large.2", resp.raw_content
+    return resp.metadata.uid, raw(resp)["status"]["jobId"]
+
+
+def show_pool(client, uid, pool):
+    resp = client.show_node_pool(cce_sdk.ShowNodePoolRequest(cluster_id=uid, nodepool_id=pool))
+    assert resp.status_code == 200, resp.raw_content
+    return resp
+
+
+def wait_pool(client, uid, pool, count):
+    """The pool once it has `count` nodes and no job converges it."""
+    def settled():
+        p = show_pool(client, uid, pool)
+        return p if (p.status.current_node == count and not p.status.job_id and not p.status.phase) else None
+    return poll(f"pool {pool} at {count} nodes", settled)
+
+
+def pool_nodes(client, uid, pool):
+    resp = client.list_nodes(cce_sdk.ListNodesRequest(cluster_id=uid))
+    assert resp.status_code == 200, resp.raw_content
+    return [n for n in resp.items if n.metadata.owner_references.nodepool_id == pool]
+
+
+def wait_job(client, job):
+    def ended():
+        j = client.show_job(cce_sdk.ShowJobRequest(job_id=job))
+        return j if j.status.phase in ("Success", "Failed") else None
+    return poll(f"job {job}", ended)
+
+
+def test_a_node_pool_lives_through_its_job(cce):
+    frm, _ = hop(cce, "cce")
+    uid = available(cce, "cce", unique_name("pools"), frm)
+    pool, job = create_pool(cce, uid, "pool-a", 2)
+    j = wait_job(cce, job)
+    assert j.status.phase == "Success" and j.spec.type == "CreateNodePool", j.raw_content
+    assert j.spec.cluster_uid == uid and j.spec.resource_id == pool, j.raw_content
+    p = wait_pool(cce, uid, pool, 2)
+    assert same_version(p.metadata.annotations["cce.ucsd.io/version"], frm), p.raw_content
+
+    listed = cce.list_node_pools(cce_sdk.ListNodePoolsRequest(cluster_id=uid))
+    assert [i.metadata.name for i in listed.items] == ["pool-a"], listed.raw_content
+    with_default = cce.list_node_pools(cce_sdk.ListNodePoolsRequest(cluster_id=uid, show_default_node_pool="true"))
+    assert sorted(i.metadata.name for i in with_default.items) == ["DefaultPool", "pool-a"], with_default.raw_content
+
+    nodes = pool_nodes(cce, uid, pool)
+    assert len(nodes) == 2 and all(n.status.phase == "Active" for n in nodes), [n.to_dict() for n in nodes]
+    n = cce.show_node(cce_sdk.ShowNodeRequest(cluster_id=uid, node_id=nodes[0].metadata.uid))
+    assert n.kind == "Node" and n.spec.flavor == "c7.large.2", n.raw_content
+    assert n.metadata.owner_references.nodepool_name == "pool-a", n.raw_content
+
+    # Scale up through the SDK's scale body; paging through the nodes.
+    scale = cce_sdk.ScaleNodePoolRequestBody(kind="NodePool", api_version="v3", spec=cce_sdk.ScaleNodePoolSpec(
+        desired_node_count=4, scale_groups=["default"]))
+    resp = cce.scale_node_pool(cce_sdk.ScaleNodePoolRequest(cluster_id=uid, nodepool_id=pool, body=scale))
+    assert resp.status_code == 200, resp.raw_content
+    scaling = show_pool(cce, uid, pool)
+    assert scaling.spec.initial_node_count == 4, scaling.raw_content
+    wait_pool(cce, uid, pool, 4)
+    page = cce.list_nodes(cce_sdk.ListNodesRequest(cluster_id=uid, limit=3))
+    assert len(page.items) == 3 and page.page_info.next_marker, page.raw_content
+    rest = cce.list_nodes(cce_sdk.ListNodesRequest(cluster_id=uid, limit=100, marker=page.page_info.next_marker))
+    assert not {i.metadata.uid for i in rest.items} & {i.metadata.uid for i in page.items}, rest.raw_content
+
+    # Deleting a node shrinks its pool.
+    victim = pool_nodes(cce, uid, pool)[0].metadata.uid
+    d = cce.delete_node(cce_sdk.DeleteNodeRequest(cluster_id=uid, node_id=victim))
+    assert d.status.phase == "Deleting" and d.status.job_id, d.raw_content
+    assert wait_job(cce, d.status.job_id).spec.type == "DeleteNode"
+    assert wait_pool(cce, uid, pool, 3).spec.initial_node_count == 3
+    expect_cce_error(lambda: cce.show_node(cce_sdk.ShowNodeRequest(cluster_id=uid, node_id=victim)), 404)
+
+    # Update: a new name, a template change, a count.
+    update = cce_sdk.NodePoolUpdate(metadata=cce_sdk.NodePoolMetadataUpdate(name="pool-b"),
+                                    spec=cce_sdk.NodePoolSpecUpdate(initial_node_count=1,
+                                                                    node_template=cce_sdk.NodeSpecUpdate(
+                                                                        taints=[], k8s_tags={"team": "a"},
+                                                                        user_tags=[])))
+    u = cce.update_node_pool(cce_sdk.UpdateNodePoolRequest(cluster_id=uid, nodepool_id=pool, body=update))
+    assert u.status_code == 200 and u.metadata.name == "pool-b", u.raw_content
+    p = wait_pool(cce, uid, pool, 1)
+    assert p.metadata.name == "pool-b" and p.spec.node_template.k8s_tags == {"team": "a"}, p.raw_content
+    assert p.spec.node_template.flavor == "c7.large.2", p.raw_content
+
+    # Delete: Deleting, then gone with its nodes.
+    d = cce.delete_node_pool(cce_sdk.DeleteNodePoolRequest(cluster_id=uid, nodepool_id=pool))
+    assert d.status.phase == "Deleting" and d.status.job_id, d.raw_content
+    assert wait_job(cce, d.status.job_id).spec.type == "DeleteNodePool"
+    expect_cce_error(lambda: show_pool(cce, uid, pool), 404)
+    assert pool_nodes(cce, uid, pool) == []
+    delete_and_wait(cce, "cce", uid)
+
+
+def test_other_tenants_and_bad_input_change_nothing(cce, other_cce):
+    frm, _ = hop(cce, "cce")
+    uid = available(cce, "cce", unique_name("strict"), frm)
+    pool, _ = create_pool(cce, uid, "pool-a", 1)
+    before = wait_pool(cce, uid, pool, 1)
+    node = pool_nodes(cce, uid, pool)[0].metadata.uid
+
+    scale = cce_sdk.ScaleNodePoolRequestBody(spec=cce_sdk.ScaleNodePoolSpec(desired_node_count=3))
+    for fn in [
+        lambda: other_cce.list_node_pools(cce_sdk.ListNodePoolsRequest(cluster_id=uid)),
+        lambda: other_cce.show_node_pool(cce_sdk.ShowNodePoolRequest(cluster_id=uid, nodepool_id=pool)),
+        lambda: other_cce.scale_node_pool(cce_sdk.ScaleNodePoolRequest(cluster_id=uid, nodepool_id=pool, body=scale)),
+        lambda: other_cce.delete_node_pool(cce_sdk.DeleteNodePoolRequest(cluster_id=uid, nodepool_id=pool)),
+        lambda: other_cce.list_nodes(cce_sdk.ListNodesRequest(cluster_id=uid)),
+        lambda: other_cce.show_node(cce_sdk.ShowNodeRequest(cluster_id=uid, node_id=node)),
+        lambda: other_cce.delete_node(cce_sdk.DeleteNodeRequest(cluster_id=uid, node_id=node)),
+    ]:
+        expect_cce_error(fn, 404)
+
+    bad = [
+        cce_sdk.NodePool(kind="NodePool", api_version="v3", metadata=cce_sdk.NodePoolMetadata(name="Bad_Name"),
+                         spec=cce_sdk.NodePoolSpec(initial_node_count=1, node_template=node_template())),
+        cce_sdk.NodePool(kind="NodePool", api_version="v3", metadata=cce_sdk.NodePoolMetadata(name="no-az"),
+                         spec=cce_sdk.NodePoolSpec(initial_node_count=1, node_template=cce_sdk.NodeTemplate(
+                             flavor="c7.large.2", login=cce_sdk.Login(ssh_key="k"),
+                             root_volume=cce_sdk.Volume(size=40, volumetype="SSD"),
+                             data_volumes=[cce_sdk.Volume(size=100, volumetype="SSD")]))),
+    ]
+    for body in bad:
+        expect_cce_error(lambda: cce.create_node_pool(cce_sdk.CreateNodePoolRequest(cluster_id=uid, body=body)), 400)
+    negative = cce_sdk.ScaleNodePoolRequestBody(spec=cce_sdk.ScaleNodePoolSpec(desired_node_count=-1))
+    expect_cce_error(lambda: cce.scale_node_pool(
+        cce_sdk.ScaleNodePoolRequest(cluster_id=uid, nodepool_id=pool, body=negative)), 400)
+    rename = cce_sdk.NodePoolUpdate(metadata=cce_sdk.NodePoolMetadataUpdate(name="UPPER"),
+                                    spec=cce_sdk.NodePoolSpecUpdate())
+    expect_cce_error(lambda: cce.update_node_pool(
+        cce_sdk.UpdateNodePoolRequest(cluster_id=uid, nodepool_id=pool, body=rename)), 400)
+
+    listed = cce.list_node_pools(cce_sdk.ListNodePoolsRequest(cluster_id=uid, show_default_node_pool="true"))
+    assert sorted(i.metadata.name for i in listed.items) == ["DefaultPool", "pool-a"], listed.raw_content
+    assert raw(show_pool(cce, uid, pool)) == raw(before)
+    assert [n.metadata.uid for n in pool_nodes(cce, uid, pool)] == [node]
+    delete_and_wait(cce, "cce", uid)

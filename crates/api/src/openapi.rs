@@ -151,6 +151,8 @@ const CCE_CLUSTER_LIST: &[Param] =
 const NODE_POOL_LIST: &[Param] = &[("showDefaultNodePool", "string"), ("advanceStatus", "boolean")];
 const NODE_LIST: &[Param] = &[("limit", "integer"), ("marker", "string")];
 const NODE_DELETE: &[Param] = &[("nodepoolScaleDown", "string")];
+const ADDON_TEMPLATE_LIST: &[Param] = &[("addon_template_name", "string")];
+const ADDON_CLUSTER: &[Param] = &[("cluster_id", "string")];
 const ADDON_CHECK_LIST: &[Param] =
     &[("type", "string"), ("task_id", "string"), ("addon_instance_id", "string")];
 
@@ -219,6 +221,43 @@ static OPERATIONS: &[Op] = &[
     op(DELETE, "/api/v3/projects/{project_id}/clusters/{cluster_id}/nodes/{node_id}", "delete_node", "cce-clusters", 200, "Delete a node (its pool shrinks unless nodepoolScaleDown=NoScaleDown)")
         .query(NODE_DELETE)
         .returns(Schema("Node")),
+    // Addon templates and instances (docs/cce.md).
+    op(GET, "/api/v3/addontemplates", "list_addon_templates", "cce-clusters", 200, "List the addon templates the version catalogue offers")
+        .query(ADDON_TEMPLATE_LIST)
+        .returns(Schema("AddonTemplateList")),
+    op(GET, "/api/v3/addons", "list_addon_instances", "cce-clusters", 200, "List the addon instances of a cluster")
+        .query(ADDON_CLUSTER)
+        .returns(Schema("AddonInstanceList")),
+    op(POST, "/api/v3/addons", "create_addon_instance", "cce-clusters", 201, "Install an addon on a cluster")
+        .body(Body::Object)
+        .returns(Schema("AddonInstance")),
+    op(GET, "/api/v3/addons/{id}", "show_addon_instance", "cce-clusters", 200, "Show an addon instance")
+        .query(ADDON_CLUSTER)
+        .returns(Schema("AddonInstance")),
+    op(PUT, "/api/v3/addons/{id}", "update_addon_instance", "cce-clusters", 200, "Move an addon instance to another version or values")
+        .body(Body::Object)
+        .returns(Schema("AddonInstance")),
+    op(DELETE, "/api/v3/addons/{id}", "delete_addon_instance", "cce-clusters", 200, "Remove an addon instance")
+        .query(ADDON_CLUSTER)
+        .returns(Body::Text("application/json")),
+    op(GET, "/autopilot/v3/addontemplates", "list_autopilot_addon_templates", "autopilot", 200, "List the Autopilot addon templates the version catalogue offers")
+        .query(ADDON_TEMPLATE_LIST)
+        .returns(Schema("AddonTemplateList")),
+    op(GET, "/autopilot/v3/addons", "list_autopilot_addon_instances", "autopilot", 200, "List the addon instances of a Autopilot cluster")
+        .query(ADDON_CLUSTER)
+        .returns(Schema("AddonInstanceList")),
+    op(POST, "/autopilot/v3/addons", "create_autopilot_addon_instance", "autopilot", 201, "Install an addon on a Autopilot cluster")
+        .body(Body::Object)
+        .returns(Schema("AddonInstance")),
+    op(GET, "/autopilot/v3/addons/{id}", "show_autopilot_addon_instance", "autopilot", 200, "Show an addon instance")
+        .query(ADDON_CLUSTER)
+        .returns(Schema("AddonInstance")),
+    op(PUT, "/autopilot/v3/addons/{id}", "update_autopilot_addon_instance", "autopilot", 200, "Move an addon instance to another version or values")
+        .body(Body::Object)
+        .returns(Schema("AddonInstance")),
+    op(DELETE, "/autopilot/v3/addons/{id}", "delete_autopilot_addon_instance", "autopilot", 200, "Remove an addon instance")
+        .query(ADDON_CLUSTER)
+        .returns(Body::Text("application/json")),
     // Upgrade information and workflows.
     op(GET, "/api/v3/projects/{project_id}/clusters/{cluster_id}/upgradeinfo", "show_cluster_upgrade_info", "upgrades", 200, "Show a cluster's upgrade information")
         .sdk("C01")
@@ -1194,6 +1233,24 @@ fn schemas() -> Value {
                 ("items", array(r("Node"))),
                 ("pageInfo", object()),
             ]),
+        ),
+        (
+            "AddonTemplateList",
+            obj([("kind", string()), ("apiVersion", string()), ("items", array(object()))]),
+        ),
+        (
+            "AddonInstance",
+            obj([
+                ("kind", string()),
+                ("apiVersion", string()),
+                ("metadata", object()),
+                ("spec", object()),
+                ("status", object()),
+            ]),
+        ),
+        (
+            "AddonInstanceList",
+            obj([("kind", string()), ("apiVersion", string()), ("items", array(r("AddonInstance")))]),
         ),
         (
             "CceClusterList",

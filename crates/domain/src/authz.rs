@@ -82,6 +82,12 @@ pub mod actions {
         NODE_LIST = ("cce:node:list", Read);
         NODE_GET = ("cce:node:get", Read);
         NODE_DELETE = ("cce:node:delete", Write);
+        ADDON_TEMPLATE_LIST = ("cce:addonTemplate:list", Read);
+        ADDON_LIST = ("cce:addon:list", Read);
+        ADDON_GET = ("cce:addon:get", Read);
+        ADDON_CREATE = ("cce:addon:create", Write);
+        ADDON_UPDATE = ("cce:addon:update", Write);
+        ADDON_DELETE = ("cce:addon:delete", Write);
         UPGRADE_INFO_GET = ("cce:cluster:getUpgradeInfo", Read);
         UPGRADE_PATHS_LIST = ("cce:cluster:listUpgradePaths", Read);
         UPGRADE_FEATURE_GATES_GET = ("cce:cluster:getUpgradeFeatureGates", Read);

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::{
+    addon::AddonInstance,
     error::{Error, Result},
     ids::{CceClusterId, DomainId, JobId},
     upgrade::{Catalogue, Flavor},
@@ -126,6 +127,9 @@ pub struct CceCluster {
     pub node_pools: Vec<NodePool>,
     /// Installed addon → version.
     pub addons: BTreeMap<String, String>,
+    /// Installed addon → what a user installed besides the version (none for the addons the
+    /// cluster was built with).
+    pub addon_instances: BTreeMap<String, AddonInstance>,
     /// The job creating or deleting the cluster.
     pub job_id: Option<JobId>,
     pub created_at: DateTime<Utc>,

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use domain::{
+    addon::AddonInstance,
     audit::{Actor, NewAuditEvent},
     cce::{CceCluster, CcePhase, NewCceCluster, NodePool},
     error::cce,
@@ -25,7 +26,7 @@ pub const CREATE_JOB: &str = "cce.cluster.create";
 pub const DELETE_JOB: &str = "cce.cluster.delete";
 
 const COLUMNS: &str = "id, domain_id, project_id, flavor, name, version, phase, metadata, spec, node_pools,
-    addons, job_id, created_at, updated_at";
+    addons, addon_instances, job_id, created_at, updated_at";
 
 fn json<T: serde::de::DeserializeOwned>(row: &AnyRow, col: &str) -> Result<T> {
     serde_json::from_str(&text(row, col)?).map_err(|e| Error::internal(format!("stored {col}: {e}")))
@@ -46,6 +47,7 @@ fn cluster_from_row(row: &AnyRow) -> Result<CceCluster> {
         spec: json(row, "spec")?,
         node_pools: json(row, "node_pools")?,
         addons: json(row, "addons")?,
+        addon_instances: json(row, "addon_instances")?,
         job_id: opt_parsed(row, "job_id")?,
         created_at: instant(row, "created_at")?,
         updated_at: instant(row, "updated_at")?,
@@ -227,6 +229,25 @@ impl Tx<'_> {
         row.as_ref().map(cluster_from_row).transpose()?.ok_or_else(not_found)
     }
 
+    /// The caller's cluster of `flavor`, locked, if it is Available: its node pools, nodes and addons
+    /// change only then (not while it is created, upgraded or deleted).
+    pub(crate) async fn cce_cluster_to_change(
+        &mut self,
+        actor: &Actor,
+        flavor: Flavor,
+        id: CceClusterId,
+    ) -> Result<CceCluster> {
+        let cluster = self.cce_cluster_locked(id).await?;
+        if cluster.domain_id != actor.domain_id || cluster.flavor != flavor {
+            return Err(not_found());
+        }
+        if cluster.phase != CcePhase::Available {
+            return Err(Error::new(cce::CLUSTER_NOT_AVAILABLE)
+                .with_detail(format!("the cluster is {}", cluster.phase.as_str())));
+        }
+        Ok(cluster)
+    }
+
     /// A cluster read for update: concurrent changes of one cluster (an upgrade, a node pool upgrade,
     /// node pool and addon requests and their jobs) happen one after the other (SQLite holds the
     /// write lock already).
@@ -240,7 +261,8 @@ impl Tx<'_> {
         row.as_ref().map(cluster_from_row).transpose()?.ok_or_else(not_found)
     }
 
-    /// Changes what `change` changes of a cluster's phase, version, node pools, addons and job.
+    /// Changes what `change` changes of a cluster's phase, version, node pools, addons (versions and
+    /// instances) and job.
     pub async fn cce_cluster_update(
         &mut self,
         id: CceClusterId,
@@ -252,18 +274,20 @@ impl Tx<'_> {
             version: cluster.version.clone(),
             node_pools: cluster.node_pools.clone(),
             addons: cluster.addons.clone(),
+            addon_instances: cluster.addon_instances.clone(),
             job_id: cluster.job_id,
         };
         change(&mut state);
         let now = self.now_millis();
         sqlx::query(
-            "UPDATE cce_clusters SET phase = $1, version = $2, node_pools = $3, addons = $4, job_id = $5,
-                updated_at = $6 WHERE id = $7",
+            "UPDATE cce_clusters SET phase = $1, version = $2, node_pools = $3, addons = $4, addon_instances = $5,
+                job_id = $6, updated_at = $7 WHERE id = $8",
         )
         .bind(state.phase.as_str())
         .bind(&state.version)
         .bind(serde_json::to_string(&state.node_pools).expect("node pools serialize"))
         .bind(serde_json::to_string(&state.addons).expect("addons serialize"))
+        .bind(serde_json::to_string(&state.addon_instances).expect("addon instances serialize"))
         .bind(state.job_id.map(|j| j.to_string()))
         .bind(now)
         .bind(id.to_string())
@@ -298,5 +322,6 @@ pub struct CceClusterState {
     pub version: String,
     pub node_pools: Vec<NodePool>,
     pub addons: BTreeMap<String, String>,
+    pub addon_instances: BTreeMap<String, AddonInstance>,
     pub job_id: Option<JobId>,
 }

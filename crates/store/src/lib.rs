@@ -13,6 +13,7 @@ use std::sync::Arc;
 use domain::{clock::Clock, Error, Result};
 use sqlx::{any::AnyPoolOptions, migrate::Migrator, Any, AnyPool, Transaction};
 
+pub mod addon;
 pub mod audit;
 pub mod cce;
 pub mod cluster;

@@ -6,7 +6,7 @@
 
 use domain::{
     audit::{Actor, NewAuditEvent},
-    cce::{CceCluster, CcePhase, NodePhase, NodePool, DEFAULT_POOL},
+    cce::{CceCluster, NodePhase, NodePool, DEFAULT_POOL},
     error::cce,
     ids::CceClusterId,
     job::NewJob,
@@ -85,24 +85,6 @@ fn check_name_free(cluster: &CceCluster, name: &str, except: Option<&str>) -> Re
 }
 
 impl Tx<'_> {
-    /// The caller's cluster of `flavor`, locked, if it is Available (node pools change only then).
-    async fn cluster_for_node_pools(
-        &mut self,
-        actor: &Actor,
-        flavor: Flavor,
-        id: CceClusterId,
-    ) -> Result<CceCluster> {
-        let cluster = self.cce_cluster_locked(id).await?;
-        if cluster.domain_id != actor.domain_id || cluster.flavor != flavor {
-            return Err(crate::cce::not_found());
-        }
-        if cluster.phase != CcePhase::Available {
-            return Err(Error::new(cce::CLUSTER_NOT_AVAILABLE)
-                .with_detail(format!("the cluster is {}", cluster.phase.as_str())));
-        }
-        Ok(cluster)
-    }
-
     /// Enqueues the pool's job unless one converges it already (that one sees the change when it
     /// commits, under the same lock).
     async fn node_pool_job(
@@ -148,7 +130,7 @@ impl Store {
         quotas: NodePoolQuotas,
     ) -> Result<NodePool> {
         let mut tx = self.begin().await?;
-        let cluster = tx.cluster_for_node_pools(actor, flavor, cluster_id).await?;
+        let cluster = tx.cce_cluster_to_change(actor, flavor, cluster_id).await?;
         let created = cluster.node_pools.iter().filter(|p| p.id != DEFAULT_POOL).count();
         if i64::try_from(created).unwrap_or(i64::MAX) >= quotas.pools_per_cluster {
             return Err(quota_exceeded(format!(
@@ -193,7 +175,7 @@ impl Store {
         quotas: NodePoolQuotas,
     ) -> Result<NodePool> {
         let mut tx = self.begin().await?;
-        let cluster = tx.cluster_for_node_pools(actor, flavor, cluster_id).await?;
+        let cluster = tx.cce_cluster_to_change(actor, flavor, cluster_id).await?;
         let mut pools = cluster.node_pools.clone();
         let pool = pools.iter_mut().find(|p| p.id == pool_id).ok_or_else(pool_not_found)?;
         if pool.deleting {

@@ -2,6 +2,7 @@
 //! workflows and tasks. Each route is served under both services' paths where the SDK has twins; the
 //! path's service is the cluster's flavor, and a cluster of the other flavor is not found.
 
+mod addons;
 mod clusters;
 mod nodepools;
 mod tasks;
@@ -39,7 +40,7 @@ impl Service {
 }
 
 pub(crate) fn routes() -> Vec<Route> {
-    [clusters::routes(), nodepools::routes(), workflows::routes(), tasks::routes()]
+    [clusters::routes(), nodepools::routes(), addons::routes(), workflows::routes(), tasks::routes()]
         .into_iter()
         .flatten()
         .collect()

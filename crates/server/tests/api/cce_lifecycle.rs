@@ -1,7 +1,7 @@
 //! The CCE lifecycle upgrades act on, over HTTP: node pools (created, scaled, updated, deleted
-//! through their job), nodes (listed, shown, deleted), their quotas under concurrent requests, and
-//! node pools created this way taking part in upgrades (`nodePoolOrder`, the precheck's node
-//! risks, C21).
+//! through their job), nodes (listed, shown, deleted), their quotas under concurrent requests, node
+//! pools created this way taking part in upgrades (`nodePoolOrder`, the precheck's node risks, C21),
+//! and addon instances (installed, updated, removed; moved by upgrades, checked by addon prechecks).
 
 use axum::http::Method;
 use serde_json::{json, Value};
@@ -230,6 +230,74 @@ crate::harness::backend_tests! {
         assert_eq!(nodes_of(&cce, &id, &pool).await, [node]);
     }
 
+    async fn addons_are_installed_updated_and_removed_under_both_services(app: TestApp) {
+        let t = app.tenant("t1").await;
+        let other = app.tenant("t2").await;
+        for f in [Flavor::Cce, Flavor::Autopilot] {
+            let cce = Cce::new(&app, &t, f);
+            let (from, _) = cce.hop().await;
+            let id = cce.available("addons", &from).await;
+            let base = format!("{}/addons", f.v3());
+            // The templates come from the catalogue; metrics-server is optional, the others required.
+            let r = cce.get(&format!("{}/addontemplates?addon_template_name=metrics-server", f.v3())).await;
+            assert_eq!(r.status, 200, "{}", r.text);
+            let templates = r.body["items"].as_array().unwrap();
+            assert_eq!(templates.len(), 1, "{}", r.text);
+            assert_eq!((templates[0]["metadata"]["name"].as_str(), templates[0]["spec"]["require"].as_bool()), (Some("metrics-server"), Some(false)));
+            let offered: Vec<String> = templates[0]["spec"]["versions"].as_array().unwrap().iter()
+                .filter(|v| v["supportVersions"][0]["clusterVersion"].as_array().unwrap().iter().any(|r| same_release(s(r), &from)))
+                .map(|v| s(&v["version"]).to_string()).collect();
+            assert!(!offered.is_empty(), "{}", r.text);
+            let names = |r: &crate::harness::Response| -> Vec<String> {
+                assert_eq!(r.status, 200, "{}", r.text);
+                let mut n: Vec<String> = r.body["items"].as_array().unwrap().iter().map(|i| s(&i["spec"]["addonTemplateName"]).to_string()).collect();
+                n.sort();
+                n
+            };
+            let built = names(&cce.get(&format!("{base}?cluster_id={id}")).await);
+            assert!(built.contains(&"coredns".to_string()) && !built.contains(&"metrics-server".to_string()), "{built:?}");
+
+            let body = |version: &str, values: Value| json!({"kind": "Addon", "apiVersion": "v3",
+                "metadata": {"annotations": {"addon.install/type": "install"}},
+                "spec": {"clusterID": id, "addonTemplateName": "metrics-server", "version": version, "values": values}});
+            // Bad input, another tenant's cluster, the other service: refused, nothing installed.
+            assert_cce_error(&cce.post(&base, &body("0.0.1", json!({}))).await, 400);
+            assert_cce_error(&cce.post(&base, &json!({"spec": {"clusterID": id}})).await, 400);
+            assert_cce_error(&Cce::new(&app, &other, f).post(&base, &body(&offered[0], json!({}))).await, 404);
+            let twin = cce.flavor(f.other());
+            let twin_base = format!("{}/addons", f.other().v3());
+            assert_cce_error(&twin.post(&twin_base, &body(&offered[0], json!({}))).await, 404);
+            assert_eq!(names(&cce.get(&format!("{base}?cluster_id={id}")).await), built);
+
+            let r = cce.post(&base, &body(&offered[0], json!({"basic": {"replicas": 2}}))).await;
+            assert_eq!(r.status, 201, "{}", r.text);
+            let uid = s(&r.body["metadata"]["uid"]).to_string();
+            assert_eq!((r.body["spec"]["version"].as_str(), r.body["status"]["status"].as_str()), (Some(offered[0].as_str()), Some("running")), "{}", r.text);
+            assert_cce_error(&cce.post(&base, &body(&offered[0], json!({}))).await, 409);
+            let shown = cce.get(&format!("{base}/{uid}?cluster_id={id}")).await;
+            assert_eq!(shown.status, 200, "{}", shown.text);
+            assert_eq!(shown.body["spec"]["values"]["basic"]["replicas"], 2, "{}", shown.text);
+            assert_eq!(shown.body["status"]["targetVersions"].as_array().unwrap().len(), offered.len() - 1, "{}", shown.text);
+            assert_cce_error(&Cce::new(&app, &other, f).get(&format!("{base}/{uid}?cluster_id={id}")).await, 404);
+            assert_cce_error(&cce.get(&format!("{base}/{uid}")).await, 404);
+            assert_cce_error(&cce.get(&base).await, 400);
+
+            let newest = offered.last().unwrap();
+            let r = cce.send(Method::PUT, &format!("{base}/{uid}"), Some(&body(newest, json!({"basic": {"replicas": 3}})))).await;
+            assert_eq!(r.status, 200, "{}", r.text);
+            let shown = cce.get(&format!("{base}/{uid}?cluster_id={id}")).await;
+            assert_eq!((shown.body["spec"]["version"].as_str(), &shown.body["spec"]["values"]["basic"]["replicas"]), (Some(newest.as_str()), &json!(3)), "{}", shown.text);
+            let mut wrong = body(newest, json!({}));
+            wrong["spec"]["addonTemplateName"] = json!("coredns");
+            assert_cce_error(&cce.send(Method::PUT, &format!("{base}/{uid}"), Some(&wrong)).await, 400);
+
+            let r = cce.send(Method::DELETE, &format!("{base}/{uid}?cluster_id={id}"), None).await;
+            assert_eq!(r.status, 200, "{}", r.text);
+            assert_cce_error(&cce.get(&format!("{base}/{uid}?cluster_id={id}")).await, 404);
+            assert_eq!(names(&cce.get(&format!("{base}?cluster_id={id}")).await), built);
+        }
+    }
+
     async fn bad_node_pool_input_is_a_cce_400_and_writes_nothing(app: TestApp) {
         let t = app.tenant("t1").await;
         let cce = Cce::new(&app, &t, Flavor::Cce);
@@ -301,6 +369,45 @@ quota_tests! {
         let wanted = cce.get(&pool_path(&cce, &id, &pool)).await.body["spec"]["initialNodeCount"].as_u64().unwrap();
         let p = await_pool(&cce, &id, &pool, wanted).await;
         assert_eq!(nodes_of(&cce, &id, &pool).await.len() as u64, wanted, "{p}");
+    }
+
+    async fn an_installed_addon_moves_with_the_upgrade_and_is_what_addon_prechecks_check(app: TestApp) {
+        let t = app.tenant("t1").await;
+        let cce = Cce::new(&app, &t, Flavor::Cce);
+        let (from, to) = cce.hop().await;
+        let id = cce.available("addon-up", &from).await;
+        let pre = json!({"kind": "AddonCheck", "apiVersion": "v3", "spec": {"clusterID": id, "addonList": [
+            {"addonTemplateName": "metrics-server", "targetVersion": "1.3.60", "type": "addonUpgrade"}]}});
+        let check = format!("{}/addons/precheck", cce.cluster(&id));
+        // Not installed: nothing to upgrade.
+        assert_cce_error(&cce.post(&check, &pre).await, 400);
+        let r = cce.post("/api/v3/addons", &json!({"spec": {"clusterID": id, "addonTemplateName": "metrics-server"}})).await;
+        assert_eq!(r.status, 201, "{}", r.text);
+        let uid = s(&r.body["metadata"]["uid"]).to_string();
+        let before = s(&r.body["spec"]["version"]).to_string();
+        let r = cce.post(&check, &pre).await;
+        assert!(r.status.is_success(), "{}", r.text);
+        let listed = eventually!("the addon precheck", {
+            let r = cce.get(&format!("{check}/tasks?addon_instance_id={uid}")).await;
+            assert_eq!(r.status, 200, "{}", r.text);
+            (r.body["items"].as_array().is_some_and(|i| i.len() == 1)).then_some(r.body)
+        });
+        assert_eq!(listed["items"][0]["metadata"]["addonInstanceID"], uid, "{listed}");
+        let mut wrong = pre.clone();
+        wrong["spec"]["addonList"][0]["addonInstanceID"] = json!("not-this-one");
+        assert_cce_error(&cce.post(&check, &wrong).await, 400);
+
+        cce.prechecked(&id, &from, &to).await;
+        let task = s(&cce.post(&cce.op(&id, "upgrade"), &upgrade_body(&to, false)).await.body["metadata"]["uid"]).to_string();
+        assert_eq!(cce.await_upgrade(&id, &task, &["Success", "Failed"]).await["status"]["phase"], "Success");
+        let r = cce.get(&format!("/api/v3/addons/{uid}?cluster_id={id}")).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let now = s(&r.body["spec"]["version"]).to_string();
+        let newest_on_target = s(&cce.get("/api/v3/addontemplates?addon_template_name=metrics-server").await.body["items"][0]["spec"]["versions"]
+            .as_array().unwrap().iter().rev()
+            .find(|v| v["supportVersions"][0]["clusterVersion"].as_array().unwrap().iter().any(|r| same_release(s(r), &to)))
+            .unwrap()["version"]).to_string();
+        assert_eq!(now, newest_on_target, "the upgrade moved the addon from {before}: {}", r.text);
     }
 
     async fn created_node_pools_take_part_in_upgrades(app: TestApp) {

@@ -99,7 +99,7 @@ impl Flavor {
         }
     }
 
-    fn other(self) -> Flavor {
+    pub fn other(self) -> Flavor {
         match self {
             Flavor::Cce => Flavor::Autopilot,
             Flavor::Autopilot => Flavor::Cce,

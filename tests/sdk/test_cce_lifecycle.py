@@ -1,11 +1,14 @@
 """The CCE lifecycle upgrades act on, through the official SDK's own methods: node pools (created,
-listed, shown, updated, scaled, deleted through their job) and nodes (listed, shown, deleted). Every
-write is read back; another tenant's ids are 404 and bad input is a CCE 400 that changes nothing.
+listed, shown, updated, scaled, deleted through their job), nodes (listed, shown, deleted) and addon
+instances (CCE and Autopilot). Every write is read back; another tenant's ids are 404 and bad input is
+a CCE 400 that changes nothing.
 """
 
 import huaweicloudsdkcce.v3 as cce_sdk
+import pytest
 
-from test_upgrades import available, delete_and_wait, expect_cce_error, hop, poll, raw, same_version, unique_name
+from test_upgrades import (available, call, delete_and_wait, expect_cce_error, hop, poll, raw, request_class,
+                           same_version, unique_name)
 
 
 def node_template(flavor="c7.large.2"):
@@ -161,3 +164,77 @@ def test_other_tenants_and_bad_input_change_nothing(cce, other_cce):
     assert raw(show_pool(cce, uid, pool)) == raw(before)
     assert [n.metadata.uid for n in pool_nodes(cce, uid, pool)] == [node]
     delete_and_wait(cce, "cce", uid)
+
+
+ADDON_METHODS = {  # CCE method -> its Autopilot twin
+    "list_addon_templates": "list_autopilot_addon_templates",
+    "list_addon_instances": "list_autopilot_addon_instances",
+    "show_addon_instance": "show_autopilot_addon_instance",
+    "create_addon_instance": "create_autopilot_addon_instance",
+    "update_addon_instance": "update_autopilot_addon_instance",
+    "delete_addon_instance": "delete_autopilot_addon_instance",
+}
+
+
+def addon_call(client, flavor, method, **kw):
+    return call(client, flavor, method, **kw) if flavor == "cce" else \
+        getattr(client, ADDON_METHODS[method])(request_class(ADDON_METHODS[method])(**kw))
+
+
+def addon_body(uid, template, version=None, values=None):
+    return cce_sdk.InstanceRequest(kind="Addon", api_version="v3",
+                                   metadata=cce_sdk.AddonMetadata(annotations={"addon.install/type": "install"}),
+                                   spec=cce_sdk.InstanceRequestSpec(cluster_id=uid, addon_template_name=template,
+                                                                    version=version, values=values or {}))
+
+
+def offered_on(client, flavor, template, version):
+    """The addon versions the catalogue offers for a cluster `version`, oldest first."""
+    t = addon_call(client, flavor, "list_addon_templates", addon_template_name=template)
+    assert [i.metadata.name for i in t.items] == [template], t.raw_content
+    return [v.version for v in t.items[0].spec.versions
+            if any(same_version(r, version) for r in v.support_versions[0].cluster_version)]
+
+
+def installed(client, flavor, uid):
+    r = addon_call(client, flavor, "list_addon_instances", cluster_id=uid)
+    assert r.status_code == 200, r.raw_content
+    return {i.spec.addon_template_name: i for i in r.items}
+
+
+@pytest.mark.parametrize("flavor", ["cce", "autopilot"])
+def test_addons_are_installed_updated_and_removed(cce, other_cce, flavor):
+    frm, _ = hop(cce, flavor)
+    uid = available(cce, flavor, unique_name("addons"), frm)
+    versions = offered_on(cce, flavor, "metrics-server", frm)
+    assert versions
+    built = installed(cce, flavor, uid)
+    assert "coredns" in built and "metrics-server" not in built, list(built)
+
+    expect_cce_error(lambda: addon_call(cce, flavor, "create_addon_instance",
+                                        body=addon_body(uid, "metrics-server", "0.0.1")), 400)
+    expect_cce_error(lambda: addon_call(other_cce, flavor, "create_addon_instance",
+                                        body=addon_body(uid, "metrics-server")), 404)
+    assert set(installed(cce, flavor, uid)) == set(built)
+
+    made = addon_call(cce, flavor, "create_addon_instance",
+                      body=addon_body(uid, "metrics-server", versions[0], {"basic": {"replicas": 2}}))
+    assert made.status_code == 201 and made.spec.version == versions[0], made.raw_content
+    assert made.status.status == "running" and made.metadata.uid, made.raw_content
+    shown = addon_call(cce, flavor, "show_addon_instance", id=made.metadata.uid, cluster_id=uid)
+    assert shown.spec.values == {"basic": {"replicas": 2}} and shown.spec.cluster_id == uid, shown.raw_content
+    assert shown.status.current_version.version == versions[0], shown.raw_content
+    expect_cce_error(lambda: addon_call(other_cce, flavor, "show_addon_instance", id=made.metadata.uid,
+                                        cluster_id=uid), 404)
+
+    updated = addon_call(cce, flavor, "update_addon_instance", id=made.metadata.uid,
+                         body=addon_body(uid, "metrics-server", versions[-1], {"basic": {"replicas": 3}}))
+    assert updated.spec.version == versions[-1], updated.raw_content
+    assert installed(cce, flavor, uid)["metrics-server"].spec.values == {"basic": {"replicas": 3}}
+
+    gone = addon_call(cce, flavor, "delete_addon_instance", id=made.metadata.uid, cluster_id=uid)
+    assert gone.status_code == 200, gone.raw_content
+    expect_cce_error(lambda: addon_call(cce, flavor, "show_addon_instance", id=made.metadata.uid,
+                                        cluster_id=uid), 404)
+    assert set(installed(cce, flavor, uid)) == set(built)
+    delete_and_wait(cce, flavor, uid)

@@ -221,6 +221,27 @@ static OPERATIONS: &[Op] = &[
     op(DELETE, "/api/v3/projects/{project_id}/clusters/{cluster_id}/nodes/{node_id}", "delete_node", "cce-clusters", 200, "Delete a node (its pool shrinks unless nodepoolScaleDown=NoScaleDown)")
         .query(NODE_DELETE)
         .returns(Schema("Node")),
+    // Cluster access, updates and quotas (docs/cce.md).
+    op(PUT, "/api/v3/projects/{project_id}/clusters/{cluster_id}", "update_cluster", "cce-clusters", 200, "Update a cluster's alias, description, SANs, networks and deletion protection")
+        .body(Body::Object)
+        .returns(Schema("CceCluster")),
+    op(POST, "/api/v3/projects/{project_id}/clusters/{cluster_id}/clustercert", "create_kubernetes_cluster_cert", "cce-clusters", 200, "A kubeconfig with a client certificate signed by the tenant's CA")
+        .body(Body::Object)
+        .returns(Body::Object),
+    op(GET, "/api/v3/projects/{project_id}/clusters/{cluster_id}/openapi", "show_cluster_endpoints", "cce-clusters", 200, "Show a cluster's API server endpoints")
+        .returns(Body::Object),
+    op(GET, "/api/v3/projects/{project_id}/quotas", "show_quotas", "cce-clusters", 200, "Show the cluster, node pool and node quotas")
+        .returns(Body::Object),
+    op(PUT, "/autopilot/v3/projects/{project_id}/clusters/{cluster_id}", "update_autopilot_cluster", "autopilot", 200, "Update a cluster's alias, description, SANs, networks and deletion protection")
+        .body(Body::Object)
+        .returns(Schema("CceCluster")),
+    op(POST, "/autopilot/v3/projects/{project_id}/clusters/{cluster_id}/clustercert", "create_autopilot_kubernetes_cluster_cert", "autopilot", 200, "A kubeconfig with a client certificate signed by the tenant's CA")
+        .body(Body::Object)
+        .returns(Body::Object),
+    op(GET, "/autopilot/v3/projects/{project_id}/clusters/{cluster_id}/openapi", "show_autopilot_cluster_endpoints", "autopilot", 200, "Show a cluster's API server endpoints")
+        .returns(Body::Object),
+    op(GET, "/autopilot/v3/projects/{project_id}/quotas", "show_autopilot_quotas", "autopilot", 200, "Show the cluster, node pool and node quotas")
+        .returns(Body::Object),
     // Addon templates and instances (docs/cce.md).
     op(GET, "/api/v3/addontemplates", "list_addon_templates", "cce-clusters", 200, "List the addon templates the version catalogue offers")
         .query(ADDON_TEMPLATE_LIST)

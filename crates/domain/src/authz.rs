@@ -73,6 +73,10 @@ pub mod actions {
         CCE_CLUSTER_CREATE = ("cce:cluster:create", Write);
         CCE_CLUSTER_DELETE = ("cce:cluster:delete", Write);
         CCE_JOB_GET = ("cce:job:get", Read);
+        CCE_CLUSTER_UPDATE = ("cce:cluster:update", Write);
+        CCE_CLUSTER_CERT = ("cce:cluster:createCert", Write);
+        CCE_CLUSTER_ENDPOINTS = ("cce:cluster:getEndpoints", Read);
+        CCE_QUOTA_GET = ("cce:quota:get", Read);
         NODE_POOL_CREATE = ("cce:nodePool:create", Write);
         NODE_POOL_LIST = ("cce:nodePool:list", Read);
         NODE_POOL_GET = ("cce:nodePool:get", Read);
@@ -119,8 +123,8 @@ pub mod actions {
 const ADMIN_ONLY: [Action; 1] = [actions::TESTING_RESET];
 
 /// Downloads of kubeconfigs: writes (they issue certificates) that observability operators need.
-const KUBECONFIG_DOWNLOADS: [Action; 2] =
-    [actions::CLUSTER_DOWNLOAD_KUBECONFIG, actions::FEDERATION_KUBECONFIG];
+const KUBECONFIG_DOWNLOADS: [Action; 3] =
+    [actions::CLUSTER_DOWNLOAD_KUBECONFIG, actions::FEDERATION_KUBECONFIG, actions::CCE_CLUSTER_CERT];
 
 /// Whether a caller holding `roles` may perform `action`.
 pub fn allowed(roles: &[Role], action: Action) -> bool {

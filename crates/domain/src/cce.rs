@@ -239,6 +239,75 @@ pub fn validate_create(flavor: Flavor, mut body: Value) -> Result<NewCceCluster>
     Ok(NewCceCluster { flavor, name, version, metadata, spec, proxy_private_key })
 }
 
+/// A validated `update_cluster` body (`ClusterInformation`): what it changes of the cluster.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ClusterUpdate {
+    pub alias: Option<String>,
+    /// `spec` fields that replace the cluster's; `hostNetwork` and `containerNetwork` are merged.
+    pub spec: serde_json::Map<String, Value>,
+}
+
+/// The `ClusterInformationSpec` fields an update may change, with the JSON type each must have.
+const UPDATABLE: [(&str, fn(&Value) -> bool); 7] = [
+    ("description", Value::is_string),
+    ("customSan", Value::is_array),
+    ("containerNetwork", Value::is_object),
+    ("eniNetwork", Value::is_object),
+    ("hostNetwork", Value::is_object),
+    ("deletionProtection", Value::is_boolean),
+    ("agencyName", Value::is_string),
+];
+
+/// Validates `PUT …/clusters/{id}`.
+pub fn validate_update(body: &Value) -> Result<ClusterUpdate> {
+    if !body.is_object() {
+        return Err(Error::invalid_body("the body must be a ClusterInformation object"));
+    }
+    let alias = match body.pointer("/metadata/alias") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(a)) if a.chars().count() <= 128 => Some(a.clone()),
+        Some(other) => {
+            return Err(Error::invalid_body(format!(
+                "metadata.alias must be up to 128 characters, not {other}"
+            )))
+        }
+    };
+    let mut spec = serde_json::Map::new();
+    match body.get("spec") {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(fields)) => {
+            for (key, value) in fields.iter().filter(|(_, v)| !v.is_null()) {
+                let Some((_, kind_ok)) = UPDATABLE.iter().find(|(name, _)| name == key) else {
+                    return Err(Error::invalid_body(format!("spec.{key} cannot be updated")));
+                };
+                if !kind_ok(value) {
+                    return Err(Error::invalid_body(format!("spec.{key} has the wrong type: {value}")));
+                }
+                spec.insert(key.clone(), value.clone());
+            }
+        }
+        Some(_) => return Err(Error::invalid_body("spec must be an object")),
+    }
+    Ok(ClusterUpdate { alias, spec })
+}
+
+/// Applies an update to a cluster's stored metadata and spec.
+pub fn apply_update(metadata: &mut Value, spec: &mut Value, update: &ClusterUpdate) {
+    if let Some(alias) = &update.alias {
+        metadata["alias"] = Value::from(alias.clone());
+    }
+    for (key, value) in &update.spec {
+        match (spec.get_mut(key), value) {
+            (Some(Value::Object(old)), Value::Object(new))
+                if key == "hostNetwork" || key == "containerNetwork" =>
+            {
+                old.extend(new.clone());
+            }
+            _ => spec[key] = value.clone(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -296,6 +365,29 @@ mod tests {
         }
         assert!(validate_create(Flavor::Cce, json!([])).is_err());
         assert!(validate_create(Flavor::Cce, json!({"metadata": {"name": "abcd"}})).is_err());
+    }
+
+    #[test]
+    fn an_update_merges_networks_and_refuses_what_cannot_change() {
+        let u = validate_update(&json!({"metadata": {"alias": "prod"}, "spec": {"description": "d",
+            "hostNetwork": {"SecurityGroup": "sg"}, "deletionProtection": true}}))
+        .unwrap();
+        let (mut metadata, mut spec) = (json!({}), json!({"hostNetwork": {"vpc": "v"}, "flavor": "f"}));
+        apply_update(&mut metadata, &mut spec, &u);
+        assert_eq!(metadata["alias"], "prod");
+        assert_eq!(spec["hostNetwork"], json!({"vpc": "v", "SecurityGroup": "sg"}));
+        assert_eq!(
+            (spec["description"].as_str(), spec["deletionProtection"].as_bool()),
+            (Some("d"), Some(true))
+        );
+        for bad in [
+            json!({"spec": {"flavor": "x"}}),
+            json!({"spec": {"description": 1}}),
+            json!({"spec": 1}),
+            json!([]),
+        ] {
+            assert_eq!(validate_update(&bad).unwrap_err().status(), 400, "{bad}");
+        }
     }
 
     #[test]

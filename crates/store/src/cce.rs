@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use domain::{
     addon::AddonInstance,
     audit::{Actor, NewAuditEvent},
-    cce::{CceCluster, CcePhase, NewCceCluster, NodePool},
+    cce::{CceCluster, CcePhase, ClusterUpdate, NewCceCluster, NodePool},
     error::cce,
     ids::{CceClusterId, DomainId, JobId},
     job::NewJob,
@@ -182,6 +182,32 @@ impl Store {
                     .is_none_or(|v| c.version == v || domain::upgrade::catalogue::release_of(&c.version) == v)
             })
             .collect())
+    }
+
+    /// Changes a cluster's alias and updatable spec fields (`update_cluster`), while it is Available.
+    pub async fn cce_cluster_update_info(
+        &self,
+        actor: &Actor,
+        flavor: Flavor,
+        id: CceClusterId,
+        update: &ClusterUpdate,
+    ) -> Result<CceCluster> {
+        let mut tx = self.begin().await?;
+        let mut cluster = tx.cce_cluster_to_change(actor, flavor, id).await?;
+        domain::cce::apply_update(&mut cluster.metadata, &mut cluster.spec, update);
+        let now = tx.now_millis();
+        sqlx::query("UPDATE cce_clusters SET metadata = $1, spec = $2, updated_at = $3 WHERE id = $4")
+            .bind(cluster.metadata.to_string())
+            .bind(cluster.spec.to_string())
+            .bind(now)
+            .bind(id.to_string())
+            .execute(&mut *tx.tx)
+            .await
+            .map_err(map_db_err)?;
+        tx.audit(actor, NewAuditEvent::success("cce:cluster:update", "cce_cluster", id)).await?;
+        let cluster = tx.cce_cluster(id).await?;
+        tx.commit().await?;
+        Ok(cluster)
     }
 
     /// Starts deleting a cluster: `Deleting` now, removed by its job. Refused while it is being

@@ -41,6 +41,11 @@ pub(super) fn routes() -> Vec<Route> {
 /// The annotation that carries a cluster's full version (`spec.version` shows its release).
 pub const VERSION_ANNOTATION: &str = "cce.ucsd.io/version";
 
+/// The cluster's (simulated) API server endpoint.
+pub fn endpoint(c: &CceCluster) -> String {
+    format!("https://{}.{}.ucsd.local:5443", c.id, c.flavor)
+}
+
 /// The `Cluster` object of the wire.
 pub fn cluster_view(service: &Service, c: &CceCluster) -> Value {
     let entry = service.catalogue().find(&c.version);
@@ -64,7 +69,7 @@ pub fn cluster_view(service: &Service, c: &CceCluster) -> Value {
         "status": {
             "phase": c.phase.as_str(),
             "jobID": c.job_id.map(|j| j.to_string()).unwrap_or_default(),
-            "endpoints": [{ "url": format!("https://{}.{}.ucsd.local:5443", c.id, c.flavor), "type": "Internal" }],
+            "endpoints": [{ "url": endpoint(c), "type": "Internal" }],
         },
     })
 }

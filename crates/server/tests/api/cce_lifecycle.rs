@@ -298,6 +298,57 @@ crate::harness::backend_tests! {
         }
     }
 
+    async fn certs_endpoints_updates_and_quotas_under_both_services(app: TestApp) {
+        use base64::Engine as _;
+        let t = app.tenant("t1").await;
+        let other = app.tenant("t2").await;
+        for f in [Flavor::Cce, Flavor::Autopilot] {
+            let cce = Cce::new(&app, &t, f);
+            let them = Cce::new(&app, &other, f);
+            let (from, _) = cce.hop().await;
+            let id = cce.available("access", &from).await;
+            let cert = format!("{}/clustercert", cce.cluster(&id));
+            let r = cce.post(&cert, &json!({"duration": 30})).await;
+            assert_eq!(r.status, 200, "{}", r.text);
+            assert_eq!((r.body["kind"].as_str(), r.body["current-context"].as_str()), (Some("Config"), Some("internal")), "{}", r.text);
+            let pem = |v: &Value| String::from_utf8(base64::engine::general_purpose::STANDARD.decode(s(v)).unwrap()).unwrap();
+            assert!(pem(&r.body["users"][0]["user"]["client-certificate-data"]).contains("BEGIN CERTIFICATE"));
+            assert!(pem(&r.body["users"][0]["user"]["client-key-data"]).contains("PRIVATE KEY"));
+            assert!(s(&r.body["clusters"][0]["cluster"]["server"]).contains(&id), "{}", r.text);
+            let again = cce.post(&cert, &json!({"duration": -1})).await;
+            assert_eq!(again.body["clusters"][0]["cluster"]["certificate-authority-data"], r.body["clusters"][0]["cluster"]["certificate-authority-data"]);
+            for bad in [json!({}), json!({"duration": 0}), json!({"duration": 1826}), json!({"duration": "30"})] {
+                assert_cce_error(&cce.post(&cert, &bad).await, 400);
+            }
+            assert_cce_error(&them.post(&cert.replacen(&t.project_id, &other.project_id, 1), &json!({"duration": 30})).await, 404);
+
+            let r = cce.get(&format!("{}/openapi", cce.cluster(&id))).await;
+            assert_eq!(r.status, 200, "{}", r.text);
+            assert_eq!(r.body["status"]["privateEndpoint"], cce.show(&id).await["status"]["endpoints"][0]["url"], "{}", r.text);
+
+            let update = json!({"metadata": {"alias": "the-prod"}, "spec": {"description": "changed", "deletionProtection": true,
+                                "hostNetwork": {"SecurityGroup": "sg-1"}}});
+            let r = cce.send(Method::PUT, &cce.cluster(&id), Some(&update)).await;
+            assert_eq!(r.status, 200, "{}", r.text);
+            let c = cce.show(&id).await;
+            assert_eq!((c["metadata"]["alias"].as_str(), c["spec"]["description"].as_str()), (Some("the-prod"), Some("changed")), "{c}");
+            assert_eq!((c["spec"]["hostNetwork"]["SecurityGroup"].as_str(), c["spec"]["hostNetwork"]["vpc"].is_string()), (Some("sg-1"), true), "{c}");
+            for bad in [json!({"spec": {"flavor": "cce.s2.large"}}), json!({"spec": {"description": 5}}), json!({"metadata": {"alias": 1}})] {
+                assert_cce_error(&cce.send(Method::PUT, &cce.cluster(&id), Some(&bad)).await, 400);
+            }
+            assert_cce_error(&them.send(Method::PUT, &cce.cluster(&id).replacen(&t.project_id, &other.project_id, 1), Some(&update)).await, 404);
+            assert_eq!(cce.show(&id).await, c, "refused updates change nothing");
+
+            let r = cce.get(&format!("{}/projects/{}/quotas", f.v3(), t.project_id)).await;
+            assert_eq!(r.status, 200, "{}", r.text);
+            let quotas = r.body["quotas"].as_array().unwrap();
+            let cluster_quota = quotas.iter().find(|q| q["quotaKey"] == "cluster").unwrap();
+            assert_eq!(cluster_quota["quotaLimit"], app.config.quotas.clusters, "{}", r.text);
+            assert!(cluster_quota["used"].as_u64().unwrap() >= 1, "{}", r.text);
+            assert_eq!(quotas.iter().any(|q| q["quotaKey"] == "nodepool"), f == Flavor::Cce, "{}", r.text);
+        }
+    }
+
     async fn bad_node_pool_input_is_a_cce_400_and_writes_nothing(app: TestApp) {
         let t = app.tenant("t1").await;
         let cce = Cce::new(&app, &t, Flavor::Cce);

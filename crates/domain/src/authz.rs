@@ -74,7 +74,7 @@ pub mod actions {
         CCE_CLUSTER_DELETE = ("cce:cluster:delete", Write);
         CCE_JOB_GET = ("cce:job:get", Read);
         CCE_CLUSTER_UPDATE = ("cce:cluster:update", Write);
-        CCE_CLUSTER_CERT = ("cce:cluster:createCert", Write);
+        CCE_CLUSTER_CERT = ("cce:cluster:createKubeconfig", Write);
         CCE_CLUSTER_ENDPOINTS = ("cce:cluster:getEndpoints", Read);
         CCE_QUOTA_GET = ("cce:quota:get", Read);
         NODE_POOL_CREATE = ("cce:nodePool:create", Write);

@@ -247,8 +247,11 @@ pub struct ClusterUpdate {
     pub spec: serde_json::Map<String, Value>,
 }
 
+/// Whether a JSON value has the type a field needs.
+type TypeCheck = fn(&Value) -> bool;
+
 /// The `ClusterInformationSpec` fields an update may change, with the JSON type each must have.
-const UPDATABLE: [(&str, fn(&Value) -> bool); 7] = [
+const UPDATABLE: [(&str, TypeCheck); 7] = [
     ("description", Value::is_string),
     ("customSan", Value::is_array),
     ("containerNetwork", Value::is_object),

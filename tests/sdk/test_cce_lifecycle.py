@@ -4,9 +4,12 @@ instances (CCE and Autopilot). Every write is read back; another tenant's ids ar
 a CCE 400 that changes nothing.
 """
 
+import base64
+
 import huaweicloudsdkcce.v3 as cce_sdk
 import pytest
 
+from test_clusters import assert_key_matches, assert_signed_by, load_cert
 from test_upgrades import (available, call, delete_and_wait, expect_cce_error, hop, poll, raw, request_class,
                            same_version, unique_name)
 
@@ -237,4 +240,71 @@ def test_addons_are_installed_updated_and_removed(cce, other_cce, flavor):
     expect_cce_error(lambda: addon_call(cce, flavor, "show_addon_instance", id=made.metadata.uid,
                                         cluster_id=uid), 404)
     assert set(installed(cce, flavor, uid)) == set(built)
+    delete_and_wait(cce, flavor, uid)
+
+
+ACCESS_METHODS = {  # CCE method -> its Autopilot twin
+    "create_kubernetes_cluster_cert": "create_autopilot_kubernetes_cluster_cert",
+    "show_cluster_endpoints": "show_autopilot_cluster_endpoints",
+    "update_cluster": "update_autopilot_cluster",
+    "show_quotas": "show_autopilot_quotas",
+}
+
+
+def access_call(client, flavor, method, **kw):
+    name = method if flavor == "cce" else ACCESS_METHODS[method]
+    return getattr(client, name)(request_class(name)(**kw))
+
+
+@pytest.mark.parametrize("flavor", ["cce", "autopilot"])
+def test_certs_endpoints_updates_and_quotas(cce, other_cce, flavor):
+    frm, _ = hop(cce, flavor)
+    uid = available(cce, flavor, unique_name("access"), frm)
+
+    # A kubeconfig whose client certificate the CA it names signed, valid for the days asked.
+    duration = cce_sdk.ClusterCertDuration if flavor == "cce" else cce_sdk.CertDuration
+    body = duration(duration=30)
+    k = access_call(cce, flavor, "create_kubernetes_cluster_cert", cluster_id=uid, body=body)
+    assert k.kind == "Config" and k.current_context == "internal", k.raw_content
+    ca = load_cert(base64.b64decode(k.clusters[0].cluster.certificate_authority_data))
+    cert = load_cert(base64.b64decode(k.users[0].user.client_certificate_data))
+    assert_signed_by(cert, ca)
+    assert_key_matches(cert, base64.b64decode(k.users[0].user.client_key_data))
+    lifetime = cert.not_valid_after_utc - cert.not_valid_before_utc
+    assert 30 * 86400 <= lifetime.total_seconds() <= 30 * 86400 + 600, lifetime
+    assert uid in k.clusters[0].cluster.server, k.raw_content
+    for bad in [0, 1826]:
+        expect_cce_error(lambda: access_call(cce, flavor, "create_kubernetes_cluster_cert", cluster_id=uid,
+                                             body=duration(duration=bad)), 400)
+    expect_cce_error(lambda: access_call(other_cce, flavor, "create_kubernetes_cluster_cert", cluster_id=uid,
+                                         body=body), 404)
+
+    e = access_call(cce, flavor, "show_cluster_endpoints", cluster_id=uid)
+    shown = raw(call(cce, flavor, "show_cluster", cluster_id=uid))
+    assert e.status.private_endpoint == shown["status"]["endpoints"][0]["url"], e.raw_content
+
+    info = cce_sdk.ClusterInformation(
+        metadata=cce_sdk.ClusterMetadataForUpdate(alias="the-prod"),
+        spec=cce_sdk.ClusterInformationSpec(description="changed", deletion_protection=True,
+                                            host_network=cce_sdk.ClusterInformationSpecHostNetwork(
+                                                security_group="sg-1")))
+    if flavor == "autopilot":
+        info = cce_sdk.AutopilotClusterInformation(
+            metadata=cce_sdk.AutopilotClusterMetadataForUpdate(alias="the-prod"),
+            spec=cce_sdk.AutopilotClusterInformationSpec(description="changed", custom_san=["api.example.com"]))
+    u = access_call(cce, flavor, "update_cluster", cluster_id=uid, body=info)
+    assert u.status_code == 200, u.raw_content
+    after = raw(call(cce, flavor, "show_cluster", cluster_id=uid))
+    assert after["metadata"]["alias"] == "the-prod" and after["spec"]["description"] == "changed", after
+    if flavor == "cce":
+        assert after["spec"]["deletionProtection"] is True, after
+        assert after["spec"]["hostNetwork"]["SecurityGroup"] == "sg-1", after
+    else:
+        assert after["spec"]["customSan"] == ["api.example.com"], after
+    expect_cce_error(lambda: access_call(other_cce, flavor, "update_cluster", cluster_id=uid, body=info), 404)
+
+    q = access_call(cce, flavor, "show_quotas")
+    by_key = {i.quota_key: i for i in q.quotas}
+    assert by_key["cluster"].used >= 1 and by_key["cluster"].quota_limit >= by_key["cluster"].used, q.raw_content
+    assert ("nodepool" in by_key) == (flavor == "cce"), q.raw_content
     delete_and_wait(cce, flavor, uid)

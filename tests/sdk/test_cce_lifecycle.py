@@ -303,6 +303,15 @@ def test_certs_endpoints_updates_and_quotas(cce, other_cce, flavor):
         assert after["spec"]["customSan"] == ["api.example.com"], after
     expect_cce_error(lambda: access_call(other_cce, flavor, "update_cluster", cluster_id=uid, body=info), 404)
 
+    jobs = cce.list_autopilot_jobs(cce_sdk.ListAutopilotJobsRequest())
+    created = raw(call(cce, flavor, "show_cluster", cluster_id=uid))["status"]["jobID"]
+    listed = [j for j in jobs.body or [] if j.metadata.uid == created]  # the SDK reads [] as None
+    if flavor == "autopilot":
+        assert listed and listed[0].spec.clusteruid == uid and listed[0].status.status == "Success", jobs.raw_content
+        assert listed[0].spec.type == "CreateCluster", jobs.raw_content
+    else:
+        assert not listed, jobs.raw_content
+
     q = access_call(cce, flavor, "show_quotas")
     by_key = {i.quota_key: i for i in q.quotas}
     assert by_key["cluster"].used >= 1 and by_key["cluster"].quota_limit >= by_key["cluster"].used, q.raw_content

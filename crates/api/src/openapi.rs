@@ -221,6 +221,8 @@ static OPERATIONS: &[Op] = &[
     op(DELETE, "/api/v3/projects/{project_id}/clusters/{cluster_id}/nodes/{node_id}", "delete_node", "cce-clusters", 200, "Delete a node (its pool shrinks unless nodepoolScaleDown=NoScaleDown)")
         .query(NODE_DELETE)
         .returns(Schema("Node")),
+    op(GET, "/autopilot/v2/projects/{project_id}/jobs", "list_autopilot_jobs", "autopilot", 200, "List the jobs of the caller's Autopilot clusters (a bare array, v2 keys)")
+        .returns(Body::Object),
     // Cluster access, updates and quotas (docs/cce.md).
     op(PUT, "/api/v3/projects/{project_id}/clusters/{cluster_id}", "update_cluster", "cce-clusters", 200, "Update a cluster's alias, description, SANs, networks and deletion protection")
         .body(Body::Object)

@@ -73,6 +73,7 @@ pub mod actions {
         CCE_CLUSTER_CREATE = ("cce:cluster:create", Write);
         CCE_CLUSTER_DELETE = ("cce:cluster:delete", Write);
         CCE_JOB_GET = ("cce:job:get", Read);
+        CCE_JOB_LIST = ("cce:job:list", Read);
         CCE_CLUSTER_UPDATE = ("cce:cluster:update", Write);
         CCE_CLUSTER_CERT = ("cce:cluster:createKubeconfig", Write);
         CCE_CLUSTER_ENDPOINTS = ("cce:cluster:getEndpoints", Read);

@@ -210,6 +210,21 @@ impl Store {
         Ok(cluster)
     }
 
+    /// The tenant's jobs of CCE and CCE Autopilot clusters (their own, their node pools', their
+    /// upgrade tasks'), oldest first.
+    pub async fn cce_jobs(&self, domain_id: DomainId) -> Result<Vec<domain::job::Job>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {} FROM jobs WHERE domain_id = $1 AND parent_id IS NULL
+                AND resource_type IN ('cce_cluster', 'upgrade_task') ORDER BY created_at, id",
+            crate::job::JOB_COLUMNS
+        ))
+        .bind(domain_id.to_string())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_db_err)?;
+        rows.iter().map(crate::job::job_from_row).collect()
+    }
+
     /// Starts deleting a cluster: `Deleting` now, removed by its job. Refused while it is being
     /// created, upgraded or already deleted.
     pub async fn cce_cluster_delete(

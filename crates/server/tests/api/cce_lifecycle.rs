@@ -339,6 +339,19 @@ crate::harness::backend_tests! {
             assert_cce_error(&them.send(Method::PUT, &cce.cluster(&id).replacen(&t.project_id, &other.project_id, 1), Some(&update)).await, 404);
             assert_eq!(cce.show(&id).await, c, "refused updates change nothing");
 
+            // list_autopilot_jobs: the Autopilot clusters' jobs only, v2 keys.
+            let r = cce.get(&format!("/autopilot/v2/projects/{}/jobs", t.project_id)).await;
+            assert_eq!(r.status, 200, "{}", r.text);
+            let created = s(&cce.show(&id).await["status"]["jobID"]).to_string();
+            let mine = r.body.as_array().unwrap().iter().find(|j| j["metadata"]["uid"] == created.as_str()).cloned();
+            match f {
+                Flavor::Autopilot => {
+                    let j = mine.unwrap_or_else(|| panic!("the create job is listed: {}", r.text));
+                    assert_eq!((j["spec"]["type"].as_str(), j["spec"]["clusteruid"].as_str(), j["status"]["status"].as_str()),
+                               (Some("CreateCluster"), Some(id.as_str()), Some("Success")), "{j}");
+                }
+                Flavor::Cce => assert!(mine.is_none(), "a CCE cluster's job is not an Autopilot job: {}", r.text),
+            }
             let r = cce.get(&format!("{}/projects/{}/quotas", f.v3(), t.project_id)).await;
             assert_eq!(r.status, 200, "{}", r.text);
             let quotas = r.body["quotas"].as_array().unwrap();

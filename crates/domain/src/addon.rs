@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::{
+    cce::required,
     error::{Error, Result},
     ids::{derived_uuid, CceClusterId},
     upgrade::VersionEntry,
@@ -35,16 +36,6 @@ pub struct AddonRequest {
     pub template: String,
     pub version: Option<String>,
     pub values: Option<Value>,
-}
-
-fn required<'v>(body: &'v Value, pointer: &str) -> Result<&'v str> {
-    match body.pointer(pointer).and_then(Value::as_str) {
-        Some(s) if !s.trim().is_empty() => Ok(s),
-        _ => Err(Error::invalid_body(format!(
-            "{} is required and must be a non-empty string",
-            pointer.trim_start_matches('/').replace('/', ".")
-        ))),
-    }
 }
 
 /// Validates an `InstanceRequest` body.

@@ -176,7 +176,8 @@ fn string_at<'v>(body: &'v Value, pointer: &str) -> Option<&'v str> {
     body.pointer(pointer).and_then(Value::as_str)
 }
 
-fn required<'v>(body: &'v Value, pointer: &str) -> Result<&'v str> {
+/// A non-empty string at `pointer`, or a 400 naming the field.
+pub(crate) fn required<'v>(body: &'v Value, pointer: &str) -> Result<&'v str> {
     match string_at(body, pointer) {
         Some(s) if !s.trim().is_empty() => Ok(s),
         _ => Err(Error::invalid_body(format!(

@@ -79,37 +79,6 @@ async fn show_job(cce: &Cce<'_>, project: &str, job: &str) -> Value {
     r.body
 }
 
-/// A spawned server whose node pool quotas are small enough to reach.
-async fn with_quotas(backend: crate::harness::Backend) -> TestApp {
-    crate::upgrades::spawn_with(
-        backend,
-        &[("UCS_QUOTAS__NODE_POOLS_PER_CLUSTER", "3"), ("UCS_QUOTAS__NODES_PER_NODE_POOL", "5")],
-    )
-    .await
-}
-
-macro_rules! quota_tests {
-    ($(async fn $name:ident($app:ident: TestApp) $body:block)*) => {
-        $(async fn $name($app: TestApp) $body)*
-        mod quotas_sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name(super::with_quotas($crate::harness::Backend::Sqlite).await).await
-                }
-            )*
-        }
-        mod quotas_postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name(super::with_quotas($crate::harness::Backend::Postgres).await).await
-                }
-            )*
-        }
-    };
-}
-
 crate::harness::backend_tests! {
     async fn a_node_pool_is_created_scaled_updated_and_deleted_through_its_job(app: TestApp) {
         let t = app.tenant("t1").await;
@@ -399,153 +368,164 @@ crate::harness::backend_tests! {
     }
 }
 
-quota_tests! {
-    async fn concurrent_node_pool_creates_stop_exactly_at_the_quota(app: TestApp) {
-        let t = app.tenant("t1").await;
-        let cce = Cce::new(&app, &t, Flavor::Cce);
-        let (from, _) = cce.hop().await;
-        let id = cce.available("quota", &from).await;
-        let creates = (0..8).map(|i| {
-            let cce = &cce;
-            let path = pools(cce, &id);
-            async move { cce.post(&path, &pool_body(&format!("pool-{i}"), 1)).await }
-        });
-        let answers = futures::future::join_all(creates).await;
-        let made = answers.iter().filter(|r| r.status == 201).count();
-        assert_eq!(made, 3, "{:?}", answers.iter().map(|r| &r.text).collect::<Vec<_>>());
-        for r in answers.iter().filter(|r| r.status != 201) {
-            assert_cce_error(r, 400);
-            assert!(r.text.contains("quota"), "{}", r.text);
-        }
-        let r = cce.get(&pools(&cce, &id)).await;
-        assert_eq!(r.body["items"].as_array().unwrap().len(), 3, "{}", r.text);
-        // Nodes per pool: over the quota is refused, and concurrent scales leave one count, converged.
-        let pool = s(&r.body["items"][0]["metadata"]["uid"]).to_string();
-        let scale = format!("{}/operation/scale", pool_path(&cce, &id, &pool));
-        assert_cce_error(&cce.post(&scale, &json!({"spec": {"desiredNodeCount": 6}})).await, 400);
-        let scales = (1..=5u64).map(|n| {
-            let (cce, scale) = (&cce, &scale);
-            async move { cce.post(scale, &json!({"spec": {"desiredNodeCount": n}})).await }
-        });
-        for r in futures::future::join_all(scales).await {
-            assert_eq!(r.status, 200, "{}", r.text);
-        }
-        let wanted = cce.get(&pool_path(&cce, &id, &pool)).await.body["spec"]["initialNodeCount"].as_u64().unwrap();
-        let p = await_pool(&cce, &id, &pool, wanted).await;
-        assert_eq!(nodes_of(&cce, &id, &pool).await.len() as u64, wanted, "{p}");
-    }
+/// On a server whose node pool quotas are small enough to reach.
+mod quotas {
+    use super::*;
+    use crate::upgrades::{spawn_with, upgrade_tests};
 
-    async fn an_installed_addon_moves_with_the_upgrade_and_is_what_addon_prechecks_check(app: TestApp) {
-        let t = app.tenant("t1").await;
-        let cce = Cce::new(&app, &t, Flavor::Cce);
-        let (from, to) = cce.hop().await;
-        let id = cce.available("addon-up", &from).await;
-        let pre = json!({"kind": "AddonCheck", "apiVersion": "v3", "spec": {"clusterID": id, "addonList": [
-            {"addonTemplateName": "metrics-server", "targetVersion": "1.3.60", "type": "addonUpgrade"}]}});
-        let check = format!("{}/addons/precheck", cce.cluster(&id));
-        // Not installed: nothing to upgrade.
-        assert_cce_error(&cce.post(&check, &pre).await, 400);
-        let r = cce.post("/api/v3/addons", &json!({"spec": {"clusterID": id, "addonTemplateName": "metrics-server"}})).await;
-        assert_eq!(r.status, 201, "{}", r.text);
-        let uid = s(&r.body["metadata"]["uid"]).to_string();
-        let before = s(&r.body["spec"]["version"]).to_string();
-        let r = cce.post(&check, &pre).await;
-        assert!(r.status.is_success(), "{}", r.text);
-        let listed = eventually!("the addon precheck", {
-            let r = cce.get(&format!("{check}/tasks?addon_instance_id={uid}")).await;
-            assert_eq!(r.status, 200, "{}", r.text);
-            (r.body["items"].as_array().is_some_and(|i| i.len() == 1)).then_some(r.body)
-        });
-        assert_eq!(listed["items"][0]["metadata"]["addonInstanceID"], uid, "{listed}");
-        let mut wrong = pre.clone();
-        wrong["spec"]["addonList"][0]["addonInstanceID"] = json!("not-this-one");
-        assert_cce_error(&cce.post(&check, &wrong).await, 400);
+    const QUOTA_ENV: &[(&str, &str)] =
+        &[("UCS_QUOTAS__NODE_POOLS_PER_CLUSTER", "3"), ("UCS_QUOTAS__NODES_PER_NODE_POOL", "5")];
 
-        cce.prechecked(&id, &from, &to).await;
-        let task = s(&cce.post(&cce.op(&id, "upgrade"), &upgrade_body(&to, false)).await.body["metadata"]["uid"]).to_string();
-        assert_eq!(cce.await_upgrade(&id, &task, &["Success", "Failed"]).await["status"]["phase"], "Success");
-        let r = cce.get(&format!("/api/v3/addons/{uid}?cluster_id={id}")).await;
-        assert_eq!(r.status, 200, "{}", r.text);
-        let now = s(&r.body["spec"]["version"]).to_string();
-        let newest_on_target = s(&cce.get("/api/v3/addontemplates?addon_template_name=metrics-server").await.body["items"][0]["spec"]["versions"]
-            .as_array().unwrap().iter().rev()
-            .find(|v| v["supportVersions"][0]["clusterVersion"].as_array().unwrap().iter().any(|r| same_release(s(r), &to)))
-            .unwrap()["version"]).to_string();
-        assert_eq!(now, newest_on_target, "the upgrade moved the addon from {before}: {}", r.text);
-    }
+    upgrade_tests! {
+        QUOTA_ENV;
 
-    async fn created_node_pools_take_part_in_upgrades(app: TestApp) {
-        let t = app.tenant("t1").await;
-        let cce = Cce::new(&app, &t, Flavor::Cce);
-        let hops = cce.two_hops().await;
-        let (from, to) = match &hops { Some((a, b, _)) => (a.clone(), b.clone()), None => cce.hop().await };
-        let id = cce.available("upgraded", &from).await;
-        let (gpu, _) = create_pool(&cce, &id, "gpu", 2).await;
-        let (web, _) = create_pool(&cce, &id, "web", 1).await;
-        await_pool(&cce, &id, &gpu, 2).await;
-        await_pool(&cce, &id, &web, 1).await;
-        cce.prechecked(&id, &from, &to).await;
-        // nodePoolOrder names the cluster's pools, created ones included; an unknown one is refused.
-        let mut body = upgrade_body(&to, false);
-        body["spec"]["clusterUpgradeAction"]["nodePoolOrder"] = json!({ "nope": 1, &gpu: 2 });
-        let r = cce.post(&cce.op(&id, "upgrade"), &body).await;
-        assert_cce_error(&r, 400);
-        assert!(r.text.contains("nodePoolOrder"), "{}", r.text);
-        // A master-only upgrade leaves the created pools behind ...
-        let r = cce.post(&cce.op(&id, "upgrade"), &upgrade_body(&to, true)).await;
-        assert!(r.status.is_success(), "{}", r.text);
-        let task = s(&r.body["metadata"]["uid"]).to_string();
-        assert_eq!(cce.await_upgrade(&id, &task, &["Success", "Failed"]).await["status"]["phase"], "Success");
-        let behind = cce.get(&pool_path(&cce, &id, &gpu)).await.body;
-        assert!(same_release(s(&behind["metadata"]["annotations"]["cce.ucsd.io/version"]), &from), "{behind}");
-        // ... so a precheck towards the next version names their nodes as node risks.
-        if let Some((_, b, c)) = &hops {
-            let pre = cce.start_precheck(&id, b, c, None).await;
-            let p = cce.await_precheck(&id, &pre).await;
-            let risky: Vec<String> = check_items(&p["status"]).iter()
-                .filter(|i| i["group"] == "NodeCheck" && i["level"] == "Fatal")
-                .filter_map(|i| i["riskSource"]["nodeRisks"][0]["NodeID"].as_str().map(str::to_string))
-                .collect();
-            for node in nodes_of(&cce, &id, &gpu).await {
-                assert!(risky.contains(&node), "node {node} of the created pool is a risk: {p}");
+        async fn concurrent_node_pool_creates_stop_exactly_at_the_quota(app: TestApp) {
+            let t = app.tenant("t1").await;
+            let cce = Cce::new(&app, &t, Flavor::Cce);
+            let (from, _) = cce.hop().await;
+            let id = cce.available("quota", &from).await;
+            let creates = (0..8).map(|i| {
+                let cce = &cce;
+                let path = pools(cce, &id);
+                async move { cce.post(&path, &pool_body(&format!("pool-{i}"), 1)).await }
+            });
+            let answers = futures::future::join_all(creates).await;
+            let made = answers.iter().filter(|r| r.status == 201).count();
+            assert_eq!(made, 3, "{:?}", answers.iter().map(|r| &r.text).collect::<Vec<_>>());
+            for r in answers.iter().filter(|r| r.status != 201) {
+                assert_cce_error(r, 400);
+                assert!(r.text.contains("quota"), "{}", r.text);
             }
+            let r = cce.get(&pools(&cce, &id)).await;
+            assert_eq!(r.body["items"].as_array().unwrap().len(), 3, "{}", r.text);
+            // Nodes per pool: over the quota is refused, and concurrent scales leave one count, converged.
+            let pool = s(&r.body["items"][0]["metadata"]["uid"]).to_string();
+            let scale = format!("{}/operation/scale", pool_path(&cce, &id, &pool));
+            assert_cce_error(&cce.post(&scale, &json!({"spec": {"desiredNodeCount": 6}})).await, 400);
+            let scales = (1..=5u64).map(|n| {
+                let (cce, scale) = (&cce, &scale);
+                async move { cce.post(scale, &json!({"spec": {"desiredNodeCount": n}})).await }
+            });
+            for r in futures::future::join_all(scales).await {
+                assert_eq!(r.status, 200, "{}", r.text);
+            }
+            let wanted = cce.get(&pool_path(&cce, &id, &pool)).await.body["spec"]["initialNodeCount"].as_u64().unwrap();
+            let p = await_pool(&cce, &id, &pool, wanted).await;
+            assert_eq!(nodes_of(&cce, &id, &pool).await.len() as u64, wanted, "{p}");
         }
-        // C21 upgrades one created pool; a full upgrade with nodePoolOrder the rest, highest first.
-        let r = cce.post(&format!("{}/operation/upgrade", pool_path(&cce, &id, &web)),
-                         &json!({"spec": {"nodePoolID": web, "maxUnavailable": 1}})).await;
-        assert!(r.status.is_success(), "{}", r.text);
-        let job = s(&r.body["jobid"]).to_string();
-        eventually!("the node pool upgrade to end", {
-            (show_job(&cce, &t.project_id, &job).await["status"]["phase"] == "Success").then_some(())
-        });
-        let web_now = cce.get(&pool_path(&cce, &id, &web)).await.body;
-        assert!(same_release(s(&web_now["metadata"]["annotations"]["cce.ucsd.io/version"]), &to), "{web_now}");
-        if let Some((_, b, c)) = &hops {
-            let r = cce.post(&format!("{}/operation/upgrade", pool_path(&cce, &id, &gpu)),
-                             &json!({"spec": {"nodePoolID": gpu}})).await;
-            let job = s(&r.body["jobid"]).to_string();
-            eventually!("the gpu pool upgrade to end", {
-                (show_job(&cce, &t.project_id, &job).await["status"]["phase"] == "Success").then_some(())
+
+        async fn an_installed_addon_moves_with_the_upgrade_and_is_what_addon_prechecks_check(app: TestApp) {
+            let t = app.tenant("t1").await;
+            let cce = Cce::new(&app, &t, Flavor::Cce);
+            let (from, to) = cce.hop().await;
+            let id = cce.available("addon-up", &from).await;
+            let pre = json!({"kind": "AddonCheck", "apiVersion": "v3", "spec": {"clusterID": id, "addonList": [
+                {"addonTemplateName": "metrics-server", "targetVersion": "1.3.60", "type": "addonUpgrade"}]}});
+            let check = format!("{}/addons/precheck", cce.cluster(&id));
+            // Not installed: nothing to upgrade.
+            assert_cce_error(&cce.post(&check, &pre).await, 400);
+            let r = cce.post("/api/v3/addons", &json!({"spec": {"clusterID": id, "addonTemplateName": "metrics-server"}})).await;
+            assert_eq!(r.status, 201, "{}", r.text);
+            let uid = s(&r.body["metadata"]["uid"]).to_string();
+            let before = s(&r.body["spec"]["version"]).to_string();
+            let r = cce.post(&check, &pre).await;
+            assert!(r.status.is_success(), "{}", r.text);
+            let listed = eventually!("the addon precheck", {
+                let r = cce.get(&format!("{check}/tasks?addon_instance_id={uid}")).await;
+                assert_eq!(r.status, 200, "{}", r.text);
+                (r.body["items"].as_array().is_some_and(|i| i.len() == 1)).then_some(r.body)
             });
-            let r = cce.post(&format!("{}/nodepools/DefaultPool/operation/upgrade", cce.cluster(&id)), &json!({"spec": {}})).await;
-            let job = s(&r.body["jobid"]).to_string();
-            eventually!("the default pool upgrade to end", {
-                (show_job(&cce, &t.project_id, &job).await["status"]["phase"] == "Success").then_some(())
-            });
-            cce.prechecked(&id, b, c).await;
-            let mut body = upgrade_body(c, false);
-            body["spec"]["clusterUpgradeAction"]["nodePoolOrder"] = json!({ &gpu: 5, &web: 1 });
+            assert_eq!(listed["items"][0]["metadata"]["addonInstanceID"], uid, "{listed}");
+            let mut wrong = pre.clone();
+            wrong["spec"]["addonList"][0]["addonInstanceID"] = json!("not-this-one");
+            assert_cce_error(&cce.post(&check, &wrong).await, 400);
+
+            cce.prechecked(&id, &from, &to).await;
+            let task = s(&cce.post(&cce.op(&id, "upgrade"), &upgrade_body(&to, false)).await.body["metadata"]["uid"]).to_string();
+            assert_eq!(cce.await_upgrade(&id, &task, &["Success", "Failed"]).await["status"]["phase"], "Success");
+            let r = cce.get(&format!("/api/v3/addons/{uid}?cluster_id={id}")).await;
+            assert_eq!(r.status, 200, "{}", r.text);
+            let now = s(&r.body["spec"]["version"]).to_string();
+            let newest_on_target = s(&cce.get("/api/v3/addontemplates?addon_template_name=metrics-server").await.body["items"][0]["spec"]["versions"]
+                .as_array().unwrap().iter().rev()
+                .find(|v| v["supportVersions"][0]["clusterVersion"].as_array().unwrap().iter().any(|r| same_release(s(r), &to)))
+                .unwrap()["version"]).to_string();
+            assert_eq!(now, newest_on_target, "the upgrade moved the addon from {before}: {}", r.text);
+        }
+
+        async fn created_node_pools_take_part_in_upgrades(app: TestApp) {
+            let t = app.tenant("t1").await;
+            let cce = Cce::new(&app, &t, Flavor::Cce);
+            let hops = cce.two_hops().await;
+            let (from, to) = match &hops { Some((a, b, _)) => (a.clone(), b.clone()), None => cce.hop().await };
+            let id = cce.available("upgraded", &from).await;
+            let (gpu, _) = create_pool(&cce, &id, "gpu", 2).await;
+            let (web, _) = create_pool(&cce, &id, "web", 1).await;
+            await_pool(&cce, &id, &gpu, 2).await;
+            await_pool(&cce, &id, &web, 1).await;
+            cce.prechecked(&id, &from, &to).await;
+            // nodePoolOrder names the cluster's pools, created ones included; an unknown one is refused.
+            let mut body = upgrade_body(&to, false);
+            body["spec"]["clusterUpgradeAction"]["nodePoolOrder"] = json!({ "nope": 1, &gpu: 2 });
             let r = cce.post(&cce.op(&id, "upgrade"), &body).await;
+            assert_cce_error(&r, 400);
+            assert!(r.text.contains("nodePoolOrder"), "{}", r.text);
+            // A master-only upgrade leaves the created pools behind ...
+            let r = cce.post(&cce.op(&id, "upgrade"), &upgrade_body(&to, true)).await;
             assert!(r.status.is_success(), "{}", r.text);
             let task = s(&r.body["metadata"]["uid"]).to_string();
-            let done = cce.await_upgrade(&id, &task, &["Success", "Failed"]).await;
-            assert_eq!(done["status"]["phase"], "Success", "{done}");
-            let steps = app.store.upgrade_task_by_id(task.parse().unwrap()).await.unwrap().unwrap().steps;
-            let at = |p: &str| steps.iter().position(|st| st == &format!("UpgradeNodePool:{p}")).unwrap_or_else(|| panic!("{p} in {steps:?}"));
-            assert!(at(&gpu) < at(&web) && at(&web) < at("DefaultPool"), "{steps:?}");
-            for pool in [&gpu, &web] {
-                let p = cce.get(&pool_path(&cce, &id, pool)).await.body;
-                assert!(same_release(s(&p["metadata"]["annotations"]["cce.ucsd.io/version"]), c), "{p}");
+            assert_eq!(cce.await_upgrade(&id, &task, &["Success", "Failed"]).await["status"]["phase"], "Success");
+            let behind = cce.get(&pool_path(&cce, &id, &gpu)).await.body;
+            assert!(same_release(s(&behind["metadata"]["annotations"]["cce.ucsd.io/version"]), &from), "{behind}");
+            // ... so a precheck towards the next version names their nodes as node risks.
+            if let Some((_, b, c)) = &hops {
+                let pre = cce.start_precheck(&id, b, c, None).await;
+                let p = cce.await_precheck(&id, &pre).await;
+                let risky: Vec<String> = check_items(&p["status"]).iter()
+                    .filter(|i| i["group"] == "NodeCheck" && i["level"] == "Fatal")
+                    .filter_map(|i| i["riskSource"]["nodeRisks"][0]["NodeID"].as_str().map(str::to_string))
+                    .collect();
+                for node in nodes_of(&cce, &id, &gpu).await {
+                    assert!(risky.contains(&node), "node {node} of the created pool is a risk: {p}");
+                }
+            }
+            // C21 upgrades one created pool; a full upgrade with nodePoolOrder the rest, highest first.
+            let r = cce.post(&format!("{}/operation/upgrade", pool_path(&cce, &id, &web)),
+                             &json!({"spec": {"nodePoolID": web, "maxUnavailable": 1}})).await;
+            assert!(r.status.is_success(), "{}", r.text);
+            let job = s(&r.body["jobid"]).to_string();
+            eventually!("the node pool upgrade to end", {
+                (show_job(&cce, &t.project_id, &job).await["status"]["phase"] == "Success").then_some(())
+            });
+            let web_now = cce.get(&pool_path(&cce, &id, &web)).await.body;
+            assert!(same_release(s(&web_now["metadata"]["annotations"]["cce.ucsd.io/version"]), &to), "{web_now}");
+            if let Some((_, b, c)) = &hops {
+                let r = cce.post(&format!("{}/operation/upgrade", pool_path(&cce, &id, &gpu)),
+                                 &json!({"spec": {"nodePoolID": gpu}})).await;
+                let job = s(&r.body["jobid"]).to_string();
+                eventually!("the gpu pool upgrade to end", {
+                    (show_job(&cce, &t.project_id, &job).await["status"]["phase"] == "Success").then_some(())
+                });
+                let r = cce.post(&format!("{}/nodepools/DefaultPool/operation/upgrade", cce.cluster(&id)), &json!({"spec": {}})).await;
+                let job = s(&r.body["jobid"]).to_string();
+                eventually!("the default pool upgrade to end", {
+                    (show_job(&cce, &t.project_id, &job).await["status"]["phase"] == "Success").then_some(())
+                });
+                cce.prechecked(&id, b, c).await;
+                let mut body = upgrade_body(c, false);
+                body["spec"]["clusterUpgradeAction"]["nodePoolOrder"] = json!({ &gpu: 5, &web: 1 });
+                let r = cce.post(&cce.op(&id, "upgrade"), &body).await;
+                assert!(r.status.is_success(), "{}", r.text);
+                let task = s(&r.body["metadata"]["uid"]).to_string();
+                let done = cce.await_upgrade(&id, &task, &["Success", "Failed"]).await;
+                assert_eq!(done["status"]["phase"], "Success", "{done}");
+                let steps = app.store.upgrade_task_by_id(task.parse().unwrap()).await.unwrap().unwrap().steps;
+                let at = |p: &str| steps.iter().position(|st| st == &format!("UpgradeNodePool:{p}")).unwrap_or_else(|| panic!("{p} in {steps:?}"));
+                assert!(at(&gpu) < at(&web) && at(&web) < at("DefaultPool"), "{steps:?}");
+                for pool in [&gpu, &web] {
+                    let p = cce.get(&pool_path(&cce, &id, pool)).await.body;
+                    assert!(same_release(s(&p["metadata"]["annotations"]["cce.ucsd.io/version"]), c), "{p}");
+                }
             }
         }
     }
@@ -555,4 +535,41 @@ quota_tests! {
 fn same_release(a: &str, b: &str) -> bool {
     let release = |v: &str| v.split('.').take(2).collect::<Vec<_>>().join(".");
     release(a) == release(b)
+}
+
+/// The provider made to answer every call twice (what a crash between a step's provider call and its
+/// commit does), and failing the first steps of the pool of the cluster named `flaky-pool`.
+mod replayed {
+    use super::*;
+    use crate::upgrades::{spawn_with, upgrade_tests};
+
+    const REPLAY_ENV: &[(&str, &str)] =
+        &[("UCS_SIMULATOR__REPLAY_CALLS", "true"), ("UCS_SIMULATOR__FAILURES", "ScaleNodePool:flaky-pool:2")];
+
+    upgrade_tests! {
+        REPLAY_ENV;
+
+        async fn a_repeated_or_failed_step_makes_each_node_once(app: TestApp) {
+            let t = app.tenant("t1").await;
+            let cce = Cce::new(&app, &t, Flavor::Cce);
+            let (from, _) = cce.hop().await;
+            for name in ["replayed", "flaky-pool"] {
+                let id = cce.available(name, &from).await;
+                let (pool, job) = create_pool(&cce, &id, "pool-a", 3).await;
+                await_pool(&cce, &id, &pool, 3).await;
+                let j = show_job(&cce, &t.project_id, &job).await;
+                assert_eq!(j["status"]["phase"], "Success", "{j}");
+                // The flaky pool's first step failed and was retried; the failure is the job's reason.
+                assert_eq!(s(&j["status"]["reason"]).contains("simulated failure"), name == "flaky-pool", "{j}");
+                let mut uids = nodes_of(&cce, &id, &pool).await;
+                uids.sort();
+                uids.dedup();
+                assert_eq!(uids.len(), 3, "three distinct nodes: {uids:?}");
+                let effects = app.store.provider_effects(&id).await.unwrap();
+                let scaled: Vec<i64> = effects.iter().filter(|(e, _)| e == "ScaleNodePool").map(|(_, calls)| *calls).collect();
+                // One step made all three nodes; the replaying provider called it twice, once in effect.
+                assert_eq!(scaled, [2], "{effects:?}");
+            }
+        }
+    }
 }

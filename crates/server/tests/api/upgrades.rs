@@ -65,6 +65,7 @@ macro_rules! upgrade_tests {
         }
     };
 }
+pub(crate) use upgrade_tests;
 
 /// A fresh server on `backend` with `extra_env` on top of the harness's test configuration.
 pub async fn spawn_with(backend: Backend, extra_env: &[(&str, &str)]) -> TestApp {

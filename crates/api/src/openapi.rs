@@ -224,7 +224,7 @@ static OPERATIONS: &[Op] = &[
     op(GET, "/autopilot/v2/projects/{project_id}/jobs", "list_autopilot_jobs", "autopilot", 200, "List the jobs of the caller's Autopilot clusters (a bare array, v2 keys)")
         .returns(Body::Object),
     // Cluster access, updates and quotas (docs/cce.md).
-    op(PUT, "/api/v3/projects/{project_id}/clusters/{cluster_id}", "update_cluster", "cce-clusters", 200, "Update a cluster's alias, description, SANs, networks and deletion protection")
+    op(PUT, "/api/v3/projects/{project_id}/clusters/{cluster_id}", "update_cce_cluster", "cce-clusters", 200, "Update a cluster's alias, description, SANs, networks and deletion protection")
         .body(Body::Object)
         .returns(Schema("CceCluster")),
     op(POST, "/api/v3/projects/{project_id}/clusters/{cluster_id}/clustercert", "create_kubernetes_cluster_cert", "cce-clusters", 200, "A kubeconfig with a client certificate signed by the tenant's CA")

@@ -379,17 +379,14 @@ async fn register(
     }
     .validate()?;
     let cluster_ref = ClusterId::new();
-    let sealed =
-        new.kubeconfig.as_ref().map(|k| app.sealer.seal(k.text.as_bytes(), &kubeconfig_context(cluster_ref)));
+    let sealed = new
+        .kubeconfig
+        .as_ref()
+        .map(|k| app.sealer.seal(k.text.as_bytes(), secrets::Context::Kubeconfig(&cluster_ref.to_string())));
     let quotas = app.config.quotas;
     let limits = ClusterLimits { clusters: quotas.clusters, clusters_per_fleet: quotas.clusters_per_fleet };
     let cluster = app.store.cluster_create(&caller.actor(), &new, sealed, limits, cluster_ref).await?;
     Ok((StatusCode::CREATED, JsonOut(json!({ "uid": cluster.id }))).into_response())
-}
-
-/// The sealing context of a cluster's kubeconfig: it opens only for that cluster.
-pub fn kubeconfig_context(id: ClusterId) -> String {
-    format!("cluster_kubeconfig:{id}")
 }
 
 #[derive(Debug, Deserialize)]
@@ -432,7 +429,10 @@ async fn update(
         }
         Some(text) => {
             let parsed = Kubeconfig::parse(&text)?;
-            Some((app.sealer.seal(parsed.text.as_bytes(), &kubeconfig_context(id)), parsed.server))
+            Some((
+                app.sealer.seal(parsed.text.as_bytes(), secrets::Context::Kubeconfig(&id.to_string())),
+                parsed.server,
+            ))
         }
     };
     let spec = body.spec.unwrap_or(UpdateSpec { country: None, city: None });

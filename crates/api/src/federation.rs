@@ -220,14 +220,17 @@ async fn progress(
             .with_detail("federation was never enabled on this fleet")
             .into());
     };
-    let workflow = Workflow::from_job_kind(&parent.kind).unwrap_or(Workflow::Enable);
+    let workflow = match parent.kind {
+        domain::job::JobKind::Federation(workflow) => workflow,
+        _ => Workflow::Enable,
+    };
     let fid = fleet.federation_id.as_str();
     let subs = steps
         .iter()
         .map(|s| {
             let resource =
                 (s.resource_type == "cluster").then_some((s.resource_id.as_str(), s.resource_id.as_str()));
-            job_view(s, &s.kind, fid, resource, None)
+            job_view(s, s.kind.as_str(), fid, resource, None)
         })
         .collect();
     let root = (fid, fid);
@@ -313,7 +316,7 @@ async fn federation_kubeconfig(
     }
     let key_pem = app
         .sealer
-        .open_string(&record.ca_key_sealed, &format!("federation_ca:{id}"))
+        .open_string(&record.ca_key_sealed, secrets::Context::FederationCa(&id.to_string()))
         .map_err(|e| Error::new(ucs::FAILED_TO_DECRYPT_DATA).with_internal(e.to_string()))?;
     let ca = secrets::pki::CertificateAuthority { cert_pem: record.ca_cert_pem.clone(), key_pem };
     let cert = ca

@@ -2,14 +2,10 @@
 //! private key sealed at rest.
 
 use domain::{ids::DomainId, Error, Result};
-use secrets::pki::CertificateAuthority;
+use secrets::{pki::CertificateAuthority, Context};
 use store::tenant_ca::StoredCa;
 
 use crate::AppState;
-
-fn context(domain_id: DomainId) -> String {
-    format!("tenant_ca:{domain_id}")
-}
 
 pub async fn tenant_ca(app: &AppState, domain_id: DomainId) -> Result<CertificateAuthority> {
     let stored = match app.store.tenant_ca_get(domain_id).await? {
@@ -20,13 +16,14 @@ pub async fn tenant_ca(app: &AppState, domain_id: DomainId) -> Result<Certificat
                 CertificateAuthority::generate(&format!("ucsd tenant {domain_id}"), now).map_err(|e| {
                     Error::new(domain::error::ucs::FAILED_TO_CREATE_CERTS).with_internal(e.to_string())
                 })?;
-            let key_sealed = app.sealer.seal(ca.key_pem.as_bytes(), &context(domain_id));
+            let key_sealed =
+                app.sealer.seal(ca.key_pem.as_bytes(), Context::TenantCa(&domain_id.to_string()));
             app.store.tenant_ca_put(domain_id, StoredCa { cert_pem: ca.cert_pem, key_sealed }).await?
         }
     };
     let key_pem = app
         .sealer
-        .open_string(&stored.key_sealed, &context(domain_id))
+        .open_string(&stored.key_sealed, Context::TenantCa(&domain_id.to_string()))
         .map_err(|e| Error::new(domain::error::ucs::FAILED_TO_DECRYPT_DATA).with_internal(e.to_string()))?;
     Ok(CertificateAuthority { cert_pem: stored.cert_pem, key_pem })
 }

@@ -119,6 +119,25 @@ pub mod actions {
     }
 }
 
+/// Actions that no API route offers: the operator's `ucsd admin` commands, and what ucsd does by
+/// itself. They are audited like the routes' actions and never authorized by role.
+pub mod operator {
+    use super::{Action, ActionKind};
+
+    actions! {
+        TENANT_CREATE = ("iam:tenant:create", Write);
+        TENANT_RESET = ("ucsd:tenant:reset", Write);
+        PROJECT_CREATE = ("iam:project:create", Write);
+        USER_CREATE = ("iam:user:create", Write);
+        ACCESS_KEY_CREATE = ("iam:accessKey:create", Write);
+        ACCESS_KEY_ENABLE = ("iam:accessKey:enable", Write);
+        ACCESS_KEY_DISABLE = ("iam:accessKey:disable", Write);
+        ACCESS_KEY_DELETE = ("iam:accessKey:delete", Write);
+        // An Autopilot upgrade plan's window opened: ucsd upgrades the cluster itself.
+        UPGRADE_PLAN_RUN = ("cce:upgradePlan:run", Write);
+    }
+}
+
 /// Actions only a tenant administrator may perform, whatever else a role allows: ucsd's own testing
 /// tools (not UCS operations), which wipe the tenant's state.
 const ADMIN_ONLY: [Action; 1] = [actions::TESTING_RESET];

@@ -589,14 +589,18 @@ current-context: ctx
     fn phases_move_only_as_the_activation_allows() {
         use ActivationEvent::*;
         use ClusterPhase::*;
-        for phase in ClusterPhase::ALL {
-            assert_eq!(next_phase(phase, Retry), Some(Pending));
-            let expected = match phase {
-                Pending => (Some(Available), Some(Unavailable)),
-                Available | Unavailable => (None, None),
-            };
-            assert_eq!((next_phase(phase, Succeeded), next_phase(phase, Failed)), expected, "{phase}");
-        }
+        #[rustfmt::skip]
+        let table = [
+            (Pending, Retry, Some(Pending)),     (Pending, Succeeded, Some(Available)), (Pending, Failed, Some(Unavailable)),
+            (Available, Retry, Some(Pending)),   (Available, Succeeded, None),          (Available, Failed, None),
+            (Unavailable, Retry, Some(Pending)), (Unavailable, Succeeded, None),        (Unavailable, Failed, None),
+        ];
+        crate::transition_table::assert_transitions(
+            &ClusterPhase::ALL,
+            &[Retry, Succeeded, Failed],
+            &table,
+            next_phase,
+        );
     }
 
     #[test]

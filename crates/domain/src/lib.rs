@@ -16,6 +16,8 @@ pub mod job;
 pub mod nodepool;
 pub mod rbac;
 pub mod rule;
+#[cfg(test)]
+mod transition_table;
 pub mod upgrade;
 
 pub use error::{Error, Result};

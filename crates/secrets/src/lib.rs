@@ -107,7 +107,36 @@ impl MasterKey {
     }
 }
 
-/// Seals secrets for storage: AES-256-GCM with a random nonce, bound to a context string (the row the
+/// What a sealed value is and whose it is: the additional data it is sealed with, so a sealed value
+/// copied to another row, or taken for another kind of secret, does not open. The one list of
+/// contexts; their textual forms are what values already at rest were sealed with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Context<'a> {
+    /// An access key's secret key (by its access key id).
+    AccessKeySecret(&'a str),
+    /// A registered cluster's kubeconfig (by cluster id).
+    Kubeconfig(&'a str),
+    /// A tenant CA's private key (by domain id).
+    TenantCa(&'a str),
+    /// A federated fleet's CA private key (by fleet id).
+    FederationCa(&'a str),
+    /// The client key of a CCE cluster's proxy (by CCE cluster id).
+    CceProxyKey(&'a str),
+}
+
+impl Context<'_> {
+    fn aad(self) -> String {
+        match self {
+            Self::AccessKeySecret(id) => format!("access_key:{id}"),
+            Self::Kubeconfig(id) => format!("cluster_kubeconfig:{id}"),
+            Self::TenantCa(id) => format!("tenant_ca:{id}"),
+            Self::FederationCa(id) => format!("federation_ca:{id}"),
+            Self::CceProxyKey(id) => format!("cce_cluster_proxy_key:{id}"),
+        }
+    }
+}
+
+/// Seals secrets for storage: AES-256-GCM with a random nonce, bound to its [`Context`] (the row the
 /// secret belongs to) so a sealed value copied to another row does not open.
 #[derive(Clone)]
 pub struct Sealer(Aes256Gcm);
@@ -126,19 +155,19 @@ impl Sealer {
     }
 
     /// `v1:` + base64(nonce ‖ ciphertext ‖ tag).
-    pub fn seal(&self, plaintext: &[u8], context: &str) -> String {
+    pub fn seal(&self, plaintext: &[u8], context: Context<'_>) -> String {
         let mut nonce = [0u8; 12];
         OsRng.fill_bytes(&mut nonce);
         let ciphertext = self
             .0
-            .encrypt(Nonce::from_slice(&nonce), Payload { msg: plaintext, aad: context.as_bytes() })
+            .encrypt(Nonce::from_slice(&nonce), Payload { msg: plaintext, aad: context.aad().as_bytes() })
             .expect("AES-GCM encryption of an in-memory buffer cannot fail");
         let mut out = nonce.to_vec();
         out.extend_from_slice(&ciphertext);
         format!("{SEALED_PREFIX}{}", B64.encode(out))
     }
 
-    pub fn open(&self, sealed: &str, context: &str) -> Result<Vec<u8>, SecretError> {
+    pub fn open(&self, sealed: &str, context: Context<'_>) -> Result<Vec<u8>, SecretError> {
         let raw = sealed.strip_prefix(SEALED_PREFIX).ok_or(SecretError::Unseal)?;
         let raw = B64.decode(raw).map_err(|_| SecretError::Unseal)?;
         if raw.len() < 12 + 16 {
@@ -146,11 +175,11 @@ impl Sealer {
         }
         let (nonce, ciphertext) = raw.split_at(12);
         self.0
-            .decrypt(Nonce::from_slice(nonce), Payload { msg: ciphertext, aad: context.as_bytes() })
+            .decrypt(Nonce::from_slice(nonce), Payload { msg: ciphertext, aad: context.aad().as_bytes() })
             .map_err(|_| SecretError::Unseal)
     }
 
-    pub fn open_string(&self, sealed: &str, context: &str) -> Result<String, SecretError> {
+    pub fn open_string(&self, sealed: &str, context: Context<'_>) -> Result<String, SecretError> {
         String::from_utf8(self.open(sealed, context)?).map_err(|_| SecretError::Unseal)
     }
 }
@@ -198,19 +227,20 @@ mod tests {
     fn sealed_secrets_open_only_with_the_same_key_and_context() {
         let key = MasterKey::generate();
         let sealer = key.sealer();
-        let sealed = sealer.seal(b"secret-key-material", "access_key:AK1");
+        let sealed = sealer.seal(b"secret-key-material", Context::AccessKeySecret("AK1"));
         assert!(!sealed.contains("secret"));
-        assert_eq!(sealer.open(&sealed, "access_key:AK1").unwrap(), b"secret-key-material");
-        assert!(sealer.open(&sealed, "access_key:AK2").is_err());
-        assert!(MasterKey::generate().sealer().open(&sealed, "access_key:AK1").is_err());
-        assert!(sealer.open("v1:AAAA", "x").is_err());
-        assert!(sealer.open("garbage", "x").is_err());
+        assert_eq!(sealer.open(&sealed, Context::AccessKeySecret("AK1")).unwrap(), b"secret-key-material");
+        assert!(sealer.open(&sealed, Context::AccessKeySecret("AK2")).is_err());
+        assert!(sealer.open(&sealed, Context::Kubeconfig("AK1")).is_err(), "another kind of secret");
+        assert!(MasterKey::generate().sealer().open(&sealed, Context::AccessKeySecret("AK1")).is_err());
+        assert!(sealer.open("v1:AAAA", Context::TenantCa("x")).is_err());
+        assert!(sealer.open("garbage", Context::TenantCa("x")).is_err());
     }
 
     #[test]
     fn sealing_twice_gives_different_ciphertexts() {
         let sealer = MasterKey::generate().sealer();
-        assert_ne!(sealer.seal(b"x", "c"), sealer.seal(b"x", "c"));
+        assert_ne!(sealer.seal(b"x", Context::TenantCa("c")), sealer.seal(b"x", Context::TenantCa("c")));
     }
 
     #[test]

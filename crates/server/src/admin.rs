@@ -3,6 +3,7 @@
 
 use domain::{
     audit::Actor,
+    authz::operator,
     error::iam,
     identity::{AccessKeyStatus, Role, Tenant},
     Error, Result,
@@ -71,7 +72,7 @@ pub async fn tenant_create(
         project_name: region.to_string(),
         admin_user_name: "admin".to_string(),
         admin_password_hash: password_hash,
-        secret_sealed: sealer.seal(secret_key.as_bytes(), &api::auth::secret_context(&access_key)),
+        secret_sealed: sealer.seal(secret_key.as_bytes(), secrets::Context::AccessKeySecret(&access_key)),
         access_key: access_key.clone(),
     };
     let created = store.tenant_create(new, &request_id()).await?;
@@ -108,7 +109,8 @@ pub struct TenantResetOut {
 pub async fn tenant_reset(store: &Store, tenant: &str, remove_audit: bool) -> Result<TenantResetOut> {
     let tenant = tenant_by_name(store, tenant).await?;
     let audit = if remove_audit { AuditRetention::Remove } else { AuditRetention::Keep };
-    let removed = store.tenant_reset(&Actor::operator(tenant.id, request_id()), audit).await?;
+    let removed =
+        store.tenant_reset(&Actor::operator(tenant.id, request_id(), operator::TENANT_RESET), audit).await?;
     Ok(TenantResetOut { domain_id: tenant.id.to_string(), domain_name: tenant.name, removed })
 }
 
@@ -122,7 +124,7 @@ pub async fn user_create(
 ) -> Result<UserCredentialsOut> {
     domain::identity::validate_account_name("user name", name)?;
     let tenant = tenant_by_name(store, tenant).await?;
-    let actor = Actor::operator(tenant.id, request_id());
+    let actor = Actor::operator(tenant.id, request_id(), operator::USER_CREATE);
     let password = secrets::generate_password();
     let hash = secrets::hash_password(&password).map_err(Error::internal)?;
     let user = store.user_create(&actor, name, &hash, roles).await?;
@@ -145,7 +147,7 @@ async fn access_key_issue(
 ) -> Result<AccessKeyCredentials> {
     let access_key = secrets::generate_access_key();
     let secret_key = secrets::generate_secret_key();
-    let sealed = sealer.seal(secret_key.as_bytes(), &api::auth::secret_context(&access_key));
+    let sealed = sealer.seal(secret_key.as_bytes(), secrets::Context::AccessKeySecret(&access_key));
     store.access_key_create(actor, user_id, &access_key, &sealed, "issued by ucsd admin").await?;
     Ok(AccessKeyCredentials { user_id: user_id.to_string(), access_key, secret_key })
 }
@@ -158,7 +160,7 @@ pub async fn access_key_create(
     user: &str,
 ) -> Result<AccessKeyCredentials> {
     let tenant = tenant_by_name(store, tenant).await?;
-    let actor = Actor::operator(tenant.id, request_id());
+    let actor = Actor::operator(tenant.id, request_id(), operator::ACCESS_KEY_CREATE);
     let users = store.user_list(tenant.id).await?;
     let user = users
         .into_iter()
@@ -174,10 +176,16 @@ pub async fn access_key_set_status(
     status: AccessKeyStatus,
 ) -> Result<()> {
     let tenant = tenant_by_name(store, tenant).await?;
-    store.access_key_set_status(&Actor::operator(tenant.id, request_id()), access_key, status).await
+    let action = match status {
+        AccessKeyStatus::Active => operator::ACCESS_KEY_ENABLE,
+        AccessKeyStatus::Inactive => operator::ACCESS_KEY_DISABLE,
+    };
+    store.access_key_set_status(&Actor::operator(tenant.id, request_id(), action), access_key, status).await
 }
 
 pub async fn access_key_delete(store: &Store, tenant: &str, access_key: &str) -> Result<()> {
     let tenant = tenant_by_name(store, tenant).await?;
-    store.access_key_delete(&Actor::operator(tenant.id, request_id()), access_key).await
+    store
+        .access_key_delete(&Actor::operator(tenant.id, request_id(), operator::ACCESS_KEY_DELETE), access_key)
+        .await
 }

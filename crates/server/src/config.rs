@@ -191,7 +191,7 @@ nodes_per_node_pool = 100
 enabled = true
 concurrency = 4
 poll_interval_millis = 1000
-lease_millis = 30000
+lease_millis = 6000
 retry_base_millis = 1000
 retry_max_millis = 60000
 

@@ -66,7 +66,22 @@ pub mod testing {
             .unwrap_or_else(|e| panic!("tests need Postgres at {base} (set UCS_TEST_DATABASE_URL): {e}"));
         conn.execute(format!("CREATE SCHEMA {schema}").as_str()).await.expect("create test schema");
         let sep = if base.contains('?') { '&' } else { '?' };
-        format!("{base}{sep}options=-c%20search_path%3D{schema}")
+        // Named after its schema, so a test can find (and terminate) its own connections.
+        format!("{base}{sep}options=-c%20search_path%3D{schema}&application_name={schema}")
+    }
+
+    /// Terminates every other connection of `store`'s pool (they share the `application_name` of
+    /// a [`fresh_schema_url`]), as a database restart or a network failure would: what fault tests
+    /// inflict mid-transaction. Returns how many it terminated.
+    pub async fn terminate_connections(store: &Store) -> Result<u64> {
+        let killed: Vec<bool> = sqlx::query_scalar(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+             WHERE application_name = current_setting('application_name') AND pid <> pg_backend_pid()",
+        )
+        .fetch_all(store.pool())
+        .await
+        .map_err(store::map_db_err)?;
+        Ok(killed.into_iter().filter(|k| *k).count() as u64)
     }
 
     pub async fn open_fresh(clock: Arc<dyn Clock>) -> Store {

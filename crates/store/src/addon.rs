@@ -52,7 +52,7 @@ impl Store {
         let installed = cluster.addons.contains_key(&template);
         let now = self.clock().now();
         let (mut addons, mut instances) = (cluster.addons, cluster.addon_instances);
-        let action = match change {
+        match change {
             AddonChange::Install { template, version, values } => {
                 if installed {
                     return Err(
@@ -62,7 +62,6 @@ impl Store {
                 let instance = AddonInstance { values, created_at: Some(now), updated_at: Some(now) };
                 addons.insert(template.clone(), version);
                 instances.insert(template, instance);
-                "cce:addon:create"
             }
             AddonChange::Update { template, version, values } => {
                 if !installed {
@@ -74,7 +73,6 @@ impl Store {
                 }
                 instance.updated_at = Some(now);
                 addons.insert(template, version);
-                "cce:addon:update"
             }
             AddonChange::Remove { template } => {
                 if !installed {
@@ -82,9 +80,8 @@ impl Store {
                 }
                 addons.remove(&template);
                 instances.remove(&template);
-                "cce:addon:delete"
             }
-        };
+        }
         let saved = tx
             .cce_cluster_update(cluster_id, |c| {
                 c.addons = addons;
@@ -92,7 +89,7 @@ impl Store {
             })
             .await?;
         let target = domain::addon::instance_uid(cluster_id, &template);
-        tx.audit(actor, NewAuditEvent::success(action, "cce_addon", target)).await?;
+        tx.audit(actor, NewAuditEvent::success("cce_addon", target)).await?;
         tx.commit().await?;
         Ok(saved)
     }

@@ -27,7 +27,7 @@ fn insert<'q>(
         .bind(actor.domain_id.to_string())
         .bind(actor.user_id.map(|u| u.to_string()))
         .bind(&actor.request_id)
-        .bind(&event.action)
+        .bind(actor.action.name)
         .bind(&event.resource_type)
         .bind(&event.resource_id)
         .bind(&event.outcome)

@@ -10,7 +10,7 @@ use domain::{
     cce::{CceCluster, CcePhase, ClusterUpdate, NewCceCluster, NodePool},
     error::cce,
     ids::{CceClusterId, DomainId, JobId},
-    job::NewJob,
+    job::{JobKind, NewJob},
     upgrade::Flavor,
     Error, Result,
 };
@@ -20,10 +20,6 @@ use crate::{
     sql::{instant, map_db_err, opt_parsed, parsed, text},
     Store, Tx,
 };
-
-/// The jobs that build and remove a cluster.
-pub const CREATE_JOB: &str = "cce.cluster.create";
-pub const DELETE_JOB: &str = "cce.cluster.delete";
 
 const COLUMNS: &str = "id, domain_id, project_id, flavor, name, version, phase, metadata, spec, node_pools,
     addons, addon_instances, job_id, created_at, updated_at";
@@ -88,7 +84,7 @@ impl Store {
             return Err(Error::new(cce::BAD_REQUEST)
                 .with_detail(format!("insufficient quota: the tenant has {used} of its {quota} clusters")));
         }
-        let mut job = NewJob::new(CREATE_JOB, actor.domain_id, "cce_cluster", id);
+        let mut job = NewJob::new(JobKind::CceClusterCreate, actor.domain_id, "cce_cluster", id);
         job.exclusive_key = Some(format!("cce-cluster:{id}"));
         let job_id = tx.job_enqueue(job, Error::new(cce::CONFLICT)).await?;
         let now = tx.now_millis();
@@ -118,7 +114,7 @@ impl Store {
                 map_db_err(e)
             }
         })?;
-        tx.audit(actor, NewAuditEvent::success("cce:cluster:create", "cce_cluster", id)).await?;
+        tx.audit(actor, NewAuditEvent::success("cce_cluster", id)).await?;
         let cluster = tx.cce_cluster(id).await?;
         tx.commit().await?;
         Ok(cluster)
@@ -204,7 +200,7 @@ impl Store {
             .execute(&mut *tx.tx)
             .await
             .map_err(map_db_err)?;
-        tx.audit(actor, NewAuditEvent::success("cce:cluster:update", "cce_cluster", id)).await?;
+        tx.audit(actor, NewAuditEvent::success("cce_cluster", id)).await?;
         let cluster = tx.cce_cluster(id).await?;
         tx.commit().await?;
         Ok(cluster)
@@ -244,7 +240,7 @@ impl Store {
                 cluster.phase.as_str()
             )));
         }
-        let mut job = NewJob::new(DELETE_JOB, actor.domain_id, "cce_cluster", id);
+        let mut job = NewJob::new(JobKind::CceClusterDelete, actor.domain_id, "cce_cluster", id);
         job.exclusive_key = Some(format!("cce-cluster:{id}"));
         let job_id = tx.job_enqueue(job, Error::new(cce::CONFLICT)).await?;
         tx.cce_cluster_update(id, |c| {
@@ -252,7 +248,7 @@ impl Store {
             c.job_id = Some(job_id);
         })
         .await?;
-        tx.audit(actor, NewAuditEvent::success("cce:cluster:delete", "cce_cluster", id)).await?;
+        tx.audit(actor, NewAuditEvent::success("cce_cluster", id)).await?;
         let cluster = tx.cce_cluster(id).await?;
         tx.commit().await?;
         Ok(cluster)

@@ -9,7 +9,7 @@ use domain::{
     cluster::{Cluster, ClusterPhase, ManageType, NewCluster},
     error::ucs,
     ids::{ClusterId, DomainId, FleetId},
-    job::NewJob,
+    job::{JobKind, NewJob},
     Error, Result,
 };
 use sqlx::any::AnyRow;
@@ -18,9 +18,6 @@ use crate::{
     sql::{boolean, instant, map_db_err, opt_parsed, opt_text, parsed, text},
     Dialect, Store, Tx,
 };
-
-/// The job that activates a registered cluster.
-pub const ACTIVATION_JOB: &str = "cluster.activate";
 
 fn activation_key(id: ClusterId) -> String {
     format!("cluster-activation:{id}")
@@ -161,7 +158,7 @@ impl Tx<'_> {
     }
 
     async fn activation_enqueue(&mut self, cluster: &Cluster) -> Result<()> {
-        let mut job = NewJob::new(ACTIVATION_JOB, cluster.domain_id, "cluster", cluster.id);
+        let mut job = NewJob::new(JobKind::ClusterActivation, cluster.domain_id, "cluster", cluster.id);
         job.exclusive_key = Some(activation_key(cluster.id));
         let busy =
             Error::new(ucs::CLUSTER_UNAVAILABLE).with_detail("an activation of this cluster is under way");
@@ -248,7 +245,7 @@ impl Store {
             let join = domain::federation::Workflow::Join;
             tx.federation_members_changed(actor.domain_id, fleet.id, fleet.federation, join, &[id]).await?;
         }
-        tx.audit(actor, NewAuditEvent::success("ucs:cluster:register", "cluster", id)).await?;
+        tx.audit(actor, NewAuditEvent::success("cluster", id)).await?;
         tx.commit().await?;
         Ok(cluster)
     }
@@ -347,7 +344,7 @@ impl Store {
         .await
         .map_err(map_db_err)?;
         let cluster = tx.cluster_get(actor.domain_id, id).await?;
-        tx.audit(actor, NewAuditEvent::success("ucs:cluster:update", "cluster", id)).await?;
+        tx.audit(actor, NewAuditEvent::success("cluster", id)).await?;
         tx.commit().await?;
         Ok(cluster)
     }
@@ -357,7 +354,7 @@ impl Store {
     /// keeps); the audit event is written before it, to keep the locked part short.
     pub async fn cluster_delete(&self, actor: &Actor, id: ClusterId) -> Result<()> {
         let mut tx = self.begin().await?;
-        tx.audit(actor, NewAuditEvent::success("ucs:cluster:delete", "cluster", id)).await?;
+        tx.audit(actor, NewAuditEvent::success("cluster", id)).await?;
         tx.tenant_lock(actor.domain_id).await?;
         let deleted = sqlx::query("DELETE FROM clusters WHERE id = $1 AND domain_id = $2 RETURNING fleet_id")
             .bind(id.to_string())
@@ -411,7 +408,7 @@ impl Store {
         .map_err(map_db_err)?;
         let first = done.rows_affected() == 1;
         if first {
-            tx.audit(actor, NewAuditEvent::success("ucs:cluster:getAccessInfo", "cluster", id)).await?;
+            tx.audit(actor, NewAuditEvent::success("cluster", id)).await?;
         }
         tx.commit().await?;
         Ok(first)
@@ -426,7 +423,7 @@ impl Store {
             .expect("a retry applies in every phase");
         tx.cluster_set_phase(id, phase, "", "").await?;
         let cluster = tx.cluster_get(actor.domain_id, id).await?;
-        tx.audit(actor, NewAuditEvent::success("ucs:cluster:activate", "cluster", id)).await?;
+        tx.audit(actor, NewAuditEvent::success("cluster", id)).await?;
         tx.commit().await?;
         Ok(cluster)
     }

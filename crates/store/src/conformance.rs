@@ -3,10 +3,12 @@
 
 use domain::{
     audit::{Actor, NewAuditEvent},
+    authz::actions,
     error::{iam, ucs},
+    federation::{Step, Workflow},
     identity::{AccessKeyStatus, Role},
     ids::{DomainId, JobId},
-    job::{JobState, NewJob},
+    job::{JobKind, JobState, NewJob, Signal},
     Error,
 };
 
@@ -33,6 +35,8 @@ macro_rules! conformance_suite {
             a_job_is_claimed_once_and_a_lost_lease_cannot_commit,
             a_retried_job_waits_for_its_time,
             jobs_are_counted_per_kind_and_state_without_their_steps,
+            a_workflow_releases_a_stage_and_runs_again_when_its_last_step_ends,
+            steps_that_end_at_once_all_count_down_their_parent,
             pause_resume_and_cancel_are_signals_honoured_between_steps,
             a_reset_removes_everything_the_tenant_made_and_keeps_its_credentials,
         );
@@ -60,7 +64,7 @@ fn new_tenant(name: &str) -> NewTenant {
 }
 
 fn actor(domain_id: DomainId) -> Actor {
-    Actor::operator(domain_id, "req-test".to_string())
+    Actor::operator(domain_id, "req-test".to_string(), actions::CLUSTER_UPDATE)
 }
 
 pub async fn tenant_create_makes_project_admin_and_key(store: &Store) {
@@ -78,8 +82,11 @@ pub async fn tenant_create_makes_project_admin_and_key(store: &Store) {
     assert_eq!(auth.tenant.id, created.tenant.id);
     assert_eq!(auth.key.status, AccessKeyStatus::Active);
     let events = store.audit_list(created.tenant.id, 10).await.unwrap();
-    let actions: Vec<_> = events.iter().rev().map(|e| e.action.as_str()).collect();
-    assert_eq!(actions, ["iam:tenant:create", "iam:user:create", "iam:accessKey:create"]);
+    // One operation, one action: each row it made is audited under it.
+    let audited: Vec<_> =
+        events.iter().rev().map(|e| (e.action.as_str(), e.resource_type.as_str())).collect();
+    let create = "iam:tenant:create";
+    assert_eq!(audited, [(create, "tenant"), (create, "user"), (create, "access_key")]);
     assert!(events.iter().all(|e| e.request_id == "req-1" && e.outcome == "success"));
 }
 
@@ -157,10 +164,13 @@ pub async fn a_dropped_transaction_leaves_no_change_no_job_and_no_audit_event(st
     let before = store.audit_list(a.tenant.id, 100).await.unwrap().len();
     {
         let mut tx = store.begin().await.unwrap();
-        tx.job_enqueue(NewJob::new("noop", a.tenant.id, "test", "x"), Error::new(ucs::REQUEST_FORBIDDEN))
-            .await
-            .unwrap();
-        tx.audit(&actor(a.tenant.id), NewAuditEvent::success("test:do", "test", "x")).await.unwrap();
+        tx.job_enqueue(
+            NewJob::new(JobKind::Noop, a.tenant.id, "test", "x"),
+            Error::new(ucs::REQUEST_FORBIDDEN),
+        )
+        .await
+        .unwrap();
+        tx.audit(&actor(a.tenant.id), NewAuditEvent::success("test", "x")).await.unwrap();
         // dropped without commit
     }
     assert!(store.job_list_for_resource("test", "x").await.unwrap().is_empty());
@@ -168,7 +178,7 @@ pub async fn a_dropped_transaction_leaves_no_change_no_job_and_no_audit_event(st
 
     let mut tx = store.begin().await.unwrap();
     let id = tx
-        .job_enqueue(NewJob::new("noop", a.tenant.id, "test", "x"), Error::new(ucs::REQUEST_FORBIDDEN))
+        .job_enqueue(NewJob::new(JobKind::Noop, a.tenant.id, "test", "x"), Error::new(ucs::REQUEST_FORBIDDEN))
         .await
         .unwrap();
     tx.commit().await.unwrap();
@@ -181,7 +191,7 @@ pub async fn a_dropped_transaction_leaves_no_change_no_job_and_no_audit_event(st
 pub async fn one_unfinished_job_per_exclusive_key(store: &Store) {
     let a = store.tenant_create(new_tenant("a"), "r").await.unwrap();
     let job = || {
-        let mut job = NewJob::new("federation", a.tenant.id, "fleet", "f1");
+        let mut job = NewJob::new(JobKind::Federation(Workflow::Enable), a.tenant.id, "fleet", "f1");
         job.exclusive_key = Some("federation:f1".to_string());
         job.cursor = serde_json::json!({"step": 0});
         job
@@ -206,7 +216,7 @@ pub async fn ready_reports_applied_migrations(store: &Store) {
 }
 
 fn noop_job(domain_id: DomainId) -> NewJob {
-    NewJob::new("noop", domain_id, "test", "x")
+    NewJob::new(JobKind::Noop, domain_id, "test", "x")
 }
 
 async fn enqueue(store: &Store, job: NewJob) -> JobId {
@@ -237,11 +247,11 @@ pub async fn a_job_is_claimed_once_and_a_lost_lease_cannot_commit(store: &Store)
     // A wakes up: its heartbeat and its commit are fenced off, and nothing it wrote stays.
     assert!(!store.job_heartbeat(&first, 60_000).await.unwrap());
     let mut tx = store.begin().await.unwrap();
-    tx.audit(&actor(a.tenant.id), NewAuditEvent::success("test:late", "test", "x")).await.unwrap();
+    tx.audit(&actor(a.tenant.id), NewAuditEvent::success("test", "x")).await.unwrap();
     let err = tx.job_finish(&first, JobState::Succeeded, None).await.unwrap_err();
     assert_eq!(err, crate::job::lease_lost());
     drop(tx);
-    assert!(store.audit_list(a.tenant.id, 100).await.unwrap().iter().all(|e| e.action != "test:late"));
+    assert!(store.audit_list(a.tenant.id, 100).await.unwrap().iter().all(|e| e.resource_type != "test"));
     let mut tx = store.begin().await.unwrap();
     tx.job_finish(&second, JobState::Succeeded, None).await.unwrap();
     tx.commit().await.unwrap();
@@ -272,9 +282,16 @@ pub async fn jobs_are_counted_per_kind_and_state_without_their_steps(store: &Sto
     let a = store.tenant_create(new_tenant("a"), "r").await.unwrap();
     let first = enqueue(store, noop_job(a.tenant.id)).await;
     enqueue(store, noop_job(a.tenant.id)).await;
-    enqueue(store, NewJob::new("other", a.tenant.id, "test", "y")).await;
+    enqueue(store, NewJob::new(JobKind::ClusterActivation, a.tenant.id, "test", "y")).await;
     // A workflow step (a sub-job) is not claimed by workers, so it is not counted.
-    enqueue(store, NewJob { parent_id: Some(first), ..NewJob::new("step", a.tenant.id, "test", "x") }).await;
+    enqueue(
+        store,
+        NewJob {
+            parent_id: Some(first),
+            ..NewJob::new(JobKind::FederationStep(Step::JoinCluster), a.tenant.id, "test", "x")
+        },
+    )
+    .await;
     let claimed = store.job_claim("w", 60_000).await.unwrap().unwrap();
     let mut tx = store.begin().await.unwrap();
     tx.job_finish(&claimed, JobState::Succeeded, None).await.unwrap();
@@ -287,9 +304,9 @@ pub async fn jobs_are_counted_per_kind_and_state_without_their_steps(store: &Sto
         .map(|c| (c.kind, c.state, c.count))
         .collect();
     let mut expected = vec![
-        ("noop".to_string(), JobState::Pending, 1),
-        ("noop".to_string(), JobState::Succeeded, 1),
-        ("other".to_string(), JobState::Pending, 1),
+        (JobKind::Noop, JobState::Pending, 1),
+        (JobKind::Noop, JobState::Succeeded, 1),
+        (JobKind::ClusterActivation, JobState::Pending, 1),
     ];
     expected.sort_by(|a, b| (a.0.as_str(), a.1.as_str()).cmp(&(b.0.as_str(), b.1.as_str())));
     assert_eq!(counts, expected);
@@ -316,7 +333,7 @@ pub async fn pause_resume_and_cancel_are_signals_honoured_between_steps(store: &
     let job = store.job_claim("w", 60_000).await.unwrap().unwrap();
     assert!(!in_tx(store, async |tx| tx.job_pause(id).await).await);
     let mut tx = store.begin().await.unwrap();
-    assert_eq!(tx.job_signal(&job).await.unwrap().as_deref(), Some("pause"));
+    assert_eq!(tx.job_signal(&job).await.unwrap(), Some(Signal::Pause));
     tx.job_park(&job).await.unwrap();
     tx.commit().await.unwrap();
     let parked = store.job_get(id).await.unwrap().unwrap();
@@ -332,7 +349,7 @@ pub async fn pause_resume_and_cancel_are_signals_honoured_between_steps(store: &
     // Cancel: a running job gets the signal (its worker ends it), a waiting one ends at once.
     assert!(!in_tx(store, async |tx| tx.job_cancel(id).await).await);
     let mut tx = store.begin().await.unwrap();
-    assert_eq!(tx.job_signal(&job).await.unwrap().as_deref(), Some("cancel"));
+    assert_eq!(tx.job_signal(&job).await.unwrap(), Some(Signal::Cancel));
     tx.job_finish(&job, JobState::Cancelled, Some("cancelled")).await.unwrap();
     tx.commit().await.unwrap();
     let waiting = enqueue(store, noop_job(a.tenant.id)).await;
@@ -427,13 +444,20 @@ pub async fn a_reset_removes_everything_the_tenant_made_and_keeps_its_credential
     let b = store.tenant_create(b_new.clone(), "r").await.unwrap();
     let a_id = a.tenant.id;
     // A workflow of a with a step, claimed by a worker that is mid-step when the reset comes.
-    let parent = enqueue(store, NewJob::new("federation", a_id, "fleet", "fleet-a")).await;
-    enqueue(store, NewJob { parent_id: Some(parent), ..NewJob::new("step", a_id, "cluster", "cluster-a") })
-        .await;
+    let parent =
+        enqueue(store, NewJob::new(JobKind::Federation(Workflow::Enable), a_id, "fleet", "fleet-a")).await;
+    enqueue(
+        store,
+        NewJob {
+            parent_id: Some(parent),
+            ..NewJob::new(JobKind::FederationStep(Step::JoinCluster), a_id, "cluster", "cluster-a")
+        },
+    )
+    .await;
     let running = store.job_claim("worker-a", 60_000).await.unwrap().unwrap();
     assert_eq!(running.id, parent);
     // The effect of a step of a cluster deleted long ago: found through the job that made it.
-    enqueue(store, NewJob::new("activation", a_id, "cluster", "gone-a")).await;
+    enqueue(store, NewJob::new(JobKind::ClusterActivation, a_id, "cluster", "gone-a")).await;
     assert!(store.provider_effect_record("gone-key", "ActivateCluster", "gone-a", "{}").await.unwrap());
     let a_cluster = seed_tenant_state(store, a_id, &a.project.id.to_string(), "a").await;
     let b_job = enqueue(store, noop_job(b.tenant.id)).await;
@@ -441,7 +465,8 @@ pub async fn a_reset_removes_everything_the_tenant_made_and_keeps_its_credential
     let b_before = rows_of(store, b.tenant.id).await;
     let a_events = store.audit_list(a_id, 100).await.unwrap().len() as u64;
 
-    let removed = store.tenant_reset(&actor(a_id), AuditRetention::Keep).await.unwrap();
+    let reset = Actor::operator(a_id, "req-reset".to_string(), actions::TESTING_RESET);
+    let removed = store.tenant_reset(&reset, AuditRetention::Keep).await.unwrap();
     let expected = TenantReset {
         clusters: 1,
         fleets: 1,
@@ -479,7 +504,7 @@ pub async fn a_reset_removes_everything_the_tenant_made_and_keeps_its_credential
     // The worker mid-step finds its job gone: its heartbeat and its fenced commit fail, nothing stays.
     assert!(!store.job_heartbeat(&running, 60_000).await.unwrap());
     let mut tx = store.begin().await.unwrap();
-    tx.audit(&actor(a_id), NewAuditEvent::success("test:late", "test", "x")).await.unwrap();
+    tx.audit(&actor(a_id), NewAuditEvent::success("test", "x")).await.unwrap();
     assert_eq!(tx.job_fence(&running).await.unwrap_err(), crate::job::lease_lost());
     assert_eq!(
         tx.job_finish(&running, JobState::Succeeded, None).await.unwrap_err(),
@@ -495,14 +520,89 @@ pub async fn a_reset_removes_everything_the_tenant_made_and_keeps_its_credential
     let events = store.audit_list(a_id, 100).await.unwrap();
     assert_eq!(events.len() as u64, a_events + 1);
     assert_eq!(events[0].action, "ucsd:testing:reset");
-    assert!(events.iter().all(|e| e.action != "test:late"));
+    assert!(events.iter().all(|e| e.resource_type != "test"));
 
     // Again, removing the audit log: only the reset's own event remains.
-    let removed = store.tenant_reset(&actor(a_id), AuditRetention::Remove).await.unwrap();
+    let removed = store.tenant_reset(&reset, AuditRetention::Remove).await.unwrap();
     assert_eq!(removed, TenantReset { audit_events: a_events + 1, ..TenantReset::default() });
     let events = store.audit_list(a_id, 100).await.unwrap();
     assert_eq!(events.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(), ["ucsd:testing:reset"]);
     assert_eq!(rows_of(store, b.tenant.id).await, b_before);
     // A tenant that does not exist cannot be reset.
-    assert!(store.tenant_reset(&actor(DomainId::new()), AuditRetention::Keep).await.is_err());
+    let nobody = Actor { domain_id: DomainId::new(), ..reset };
+    assert!(store.tenant_reset(&nobody, AuditRetention::Keep).await.is_err());
+}
+
+/// A workflow with `steps` steps at positions 0.., claimed by `owner`.
+async fn claimed_workflow(store: &Store, domain: DomainId, steps: i64, owner: &str) -> domain::job::Job {
+    let parent =
+        enqueue(store, NewJob::new(JobKind::Federation(Workflow::Enable), domain, "fleet", "f")).await;
+    for position in 0..steps {
+        let step = NewJob::new(JobKind::FederationStep(Step::JoinCluster), domain, "cluster", position);
+        enqueue(store, NewJob { parent_id: Some(parent), position, ..step }).await;
+    }
+    let claimed = store.job_claim(owner, 60_000).await.unwrap().unwrap();
+    assert_eq!(claimed.id, parent, "only the workflow is runnable, its steps are held");
+    claimed
+}
+
+async fn finish(store: &Store, job: &domain::job::Job, state: JobState) {
+    let mut tx = store.begin().await.unwrap();
+    tx.job_finish(job, state, None).await.unwrap();
+    tx.commit().await.unwrap();
+}
+
+pub async fn a_workflow_releases_a_stage_and_runs_again_when_its_last_step_ends(store: &Store) {
+    let a = store.tenant_create(new_tenant("a"), "r").await.unwrap();
+    let parent = claimed_workflow(store, a.tenant.id, 3, "w").await;
+    // Release the stage of steps 1..=2 (step 0 stays held) and wait.
+    let mut tx = store.begin().await.unwrap();
+    assert_eq!(tx.job_wait_for_steps(&parent, (1, 2)).await.unwrap(), 2);
+    tx.commit().await.unwrap();
+    let first = store.job_claim("w", 60_000).await.unwrap().unwrap();
+    let second = store.job_claim("w", 60_000).await.unwrap().unwrap();
+    assert!(store.job_claim("w", 60_000).await.unwrap().is_none(), "the parent waits, step 0 is held");
+    assert_eq!([first.position, second.position].iter().sum::<i64>(), 3);
+    finish(store, &first, JobState::Failed).await;
+    assert!(store.job_claim("w", 60_000).await.unwrap().is_none(), "one step is still open");
+    // A rescue finds nothing astray while a released step is open.
+    store.job_rescue_expired().await.unwrap();
+    assert!(store.job_claim("w", 60_000).await.unwrap().is_none());
+    finish(store, &second, JobState::Succeeded).await;
+    let again = store.job_claim("w", 60_000).await.unwrap().unwrap();
+    assert_eq!((again.id, again.waiting_for), (parent.id, 0));
+    // A lost lease cannot wait: the fence holds for the barrier too.
+    let mut tx = store.begin().await.unwrap();
+    assert!(tx.job_wait_for_steps(&parent, (0, 0)).await.is_err(), "an earlier claim's attempt");
+    drop(tx);
+    // Ending the workflow cancels the steps it never released.
+    let mut tx = store.begin().await.unwrap();
+    tx.job_cancel_held_steps(again.id, "ended").await.unwrap();
+    tx.job_finish(&again, JobState::Failed, Some("a step failed")).await.unwrap();
+    tx.commit().await.unwrap();
+    let steps = store.job_subjobs(parent.id).await.unwrap();
+    let states: Vec<JobState> = steps.iter().map(|s| s.state).collect();
+    assert_eq!(states, [JobState::Cancelled, JobState::Failed, JobState::Succeeded]);
+}
+
+pub async fn steps_that_end_at_once_all_count_down_their_parent(store: &Store) {
+    let a = store.tenant_create(new_tenant("a"), "r").await.unwrap();
+    let parent = claimed_workflow(store, a.tenant.id, 8, "w").await;
+    let mut tx = store.begin().await.unwrap();
+    assert_eq!(tx.job_wait_for_steps(&parent, (0, 7)).await.unwrap(), 8);
+    tx.commit().await.unwrap();
+    let mut steps = Vec::new();
+    while let Some(step) = store.job_claim("w", 60_000).await.unwrap() {
+        steps.push(step);
+    }
+    assert_eq!(steps.len(), 8);
+    // Every step ends in its own transaction, all at once: none of the count-downs may be lost.
+    let ends = steps.iter().map(|step| async move {
+        let mut tx = store.begin().await.unwrap();
+        tx.job_finish(step, JobState::Succeeded, None).await.unwrap();
+        tx.commit().await.unwrap();
+    });
+    futures::future::join_all(ends).await;
+    let again = store.job_claim("w", 60_000).await.unwrap().expect("the parent runs once every step ended");
+    assert_eq!((again.id, again.waiting_for), (parent.id, 0));
 }

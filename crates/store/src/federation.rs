@@ -9,7 +9,7 @@ use domain::{
     federation::Workflow,
     fleet::FederationState,
     ids::{ClusterId, DomainId, FleetId, JobId},
-    job::{Job, JobState, NewJob},
+    job::{Job, JobKind, NewJob},
     Error, Result,
 };
 
@@ -58,7 +58,7 @@ impl Tx<'_> {
         clusters: &[ClusterId],
         payload: serde_json::Value,
     ) -> Result<JobId> {
-        let mut parent = NewJob::new(workflow.job_kind(), domain_id, "fleet", fleet_id);
+        let mut parent = NewJob::new(JobKind::Federation(workflow), domain_id, "fleet", fleet_id);
         parent.cursor = payload;
         parent.exclusive_key = Some(match (workflow, clusters) {
             (Workflow::Join | Workflow::Unjoin, [cluster]) => member_key(*cluster),
@@ -72,7 +72,7 @@ impl Tx<'_> {
                 Some(c) => ("cluster", c.to_string()),
                 None => ("fleet", fleet_id.to_string()),
             };
-            let mut sub = NewJob::new(step.as_str(), domain_id, resource_type, resource_id);
+            let mut sub = NewJob::new(JobKind::FederationStep(step), domain_id, resource_type, resource_id);
             sub.parent_id = Some(parent_id);
             sub.position = position as i64;
             sub.max_attempts = 5;
@@ -113,56 +113,6 @@ impl Tx<'_> {
                 Ok(())
             }
         }
-    }
-
-    /// Confirms this worker still holds `job` (the fence every step's commit passes).
-    pub async fn job_fence(&mut self, job: &Job) -> Result<()> {
-        let now = self.now_millis();
-        let done = sqlx::query(
-            "UPDATE jobs SET updated_at = $1 WHERE id = $2 AND state = 'running' AND attempts = $3 AND lease_owner = $4",
-        )
-        .bind(now)
-        .bind(job.id.to_string())
-        .bind(job.attempts)
-        .bind(job.lease_owner.as_deref().unwrap_or(""))
-        .execute(&mut *self.tx)
-        .await
-        .map_err(map_db_err)?;
-        crate::job::fenced(done.rows_affected())
-    }
-
-    /// Marks a step as running (its first start is kept) and counts the try.
-    pub async fn subjob_start(&mut self, sub: &Job) -> Result<()> {
-        let now = self.now_millis();
-        sqlx::query(
-            "UPDATE jobs SET state = 'running', attempts = attempts + 1, started_at = COALESCE(started_at, $1),
-                updated_at = $1 WHERE id = $2",
-        )
-        .bind(now)
-        .bind(sub.id.to_string())
-        .execute(&mut *self.tx)
-        .await
-        .map_err(map_db_err)?;
-        Ok(())
-    }
-
-    /// Ends a step; a failed try that will be retried records its error and stays running.
-    pub async fn subjob_finish(&mut self, sub: &Job, state: JobState, error: Option<&str>) -> Result<()> {
-        let now = self.now_millis();
-        let finished = state.is_terminal().then_some(now);
-        sqlx::query(
-            "UPDATE jobs SET state = $1, last_error = COALESCE($2, last_error), finished_at = $3, updated_at = $4
-             WHERE id = $5",
-        )
-        .bind(state.as_str())
-        .bind(error)
-        .bind(finished)
-        .bind(now)
-        .bind(sub.id.to_string())
-        .execute(&mut *self.tx)
-        .await
-        .map_err(map_db_err)?;
-        Ok(())
     }
 
     pub async fn fleet_federation_set(
@@ -331,13 +281,7 @@ impl Store {
                 .await
                 .map_err(map_db_err)?;
         }
-        let action = match workflow {
-            Workflow::Enable => "ucs:fleet:enableFederation",
-            Workflow::Disable => "ucs:fleet:disableFederation",
-            Workflow::Upgrade => "ucs:fleet:upgradeFederation",
-            Workflow::Join | Workflow::Unjoin => "ucs:fleet:retryJoinFederation",
-        };
-        tx.audit(actor, NewAuditEvent::success(action, "fleet", fleet_id)).await?;
+        tx.audit(actor, NewAuditEvent::success("fleet", fleet_id)).await?;
         tx.commit().await?;
         first.ok_or_else(|| Error::invalid_body("no member cluster to act on"))
     }
@@ -346,11 +290,12 @@ impl Store {
     pub async fn federation_failed_joins(&self, fleet_id: FleetId) -> Result<Vec<ClusterId>> {
         let rows = sqlx::query(
             "SELECT c.id FROM clusters c WHERE c.fleet_id = $1 AND (
-                SELECT j.state FROM jobs j WHERE j.kind = 'JoinCluster' AND j.resource_id = c.id
+                SELECT j.state FROM jobs j WHERE j.kind = $2 AND j.resource_id = c.id
                 ORDER BY j.created_at DESC, j.position DESC LIMIT 1) = 'failed'
              ORDER BY c.name",
         )
         .bind(fleet_id.to_string())
+        .bind(JobKind::FederationStep(domain::federation::Step::JoinCluster).as_str())
         .fetch_all(&self.pool)
         .await
         .map_err(map_db_err)?;
@@ -366,10 +311,13 @@ impl Store {
         self.fleet_get(domain_id, fleet_id).await?;
         let row = sqlx::query(&format!(
             "SELECT {JOB_COLUMNS} FROM jobs WHERE resource_type = 'fleet' AND resource_id = $1 AND parent_id IS NULL
-               AND kind IN ('federation.enable', 'federation.disable', 'federation.upgrade')
+               AND kind IN ($2, $3, $4)
              ORDER BY created_at DESC LIMIT 1"
         ))
         .bind(fleet_id.to_string())
+        .bind(JobKind::Federation(Workflow::Enable).as_str())
+        .bind(JobKind::Federation(Workflow::Disable).as_str())
+        .bind(JobKind::Federation(Workflow::Upgrade).as_str())
         .fetch_optional(&self.pool)
         .await
         .map_err(map_db_err)?;
@@ -429,8 +377,7 @@ impl Store {
         }
         tx.federation_record_set(fleet_id, actor.domain_id, FederationFact::ConnectionId(connection_id))
             .await?;
-        tx.audit(actor, NewAuditEvent::success("ucs:fleet:createFederationConnection", "fleet", fleet_id))
-            .await?;
+        tx.audit(actor, NewAuditEvent::success("fleet", fleet_id)).await?;
         tx.commit().await
     }
 

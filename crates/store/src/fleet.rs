@@ -53,7 +53,7 @@ fn fleet_not_found() -> Error {
 }
 
 impl Tx<'_> {
-    pub(crate) async fn fleet_get(&mut self, domain_id: DomainId, id: FleetId) -> Result<Fleet> {
+    pub async fn fleet_get(&mut self, domain_id: DomainId, id: FleetId) -> Result<Fleet> {
         let row =
             sqlx::query(&format!("SELECT {COLUMNS} FROM fleets f WHERE f.id = $1 AND f.domain_id = $2"))
                 .bind(id.to_string())
@@ -174,7 +174,7 @@ impl Store {
         })?;
         let fleet = tx.fleet_get(actor.domain_id, id).await?;
         tx.fleet_attach(&fleet, cluster_ids, limits.clusters_per_fleet).await?;
-        tx.audit(actor, NewAuditEvent::success("ucs:fleet:create", "fleet", id)).await?;
+        tx.audit(actor, NewAuditEvent::success("fleet", id)).await?;
         let fleet = tx.fleet_get(actor.domain_id, id).await?;
         tx.commit().await?;
         Ok(fleet)
@@ -234,7 +234,7 @@ impl Store {
             .execute(&mut *tx.tx)
             .await
             .map_err(map_db_err)?;
-        tx.audit(actor, NewAuditEvent::success("ucs:fleet:delete", "fleet", id)).await?;
+        tx.audit(actor, NewAuditEvent::success("fleet", id)).await?;
         tx.commit().await
     }
 
@@ -244,8 +244,7 @@ impl Store {
         id: FleetId,
         description: &str,
     ) -> Result<Fleet> {
-        self.fleet_update(actor, id, "ucs:fleet:updateDescription", "description", description.to_string())
-            .await
+        self.fleet_update(actor, id, "description", description.to_string()).await
     }
 
     pub async fn fleet_set_dns_suffix(
@@ -255,17 +254,10 @@ impl Store {
         suffixes: &[String],
     ) -> Result<Fleet> {
         let json = serde_json::to_string(suffixes).expect("strings serialize");
-        self.fleet_update(actor, id, "ucs:fleet:updateZones", "dns_suffix", json).await
+        self.fleet_update(actor, id, "dns_suffix", json).await
     }
 
-    async fn fleet_update(
-        &self,
-        actor: &Actor,
-        id: FleetId,
-        action: &str,
-        column: &str,
-        value: String,
-    ) -> Result<Fleet> {
+    async fn fleet_update(&self, actor: &Actor, id: FleetId, column: &str, value: String) -> Result<Fleet> {
         let mut tx = self.begin().await?;
         tx.fleet_get(actor.domain_id, id).await?;
         let now = tx.now_millis();
@@ -276,7 +268,7 @@ impl Store {
             .execute(&mut *tx.tx)
             .await
             .map_err(map_db_err)?;
-        tx.audit(actor, NewAuditEvent::success(action, "fleet", id)).await?;
+        tx.audit(actor, NewAuditEvent::success("fleet", id)).await?;
         let fleet = tx.fleet_get(actor.domain_id, id).await?;
         tx.commit().await?;
         Ok(fleet)
@@ -295,7 +287,7 @@ impl Store {
         let fleet = tx.fleet_get(actor.domain_id, id).await?;
         tx.fleet_attach(&fleet, cluster_ids, limits.clusters_per_fleet).await?;
         tx.fleet_touch(id).await?;
-        tx.audit(actor, NewAuditEvent::success("ucs:fleet:addClusters", "fleet", id)).await?;
+        tx.audit(actor, NewAuditEvent::success("fleet", id)).await?;
         let fleet = tx.fleet_get(actor.domain_id, id).await?;
         tx.commit().await?;
         Ok(fleet)
@@ -323,7 +315,7 @@ impl Store {
         }
         tx.fleet_attach(&fleet, &[cluster_id], limits.clusters_per_fleet).await?;
         tx.fleet_touch(fleet_id).await?;
-        tx.audit(actor, NewAuditEvent::success("ucs:cluster:joinFleet", "cluster", cluster_id)).await?;
+        tx.audit(actor, NewAuditEvent::success("cluster", cluster_id)).await?;
         tx.commit().await
     }
 
@@ -355,7 +347,7 @@ impl Store {
             .map_err(map_db_err)?;
         tx.rbac_render(cluster_id).await?;
         tx.fleet_touch(fleet_id).await?;
-        tx.audit(actor, NewAuditEvent::success("ucs:cluster:leaveFleet", "cluster", cluster_id)).await?;
+        tx.audit(actor, NewAuditEvent::success("cluster", cluster_id)).await?;
         tx.commit().await
     }
 

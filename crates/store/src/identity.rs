@@ -127,8 +127,9 @@ impl Store {
             .map_err(name_taken("tenant"))?;
         let project = Project { id: ProjectId::new(), domain_id: tenant.id, name: new.project_name };
         tx.project_insert(&project).await?;
-        let actor = Actor::operator(tenant.id, request_id.to_string());
-        tx.audit(&actor, NewAuditEvent::success("iam:tenant:create", "tenant", tenant.id)).await?;
+        let actor =
+            Actor::operator(tenant.id, request_id.to_string(), domain::authz::operator::TENANT_CREATE);
+        tx.audit(&actor, NewAuditEvent::success("tenant", tenant.id)).await?;
         let user = tx
             .user_insert(
                 &actor,
@@ -202,7 +203,7 @@ impl Store {
         let mut tx = self.begin().await?;
         let project = Project { id: ProjectId::new(), domain_id: actor.domain_id, name: name.to_string() };
         tx.project_insert(&project).await?;
-        tx.audit(actor, NewAuditEvent::success("iam:project:create", "project", project.id)).await?;
+        tx.audit(actor, NewAuditEvent::success("project", project.id)).await?;
         tx.commit().await?;
         Ok(project)
     }
@@ -365,11 +366,7 @@ impl Store {
         if done.rows_affected() == 0 {
             return Err(Error::new(iam::NOT_FOUND).with_detail("no such access key"));
         }
-        let action = match status {
-            AccessKeyStatus::Active => "iam:accessKey:enable",
-            AccessKeyStatus::Inactive => "iam:accessKey:disable",
-        };
-        tx.audit(actor, NewAuditEvent::success(action, "access_key", access_key)).await?;
+        tx.audit(actor, NewAuditEvent::success("access_key", access_key)).await?;
         tx.commit().await
     }
 
@@ -384,7 +381,7 @@ impl Store {
         if done.rows_affected() == 0 {
             return Err(Error::new(iam::NOT_FOUND).with_detail("no such access key"));
         }
-        tx.audit(actor, NewAuditEvent::success("iam:accessKey:delete", "access_key", access_key)).await?;
+        tx.audit(actor, NewAuditEvent::success("access_key", access_key)).await?;
         tx.commit().await
     }
 }
@@ -443,7 +440,7 @@ impl Tx<'_> {
                 .await
                 .map_err(map_db_err)?;
         }
-        self.audit(actor, NewAuditEvent::success("iam:user:create", "user", user.id)).await?;
+        self.audit(actor, NewAuditEvent::success("user", user.id)).await?;
         Ok(user)
     }
 
@@ -469,7 +466,7 @@ impl Tx<'_> {
         .execute(&mut *self.tx)
         .await
         .map_err(name_taken("access key"))?;
-        self.audit(actor, NewAuditEvent::success("iam:accessKey:create", "access_key", access_key)).await?;
+        self.audit(actor, NewAuditEvent::success("access_key", access_key)).await?;
         Ok(AccessKey {
             access_key: access_key.to_string(),
             user_id: user.id,

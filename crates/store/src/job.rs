@@ -1,9 +1,11 @@
-//! The jobs table: enqueue inside the caller's transaction, and reads. The engine's claim, lease and
-//! state transitions come with the worker crate.
+//! The jobs table: enqueue inside the caller's transaction, reads, and the engine's mechanics: claim,
+//! lease, fence, retry, rescue, pause and cancel signals, and the barrier between a workflow and its
+//! steps (a parent releases a stage of steps and waits; each step that ends takes one off the
+//! parent's `waiting_for` in its own transaction; the last one makes the parent runnable).
 
 use domain::{
     ids::JobId,
-    job::{Job, JobState, NewJob},
+    job::{Job, JobKind, JobState, NewJob, Signal},
     Error, Result,
 };
 use sqlx::any::AnyRow;
@@ -14,15 +16,15 @@ use crate::{
 };
 
 pub(crate) const JOB_COLUMNS: &str =
-    "id, kind, domain_id, resource_type, resource_id, state, cursor, attempts,
+    "id, kind, domain_id, resource_type, resource_id, state, cursor, attempts, failures,
     max_attempts, run_at, lease_owner, lease_expires_at, parent_id, exclusive_key, signal, last_error,
-    position, started_at, finished_at, created_at, updated_at";
+    position, waiting_for, started_at, finished_at, created_at, updated_at";
 
 pub(crate) fn job_from_row(row: &AnyRow) -> Result<Job> {
     let cursor = text(row, "cursor")?;
     Ok(Job {
         id: parsed(row, "id")?,
-        kind: text(row, "kind")?,
+        kind: text(row, "kind")?.parse()?,
         domain_id: parsed(row, "domain_id")?,
         resource_type: text(row, "resource_type")?,
         resource_id: text(row, "resource_id")?,
@@ -30,15 +32,17 @@ pub(crate) fn job_from_row(row: &AnyRow) -> Result<Job> {
         cursor: serde_json::from_str(&cursor)
             .map_err(|e| Error::internal(format!("stored job cursor: {e}")))?,
         attempts: int(row, "attempts")?,
+        failures: int(row, "failures")?,
         max_attempts: int(row, "max_attempts")?,
         run_at: instant(row, "run_at")?,
         lease_owner: opt_text(row, "lease_owner")?,
         lease_expires_at: opt_instant(row, "lease_expires_at")?,
         parent_id: opt_parsed(row, "parent_id")?,
         exclusive_key: opt_text(row, "exclusive_key")?,
-        signal: opt_text(row, "signal")?,
+        signal: opt_text(row, "signal")?.map(|s| s.parse()).transpose()?,
         last_error: opt_text(row, "last_error")?,
         position: int(row, "position")?,
+        waiting_for: int(row, "waiting_for")?,
         started_at: opt_instant(row, "started_at")?,
         finished_at: opt_instant(row, "finished_at")?,
         created_at: instant(row, "created_at")?,
@@ -48,18 +52,20 @@ pub(crate) fn job_from_row(row: &AnyRow) -> Result<Job> {
 
 impl Tx<'_> {
     /// Enqueues a job in this transaction: it exists exactly when the intent it realises does.
-    /// A second unfinished job with the same exclusive key fails with `conflict`.
+    /// A second unfinished job with the same exclusive key fails with `conflict`. A step (a job with a
+    /// parent) is held until its parent releases its stage.
     pub async fn job_enqueue(&mut self, job: NewJob, conflict: Error) -> Result<JobId> {
         let id = job.id.unwrap_or_default();
         let now = self.now_millis();
         let run_at = job.run_at.map_or(now, |t| t.timestamp_millis());
+        let held = i64::from(job.parent_id.is_some());
         sqlx::query(
             "INSERT INTO jobs (id, kind, domain_id, resource_type, resource_id, state, cursor, attempts,
-                max_attempts, run_at, parent_id, exclusive_key, position, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, 'pending', $6, 0, $7, $8, $9, $10, $12, $11, $11)",
+                max_attempts, run_at, parent_id, exclusive_key, position, waiting_for, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, 'pending', $6, 0, $7, $8, $9, $10, $12, $13, $11, $11)",
         )
         .bind(id.to_string())
-        .bind(&job.kind)
+        .bind(job.kind.as_str())
         .bind(job.domain_id.to_string())
         .bind(&job.resource_type)
         .bind(&job.resource_id)
@@ -70,6 +76,7 @@ impl Tx<'_> {
         .bind(&job.exclusive_key)
         .bind(now)
         .bind(job.position)
+        .bind(held)
         .execute(&mut *self.tx)
         .await
         .map_err(|e| if crate::is_unique_violation(&e) { conflict } else { map_db_err(e) })?;
@@ -81,7 +88,7 @@ impl Tx<'_> {
 
     /// Wakes the workers of this process and, on Postgres, of every replica (store_pg::listen) when
     /// this transaction commits: it made a job runnable.
-    async fn wake_workers_at_commit(&mut self) -> Result<()> {
+    pub(crate) async fn wake_workers_at_commit(&mut self) -> Result<()> {
         if !self.enqueued && self.dialect() == crate::Dialect::Postgres {
             sqlx::query("SELECT pg_notify($1, '')")
                 .bind(crate::JOBS_CHANNEL)
@@ -118,11 +125,11 @@ impl Store {
     }
 }
 
-/// How many top-level jobs (the ones workers claim; workflow steps are not counted) of one kind are in
+/// How many top-level jobs (workflows and single jobs; their steps are not counted) of one kind are in
 /// one state.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JobCount {
-    pub kind: String,
+    pub kind: JobKind,
     pub state: JobState,
     pub count: i64,
 }
@@ -141,7 +148,7 @@ impl Store {
         rows.iter()
             .map(|row| {
                 Ok(JobCount {
-                    kind: text(row, "kind")?,
+                    kind: text(row, "kind")?.parse()?,
                     state: text(row, "state")?.parse()?,
                     count: int(row, "n")?,
                 })
@@ -166,8 +173,9 @@ pub fn lease_lost() -> Error {
 }
 
 impl Store {
-    /// Claims the next runnable job: marks it running under `owner` until `lease_until` and counts the
-    /// attempt, in one statement (Postgres skips rows other workers hold; SQLite has one writer).
+    /// Claims the next runnable job (a workflow, a single job or a released step): marks it running
+    /// under `owner` for `lease_millis` and counts the attempt, in one statement (Postgres skips rows
+    /// other workers hold; SQLite has one writer).
     pub async fn job_claim(&self, owner: &str, lease_millis: i64) -> Result<Option<Job>> {
         let now = self.now_millis();
         let skip_locked = match self.dialect {
@@ -178,7 +186,7 @@ impl Store {
         let row = sqlx::query(&format!(
             "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_owner = $1, lease_expires_at = $2,
                 started_at = COALESCE(started_at, $3), updated_at = $3
-             WHERE id = (SELECT id FROM jobs WHERE state = 'pending' AND parent_id IS NULL AND run_at <= $3
+             WHERE id = (SELECT id FROM jobs WHERE state = 'pending' AND waiting_for = 0 AND run_at <= $3
                          ORDER BY run_at LIMIT 1 {skip_locked})
              RETURNING {JOB_COLUMNS}"
         ))
@@ -208,7 +216,9 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Puts jobs whose lease expired (their worker died) back in the queue; returns how many.
+    /// Puts jobs whose lease expired (their worker died) back in the queue; returns how many. Also
+    /// the barrier's safety net: a parent that waits although none of its released steps is still
+    /// open (its count went astray, say a step was removed by hand) runs again.
     pub async fn job_rescue_expired(&self) -> Result<u64> {
         let now = self.now_millis();
         let done = sqlx::query(
@@ -219,13 +229,26 @@ impl Store {
         .execute(&self.pool)
         .await
         .map_err(map_db_err)?;
-        Ok(done.rows_affected())
+        let unblocked = sqlx::query(
+            "UPDATE jobs SET waiting_for = 0, run_at = $1, updated_at = $1
+             WHERE state = 'pending' AND waiting_for > 0 AND parent_id IS NULL
+               AND NOT EXISTS (SELECT 1 FROM jobs s WHERE s.parent_id = jobs.id AND s.waiting_for = 0
+                               AND s.state IN ('pending', 'running', 'paused'))",
+        )
+        .bind(now)
+        .execute(&self.pool)
+        .await
+        .map_err(map_db_err)?;
+        if unblocked.rows_affected() > 0 {
+            self.wake_workers();
+        }
+        Ok(done.rows_affected() + unblocked.rows_affected())
     }
 
     /// When the next pending job becomes runnable, if any (for the worker's sleep).
     pub async fn job_next_run_at(&self) -> Result<Option<chrono::DateTime<chrono::Utc>>> {
         let next: Option<i64> =
-            sqlx::query_scalar("SELECT MIN(run_at) FROM jobs WHERE state = 'pending' AND parent_id IS NULL")
+            sqlx::query_scalar("SELECT MIN(run_at) FROM jobs WHERE state = 'pending' AND waiting_for = 0")
                 .fetch_one(&self.pool)
                 .await
                 .map_err(map_db_err)?;
@@ -234,7 +257,9 @@ impl Store {
 }
 
 impl Tx<'_> {
-    /// Ends a claimed job (`succeeded`, `failed` or `cancelled`) if this worker still holds it.
+    /// Ends a claimed job (`succeeded`, `failed` or `cancelled`) if this worker still holds it. A step
+    /// that ends takes itself off its parent's wait, in this transaction; the last one makes the
+    /// parent runnable.
     pub async fn job_finish(&mut self, job: &Job, state: JobState, error: Option<&str>) -> Result<()> {
         debug_assert!(state.is_terminal());
         let now = self.now_millis();
@@ -252,24 +277,157 @@ impl Tx<'_> {
         .execute(&mut *self.tx)
         .await
         .map_err(map_db_err)?;
-        fenced(done.rows_affected())
+        fenced(done.rows_affected())?;
+        match job.parent_id {
+            Some(parent) => self.job_step_ended(parent).await,
+            None => Ok(()),
+        }
     }
 
-    /// Gives a claimed job back to the queue to run again at `run_at`, recording why.
+    /// One step of `parent` ended: one less to wait for. The row lock this update takes makes the
+    /// steps that end at once count down one after the other.
+    async fn job_step_ended(&mut self, parent: JobId) -> Result<()> {
+        let now = self.now_millis();
+        let runnable: Option<i64> = sqlx::query_scalar(
+            "UPDATE jobs SET waiting_for = waiting_for - 1, run_at = $1, updated_at = $1
+             WHERE id = $2 AND state = 'pending' AND waiting_for > 0 RETURNING waiting_for",
+        )
+        .bind(now)
+        .bind(parent.to_string())
+        .fetch_optional(&mut *self.tx)
+        .await
+        .map_err(map_db_err)?;
+        if runnable == Some(0) {
+            self.wake_workers_at_commit().await?;
+        }
+        Ok(())
+    }
+
+    /// Releases the steps of `parent` at `positions` (one stage) and gives the parent back to the
+    /// queue to wait until each of them has ended; returns how many it waits for (0: it runs again at
+    /// once). Fenced like every commit of a claimed job.
+    pub async fn job_wait_for_steps(&mut self, parent: &Job, positions: (i64, i64)) -> Result<i64> {
+        let now = self.now_millis();
+        sqlx::query(
+            "UPDATE jobs SET waiting_for = 0, run_at = $1, updated_at = $1
+             WHERE parent_id = $2 AND position BETWEEN $3 AND $4 AND state = 'pending' AND waiting_for > 0",
+        )
+        .bind(now)
+        .bind(parent.id.to_string())
+        .bind(positions.0)
+        .bind(positions.1)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(map_db_err)?;
+        let open: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM jobs WHERE parent_id = $1 AND position BETWEEN $2 AND $3
+               AND state IN ('pending', 'running', 'paused')",
+        )
+        .bind(parent.id.to_string())
+        .bind(positions.0)
+        .bind(positions.1)
+        .fetch_one(&mut *self.tx)
+        .await
+        .map_err(map_db_err)?;
+        let done = sqlx::query(
+            "UPDATE jobs SET state = 'pending', waiting_for = $1, run_at = $2, lease_owner = NULL,
+                lease_expires_at = NULL, updated_at = $2
+             WHERE id = $3 AND state = 'running' AND attempts = $4 AND lease_owner = $5",
+        )
+        .bind(open)
+        .bind(now)
+        .bind(parent.id.to_string())
+        .bind(parent.attempts)
+        .bind(parent.lease_owner.as_deref().unwrap_or(""))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(map_db_err)?;
+        fenced(done.rows_affected())?;
+        self.wake_workers_at_commit().await?;
+        Ok(open)
+    }
+
+    /// A workflow's steps in plan order, read in this transaction (what the parent decides on).
+    pub async fn job_steps(&mut self, parent: JobId) -> Result<Vec<Job>> {
+        let rows =
+            sqlx::query(&format!("SELECT {JOB_COLUMNS} FROM jobs WHERE parent_id = $1 ORDER BY position"))
+                .bind(parent.to_string())
+                .fetch_all(&mut *self.tx)
+                .await
+                .map_err(map_db_err)?;
+        rows.iter().map(job_from_row).collect()
+    }
+
+    /// One job, read in this transaction.
+    pub async fn job_get(&mut self, id: JobId) -> Result<Option<Job>> {
+        let row = sqlx::query(&format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1"))
+            .bind(id.to_string())
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(map_db_err)?;
+        row.as_ref().map(job_from_row).transpose()
+    }
+
+    /// Cancels the steps of a workflow that ended before releasing them.
+    pub async fn job_cancel_held_steps(&mut self, parent: JobId, reason: &str) -> Result<()> {
+        let now = self.now_millis();
+        sqlx::query(
+            "UPDATE jobs SET state = 'cancelled', last_error = $1, waiting_for = 0, finished_at = $2, updated_at = $2
+             WHERE parent_id = $3 AND state = 'pending' AND waiting_for > 0",
+        )
+        .bind(reason)
+        .bind(now)
+        .bind(parent.to_string())
+        .execute(&mut *self.tx)
+        .await
+        .map_err(map_db_err)?;
+        Ok(())
+    }
+
+    /// Confirms this worker still holds `job` (the fence every commit of a claimed job passes).
+    pub async fn job_fence(&mut self, job: &Job) -> Result<()> {
+        let now = self.now_millis();
+        let done = sqlx::query(
+            "UPDATE jobs SET updated_at = $1 WHERE id = $2 AND state = 'running' AND attempts = $3 AND lease_owner = $4",
+        )
+        .bind(now)
+        .bind(job.id.to_string())
+        .bind(job.attempts)
+        .bind(job.lease_owner.as_deref().unwrap_or(""))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(map_db_err)?;
+        crate::job::fenced(done.rows_affected())
+    }
+
+    /// Gives a claimed job whose work failed back to the queue to run again at `run_at`, recording
+    /// why and counting the failure.
     pub async fn job_retry_at(
         &mut self,
         job: &Job,
         error: &str,
         run_at: chrono::DateTime<chrono::Utc>,
     ) -> Result<()> {
-        self.job_requeue(job, Some(error), run_at).await
+        self.job_requeue(job, Some(error), run_at, 1).await
+    }
+
+    /// Gives a claimed job back to the queue to run again at `run_at`, recording why, without
+    /// counting a failure: its work was not tried (ucsd's own error, a provider out of reach) or has
+    /// to wait (a busy cluster).
+    pub async fn job_try_again_at(
+        &mut self,
+        job: &Job,
+        reason: &str,
+        run_at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<()> {
+        self.job_requeue(job, Some(reason), run_at, 0).await
     }
 
     /// Gives a claimed workflow back to the queue at once, so its next step is claimed afresh (by any
     /// worker): a crash then repeats at most one step.
     pub async fn job_yield(&mut self, job: &Job) -> Result<()> {
         let now = self.store.clock().now();
-        self.job_requeue(job, None, now).await
+        self.job_requeue(job, None, now, 0).await
     }
 
     async fn job_requeue(
@@ -277,11 +435,12 @@ impl Tx<'_> {
         job: &Job,
         error: Option<&str>,
         run_at: chrono::DateTime<chrono::Utc>,
+        failures: i64,
     ) -> Result<()> {
         let now = self.now_millis();
         let done = sqlx::query(
             "UPDATE jobs SET state = 'pending', last_error = $1, run_at = $2, lease_owner = NULL,
-                lease_expires_at = NULL, updated_at = $3
+                lease_expires_at = NULL, updated_at = $3, failures = failures + $7
              WHERE id = $4 AND state = 'running' AND attempts = $5 AND lease_owner = $6",
         )
         .bind(error)
@@ -290,6 +449,7 @@ impl Tx<'_> {
         .bind(job.id.to_string())
         .bind(job.attempts)
         .bind(job.lease_owner.as_deref().unwrap_or(""))
+        .bind(failures)
         .execute(&mut *self.tx)
         .await
         .map_err(map_db_err)?;
@@ -304,11 +464,12 @@ impl Tx<'_> {
         let now = self.now_millis();
         let state: Option<String> = sqlx::query_scalar(
             "UPDATE jobs SET state = CASE WHEN state = 'pending' THEN 'paused' ELSE state END,
-                signal = CASE WHEN state = 'running' THEN 'pause' ELSE NULL END, updated_at = $1
+                signal = CASE WHEN state = 'running' THEN $3 ELSE NULL END, updated_at = $1
              WHERE id = $2 AND state IN ('pending', 'running') RETURNING state",
         )
         .bind(now)
         .bind(id.to_string())
+        .bind(Signal::Pause.as_str())
         .fetch_optional(&mut *self.tx)
         .await
         .map_err(map_db_err)?;
@@ -326,12 +487,13 @@ impl Tx<'_> {
         let now = self.now_millis();
         let state: Option<String> = sqlx::query_scalar(
             "UPDATE jobs SET state = CASE WHEN state = 'running' THEN state ELSE 'cancelled' END,
-                signal = CASE WHEN state = 'running' THEN 'cancel' ELSE NULL END,
+                signal = CASE WHEN state = 'running' THEN $3 ELSE NULL END,
                 finished_at = CASE WHEN state = 'running' THEN finished_at ELSE $1 END, updated_at = $1
              WHERE id = $2 AND state IN ('pending', 'running', 'paused') RETURNING state",
         )
         .bind(now)
         .bind(id.to_string())
+        .bind(Signal::Cancel.as_str())
         .fetch_optional(&mut *self.tx)
         .await
         .map_err(map_db_err)?;
@@ -345,10 +507,11 @@ impl Tx<'_> {
         let done = sqlx::query(
             "UPDATE jobs SET state = CASE WHEN state = 'paused' THEN 'pending' ELSE state END,
                 run_at = CASE WHEN state = 'paused' THEN $1 ELSE run_at END, signal = NULL, updated_at = $1
-             WHERE id = $2 AND (state = 'paused' OR (state = 'running' AND signal = 'pause'))",
+             WHERE id = $2 AND (state = 'paused' OR (state = 'running' AND signal = $3))",
         )
         .bind(now)
         .bind(id.to_string())
+        .bind(Signal::Pause.as_str())
         .execute(&mut *self.tx)
         .await
         .map_err(map_db_err)?;
@@ -377,7 +540,7 @@ impl Tx<'_> {
     }
 
     /// The signal a claimed job carries now (asked for while its step ran), checking the fence.
-    pub async fn job_signal(&mut self, job: &Job) -> Result<Option<String>> {
+    pub async fn job_signal(&mut self, job: &Job) -> Result<Option<Signal>> {
         let row: Option<(Option<String>,)> = sqlx::query_as(
             "SELECT signal FROM jobs WHERE id = $1 AND state = 'running' AND attempts = $2 AND lease_owner = $3",
         )
@@ -387,7 +550,7 @@ impl Tx<'_> {
         .fetch_optional(&mut *self.tx)
         .await
         .map_err(map_db_err)?;
-        row.map(|(signal,)| signal).ok_or_else(lease_lost)
+        row.ok_or_else(lease_lost)?.0.map(|s| s.parse()).transpose()
     }
 
     /// How many attempts a job has per step (a retried task's new job keeps them).

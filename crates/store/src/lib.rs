@@ -8,7 +8,10 @@
 //! mutating methods take an [`Actor`](domain::audit::Actor) and append their audit event in the same
 //! transaction. No `sqlx::Error` leaves this crate: failures become [`domain::Error`]s by meaning.
 
-use std::sync::Arc;
+use std::sync::{
+    atomic::{AtomicU64, Ordering},
+    Arc,
+};
 
 use domain::{clock::Clock, Error, Result};
 use sqlx::{any::AnyPoolOptions, migrate::Migrator, Any, AnyPool, Transaction};
@@ -88,6 +91,38 @@ pub struct Store {
     clock: Arc<dyn Clock>,
     /// Woken when a transaction that enqueued jobs commits, so this process's workers start at once.
     jobs_enqueued: Arc<tokio::sync::Notify>,
+    faults: Arc<Faults>,
+}
+
+/// Injected failures of transactions, for fault tests and testing tools: one in `every` begins or
+/// commits fails as a lost connection would make it fail, drawn from a fixed pseudo-random sequence
+/// (a strict period could fall into step with a workflow's own and starve it). A failed commit
+/// either never reached the database (rolled back) or reached it with its answer lost (committed,
+/// reported failed): the second is the case a caller cannot tell from the first, and must survive too.
+#[derive(Debug, Default)]
+struct Faults {
+    every: AtomicU64,
+    seen: AtomicU64,
+}
+
+impl Faults {
+    /// `Some(draw)` when this call fails (the draw decides how).
+    fn strike(&self) -> Option<u64> {
+        let every = self.every.load(Ordering::Relaxed);
+        if every == 0 {
+            return None;
+        }
+        // splitmix64 of the call's number: well spread, and the same sequence on every run.
+        let mut z = self.seen.fetch_add(1, Ordering::Relaxed).wrapping_add(0x9E37_79B9_7F4A_7C15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        z.is_multiple_of(every).then_some(z / every)
+    }
+}
+
+fn injected(what: &str) -> Error {
+    Error::database(format!("injected fault: {what}"))
 }
 
 /// A write transaction. Commit it, or drop it to roll back.
@@ -100,7 +135,15 @@ pub struct Tx<'s> {
 impl Store {
     /// Wraps a pool opened by a backend crate.
     pub fn new(pool: AnyPool, dialect: Dialect, migrator: &'static Migrator, clock: Arc<dyn Clock>) -> Self {
-        Self { pool, dialect, migrator, clock, jobs_enqueued: Arc::new(tokio::sync::Notify::new()) }
+        let jobs_enqueued = Arc::new(tokio::sync::Notify::new());
+        Self { pool, dialect, migrator, clock, jobs_enqueued, faults: Arc::default() }
+    }
+
+    /// From now on one in `every` transaction begins or commits of this store (and its clones) fails;
+    /// 0 stops it. See [`Faults`].
+    pub fn inject_faults(&self, every: u64) {
+        self.faults.seen.store(0, Ordering::Relaxed);
+        self.faults.every.store(every, Ordering::Relaxed);
     }
 
     /// Pool options shared by the backends; they add their own connection setup.
@@ -151,6 +194,9 @@ impl Store {
     /// Begins a write transaction. On SQLite it takes the write lock up front (`BEGIN IMMEDIATE`), so
     /// read-then-write transactions (quota checks) serialize instead of failing on lock upgrade.
     pub async fn begin(&self) -> Result<Tx<'_>> {
+        if self.faults.strike().is_some() {
+            return Err(injected("the connection was lost before the transaction began"));
+        }
         let tx = match self.dialect {
             Dialect::Postgres => self.pool.begin().await,
             Dialect::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
@@ -178,6 +224,14 @@ impl Store {
 
 impl Tx<'_> {
     pub async fn commit(self) -> Result<()> {
+        match self.store.faults.strike() {
+            None => {}
+            Some(draw) if draw % 2 == 1 => return Err(injected("the connection was lost before the commit")),
+            Some(_) => {
+                self.tx.commit().await.map_err(map_db_err)?;
+                return Err(injected("the connection was lost after the commit, before its answer"));
+            }
+        }
         self.tx.commit().await.map_err(map_db_err)?;
         if self.enqueued {
             self.store.wake_workers();

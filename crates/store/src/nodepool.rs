@@ -9,7 +9,7 @@ use domain::{
     cce::{CceCluster, NodePhase, NodePool, DEFAULT_POOL},
     error::cce,
     ids::CceClusterId,
-    job::NewJob,
+    job::{JobKind, NewJob},
     nodepool::{self, NewNodePool, NodePoolUpdate},
     upgrade::Flavor,
     Error, Result,
@@ -17,9 +17,6 @@ use domain::{
 use serde_json::json;
 
 use crate::{Store, Tx};
-
-/// The job that converges a node pool (creates and removes its nodes, removes a deleted pool).
-pub const NODE_POOL_JOB: &str = "cce.nodepool.sync";
 
 /// The quotas of node pools.
 #[derive(Debug, Clone, Copy)]
@@ -49,15 +46,6 @@ impl NodePoolChange {
             Self::Update(_) | Self::Scale(_) => "ScaleNodePool",
             Self::Delete => "DeleteNodePool",
             Self::DeleteNode { .. } => "DeleteNode",
-        }
-    }
-
-    fn audit_action(&self) -> &'static str {
-        match self {
-            Self::Update(_) => "cce:nodePool:update",
-            Self::Scale(_) => "cce:nodePool:scale",
-            Self::Delete => "cce:nodePool:delete",
-            Self::DeleteNode { .. } => "cce:node:delete",
         }
     }
 }
@@ -97,7 +85,7 @@ impl Tx<'_> {
         pool.generation += 1;
         pool.error = None;
         if pool.job_id.is_none() {
-            let mut job = NewJob::new(NODE_POOL_JOB, actor.domain_id, "cce_cluster", cluster_id);
+            let mut job = NewJob::new(JobKind::NodePoolSync, actor.domain_id, "cce_cluster", cluster_id);
             job.cursor = json!({ "nodePool": pool.id, "type": job_type });
             pool.job_id = Some(self.job_enqueue(job, Error::new(cce::CONFLICT)).await?);
         }
@@ -110,11 +98,10 @@ impl Tx<'_> {
         actor: &Actor,
         cluster_id: CceClusterId,
         pools: Vec<NodePool>,
-        action: &str,
         pool_id: &str,
     ) -> Result<NodePool> {
         let saved = self.cce_cluster_update(cluster_id, |c| c.node_pools = pools).await?;
-        self.audit(actor, NewAuditEvent::success(action, "cce_node_pool", pool_id)).await?;
+        self.audit(actor, NewAuditEvent::success("cce_node_pool", pool_id)).await?;
         saved.node_pools.into_iter().find(|p| p.id == pool_id).ok_or_else(pool_not_found)
     }
 }
@@ -158,7 +145,7 @@ impl Store {
         let id = pool.id.clone();
         let mut pools = cluster.node_pools;
         pools.push(pool);
-        let pool = tx.save_pools(actor, cluster_id, pools, "cce:nodePool:create", &id).await?;
+        let pool = tx.save_pools(actor, cluster_id, pools, &id).await?;
         tx.commit().await?;
         Ok(pool)
     }
@@ -239,7 +226,7 @@ impl Store {
         if converge {
             tx.node_pool_job(actor, cluster_id, pool, change.job_type()).await?;
         }
-        let saved = tx.save_pools(actor, cluster_id, pools, change.audit_action(), pool_id).await?;
+        let saved = tx.save_pools(actor, cluster_id, pools, pool_id).await?;
         tx.commit().await?;
         Ok(saved)
     }

@@ -221,7 +221,7 @@ impl Store {
                 map_db_err(e)
             }
         })?;
-        tx.audit(actor, NewAuditEvent::success("ucs:rule:create", "rule", id)).await?;
+        tx.audit(actor, NewAuditEvent::success("rule", id)).await?;
         let created = tx.rule_get(actor.domain_id, id).await?;
         tx.commit().await?;
         Ok(created)
@@ -265,7 +265,7 @@ impl Store {
         .await
         .map_err(map_db_err)?;
         tx.rbac_render_rule(id).await?;
-        tx.audit(actor, NewAuditEvent::success("ucs:rule:update", "rule", id)).await?;
+        tx.audit(actor, NewAuditEvent::success("rule", id)).await?;
         let updated = tx.rule_get(actor.domain_id, id).await?;
         tx.commit().await?;
         Ok(updated)
@@ -284,7 +284,7 @@ impl Store {
         for cluster in affected {
             tx.rbac_render(cluster).await?;
         }
-        tx.audit(actor, NewAuditEvent::success("ucs:rule:delete", "rule", id)).await?;
+        tx.audit(actor, NewAuditEvent::success("rule", id)).await?;
         tx.commit().await
     }
 
@@ -343,17 +343,17 @@ impl Store {
             .await
             .map_err(map_db_err)?;
         }
-        let (action, resource) = match target {
+        let resource = match target {
             Target::Cluster(id) => {
                 tx.rbac_render(id).await?;
-                ("ucs:cluster:updateRules", "cluster")
+                "cluster"
             }
             Target::Fleet(id) => {
                 tx.rbac_render_fleet(id).await?;
-                ("ucs:fleet:updateRules", "fleet")
+                "fleet"
             }
         };
-        tx.audit(actor, NewAuditEvent::success(action, resource, target.id())).await?;
+        tx.audit(actor, NewAuditEvent::success(resource, target.id())).await?;
         tx.commit().await
     }
 

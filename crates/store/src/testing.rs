@@ -1,14 +1,20 @@
-//! Resetting a tenant's state (ucsd's testing tools): everything the tenant made goes, in one
-//! transaction; the tenant itself, its projects, users, access keys and certificate authority stay, so
-//! the same credentials work afterwards.
+//! Testing support. Resetting a tenant's state (ucsd's testing tools): everything the tenant made goes,
+//! in one transaction; the tenant itself, its projects, users, access keys and certificate authority
+//! stay, so the same credentials work afterwards. And the jobs not yet ended, which a test harness that
+//! drives the job engine step by step waits for (and names when they never end).
 
 use domain::{
     audit::{Actor, NewAuditEvent},
+    job::Job,
     Result,
 };
 use serde::Serialize;
 
-use crate::{sql::map_db_err, Store};
+use crate::{
+    job::{job_from_row, JOB_COLUMNS},
+    sql::map_db_err,
+    Store,
+};
 
 /// What a reset removed: rows per kind.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -109,9 +115,24 @@ impl Store {
             removed.audit_events =
                 tx.execute_for_tenant("DELETE FROM audit_events WHERE domain_id = $1", &domain_id).await?;
         }
-        tx.audit(actor, NewAuditEvent::success("ucsd:testing:reset", "tenant", actor.domain_id)).await?;
+        tx.audit(actor, NewAuditEvent::success("tenant", actor.domain_id)).await?;
         tx.commit().await?;
         Ok(removed)
+    }
+}
+
+impl Store {
+    /// Every job, workflow step included, that has not ended (pending, running or paused), in the
+    /// order they were made.
+    pub async fn jobs_open(&self) -> Result<Vec<Job>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {JOB_COLUMNS} FROM jobs WHERE state IN ('pending', 'running', 'paused')
+             ORDER BY created_at, id"
+        ))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_db_err)?;
+        rows.iter().map(job_from_row).collect()
     }
 }
 

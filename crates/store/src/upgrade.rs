@@ -8,7 +8,7 @@ use domain::{
     cce::CceCluster,
     error::cce,
     ids::{CceClusterId, JobId, UpgradePlanId, UpgradeTaskId, UpgradeWorkflowId},
-    job::NewJob,
+    job::{JobKind, NewJob},
     upgrade::{
         task::{self as task_sm, TaskEvent, TaskStatus, TaskType, UpgradeTask},
         workflow::{self as workflow_sm, Points, UpgradeWorkflow, WorkflowPhase},
@@ -106,9 +106,6 @@ fn plan_from_row(row: &AnyRow) -> Result<UpgradePlan> {
     })
 }
 
-/// The job that carries out an Autopilot upgrade plan when its window opens.
-pub const PLAN_JOB: &str = "upgrade.plan";
-
 /// The request key that ties a cluster upgrade task to the plan that made it.
 pub const PLAN_OF_TASK: &str = "upgradePlanID";
 
@@ -183,7 +180,7 @@ impl Store {
                 map_db_err(e)
             }
         })?;
-        tx.audit(actor, NewAuditEvent::success("cce:upgradeWorkflow:create", "upgrade_workflow", id)).await?;
+        tx.audit(actor, NewAuditEvent::success("upgrade_workflow", id)).await?;
         let workflow = tx.upgrade_workflow(id).await?;
         tx.commit().await?;
         Ok(workflow)
@@ -252,7 +249,7 @@ impl Store {
         if phase == WorkflowPhase::Cancel {
             tx.upgrade_workflow_stop_tasks(id).await?;
         }
-        tx.audit(actor, NewAuditEvent::success("cce:upgradeWorkflow:update", "upgrade_workflow", id)).await?;
+        tx.audit(actor, NewAuditEvent::success("upgrade_workflow", id)).await?;
         let workflow = tx.upgrade_workflow(id).await?;
         tx.commit().await?;
         Ok(workflow)
@@ -280,14 +277,9 @@ impl Store {
         }
     }
 
-    /// A task by id alone (the worker's view), if it still exists.
+    /// A task by id alone, if it still exists.
     pub async fn upgrade_task_by_id(&self, id: UpgradeTaskId) -> Result<Option<UpgradeTask>> {
-        let row = sqlx::query(&format!("SELECT {TASK_COLUMNS} FROM upgrade_tasks WHERE id = $1"))
-            .bind(id.to_string())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(map_db_err)?;
-        row.as_ref().map(task_from_row).transpose()
+        task_by_id(&self.pool, id).await
     }
 
     /// A cluster's tasks of some types, oldest first.
@@ -354,7 +346,12 @@ impl Store {
                 task.status = task_sm::next(task.status, TaskEvent::Retried)
                     .ok_or_else(|| task_error(task.status, "retry"))?;
                 let attempts = tx.job_max_attempts(job_id).await?;
-                let mut job = NewJob::new(task.task_type.job_kind(), task.domain_id, "upgrade_task", task.id);
+                let mut job = NewJob::new(
+                    JobKind::UpgradeTask(task.task_type),
+                    task.domain_id,
+                    "upgrade_task",
+                    task.id,
+                );
                 job.max_attempts = attempts;
                 job.exclusive_key = Some(format!("upgrade-task:{}", task.id));
                 task.job_id = Some(tx.job_enqueue(job, Error::new(cce::CONFLICT)).await?);
@@ -364,12 +361,7 @@ impl Store {
             }
         }
         tx.upgrade_task_save(&task).await?;
-        let action = match control {
-            TaskControl::Pause => "cce:upgradeTask:pause",
-            TaskControl::Continue => "cce:upgradeTask:continue",
-            TaskControl::Retry => "cce:upgradeTask:retry",
-        };
-        tx.audit(actor, NewAuditEvent::success(action, "upgrade_task", id)).await?;
+        tx.audit(actor, NewAuditEvent::success("upgrade_task", id)).await?;
         let task = tx.upgrade_task(id).await?;
         tx.commit().await?;
         Ok(task)
@@ -379,16 +371,6 @@ impl Store {
     pub async fn upgrade_plan_get(&self, cluster_id: CceClusterId) -> Result<Option<UpgradePlan>> {
         let row = sqlx::query(&format!("SELECT {PLAN_COLUMNS} FROM upgrade_plans WHERE cluster_id = $1"))
             .bind(cluster_id.to_string())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(map_db_err)?;
-        row.as_ref().map(plan_from_row).transpose()
-    }
-
-    /// A plan by id alone (the worker's view), if it is still recorded.
-    pub async fn upgrade_plan_by_id(&self, id: UpgradePlanId) -> Result<Option<UpgradePlan>> {
-        let row = sqlx::query(&format!("SELECT {PLAN_COLUMNS} FROM upgrade_plans WHERE id = $1"))
-            .bind(id.to_string())
             .fetch_optional(&self.pool)
             .await
             .map_err(map_db_err)?;
@@ -442,7 +424,7 @@ impl Store {
         .execute(&mut *tx.tx)
         .await
         .map_err(map_db_err)?;
-        tx.audit(actor, NewAuditEvent::success("cce:upgradePlan:update", "upgrade_plan", id)).await?;
+        tx.audit(actor, NewAuditEvent::success("upgrade_plan", id)).await?;
         tx.commit().await?;
         self.upgrade_plan_get(cluster_id).await?.ok_or_else(not_found)
     }
@@ -552,7 +534,7 @@ impl Tx<'_> {
             .await?
             .filter(|w| same_release(&w.target_version, &new.target_version))
             .map(|w| w.id);
-        let mut job = NewJob::new(new.task_type.job_kind(), cluster.domain_id, "upgrade_task", id);
+        let mut job = NewJob::new(JobKind::UpgradeTask(new.task_type), cluster.domain_id, "upgrade_task", id);
         job.id = Some(job_id);
         job.max_attempts = new.step_attempts;
         job.exclusive_key = Some(format!("upgrade-task:{id}"));
@@ -586,8 +568,7 @@ impl Tx<'_> {
         if let Some(w) = workflow {
             self.upgrade_workflow_refresh(w).await?;
         }
-        let action = format!("cce:upgradeTask:create{}", new.task_type.as_str());
-        self.audit(actor, NewAuditEvent::success(&action, "upgrade_task", id)).await?;
+        self.audit(actor, NewAuditEvent::success("upgrade_task", id)).await?;
         self.upgrade_task(id).await
     }
 
@@ -737,7 +718,7 @@ impl Tx<'_> {
         // (deterministic mode).
         let id = UpgradePlanId::derived(&format!("upgrade-plan:{}:{}", cluster.id, cluster.version));
         // The plan carries itself out when its window opens (a delay moves the job).
-        let mut job = NewJob::new(PLAN_JOB, cluster.domain_id, "upgrade_plan", id);
+        let mut job = NewJob::new(JobKind::UpgradePlan, cluster.domain_id, "upgrade_plan", id);
         job.id = Some(JobId::derived(&format!("upgrade-plan-job:{id}")));
         job.run_at = Some(not_before);
         job.exclusive_key = Some(plan_key(cluster.id));
@@ -765,4 +746,34 @@ impl Tx<'_> {
 /// The task a job's resource id names, for the worker.
 pub fn task_of_job(resource_id: &str) -> Result<UpgradeTaskId> {
     resource_id.parse().map_err(|_| Error::internal(format!("upgrade job: bad task id {resource_id:?}")))
+}
+
+/// A task by id alone, through the pool or in a transaction.
+async fn task_by_id<'c>(
+    executor: impl sqlx::Executor<'c, Database = sqlx::Any>,
+    id: UpgradeTaskId,
+) -> Result<Option<UpgradeTask>> {
+    let row = sqlx::query(&format!("SELECT {TASK_COLUMNS} FROM upgrade_tasks WHERE id = $1"))
+        .bind(id.to_string())
+        .fetch_optional(executor)
+        .await
+        .map_err(map_db_err)?;
+    row.as_ref().map(task_from_row).transpose()
+}
+
+impl Tx<'_> {
+    /// A task by id alone (the worker's view), read in this transaction.
+    pub async fn upgrade_task_by_id(&mut self, id: UpgradeTaskId) -> Result<Option<UpgradeTask>> {
+        task_by_id(&mut *self.tx, id).await
+    }
+
+    /// A plan by id alone (the worker's view), read in this transaction.
+    pub async fn upgrade_plan_by_id(&mut self, id: UpgradePlanId) -> Result<Option<UpgradePlan>> {
+        let row = sqlx::query(&format!("SELECT {PLAN_COLUMNS} FROM upgrade_plans WHERE id = $1"))
+            .bind(id.to_string())
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(map_db_err)?;
+        row.as_ref().map(plan_from_row).transpose()
+    }
 }

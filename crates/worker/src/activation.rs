@@ -11,27 +11,37 @@ use domain::{
 
 use crate::Engine;
 
+const NOT_PENDING: &str = "the cluster is no longer pending activation";
+
+/// The cluster to activate, or `None` when it was unregistered or already settled by an earlier
+/// activation (the job is then cancelled).
+async fn pending(engine: &Engine, job: &Job, id: ClusterId) -> Result<Option<domain::cluster::Cluster>> {
+    let mut tx = engine.store().begin().await?;
+    match tx.cluster_find(id).await?.filter(|c| c.phase == ClusterPhase::Pending) {
+        Some(cluster) => Ok(Some(cluster)),
+        None => {
+            tx.job_finish(job, JobState::Cancelled, Some(NOT_PENDING)).await?;
+            tx.commit().await?;
+            Ok(None)
+        }
+    }
+}
+
 pub async fn run(engine: &Engine, job: &Job) -> Result<()> {
     let store = engine.store();
     let id: ClusterId = job
         .resource_id
         .parse()
         .map_err(|_| Error::internal(format!("activation job of {:?}", job.resource_id)))?;
-    let cluster = {
-        let mut tx = store.begin().await?;
-        let cluster = tx.cluster_find(id).await?;
-        let Some(cluster) = cluster.filter(|c| c.phase == ClusterPhase::Pending) else {
-            // Unregistered, or already settled by an earlier activation: nothing to do.
-            tx.job_finish(job, JobState::Cancelled, Some("the cluster is no longer pending activation"))
-                .await?;
-            return tx.commit().await;
-        };
-        drop(tx);
-        cluster
-    };
+    let Some(cluster) = pending(engine, job, id).await? else { return Ok(()) };
     // The job id is the idempotency key: a repeat after a crash does not activate twice.
     let outcome = engine.provider.activate_cluster(&job.id.to_string(), &cluster).await;
     let mut tx = store.begin().await?;
+    // The cluster may have been unregistered while the provider worked: decided in this commit.
+    if tx.cluster_find(id).await?.is_none_or(|c| c.phase != ClusterPhase::Pending) {
+        tx.job_finish(job, JobState::Cancelled, Some(NOT_PENDING)).await?;
+        return tx.commit().await;
+    }
     match outcome {
         Ok(activation) => {
             let phase =
@@ -40,9 +50,9 @@ pub async fn run(engine: &Engine, job: &Job) -> Result<()> {
             tx.cluster_set_version(id, &activation.kubernetes_version).await?;
             tx.job_finish(job, JobState::Succeeded, None).await?;
         }
-        Err(error) => match engine.retry_at(job, &error) {
-            Some(at) => tx.job_retry_at(job, &error.message, at).await?,
-            None => {
+        Err(error) => match engine.retry_failed(&mut tx, job, &error).await? {
+            true => {}
+            false => {
                 let phase =
                     next_phase(cluster.phase, ActivationEvent::Failed).unwrap_or(ClusterPhase::Unavailable);
                 tx.cluster_set_phase(id, phase, "ActivationFailed", &error.message).await?;

@@ -4,6 +4,7 @@
 
 use domain::{
     cce::{CcePhase, NodePool, DEFAULT_POOL},
+    error::Found,
     ids::CceClusterId,
     job::{Job, JobState},
     upgrade::{Catalogue, Flavor},
@@ -12,6 +13,8 @@ use domain::{
 
 use crate::Engine;
 
+const GONE: &str = "the cluster is gone or no longer waits for this job";
+
 pub async fn run(engine: &Engine, job: &Job, create: bool) -> Result<()> {
     let store = engine.store();
     let id: CceClusterId =
@@ -19,8 +22,7 @@ pub async fn run(engine: &Engine, job: &Job, create: bool) -> Result<()> {
     let expected = if create { CcePhase::Creating } else { CcePhase::Deleting };
     let Some(cluster) = store.cce_cluster_by_id(id).await?.filter(|c| c.phase == expected) else {
         let mut tx = store.begin().await?;
-        tx.job_finish(job, JobState::Cancelled, Some("the cluster is gone or no longer waits for this job"))
-            .await?;
+        tx.job_finish(job, JobState::Cancelled, Some(GONE)).await?;
         return tx.commit().await;
     };
     let step = if create { "CreateCluster" } else { "DeleteCluster" };
@@ -28,6 +30,11 @@ pub async fn run(engine: &Engine, job: &Job, create: bool) -> Result<()> {
     let outcome = engine.provider.cce_step(&job.id.to_string(), step, &cluster, &cluster.version).await;
     let mut tx = store.begin().await?;
     tx.job_fence(job).await?;
+    // Decided in this commit: the cluster may have gone, or moved on, while the provider worked.
+    if tx.cce_cluster(id).await.found()?.is_none_or(|c| c.phase != expected) {
+        tx.job_finish(job, JobState::Cancelled, Some(GONE)).await?;
+        return tx.commit().await;
+    }
     match outcome {
         Ok(output) if create => {
             let entry = Catalogue::get().flavor(cluster.flavor).find(&cluster.version);
@@ -55,9 +62,9 @@ pub async fn run(engine: &Engine, job: &Job, create: bool) -> Result<()> {
             tx.cce_cluster_remove(id).await?;
             tx.job_finish(job, JobState::Succeeded, None).await?;
         }
-        Err(error) => match engine.retry_at(job, &error) {
-            Some(at) => tx.job_retry_at(job, &error.message, at).await?,
-            None => {
+        Err(error) => match engine.retry_failed(&mut tx, job, &error).await? {
+            true => {}
+            false => {
                 tx.cce_cluster_update(id, |c| c.phase = CcePhase::Error).await?;
                 tx.job_finish(job, JobState::Failed, Some(&error.message)).await?;
             }

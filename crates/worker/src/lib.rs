@@ -14,16 +14,16 @@ pub mod upgrade;
 
 use std::{sync::Arc, time::Duration};
 
-use domain::{job::Job, Result};
+use domain::{
+    job::{Job, JobKind},
+    Result,
+};
 use store::Store;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 pub use metrics::EngineMetrics;
 pub use provider::{CceStepOutput, Provider, ProviderError, Replaying, SimulatedProvider, SimulatorConfig};
-
-/// A job that does nothing but succeed: what the engine benchmark measures the engine itself with.
-pub const NOOP_JOB: &str = "noop";
 
 /// How the engine runs.
 #[derive(Debug, Clone)]
@@ -45,7 +45,9 @@ impl Default for EngineConfig {
     fn default() -> Self {
         Self {
             poll_interval: Duration::from_millis(1000),
-            lease: Duration::from_secs(30),
+            // Short, and renewed every third of it while a step runs: a dead worker's job is taken
+            // over within the lease plus one poll interval.
+            lease: Duration::from_secs(6),
             retry_base: Duration::from_secs(1),
             retry_max: Duration::from_secs(60),
             precheck_ttl_secs: 3600,
@@ -89,7 +91,8 @@ impl Engine {
             time::OffsetDateTime::now_utc(),
         )
         .map_err(|e| domain::Error::internal(format!("federation CA: {e}")))?;
-        let sealed = self.sealer.seal(ca.key_pem.as_bytes(), &federation_ca_context(fleet_id));
+        let sealed =
+            self.sealer.seal(ca.key_pem.as_bytes(), secrets::Context::FederationCa(&fleet_id.to_string()));
         Ok((ca.cert_pem, sealed))
     }
 
@@ -111,7 +114,7 @@ impl Engine {
         let lease = i64::try_from(self.config.lease.as_millis()).unwrap_or(i64::MAX);
         let Some(job) = self.store.job_claim(&self.owner, lease).await? else { return Ok(false) };
         // The claim stamped `updated_at` with the store's clock, the one `run_at` is on.
-        self.metrics.claimed(&job.kind, elapsed(job.run_at, job.updated_at));
+        self.metrics.claimed(job.kind.as_str(), elapsed(job.run_at, job.updated_at));
         let span = tracing::info_span!("job", job_id = %job.id, kind = %job.kind, attempt = job.attempts);
         let started = std::time::Instant::now();
         // The lease is renewed while the step runs, so a long step is not taken over; a worker that
@@ -121,11 +124,11 @@ impl Engine {
             () = self.heartbeat(&job, lease) => Err(store::job::lease_lost()),
         };
         let step = step_outcome(&outcome);
-        self.metrics.step(&job.kind, step, started.elapsed());
+        self.metrics.step(job.kind.as_str(), step, started.elapsed());
         if let Err(e) = outcome {
-            span.in_scope(
-                || tracing::warn!(error = %e, "job step did not commit; it runs again after its lease"),
-            );
+            if step == metrics::StepOutcome::Failed {
+                self.retry_after_error(&job, &e).instrument(span).await;
+            }
         }
         if step == metrics::StepOutcome::Committed {
             self.observe_committed(&job).await;
@@ -146,10 +149,38 @@ impl Engine {
         };
         if after.state.is_terminal() {
             if let (Some(start), Some(end)) = (after.started_at, after.finished_at) {
-                self.metrics.ended(&after.kind, after.state, elapsed(start, end));
+                self.metrics.ended(after.kind.as_str(), after.state, elapsed(start, end));
             }
         } else if after.state == domain::job::JobState::Pending && after.last_error.is_some() {
-            self.metrics.retried(&after.kind);
+            self.metrics.retried(after.kind.as_str());
+        }
+    }
+
+    /// A step that failed on an error of ucsd's own (the store or pool failed, the database went away
+    /// mid-transaction) did not commit. It is no failure of the work: the step runs again after the
+    /// engine's backoff, with the error recorded as the job's last error, however often that takes.
+    /// Only an internal error that persists (corrupt data, a bug) ends the job, once it has used its
+    /// attempts. Where even this cannot be recorded, the lease runs out and the rescuer requeues it.
+    async fn retry_after_error(&self, job: &Job, error: &domain::Error) {
+        let persistent = error.code() != domain::error::ucs::DATABASE_OPERATION_FAILED.code;
+        let record = async {
+            let mut tx = self.store.begin().await?;
+            if persistent && job.attempts >= job.max_attempts {
+                tx.job_finish(job, domain::job::JobState::Failed, Some(&error.message())).await?;
+            } else {
+                let delay = chrono::Duration::from_std(self.backoff(job.attempts)).unwrap_or_default();
+                tx.job_try_again_at(job, &error.message(), self.store.clock().now() + delay).await?;
+            }
+            tx.commit().await
+        };
+        match record.await {
+            Ok(()) => {
+                tracing::warn!(error = %error, "job step did not commit; it runs again after a backoff")
+            }
+            Err(e) => tracing::warn!(
+                error = %error, requeue_error = %e,
+                "job step did not commit and could not be requeued; it runs again after its lease"
+            ),
         }
     }
 
@@ -167,51 +198,53 @@ impl Engine {
     }
 
     async fn run_job(&self, job: &Job) -> Result<()> {
-        match job.kind.as_str() {
-            store::cluster::ACTIVATION_JOB => activation::run(self, job).await,
-            NOOP_JOB => {
+        match job.kind {
+            JobKind::Noop => {
                 let mut tx = self.store.begin().await?;
                 tx.job_finish(job, domain::job::JobState::Succeeded, None).await?;
                 tx.commit().await
             }
-            store::cce::CREATE_JOB => cce::run(self, job, true).await,
-            store::cce::DELETE_JOB => cce::run(self, job, false).await,
-            store::upgrade::PLAN_JOB => plan::run(self, job).await,
-            store::nodepool::NODE_POOL_JOB => nodepool::run(self, job).await,
-            kind if domain::upgrade::task::TaskType::from_job_kind(kind).is_some() => {
-                let task_type = domain::upgrade::task::TaskType::from_job_kind(kind).expect("checked");
-                upgrade::run(self, job, task_type).await
-            }
-            kind if domain::federation::Workflow::from_job_kind(kind).is_some() => {
-                let workflow = domain::federation::Workflow::from_job_kind(kind).expect("checked");
-                federation::run(self, job, workflow).await
-            }
-            other => {
-                let mut tx = self.store.begin().await?;
-                tx.job_finish(
-                    job,
-                    domain::job::JobState::Failed,
-                    Some(&format!("unknown job kind {other:?}")),
-                )
-                .await?;
-                tx.commit().await
-            }
+            JobKind::ClusterActivation => activation::run(self, job).await,
+            JobKind::CceClusterCreate => cce::run(self, job, true).await,
+            JobKind::CceClusterDelete => cce::run(self, job, false).await,
+            JobKind::NodePoolSync => nodepool::run(self, job).await,
+            JobKind::UpgradePlan => plan::run(self, job).await,
+            JobKind::UpgradeTask(task_type) => upgrade::run(self, job, task_type).await,
+            JobKind::Federation(workflow) => federation::run(self, job, workflow).await,
+            JobKind::FederationStep(step) => federation::run_step(self, job, step).await,
         }
     }
 
-    /// When a failed step runs again, or `None` when the job has used its attempts (or the failure is
-    /// final): then the job fails.
-    pub fn retry_at(&self, job: &Job, error: &ProviderError) -> Option<chrono::DateTime<chrono::Utc>> {
-        (error.retryable && job.attempts < job.max_attempts).then(|| {
-            self.store.clock().now()
-                + chrono::Duration::from_std(self.backoff(job.attempts)).unwrap_or_default()
-        })
+    /// Requeues a job whose provider call failed, in `tx`: after a backoff, counting the failure
+    /// (not when the provider was unavailable: that is no verdict on the work). `false` when the
+    /// failure is final or the job has used its attempts: the caller then ends it.
+    pub async fn retry_failed(
+        &self,
+        tx: &mut store::Tx<'_>,
+        job: &Job,
+        error: &ProviderError,
+    ) -> Result<bool> {
+        let now = self.store.clock().now();
+        if error.unavailable {
+            let delay = chrono::Duration::from_std(self.backoff(job.attempts)).unwrap_or_default();
+            tx.job_try_again_at(job, &error.message, now + delay).await?;
+            return Ok(true);
+        }
+        let failures = job.failures + 1;
+        if !error.retryable || failures >= job.max_attempts {
+            return Ok(false);
+        }
+        let delay = chrono::Duration::from_std(self.backoff(failures)).unwrap_or_default();
+        tx.job_retry_at(job, &error.message, now + delay).await?;
+        Ok(true)
     }
 
     /// Runs until `shutdown`: work while there is work, otherwise wait for an enqueue in this process,
-    /// the poll interval, or shutdown. Expired leases are rescued on every idle round.
+    /// the poll interval, or shutdown. Expired leases are rescued on every idle round, and at least
+    /// once per poll interval while busy (a dead replica's work must not wait for this one to idle).
     pub async fn run(self, shutdown: CancellationToken) {
         tracing::info!(owner = %self.owner, "worker started");
+        let mut last_rescue = std::time::Instant::now();
         while !shutdown.is_cancelled() {
             let ran = match self.tick().await {
                 Ok(ran) => ran,
@@ -220,12 +253,16 @@ impl Engine {
                     false
                 }
             };
-            if ran {
+            if ran && last_rescue.elapsed() < self.config.poll_interval {
                 continue;
             }
+            last_rescue = std::time::Instant::now();
             match self.store.job_rescue_expired().await {
                 Ok(rescued) => self.metrics.rescued(rescued),
                 Err(e) => tracing::warn!(error = %e, "worker could not rescue expired leases"),
+            }
+            if ran {
+                continue;
             }
             let wait = self.idle_wait().await;
             tokio::select! {
@@ -248,11 +285,6 @@ impl Engine {
             _ => self.config.poll_interval,
         }
     }
-}
-
-/// The sealing context of a fleet federation CA's private key.
-pub fn federation_ca_context(fleet_id: domain::ids::FleetId) -> String {
-    format!("federation_ca:{fleet_id}")
 }
 
 /// What a step's result says about it, for the metrics.

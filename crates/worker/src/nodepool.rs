@@ -72,15 +72,14 @@ pub async fn run(engine: &Engine, job: &Job) -> Result<()> {
                 tx.job_yield(job).await?;
             }
         }
-        Err(error) => match engine.retry_at(job, &error) {
-            Some(at) => tx.job_retry_at(job, &error.message, at).await?,
-            None => {
+        Err(error) => {
+            if !engine.retry_failed(&mut tx, job, &error).await? {
                 pool.job_id = None;
                 pool.error = Some(error.message.clone());
                 tx.cce_cluster_update(id, |c| c.node_pools = pools).await?;
                 tx.job_finish(job, JobState::Failed, Some(&error.message)).await?;
             }
-        },
+        }
     }
     tx.commit().await
 }

@@ -5,7 +5,9 @@
 
 use domain::{
     audit::Actor,
+    authz::operator,
     cce::CcePhase,
+    error::Found,
     ids::{JobId, UpgradePlanId, UpgradeTaskId},
     job::{Job, JobState},
     upgrade::{
@@ -26,13 +28,13 @@ pub async fn run(engine: &Engine, job: &Job) -> Result<()> {
     let store = engine.store();
     let id: UpgradePlanId =
         job.resource_id.parse().map_err(|_| Error::internal(format!("plan job of {:?}", job.resource_id)))?;
-    let plan = store.upgrade_plan_by_id(id).await?.filter(|p| p.phase == PlanPhase::Pending);
-    let cluster = match &plan {
-        Some(p) => store.cce_cluster_by_id(p.cluster_id).await?,
-        None => None,
-    };
     let mut tx = store.begin().await?;
     tx.job_fence(job).await?;
+    let plan = tx.upgrade_plan_by_id(id).await?.filter(|p| p.phase == PlanPhase::Pending);
+    let cluster = match &plan {
+        Some(p) => tx.cce_cluster(p.cluster_id).await.found()?,
+        None => None,
+    };
     let (Some(plan), Some(cluster)) = (plan, cluster) else {
         tx.job_finish(job, JobState::Cancelled, Some("the plan or its cluster is gone")).await?;
         return tx.commit().await;
@@ -46,7 +48,7 @@ pub async fn run(engine: &Engine, job: &Job) -> Result<()> {
         || tx.upgrade_unfinished(cluster.id, &[TaskType::Cluster], None).await?
     {
         let later = store.clock().now() + chrono::Duration::minutes(BUSY_RETRY_MINUTES);
-        tx.job_retry_at(job, "the cluster is busy; the plan waits", later).await?;
+        tx.job_try_again_at(job, "the cluster is busy; the plan waits", later).await?;
         return tx.commit().await;
     }
     let pools: Vec<(String, i64)> = cluster.node_pools.iter().map(|p| (p.id.clone(), 0)).collect();
@@ -65,7 +67,7 @@ pub async fn run(engine: &Engine, job: &Job) -> Result<()> {
         requires_precheck: false,
         step_attempts: engine.config.step_attempts,
     };
-    let actor = Actor::operator(plan.domain_id, format!("upgrade-plan:{id}"));
+    let actor = Actor::operator(plan.domain_id, format!("upgrade-plan:{id}"), operator::UPGRADE_PLAN_RUN);
     tx.upgrade_task_insert(&actor, &cluster, task).await?;
     tx.upgrade_plan_set_phase(id, PlanPhase::Running).await?;
     tx.job_finish(job, JobState::Succeeded, None).await?;

@@ -22,11 +22,26 @@ pub struct ProviderError {
     pub message: String,
     /// Whether trying again may help.
     pub retryable: bool,
+    /// The provider could not be asked, or could not answer (it is out of reach, its own records
+    /// failed): no verdict on the work, which is tried again after a backoff and never counted as a
+    /// failure of it.
+    pub unavailable: bool,
 }
 
 impl ProviderError {
+    /// The work failed; trying again may help, as often as the job's attempts allow.
     pub fn retryable(message: impl Into<String>) -> Self {
-        Self { message: message.into(), retryable: true }
+        Self { message: message.into(), retryable: true, unavailable: false }
+    }
+
+    /// The work failed for good.
+    pub fn fatal(message: impl Into<String>) -> Self {
+        Self { message: message.into(), retryable: false, unavailable: false }
+    }
+
+    /// The provider gave no answer about the work.
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        Self { message: message.into(), retryable: true, unavailable: true }
     }
 }
 
@@ -241,13 +256,17 @@ impl SimulatedProvider {
         detail: String,
     ) -> Result<String, ProviderError> {
         let Some(store) = &self.store else { return Ok(detail) };
-        let store_err = |e: domain::Error| ProviderError::retryable(format!("simulator log: {e}"));
+        let store_err =
+            |e: domain::Error| ProviderError::unavailable(format!("simulator log: {}", e.message()));
         if let Some(done) = store.provider_effect_detail(key).await.map_err(store_err)? {
             store.provider_effect_record(key, effect, resource, &done).await.map_err(store_err)?;
             return Ok(done);
         }
         tokio::time::sleep(self.config.step).await;
-        store.provider_effect_record(key, effect, resource, &detail).await.map_err(store_err)?;
+        if store.provider_effect_record(key, effect, resource, &detail).await.map_err(store_err)? {
+            return Ok(detail);
+        }
+        // A concurrent call under the same key recorded first: its detail is the answer.
         Ok(store.provider_effect_detail(key).await.map_err(store_err)?.unwrap_or(detail))
     }
 

@@ -7,7 +7,8 @@
 use chrono::Duration;
 use domain::{
     cce::{CceCluster, CcePhase},
-    job::{Job, JobState},
+    error::Found,
+    job::{Job, JobState, Signal},
     upgrade::{
         catalogue::release_of,
         precheck::{self, Skipped},
@@ -19,11 +20,10 @@ use domain::{
 use serde_json::{json, Value};
 use store::Tx;
 
-use crate::{provider::ProviderError, Engine};
-
-/// The signals that pause and stop a job between steps.
-const PAUSE: &str = "pause";
-const CANCEL: &str = "cancel";
+use crate::{
+    provider::{Observation, ProviderError},
+    Engine,
+};
 
 /// Ends a task whose workflow was cancelled: the task fails, its job is cancelled.
 async fn cancel(
@@ -38,33 +38,37 @@ async fn cancel(
     tx.job_finish(job, JobState::Cancelled, Some(store::upgrade::CANCELLED_WITH_WORKFLOW)).await
 }
 
+/// The task and its cluster, read in the transaction that decides on them; `None` when either is
+/// positively gone.
+async fn load(tx: &mut Tx<'_>, job: &Job) -> Result<Option<(UpgradeTask, CceCluster)>> {
+    let task_id = store::upgrade::task_of_job(&job.resource_id)?;
+    let Some(task) = tx.upgrade_task_by_id(task_id).await? else { return Ok(None) };
+    let Some(cluster) = tx.cce_cluster(task.cluster_id).await.found()? else { return Ok(None) };
+    Ok(Some((task, cluster)))
+}
+
+const GONE: &str = "the task or its cluster is gone";
+
 pub async fn run(engine: &Engine, job: &Job, task_type: TaskType) -> Result<()> {
     let store = engine.store();
-    let task_id = store::upgrade::task_of_job(&job.resource_id)?;
-    let task = store.upgrade_task_by_id(task_id).await?;
-    let cluster = match &task {
-        Some(t) => store.cce_cluster_by_id(t.cluster_id).await?,
-        None => None,
-    };
-    let (Some(mut task), Some(cluster)) = (task, cluster) else {
-        let mut tx = store.begin().await?;
-        tx.job_finish(job, JobState::Cancelled, Some("the task or its cluster is gone")).await?;
+    let mut tx = store.begin().await?;
+    tx.job_fence(job).await?;
+    let Some((mut task, cluster)) = load(&mut tx, job).await? else {
+        tx.job_finish(job, JobState::Cancelled, Some(GONE)).await?;
         return tx.commit().await;
     };
     debug_assert_eq!(task.task_type, task_type);
     let Some(step) = task.current_step().map(str::to_string) else {
-        return Err(Error::internal(format!("upgrade task {task_id} has no step left but its job runs")));
+        return Err(Error::internal(format!("upgrade task {} has no step left but its job runs", task.id)));
     };
 
     // A pause or cancel that arrived while the job waited for a worker takes effect before the step.
-    let mut tx = store.begin().await?;
-    tx.job_fence(job).await?;
-    if job.signal.as_deref() == Some(CANCEL) {
+    if job.signal == Some(Signal::Cancel) {
         cancel(&mut tx, job, &mut task, store.clock().now()).await?;
         tx.upgrade_task_save(&task).await?;
         return tx.commit().await;
     }
-    if job.signal.as_deref() == Some(PAUSE) {
+    if job.signal == Some(Signal::Pause) {
         if let Some(paused) = task_sm::next(task.status, TaskEvent::Paused) {
             task.status = paused;
         }
@@ -74,7 +78,7 @@ pub async fn run(engine: &Engine, job: &Job, task_type: TaskType) -> Result<()> 
     }
     let now = store.clock().now();
     task.status = task_sm::next(task.status, TaskEvent::StepStarted).ok_or_else(|| {
-        Error::internal(format!("upgrade task {task_id} cannot start from {}", task.status))
+        Error::internal(format!("upgrade task {} cannot start from {}", task.id, task.status))
     })?;
     task.started_at.get_or_insert(now);
     tx.upgrade_task_save(&task).await?;
@@ -83,13 +87,31 @@ pub async fn run(engine: &Engine, job: &Job, task_type: TaskType) -> Result<()> 
     }
     tx.commit().await?;
 
-    let key = format!("{task_id}:{step}");
+    // The provider is asked outside any transaction: the step under the task's key, and what the
+    // cluster itself reports where the step needs it.
+    let key = format!("{}:{step}", task.id);
     let mut outcome = engine.provider.cce_step(&key, &step, &cluster, &task.target_version).await.map(|_| ());
+    let observed = match (&outcome, task.task_type, step.as_str()) {
+        (Ok(()), TaskType::PreCheck, "AddonCheck") => match engine.provider.observe(&cluster).await {
+            Ok(observed) => Some(observed),
+            Err(e) => {
+                outcome = Err(e);
+                None
+            }
+        },
+        _ => None,
+    };
+
     let mut tx = store.begin().await?;
     tx.job_fence(job).await?;
     let signal = tx.job_signal(job).await?;
+    // What the commit decides on is read again in it: the cluster may have changed meanwhile.
+    let Some((_, cluster)) = load(&mut tx, job).await? else {
+        tx.job_finish(job, JobState::Cancelled, Some(GONE)).await?;
+        return tx.commit().await;
+    };
     if outcome.is_ok() {
-        outcome = apply(engine, &mut tx, &mut task, &cluster, &step).await?;
+        outcome = apply(&mut tx, &mut task, &cluster, &step, observed.as_ref()).await?;
     }
     let now = store.clock().now();
     match outcome {
@@ -106,14 +128,19 @@ pub async fn run(engine: &Engine, job: &Job, task_type: TaskType) -> Result<()> 
                     task.expires_at = Some(now + Duration::seconds(engine.config.precheck_ttl_secs));
                 }
                 tx.job_finish(job, JobState::Succeeded, None).await?;
-            } else if signal.as_deref() == Some(CANCEL) {
+            } else if signal == Some(Signal::Cancel) {
                 cancel(&mut tx, job, &mut task, now).await?;
-            } else if signal.as_deref() == Some(PAUSE) {
+            } else if signal == Some(Signal::Pause) {
                 task.status = task_sm::next(task.status, TaskEvent::Paused).unwrap_or(TaskStatus::Pause);
                 tx.job_park(job).await?;
             } else {
                 tx.job_yield(job).await?;
             }
+        }
+        Err(error) if error.unavailable => {
+            // No verdict on the step: tried again, not counted.
+            let delay = chrono::Duration::from_std(engine.backoff(job.attempts)).unwrap_or_default();
+            tx.job_try_again_at(job, &error.message, now + delay).await?;
         }
         Err(error) => {
             task.failures += 1;
@@ -145,14 +172,14 @@ pub async fn run(engine: &Engine, job: &Job, task_type: TaskType) -> Result<()> 
 /// step that failed (a check that did not pass is final, a provider failure may be retried); `Err`
 /// is a store failure, which leaves the step to run again.
 async fn apply(
-    engine: &Engine,
     tx: &mut Tx<'_>,
     task: &mut UpgradeTask,
     cluster: &CceCluster,
     step: &str,
+    observed: Option<&Observation>,
 ) -> Result<Result<(), ProviderError>> {
     let catalogue = Catalogue::get().flavor(cluster.flavor);
-    let final_failure = |message: String| Ok(Err(ProviderError { message, retryable: false }));
+    let final_failure = |message: String| Ok(Err(ProviderError::fatal(message)));
     let Some(target) = catalogue.find(&task.target_version) else {
         return final_failure(format!("{} is not in the version catalogue", task.target_version));
     };
@@ -161,9 +188,8 @@ async fn apply(
             let Some(current) = catalogue.find(&cluster.version) else {
                 return final_failure(format!("{} is not in the version catalogue", cluster.version));
             };
-            let observed = match engine.provider.observe(cluster).await {
-                Ok(observed) => observed,
-                Err(e) => return Ok(Err(e)),
+            let Some(observed) = observed else {
+                return Err(Error::internal("a precheck's addon check ran without observing the cluster"));
             };
             let skipped = skipped_items(&task.request);
             let open_workflow = tx.upgrade_open_workflow(cluster.id).await?;

@@ -32,6 +32,8 @@ pub struct Caller {
     /// The project the request is scoped to (project-scoped token or `X-Project-Id`).
     pub project: Option<Project>,
     pub request_id: String,
+    /// The action of the request's route, once it is authorized: what its changes are audited as.
+    pub action: Option<Action>,
 }
 
 impl Caller {
@@ -39,9 +41,16 @@ impl Caller {
         self.tenant.id
     }
 
-    /// The caller as the audit log records it.
+    /// The caller as the audit log records it, doing its route's action.
     pub fn actor(&self) -> Actor {
-        Actor { domain_id: self.tenant.id, user_id: Some(self.user.id), request_id: self.request_id.clone() }
+        Actor {
+            domain_id: self.tenant.id,
+            user_id: Some(self.user.id),
+            request_id: self.request_id.clone(),
+            // Every authenticated route has its action (the route table makes it so); the middleware
+            // sets it before a handler runs.
+            action: self.action.unwrap_or(authz::actions::IAM_DISCOVER),
+        }
     }
 }
 
@@ -73,23 +82,23 @@ pub async fn authenticate(State(app): State<AppState>, request: Request, next: N
     if action.as_ref().is_ok_and(|a| crate::testing::is_testing_action(*a) && !app.config.testing_enabled) {
         return ApiError(crate::no_such_route()).into_response();
     }
+    let caller = Caller { action: action.as_ref().ok().copied(), ..caller };
     let response = match action.clone().and_then(|action| authorize(&caller, action)) {
         Ok(action) => {
             let mut request = request;
             request.extensions_mut().insert(action);
+            request.extensions_mut().insert(caller.clone());
             next.run(request).await
         }
         Err(e) => ApiError(e).into_response(),
     };
-    // A refused or failed change is audited too, on its own (its transaction rolled back).
-    if let (true, Some(ApiError(error))) = (mutating, response.extensions().get::<ApiError>()) {
-        let event = NewAuditEvent {
-            action: action.as_ref().map_or("unknown", |a| a.name).to_string(),
-            resource_type: "request".to_string(),
-            resource_id: None,
-            outcome: error.code().to_string(),
-        };
-        if let Err(e) = app.store.audit_append(&caller.actor(), event).await {
+    // A refused or failed change is audited too, on its own (its transaction rolled back), under the
+    // same action as its success would have been. (A route without an action is refused before any
+    // handler and has no action to audit.)
+    if let (true, Some(ApiError(error)), Some(_)) =
+        (mutating, response.extensions().get::<ApiError>(), caller.action)
+    {
+        if let Err(e) = app.store.audit_append(&caller.actor(), NewAuditEvent::failure(error.code())).await {
             tracing::warn!(error = %e, "could not audit a failed request");
         }
     }
@@ -171,7 +180,7 @@ async fn identify(app: &AppState, parts: &Parts, body: &[u8], request_id: String
         }
         project = Some(in_path);
     }
-    Ok(Caller { tenant, user, project, request_id })
+    Ok(Caller { tenant, user, project, request_id, action: None })
 }
 
 /// A project of the caller's tenant by id; anything else is forbidden.
@@ -219,7 +228,7 @@ async fn verify_signature(
     };
     let secret = app
         .sealer
-        .open_string(&key.secret_sealed, &secret_context(&key.key.access_key))
+        .open_string(&key.secret_sealed, secrets::Context::AccessKeySecret(&key.key.access_key))
         .map_err(|e| Error::new(domain::error::ucs::FAILED_TO_DECRYPT_DATA).with_internal(e.to_string()))?;
     let payload_hash = signature::payload_hash(&parts.headers, body);
     let canonical = signature::canonical_request(
@@ -237,11 +246,6 @@ async fn verify_signature(
         return Err(Error::unauthenticated(BAD_CREDENTIALS));
     }
     Ok((key.tenant, key.user, None))
-}
-
-/// The sealing context of an access key's secret: it opens only for that key's row.
-pub fn secret_context(access_key: &str) -> String {
-    format!("access_key:{access_key}")
 }
 
 async fn verify_token(app: &AppState, token: &str) -> Result<(Tenant, User, Option<Project>)> {

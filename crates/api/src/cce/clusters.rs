@@ -6,7 +6,7 @@ use domain::{
     authz::actions,
     cce::CceCluster,
     ids::{CceClusterId, JobId},
-    job::JobState,
+    job::{JobKind, JobState},
     upgrade::Flavor,
     Error,
 };
@@ -91,7 +91,7 @@ async fn create(
     let sealed = new
         .proxy_private_key
         .as_ref()
-        .map(|key| app.sealer.seal(key.as_bytes(), &format!("cce_cluster_proxy_key:{id}")));
+        .map(|key| app.sealer.seal(key.as_bytes(), secrets::Context::CceProxyKey(&id.to_string())));
     let created = app
         .store
         .cce_cluster_create(&caller.actor(), &project, &new, sealed, app.config.quotas.clusters, id)
@@ -184,10 +184,10 @@ async fn job_target(
 ) -> Result<Option<(CceClusterId, String, Option<CceCluster>)>, ApiError> {
     let (cluster_id, job_type) = match job.resource_type.as_str() {
         "cce_cluster" => {
-            let kind = match job.kind.as_str() {
-                store::cce::DELETE_JOB => "DeleteCluster",
+            let kind = match job.kind {
+                JobKind::CceClusterDelete => "DeleteCluster",
                 // A node pool's job shows what it was enqueued for (CreateNodePool, ScaleNodePool, …).
-                store::nodepool::NODE_POOL_JOB => job.cursor["type"].as_str().unwrap_or("ScaleNodePool"),
+                JobKind::NodePoolSync => job.cursor["type"].as_str().unwrap_or("ScaleNodePool"),
                 _ => "CreateCluster",
             };
             let Ok(id) = job.resource_id.parse::<CceClusterId>() else { return Ok(None) };

@@ -159,6 +159,22 @@ impl Error {
     }
 }
 
+/// Reads that may find nothing: a 404 is the positive answer "not there" (`Ok(None)`); any other
+/// error (a database or pool failure) stays an error, never taken for "gone".
+pub trait Found<T> {
+    fn found(self) -> Result<Option<T>>;
+}
+
+impl<T> Found<T> for Result<T> {
+    fn found(self) -> Result<Option<T>> {
+        match self {
+            Ok(value) => Ok(Some(value)),
+            Err(e) if e.status() == 404 => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.def.code, self.message())?;
@@ -197,6 +213,15 @@ mod tests {
         let e = Error::invalid_body("metadata.name is required");
         assert_eq!(e.message(), "Invalid request body. metadata.name is required");
         assert_eq!(e.code(), "UCS.01000012");
+    }
+
+    #[test]
+    fn only_a_not_found_answer_is_found_to_be_nothing() {
+        let gone: Result<()> = Err(Error::not_found(ucs::CLUSTER_NOT_FOUND));
+        assert_eq!(gone.found(), Ok(None));
+        let broken: Result<()> = Err(Error::database("pool timed out"));
+        assert!(broken.found().is_err());
+        assert_eq!(Ok::<_, Error>(7).found(), Ok(Some(7)));
     }
 
     #[test]

@@ -39,22 +39,6 @@ impl TaskType {
         Self::ALL.into_iter().find(|t| t.as_str() == s)
     }
 
-    /// The job kind that executes a task of this type.
-    pub fn job_kind(self) -> &'static str {
-        match self {
-            Self::PreCheck => "upgrade.precheck",
-            Self::Snapshot => "upgrade.snapshot",
-            Self::Cluster => "upgrade.cluster",
-            Self::PostCheck => "upgrade.postcheck",
-            Self::NodePool => "upgrade.nodepool",
-            Self::AddonCheck => "upgrade.addoncheck",
-        }
-    }
-
-    pub fn from_job_kind(kind: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|t| t.job_kind() == kind)
-    }
-
     /// The fixed steps of this type; a `Cluster` upgrade's node pool steps come from [`cluster_steps`].
     pub fn fixed_steps(self) -> &'static [&'static str] {
         match self {
@@ -245,21 +229,38 @@ mod tests {
     fn every_status_event_pair_is_decided() {
         use TaskEvent as E;
         use TaskStatus::*;
-        for status in TaskStatus::ALL {
-            for event in TaskEvent::ALL {
-                let expected = match (status, event) {
-                    (Init | Queuing | Running, E::StepStarted) => Some(Running),
-                    (Running, E::StepSucceeded { last }) => Some(if last { Success } else { Running }),
-                    (Running, E::StepFailed { final_ }) => Some(if final_ { Failed } else { Running }),
-                    (Init | Queuing | Running, E::Paused) => Some(Pause),
-                    (Pause, E::Continued) => Some(Queuing),
-                    (Failed, E::Retried) => Some(Queuing),
-                    (Init | Queuing | Running | Pause, E::Cancelled) => Some(Failed),
-                    _ => None,
-                };
-                assert_eq!(next(status, event), expected, "{status:?} × {event:?}");
-            }
-        }
+        const STARTED: E = E::StepStarted;
+        const NEXT_OK: E = E::StepSucceeded { last: false };
+        const LAST_OK: E = E::StepSucceeded { last: true };
+        const RETRYING: E = E::StepFailed { final_: false };
+        const GAVE_UP: E = E::StepFailed { final_: true };
+        #[rustfmt::skip]
+        let table = [
+            (Init, STARTED, Some(Running)),   (Init, NEXT_OK, None),       (Init, LAST_OK, None),
+            (Init, RETRYING, None),           (Init, GAVE_UP, None),       (Init, E::Paused, Some(Pause)),
+            (Init, E::Continued, None),       (Init, E::Retried, None),    (Init, E::Cancelled, Some(Failed)),
+
+            (Queuing, STARTED, Some(Running)), (Queuing, NEXT_OK, None),   (Queuing, LAST_OK, None),
+            (Queuing, RETRYING, None),        (Queuing, GAVE_UP, None),    (Queuing, E::Paused, Some(Pause)),
+            (Queuing, E::Continued, None),    (Queuing, E::Retried, None), (Queuing, E::Cancelled, Some(Failed)),
+
+            (Running, STARTED, Some(Running)), (Running, NEXT_OK, Some(Running)), (Running, LAST_OK, Some(Success)),
+            (Running, RETRYING, Some(Running)), (Running, GAVE_UP, Some(Failed)), (Running, E::Paused, Some(Pause)),
+            (Running, E::Continued, None),    (Running, E::Retried, None), (Running, E::Cancelled, Some(Failed)),
+
+            (Pause, STARTED, None),           (Pause, NEXT_OK, None),      (Pause, LAST_OK, None),
+            (Pause, RETRYING, None),          (Pause, GAVE_UP, None),      (Pause, E::Paused, None),
+            (Pause, E::Continued, Some(Queuing)), (Pause, E::Retried, None), (Pause, E::Cancelled, Some(Failed)),
+
+            (Success, STARTED, None),         (Success, NEXT_OK, None),    (Success, LAST_OK, None),
+            (Success, RETRYING, None),        (Success, GAVE_UP, None),    (Success, E::Paused, None),
+            (Success, E::Continued, None),    (Success, E::Retried, None), (Success, E::Cancelled, None),
+
+            (Failed, STARTED, None),          (Failed, NEXT_OK, None),     (Failed, LAST_OK, None),
+            (Failed, RETRYING, None),         (Failed, GAVE_UP, None),     (Failed, E::Paused, None),
+            (Failed, E::Continued, None),     (Failed, E::Retried, Some(Queuing)), (Failed, E::Cancelled, None),
+        ];
+        crate::transition_table::assert_transitions(&TaskStatus::ALL, &TaskEvent::ALL, &table, next);
     }
 
     #[test]
@@ -296,7 +297,6 @@ mod tests {
     fn names_round_trip_and_progress_is_a_percentage() {
         for t in TaskType::ALL {
             assert_eq!(TaskType::parse(t.as_str()), Some(t));
-            assert_eq!(TaskType::from_job_kind(t.job_kind()), Some(t));
             assert!(!t.fixed_steps().is_empty());
         }
         for s in TaskStatus::ALL {

@@ -1,7 +1,7 @@
 //! Authentication: AK/SK signatures, IAM tokens and the SDK's discovery calls.
 
 use chrono::Duration;
-use domain::identity::AccessKeyStatus;
+use domain::{clock::Clock, identity::AccessKeyStatus};
 use serde_json::json;
 
 use crate::harness::{backend_tests, TestApp};
@@ -63,12 +63,12 @@ backend_tests! {
 
     async fn a_stale_or_missing_sdk_date_is_401(app: TestApp) {
         let t = app.tenant("t1").await;
-        let stale = (app.clock.now_utc() - Duration::minutes(16)).format("%Y%m%dT%H%M%SZ").to_string();
+        let stale = (app.clock.now() - Duration::minutes(16)).format("%Y%m%dT%H%M%SZ").to_string();
         let r = app.get("/v3/auth/domains").header("x-domain-id", &t.domain_id)
             .sign_dated(&t.access_key, &t.secret_key, &stale).send().await;
         r.assert_error(401, "UCS.01000003");
         assert!(r.body["error_msg"].as_str().unwrap().contains("X-Sdk-Date"));
-        let fresh = (app.clock.now_utc() - Duration::minutes(14)).format("%Y%m%dT%H%M%SZ").to_string();
+        let fresh = (app.clock.now() - Duration::minutes(14)).format("%Y%m%dT%H%M%SZ").to_string();
         let r = app.get("/v3/auth/domains").sign_dated(&t.access_key, &t.secret_key, &fresh).send().await;
         assert_eq!(r.status, 200);
         let r = app.get("/v3/auth/domains").sign_dated(&t.access_key, &t.secret_key, "yesterday").send().await;
@@ -91,7 +91,7 @@ backend_tests! {
 
     async fn a_disabled_or_deleted_key_is_401_and_an_enabled_one_works_again(app: TestApp) {
         let t = app.tenant("t1").await;
-        let actor = domain::audit::Actor::operator(t.domain_id.parse().unwrap(), "r".into());
+        let actor = domain::audit::Actor::operator(t.domain_id.parse().unwrap(), "r".into(), domain::authz::operator::ACCESS_KEY_DISABLE);
         app.store.access_key_set_status(&actor, &t.access_key, AccessKeyStatus::Inactive).await.unwrap();
         app.get("/v3/auth/domains").signed(&t).send().await.assert_error(401, "UCS.01000003");
         app.store.access_key_set_status(&actor, &t.access_key, AccessKeyStatus::Active).await.unwrap();
@@ -181,15 +181,5 @@ backend_tests! {
         let big = vec![b' '; 70_000];
         let r = app.post("/v3/auth/tokens").raw_body(&big).send().await;
         r.assert_error(400, "UCS.01000012");
-    }
-}
-
-trait NowUtc {
-    fn now_utc(&self) -> chrono::DateTime<chrono::Utc>;
-}
-
-impl NowUtc for domain::clock::ShiftedClock {
-    fn now_utc(&self) -> chrono::DateTime<chrono::Utc> {
-        domain::clock::Clock::now(self)
     }
 }

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use crate::{
     harness::TestApp,
-    upgrades::{assert_cce_error, check_items, eventually, s, upgrade_body, Cce, Flavor},
+    upgrades::{assert_cce_error, check_items, s, upgrade_body, Cce, Flavor},
 };
 
 fn pool_body(name: &str, count: u64) -> Value {
@@ -48,16 +48,24 @@ async fn create_pool(cce: &Cce<'_>, cluster: &str, name: &str, count: u64) -> (S
     (s(&r.body["metadata"]["uid"]).to_string(), r.body["status"]["jobId"].as_str().unwrap_or("").to_string())
 }
 
-/// Polls the pool until it has `count` nodes and no job converges it; the pool.
-async fn await_pool(cce: &Cce<'_>, cluster: &str, pool: &str, count: u64) -> Value {
-    let mut last: Value;
-    eventually!(format!("pool {pool} to settle at {count} nodes (last: {last})"), {
+/// Waits until `probe` answers `Some` (the harness's way: settling a driven app's jobs, or polling).
+async fn until<T>(app: &TestApp, what: &str, mut probe: impl AsyncFnMut() -> Option<T>) -> T {
+    app.eventually(what, async || probe().await.ok_or_else(|| "not yet".to_string())).await
+}
+
+/// Waits until the pool has `count` nodes and no job converges it; the pool.
+async fn await_pool(app: &TestApp, cce: &Cce<'_>, cluster: &str, pool: &str, count: u64) -> Value {
+    app.eventually(&format!("pool {pool} to settle at {count} nodes"), async || {
         let r = cce.get(&pool_path(cce, cluster, pool)).await;
         assert_eq!(r.status, 200, "{}", r.text);
-        last = r.body;
-        let st = &last["status"];
-        (st["currentNode"] == count && st["jobId"] == "" && st["phase"] == "").then(|| last.clone())
+        let st = &r.body["status"];
+        if st["currentNode"] == count && st["jobId"] == "" && st["phase"] == "" {
+            Ok(r.body.clone())
+        } else {
+            Err(r.text)
+        }
     })
+    .await
 }
 
 /// The uids of a pool's nodes, as `list_nodes` shows them.
@@ -90,7 +98,7 @@ crate::harness::backend_tests! {
         let j = show_job(&cce, &t.project_id, &job).await;
         assert_eq!((j["spec"]["type"].as_str(), j["spec"]["clusterUID"].as_str()), (Some("CreateNodePool"), Some(id.as_str())), "{j}");
         assert_eq!((j["spec"]["resourceID"].as_str(), j["spec"]["resourceName"].as_str()), (Some(pool.as_str()), Some("pool-a")), "{j}");
-        let p = await_pool(&cce, &id, &pool, 2).await;
+        let p = await_pool(&app, &cce, &id, &pool, 2).await;
         assert!(same_release(s(&p["metadata"]["annotations"]["cce.ucsd.io/version"]), &from), "{p}");
         assert_eq!(show_job(&cce, &t.project_id, &job).await["status"]["phase"], "Success");
         let first = nodes_of(&cce, &id, &pool).await;
@@ -112,7 +120,7 @@ crate::harness::backend_tests! {
         let r = cce.post(&format!("{}/operation/scale", pool_path(&cce, &id, &pool)),
                          &json!({"kind": "NodePool", "apiVersion": "v3", "spec": {"desiredNodeCount": 4, "scaleGroups": ["default"]}})).await;
         assert_eq!(r.status, 200, "{}", r.text);
-        await_pool(&cce, &id, &pool, 4).await;
+        await_pool(&app, &cce, &id, &pool, 4).await;
         let all = nodes_of(&cce, &id, &pool).await;
         assert!(first.iter().all(|n| all.contains(n)), "scaling up keeps the nodes: {all:?}");
         let page = cce.get(&format!("{}/nodes?limit=2", cce.cluster(&id))).await;
@@ -129,12 +137,12 @@ crate::harness::backend_tests! {
         assert_eq!(r.body["status"]["phase"], "Deleting", "{}", r.text);
         let delete_job = s(&r.body["status"]["jobID"]).to_string();
         assert_eq!(show_job(&cce, &t.project_id, &delete_job).await["spec"]["type"], "DeleteNode");
-        let p = await_pool(&cce, &id, &pool, 3).await;
+        let p = await_pool(&app, &cce, &id, &pool, 3).await;
         assert_eq!(p["spec"]["initialNodeCount"], 3, "{p}");
         assert_cce_error(&cce.get(&node_path(&cce, &id, &all[0])).await, 404);
         let r = cce.send(Method::DELETE, &format!("{}?nodepoolScaleDown=NoScaleDown", node_path(&cce, &id, &all[1])), None).await;
         assert_eq!(r.status, 200, "{}", r.text);
-        await_pool(&cce, &id, &pool, 3).await;
+        await_pool(&app, &cce, &id, &pool, 3).await;
         let replaced = nodes_of(&cce, &id, &pool).await;
         assert!(!replaced.contains(&all[1]) && replaced.len() == 3, "{replaced:?}");
 
@@ -144,7 +152,7 @@ crate::harness::backend_tests! {
             "spec": {"initialNodeCount": 1, "nodeTemplate": {"k8sTags": {"team": "a"}}}}))).await;
         assert_eq!(r.status, 200, "{}", r.text);
         assert_eq!(r.body["metadata"]["name"], "pool-b", "{}", r.text);
-        let p = await_pool(&cce, &id, &pool, 1).await;
+        let p = await_pool(&app, &cce, &id, &pool, 1).await;
         assert_eq!((p["spec"]["nodeTemplate"]["k8sTags"]["team"].as_str(), p["spec"]["nodeTemplate"]["flavor"].as_str()), (Some("a"), Some("c7.large.2")), "{p}");
 
         // Delete: Deleting at once, gone with its nodes when its job ends.
@@ -152,7 +160,7 @@ crate::harness::backend_tests! {
         assert_eq!(r.status, 200, "{}", r.text);
         assert_eq!(r.body["status"]["phase"], "Deleting", "{}", r.text);
         let job = s(&r.body["status"]["jobId"]).to_string();
-        eventually!("the deleted pool to go", { (cce.get(&pool_path(&cce, &id, &pool)).await.status == 404).then_some(()) });
+        until(&app, "the deleted pool to go", async || (cce.get(&pool_path(&cce, &id, &pool)).await.status == 404).then_some(())).await;
         assert_eq!(show_job(&cce, &t.project_id, &job).await["spec"]["type"], "DeleteNodePool");
         assert!(nodes_of(&cce, &id, &pool).await.is_empty());
         let effects = app.store.provider_effects(&id).await.unwrap();
@@ -167,7 +175,7 @@ crate::harness::backend_tests! {
         let (from, _) = cce.hop().await;
         let id = cce.available("mine", &from).await;
         let (pool, _) = create_pool(&cce, &id, "pool-a", 1).await;
-        await_pool(&cce, &id, &pool, 1).await;
+        await_pool(&app, &cce, &id, &pool, 1).await;
         let node = nodes_of(&cce, &id, &pool).await.remove(0);
         let other = app.tenant("t2").await;
         let them = Cce::new(&app, &other, Flavor::Cce);
@@ -194,7 +202,7 @@ crate::harness::backend_tests! {
         let ap = cce.flavor(Flavor::Autopilot);
         assert_eq!(ap.get(&format!("{}/nodepools", ap.cluster(&id))).await.status, 404);
         // Nothing changed.
-        let p = await_pool(&cce, &id, &pool, 1).await;
+        let p = await_pool(&app, &cce, &id, &pool, 1).await;
         assert_eq!(p["metadata"]["name"], "pool-a");
         assert_eq!(nodes_of(&cce, &id, &pool).await, [node]);
     }
@@ -337,7 +345,7 @@ crate::harness::backend_tests! {
         let (from, _) = cce.hop().await;
         let id = cce.available("strict", &from).await;
         let (pool, _) = create_pool(&cce, &id, "pool-a", 1).await;
-        let before = await_pool(&cce, &id, &pool, 1).await;
+        let before = await_pool(&app, &cce, &id, &pool, 1).await;
         let mut bad_name = pool_body("Bad_Name", 1);
         let mut no_template = pool_body("fine", 1);
         no_template["spec"]["nodeTemplate"].as_object_mut().unwrap().remove("az");
@@ -371,7 +379,7 @@ crate::harness::backend_tests! {
 /// On a server whose node pool quotas are small enough to reach.
 mod quotas {
     use super::*;
-    use crate::upgrades::{spawn_with, upgrade_tests};
+    use crate::{harness::spawn_with, upgrades::upgrade_tests};
 
     const QUOTA_ENV: &[(&str, &str)] =
         &[("UCS_QUOTAS__NODE_POOLS_PER_CLUSTER", "3"), ("UCS_QUOTAS__NODES_PER_NODE_POOL", "5")];
@@ -410,7 +418,7 @@ mod quotas {
                 assert_eq!(r.status, 200, "{}", r.text);
             }
             let wanted = cce.get(&pool_path(&cce, &id, &pool)).await.body["spec"]["initialNodeCount"].as_u64().unwrap();
-            let p = await_pool(&cce, &id, &pool, wanted).await;
+            let p = await_pool(&app, &cce, &id, &pool, wanted).await;
             assert_eq!(nodes_of(&cce, &id, &pool).await.len() as u64, wanted, "{p}");
         }
 
@@ -430,11 +438,12 @@ mod quotas {
             let before = s(&r.body["spec"]["version"]).to_string();
             let r = cce.post(&check, &pre).await;
             assert!(r.status.is_success(), "{}", r.text);
-            let listed = eventually!("the addon precheck", {
+            let listed = until(&app, "the addon precheck", async || {
                 let r = cce.get(&format!("{check}/tasks?addon_instance_id={uid}")).await;
                 assert_eq!(r.status, 200, "{}", r.text);
                 (r.body["items"].as_array().is_some_and(|i| i.len() == 1)).then_some(r.body)
-            });
+            })
+            .await;
             assert_eq!(listed["items"][0]["metadata"]["addonInstanceID"], uid, "{listed}");
             let mut wrong = pre.clone();
             wrong["spec"]["addonList"][0]["addonInstanceID"] = json!("not-this-one");
@@ -461,8 +470,8 @@ mod quotas {
             let id = cce.available("upgraded", &from).await;
             let (gpu, _) = create_pool(&cce, &id, "gpu", 2).await;
             let (web, _) = create_pool(&cce, &id, "web", 1).await;
-            await_pool(&cce, &id, &gpu, 2).await;
-            await_pool(&cce, &id, &web, 1).await;
+            await_pool(&app, &cce, &id, &gpu, 2).await;
+            await_pool(&app, &cce, &id, &web, 1).await;
             cce.prechecked(&id, &from, &to).await;
             // nodePoolOrder names the cluster's pools, created ones included; an unknown one is refused.
             let mut body = upgrade_body(&to, false);
@@ -494,23 +503,23 @@ mod quotas {
                              &json!({"spec": {"nodePoolID": web, "maxUnavailable": 1}})).await;
             assert!(r.status.is_success(), "{}", r.text);
             let job = s(&r.body["jobid"]).to_string();
-            eventually!("the node pool upgrade to end", {
+            until(&app, "the node pool upgrade to end", async || {
                 (show_job(&cce, &t.project_id, &job).await["status"]["phase"] == "Success").then_some(())
-            });
+            }).await;
             let web_now = cce.get(&pool_path(&cce, &id, &web)).await.body;
             assert!(same_release(s(&web_now["metadata"]["annotations"]["cce.ucsd.io/version"]), &to), "{web_now}");
             if let Some((_, b, c)) = &hops {
                 let r = cce.post(&format!("{}/operation/upgrade", pool_path(&cce, &id, &gpu)),
                                  &json!({"spec": {"nodePoolID": gpu}})).await;
                 let job = s(&r.body["jobid"]).to_string();
-                eventually!("the gpu pool upgrade to end", {
+                until(&app, "the gpu pool upgrade to end", async || {
                     (show_job(&cce, &t.project_id, &job).await["status"]["phase"] == "Success").then_some(())
-                });
+                }).await;
                 let r = cce.post(&format!("{}/nodepools/DefaultPool/operation/upgrade", cce.cluster(&id)), &json!({"spec": {}})).await;
                 let job = s(&r.body["jobid"]).to_string();
-                eventually!("the default pool upgrade to end", {
+                until(&app, "the default pool upgrade to end", async || {
                     (show_job(&cce, &t.project_id, &job).await["status"]["phase"] == "Success").then_some(())
-                });
+                }).await;
                 cce.prechecked(&id, b, c).await;
                 let mut body = upgrade_body(c, false);
                 body["spec"]["clusterUpgradeAction"]["nodePoolOrder"] = json!({ &gpu: 5, &web: 1 });
@@ -541,7 +550,7 @@ fn same_release(a: &str, b: &str) -> bool {
 /// commit does), and failing the first steps of the pool of the cluster named `flaky-pool`.
 mod replayed {
     use super::*;
-    use crate::upgrades::{spawn_with, upgrade_tests};
+    use crate::{harness::spawn_with, upgrades::upgrade_tests};
 
     const REPLAY_ENV: &[(&str, &str)] =
         &[("UCS_SIMULATOR__REPLAY_CALLS", "true"), ("UCS_SIMULATOR__FAILURES", "ScaleNodePool:flaky-pool:2")];
@@ -556,7 +565,7 @@ mod replayed {
             for name in ["replayed", "flaky-pool"] {
                 let id = cce.available(name, &from).await;
                 let (pool, job) = create_pool(&cce, &id, "pool-a", 3).await;
-                await_pool(&cce, &id, &pool, 3).await;
+                await_pool(&app, &cce, &id, &pool, 3).await;
                 let j = show_job(&cce, &t.project_id, &job).await;
                 assert_eq!(j["status"]["phase"], "Success", "{j}");
                 // The flaky pool's first step failed and was retried; the failure is the job's reason.

@@ -1,7 +1,5 @@
 //! UCS clusters over HTTP: U01–U07, U09, U10, U13, U14.
 
-use std::time::Duration;
-
 use axum::http::Method;
 use serde_json::{json, Value};
 use server::admin::TenantCredentials;
@@ -65,16 +63,17 @@ impl TestApp {
         r.body
     }
 
-    /// Polls until the cluster reaches `phase` (the activation job runs in the background).
+    /// The cluster once its activation job has run, which must have brought it to `phase`.
     pub async fn await_phase(&self, t: &TenantCredentials, id: &str, phase: &str) -> Value {
-        for _ in 0..200 {
+        self.eventually(&format!("cluster {id} {phase}"), async || {
             let c = self.cluster(t, id).await;
             if c["status"]["phase"] == phase {
-                return c;
+                Ok(c)
+            } else {
+                Err(c.to_string())
             }
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
-        panic!("cluster {id} never reached {phase}: {}", self.cluster(t, id).await);
+        })
+        .await
     }
 
     pub async fn cluster_count(&self, t: &TenantCredentials) -> i64 {
@@ -102,8 +101,12 @@ backend_tests! {
         let c = app.await_phase(&t, &id, "Available").await;
         assert_eq!(c["status"]["kubernetesVersion"], "v1.28");
         assert_eq!(c["status"]["conditions"][0]["status"], "True");
+        // Accepted and refused, a registration is audited under its route's one action.
+        let r = app.post("/v1/clusters").json(&json!({"kind": "Cluster"})).signed(&t).send().await;
+        assert_eq!(r.status, 400, "{}", r.text);
         let events = app.store.audit_list(t.domain_id.parse().unwrap(), 10).await.unwrap();
-        assert!(events.iter().any(|e| e.action == "ucs:cluster:register" && e.resource_id.as_deref() == Some(id.as_str())));
+        assert!(events.iter().any(|e| e.action == "ucs:cluster:create" && e.resource_id.as_deref() == Some(id.as_str())));
+        assert!(events.iter().any(|e| e.action == "ucs:cluster:create" && e.outcome == r.error_code()), "{events:?}");
     }
 
     async fn no_read_ever_returns_the_kubeconfig(app: TestApp) {

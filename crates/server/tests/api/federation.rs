@@ -1,7 +1,5 @@
 //! Fleet federation over HTTP: U23–U29 as workflows on the job engine.
 
-use std::time::Duration;
-
 use axum::http::Method;
 use serde_json::{json, Value};
 use server::admin::TenantCredentials;
@@ -25,16 +23,17 @@ impl TestApp {
         r.body
     }
 
-    /// Polls the progress until the root job ends with `phase`.
+    /// The progress once the fleet's workflow has run, which must have ended `kind` with `phase`.
     async fn await_progress(&self, t: &TenantCredentials, fleet: &str, kind: &str, phase: &str) -> Value {
-        for _ in 0..400 {
+        self.eventually(&format!("{kind} {phase}"), async || {
             let p = self.progress(t, fleet).await;
             if p["spec"]["type"] == kind && p["status"]["phase"] == phase {
-                return p;
+                Ok(p)
+            } else {
+                Err(p.to_string())
             }
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
-        panic!("{kind} never reached {phase}: {}", self.progress(t, fleet).await);
+        })
+        .await
     }
 
     async fn federated_fleet(&self, t: &TenantCredentials, name: &str, clusters: &[&str]) -> String {
@@ -129,7 +128,7 @@ backend_tests! {
         }
         app.await_progress(&t, &fleet, "CreateFederationContainer", "Success").await;
         let jobs = app.store.job_list_for_resource("fleet", &fleet).await.unwrap();
-        assert_eq!(jobs.iter().filter(|j| j.kind == "federation.enable").count(), 1);
+        assert_eq!(jobs.iter().filter(|j| j.kind.as_str() == "federation.enable").count(), 1);
     }
 
     async fn disabling_unjoins_and_tears_the_federation_down(app: TestApp) {
@@ -152,13 +151,16 @@ backend_tests! {
         assert_eq!(app.call(Method::DELETE, &format!("/v1/clustergroups/{fleet}")).signed(&t).send().await.status, 200);
     }
 
-    async fn a_member_that_cannot_join_does_not_stop_the_federation_and_is_retried(app: TestApp) {
+    async fn a_member_that_cannot_join_does_not_stop_the_federation_but_fails_the_workflow_and_is_retried(app: TestApp) {
         let t = app.tenant("t1").await;
         let good = app.available(&t, "a1").await;
         let bad = app.available(&t, "nojoin").await;
         let fleet = app.fleet(&t, "prod-fleet", &[&good, &bad]).await;
         app.post(&format!("/v1/clustergroups/{fleet}/federations")).signed(&t).send().await;
-        let p = app.await_progress(&t, &fleet, "CreateFederationContainer", "Success").await;
+        // The control plane stands and the good member joined, but the workflow did not succeed.
+        let p = app.await_progress(&t, &fleet, "CreateFederationContainer", "Failed").await;
+        let reason = p["status"]["reason"].as_str().unwrap();
+        assert!(reason.contains("1 member cluster(s) failed to join") && reason.contains("simulated failure"), "{reason}");
         let failed: Vec<_> = p["spec"]["subJobs"].as_array().unwrap().iter().filter(|s| s["status"]["phase"] == "Failed").collect();
         assert_eq!(failed.len(), 1);
         assert_eq!(failed[0]["spec"]["resourceID"], bad);
@@ -168,14 +170,10 @@ backend_tests! {
         assert!(f["status"]["conditions"][0]["message"].as_str().unwrap().contains("retryjoinall"));
         let r = app.post(&format!("/v1/clustergroups/{fleet}/federations?retryjoinall=true")).signed(&t).send().await;
         assert_eq!(r.status, 201, "{}", r.text);
-        for _ in 0..400 {
-            let joins = app.store.job_list_for_resource("fleet", &fleet).await.unwrap().into_iter().filter(|j| j.kind == "federation.join").collect::<Vec<_>>();
-            if joins.len() == 1 && joins[0].state == domain::job::JobState::Failed {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
-        panic!("the retried join did not end");
+        app.settle().await;
+        let joins = app.store.job_list_for_resource("fleet", &fleet).await.unwrap().into_iter().filter(|j| j.kind.as_str() == "federation.join").collect::<Vec<_>>();
+        assert_eq!(joins.len(), 1, "{joins:?}");
+        assert_eq!(joins[0].state, domain::job::JobState::Failed, "the retried join ended: {joins:?}");
     }
 
     async fn a_failed_control_plane_step_fails_the_workflow_with_its_reason(app: TestApp) {
@@ -199,7 +197,7 @@ backend_tests! {
         let member = app.available(&t, "once-member").await;
         let fleet = app.federated_fleet(&t, "once-fleet", &[&member]).await;
         let steps = app.store.job_list_for_resource("fleet", &fleet).await.unwrap();
-        let enable = steps.iter().find(|j| j.kind == "federation.enable").unwrap();
+        let enable = steps.iter().find(|j| j.kind.as_str() == "federation.enable").unwrap();
         let subjobs = app.store.job_subjobs(enable.id).await.unwrap();
         assert_eq!(subjobs.len(), 5);
         for sub in &subjobs {
@@ -221,15 +219,10 @@ backend_tests! {
         assert_eq!(r.status, 200, "{}", r.text);
         let r = app.post(&format!("/v1/clusters/{a}/unjoin")).signed(&t).send().await;
         assert_eq!(r.status, 200, "{}", r.text);
-        for _ in 0..400 {
-            let joined = app.store.provider_effects(&b).await.unwrap().iter().any(|e| e.0 == "JoinCluster");
-            let left = app.store.provider_effects(&a).await.unwrap().iter().any(|e| e.0 == "UnjoinCluster");
-            if joined && left {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
-        panic!("membership changes did not reach the federation");
+        app.settle().await;
+        let joined = app.store.provider_effects(&b).await.unwrap().iter().any(|e| e.0 == "JoinCluster");
+        let left = app.store.provider_effects(&a).await.unwrap().iter().any(|e| e.0 == "UnjoinCluster");
+        assert!(joined && left, "membership changes reach the federation: joined {joined}, left {left}");
     }
 
     async fn connection_cert_and_kubeconfig_give_real_artefacts_of_the_federation_ca(app: TestApp) {
@@ -280,7 +273,10 @@ backend_tests! {
 /// commit would: the workflows end the same, with each effect carried out once.
 mod replayed {
     use super::*;
-    use crate::upgrades::{spawn_with, Cce, Flavor};
+    use crate::{
+        harness::spawn_with,
+        upgrades::{Cce, Flavor},
+    };
 
     const REPLAY_ENV: &[(&str, &str)] = &[("UCS_SIMULATOR__REPLAY_CALLS", "true")];
 

@@ -1,11 +1,18 @@
 //! The test harness: boots the real router on a fresh, migrated database (SQLite or Postgres) on a
 //! free port, and speaks HTTP to it, signing requests as the official SDK does.
+//!
+//! A test app runs no background workers: its time is a [`ManualClock`] shared by the store, the server
+//! and the request signer, and the test drives the job engine itself (`crate::driver`: `settle`,
+//! `step`), so workflows, retries, backoff, leases and plan windows are tested without waiting on the
+//! wall clock. Apps with real workers ([`spawn_replica`] with workers, clients of another process) keep
+//! the wall clock: only they wait in real time.
 
 use std::sync::Arc;
 
 use api::auth::signature;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
-use domain::clock::ShiftedClock;
+use chrono::{DateTime, Utc};
+use domain::clock::{Clock, ManualClock, ShiftedClock};
 use serde_json::Value;
 use server::{admin::TenantCredentials, config::Config, App};
 use store::Store;
@@ -43,36 +50,98 @@ macro_rules! backend_tests {
 }
 pub(crate) use backend_tests;
 
+/// A test's time.
+#[derive(Debug, Clone)]
+pub enum TestClock {
+    /// Moves only when the test (or [`TestApp::settle`]) moves it: the clock of driven apps.
+    Manual(ManualClock),
+    /// The wall clock plus an offset: for real workers, which sleep and retry in real time.
+    Wall(ShiftedClock),
+}
+
+impl TestClock {
+    /// Moves time ahead (token, precheck and plan expiry) without waiting.
+    pub fn advance(&self, by: chrono::Duration) {
+        match self {
+            Self::Manual(clock) => clock.advance(by),
+            Self::Wall(clock) => clock.advance(by),
+        }
+    }
+}
+
+impl TestClock {
+    /// Now as `X-Sdk-Date` writes it.
+    pub fn now_sdk_date(&self) -> String {
+        self.now().format(signature::DATE_FORMAT).to_string()
+    }
+}
+
+impl Clock for TestClock {
+    fn now(&self) -> DateTime<Utc> {
+        match self {
+            Self::Manual(clock) => clock.now(),
+            Self::Wall(clock) => clock.now(),
+        }
+    }
+}
+
+impl From<ManualClock> for TestClock {
+    fn from(clock: ManualClock) -> Self {
+        Self::Manual(clock)
+    }
+}
+
+impl From<ShiftedClock> for TestClock {
+    fn from(clock: ShiftedClock) -> Self {
+        Self::Wall(clock)
+    }
+}
+
 pub struct TestApp {
     pub url: String,
     pub host: String,
     pub store: Store,
     pub app: App,
-    pub clock: ShiftedClock,
+    pub clock: TestClock,
     pub config: Config,
     client: reqwest::Client,
 }
 
+/// A fresh server on `backend`, driven by the test (no background workers, a manual clock).
 pub async fn spawn_app(backend: Backend) -> TestApp {
-    let clock = ShiftedClock::default();
+    spawn_with(backend, &[]).await
+}
+
+/// Like [`spawn_app`], with `extra_env` on top of the test configuration.
+pub async fn spawn_with(backend: Backend, extra_env: &[(&str, &str)]) -> TestApp {
+    let clock = ManualClock::default();
     let store = match backend {
         Backend::Sqlite => store_sqlite::testing::open_fresh(Arc::new(clock.clone())).await,
         Backend::Postgres => store_pg::testing::open_fresh(Arc::new(clock.clone())).await,
     };
     let key = secrets::MasterKey::generate().to_base64();
-    spawn_replica(store, clock, &key, &[], 2).await
+    spawn_replica(store, clock, &key, extra_env, 0).await
 }
 
-/// A server on `store` with `workers` workers and extra configuration; replicas of one deployment share
-/// the store's database and the master key.
+/// A server on `store` with `workers` background workers and extra configuration; replicas of one
+/// deployment share the store's database and the master key. Real workers need the wall clock.
 pub async fn spawn_replica(
     store: Store,
-    clock: ShiftedClock,
+    clock: impl Into<TestClock>,
     key: &str,
     extra_env: &[(&str, &str)],
     workers: usize,
 ) -> TestApp {
-    let mut app = client_of(store, clock, key, extra_env).await;
+    let clock = clock.into();
+    let env: Vec<(&str, &str)> = match clock {
+        // Driven by the test: simulated steps take no time, nothing waits on the wall clock.
+        TestClock::Manual(_) => {
+            assert_eq!(workers, 0, "real workers sleep and retry in real time: give them a wall clock");
+            [("UCS_SIMULATOR__STEP_MILLIS", "0")].into_iter().chain(extra_env.iter().copied()).collect()
+        }
+        TestClock::Wall(_) => extra_env.to_vec(),
+    };
+    let mut app = client_of(store, clock, key, &env).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     app.host = listener.local_addr().unwrap().to_string();
     app.url = format!("http://{}", app.host);
@@ -110,7 +179,13 @@ pub fn test_env(key: &str, extra_env: &[(&str, &str)]) -> Vec<(String, String)> 
 
 /// A client of a server that runs elsewhere (another process) on `store`'s database: requests go to
 /// `url` once it is set; the store is there to look at.
-pub async fn client_of(store: Store, clock: ShiftedClock, key: &str, extra_env: &[(&str, &str)]) -> TestApp {
+pub async fn client_of(
+    store: Store,
+    clock: impl Into<TestClock>,
+    key: &str,
+    extra_env: &[(&str, &str)],
+) -> TestApp {
+    let clock = clock.into();
     let config = Config::load_from(None, test_env(key, extra_env)).expect("test config");
     let app = App::build(&config, store.clone()).await.expect("build app");
     TestApp {
@@ -254,6 +329,9 @@ impl Call<'_> {
     }
 
     pub async fn send(self) -> Response {
+        if let TestClock::Manual(clock) = &self.app.clock {
+            clock.advance(crate::driver::TICK);
+        }
         let mut headers = self.headers;
         headers.remove("host");
         let response = self
@@ -270,16 +348,5 @@ impl Call<'_> {
         let text = response.text().await.unwrap();
         let body = serde_json::from_str(&text).unwrap_or(Value::Null);
         Response { status, headers, body, text }
-    }
-}
-
-pub trait SdkDate {
-    fn now_sdk_date(&self) -> String;
-}
-
-impl SdkDate for ShiftedClock {
-    fn now_sdk_date(&self) -> String {
-        use domain::clock::Clock;
-        self.now().format(signature::DATE_FORMAT).to_string()
     }
 }

@@ -1,5 +1,6 @@
 //! HTTP integration tests: the real router on a real database, every test on SQLite and on Postgres.
 
+mod driver;
 mod harness;
 
 mod auth;
@@ -10,6 +11,8 @@ mod cli;
 mod clusters;
 mod crash;
 mod deploy;
+mod engine;
+mod faults;
 mod federation;
 mod fleets;
 mod metrics;

@@ -1,13 +1,11 @@
 //! `GET /metrics`: the Prometheus text format, HTTP series per route template, the job engine's
 //! families and what the database holds, read at scrape time.
 
-use std::{collections::BTreeMap, sync::Arc, time::Duration};
-
-use domain::clock::ShiftedClock;
+use std::collections::BTreeMap;
 
 use crate::{
     clusters::attached,
-    harness::{backend_tests, spawn_replica, TestApp},
+    harness::{backend_tests, spawn_with, Backend, TestApp},
 };
 
 /// One scrape: every sample by metric name and label set.
@@ -85,19 +83,6 @@ impl TestApp {
         assert!(content_type.starts_with("text/plain; version=0.0.4"), "{content_type}");
         Scrape::parse(r.text)
     }
-
-    /// Scrapes until `ready` holds: a worker records a job's metrics just after its commit, which a
-    /// client may see first.
-    async fn scrape_until(&self, ready: impl Fn(&Scrape) -> bool) -> Scrape {
-        for _ in 0..100 {
-            let scrape = self.scrape().await;
-            if ready(&scrape) {
-                return scrape;
-            }
-            tokio::time::sleep(Duration::from_millis(30)).await;
-        }
-        panic!("the metrics never got there:\n{}", self.scrape().await.text);
-    }
 }
 
 const ACTIVATE: &str = "cluster.activate";
@@ -116,9 +101,8 @@ backend_tests! {
         assert_eq!(app.get("/v1/clusters").send().await.status, 401);
         assert_eq!(app.get(&format!("/elsewhere/{ok}")).send().await.status, 404);
 
-        let m = app
-            .scrape_until(|m| m.value("ucsd_job_run_duration_seconds_count", &[("kind", ACTIVATE), ("state", "succeeded")]) == Some(2.0))
-            .await;
+        let m = app.scrape().await;
+        assert_eq!(m.value("ucsd_job_run_duration_seconds_count", &[("kind", ACTIVATE), ("state", "succeeded")]), Some(2.0), "{}", m.text);
         for (name, kind) in [
             ("ucsd_http_requests_total", "counter"),
             ("ucsd_http_request_duration_seconds", "histogram"),
@@ -182,9 +166,8 @@ backend_tests! {
         let t = app.tenant("t1").await;
         let id = app.register(&t, &attached("doomed")).await;
         app.await_phase(&t, &id, "Unavailable").await;
-        let m = app
-            .scrape_until(|m| m.value("ucsd_job_run_duration_seconds_count", &[("kind", ACTIVATE), ("state", "failed")]) == Some(1.0))
-            .await;
+        let m = app.scrape().await;
+        assert_eq!(m.value("ucsd_job_run_duration_seconds_count", &[("kind", ACTIVATE), ("state", "failed")]), Some(1.0), "{}", m.text);
         assert_eq!(m.value("ucsd_jobs", &[("kind", ACTIVATE), ("state", "failed")]), Some(1.0));
         assert_eq!(m.value("ucsd_jobs", &[("kind", ACTIVATE), ("state", "succeeded")]), Some(0.0));
         let claims = m.value("ucsd_job_pickup_latency_seconds_count", &[("kind", ACTIVATE)]).unwrap();
@@ -196,10 +179,7 @@ backend_tests! {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_can_be_turned_off() {
-    let clock = ShiftedClock::default();
-    let store = store_sqlite::testing::open_fresh(Arc::new(clock.clone())).await;
-    let key = secrets::MasterKey::generate().to_base64();
-    let app = spawn_replica(store, clock, &key, &[("UCS_METRICS__ENABLED", "false")], 0).await;
+    let app = spawn_with(Backend::Sqlite, &[("UCS_METRICS__ENABLED", "false")]).await;
     app.get("/metrics").send().await.assert_error(404, "UCS.01000013");
     assert_eq!(app.get("/healthz").send().await.status, 200);
 }

@@ -29,7 +29,8 @@ async fn a_job_enqueued_on_one_replica_wakes_the_workers_of_another_at_once() {
     // notification can make it pick the activation up within the test's patience.
     let (a, b) = two_replicas(0, &[("UCS_WORKER__POLL_INTERVAL_MILLIS", "60000")]).await;
     let t = a.tenant("t1").await;
-    // Let the second replica's workers go idle (and its listener connect) first.
+    // Let the second replica's workers go idle (and its listener connect) first: real workers, real
+    // time.
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     let id = a.register(&t, &attached("prod-1")).await;
     // Credentials, clusters and jobs are shared: the second replica answers for the first's tenant.

@@ -5,40 +5,19 @@
 //! The version catalogue is not hard-coded: every test asks the upgrade paths (C02/C25) which
 //! version has a target and works from the answer.
 
-use std::{sync::Arc, time::Duration};
-
 use axum::http::Method;
-use domain::clock::{Clock, ShiftedClock};
+use domain::clock::Clock;
 use serde_json::{json, Value};
 use server::admin::{TenantCredentials, UserCredentialsOut};
 
-use crate::harness::{backend_tests, spawn_replica, Backend, Response, TestApp};
+pub use crate::harness::spawn_with;
+use crate::harness::{backend_tests, Response, TestApp};
 
 const VPC: &str = "11c9fe72-5a90-4295-bcfe-774726fb9066";
 const SUBNET: &str = "0de91d89-1e06-4e24-b371-35d5d3d3779b";
 const NIL_ID: &str = "5b6d1f1e-1f5e-4a7e-9b1a-8f0e6c1d2a3b";
-pub const POLL_TIMEOUT: Duration = Duration::from_secs(30);
-pub const POLL_EVERY: Duration = Duration::from_millis(25);
 /// docs/upgrades.md: `upgrade.precheck_ttl_secs` defaults to 3600.
 const PRECHECK_TTL_SECS: i64 = 3600;
-
-/// Polls `$probe` (an expression of type `Option<T>`, may `.await`) until it is `Some`, for at most
-/// [`POLL_TIMEOUT`]; evaluates to the `T`.
-macro_rules! eventually {
-    ($what:expr, $probe:expr) => {{
-        let deadline = std::time::Instant::now() + $crate::upgrades::POLL_TIMEOUT;
-        loop {
-            if let Some(v) = $probe {
-                break v;
-            }
-            if std::time::Instant::now() > deadline {
-                panic!("timed out waiting for {}", $what);
-            }
-            tokio::time::sleep($crate::upgrades::POLL_EVERY).await;
-        }
-    }};
-}
-pub(crate) use eventually;
 
 /// Like `backend_tests!`, on a server started with extra configuration `$env` (a `&[(&str, &str)]`
 /// constant of the enclosing module).
@@ -66,17 +45,6 @@ macro_rules! upgrade_tests {
     };
 }
 pub(crate) use upgrade_tests;
-
-/// A fresh server on `backend` with `extra_env` on top of the harness's test configuration.
-pub async fn spawn_with(backend: Backend, extra_env: &[(&str, &str)]) -> TestApp {
-    let clock = ShiftedClock::default();
-    let store = match backend {
-        Backend::Sqlite => store_sqlite::testing::open_fresh(Arc::new(clock.clone())).await,
-        Backend::Postgres => store_pg::testing::open_fresh(Arc::new(clock.clone())).await,
-    };
-    let key = secrets::MasterKey::generate().to_base64();
-    spawn_replica(store, clock, &key, extra_env, 2).await
-}
 
 /// Which API a cluster lives under.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -407,11 +375,16 @@ impl<'a> Cce<'a> {
     }
 
     pub async fn await_cluster(&self, id: &str, phase: &str) -> Value {
-        let mut last: Value;
-        eventually!(format!("cluster {id} to be {phase} (last: {last})"), {
-            last = self.show(id).await;
-            (last["status"]["phase"] == phase).then(|| last.clone())
-        })
+        self.app
+            .eventually(&format!("cluster {id} {phase}"), async || {
+                let c = self.show(id).await;
+                if c["status"]["phase"] == phase {
+                    Ok(c)
+                } else {
+                    Err(c.to_string())
+                }
+            })
+            .await
     }
 
     /// A new cluster at `version`, once Available; its id.
@@ -455,21 +428,31 @@ impl<'a> Cce<'a> {
         self.send(Method::PATCH, &format!("{}/{wf}", self.workflows(id)), Some(&body)).await
     }
 
-    /// Polls the workflow until its `task_type` point has `status`.
+    /// The workflow once its tasks have run, which must have given its `task_type` point `status`.
     pub async fn await_point(&self, id: &str, wf: &str, task_type: &str, status: &str) -> Value {
-        let mut last: Value;
-        eventually!(format!("{task_type} point {status} (last: {last})"), {
-            last = self.workflow(id, wf).await;
-            (point(&last, task_type)["status"] == status).then(|| last.clone())
-        })
+        self.app
+            .eventually(&format!("{task_type} point {status}"), async || {
+                let w = self.workflow(id, wf).await;
+                if point(&w, task_type)["status"] == status {
+                    Ok(w)
+                } else {
+                    Err(w.to_string())
+                }
+            })
+            .await
     }
 
     pub async fn await_workflow_phase(&self, id: &str, wf: &str, phase: &str) -> Value {
-        let mut last: Value;
-        eventually!(format!("workflow phase {phase} (last: {last})"), {
-            last = self.workflow(id, wf).await;
-            (last["status"]["phase"] == phase).then(|| last.clone())
-        })
+        self.app
+            .eventually(&format!("workflow phase {phase}"), async || {
+                let w = self.workflow(id, wf).await;
+                if w["status"]["phase"] == phase {
+                    Ok(w)
+                } else {
+                    Err(w.to_string())
+                }
+            })
+            .await
     }
 
     // ------------------------------------------------------------ checks and tasks
@@ -480,15 +463,19 @@ impl<'a> Cce<'a> {
         s(&r.body["metadata"]["uid"]).to_string()
     }
 
-    /// C11/C34 until the precheck ends.
+    /// C11/C34 once the precheck's job has run, which must have ended it.
     pub async fn await_precheck(&self, id: &str, task: &str) -> Value {
-        let mut last: Value;
-        eventually!(format!("precheck {task} to end (last: {last})"), {
-            let r = self.get(&self.op(id, &format!("precheck/tasks/{task}"))).await;
-            assert_eq!(r.status, 200, "{}", r.text);
-            last = r.body;
-            TERMINAL.iter().any(|p| last["status"]["phase"] == *p).then(|| last.clone())
-        })
+        self.app
+            .eventually(&format!("precheck {task} ended"), async || {
+                let r = self.get(&self.op(id, &format!("precheck/tasks/{task}"))).await;
+                assert_eq!(r.status, 200, "{}", r.text);
+                if TERMINAL.iter().any(|p| r.body["status"]["phase"] == *p) {
+                    Ok(r.body)
+                } else {
+                    Err(r.text)
+                }
+            })
+            .await
     }
 
     /// A precheck that must succeed; its task id.
@@ -506,19 +493,20 @@ impl<'a> Cce<'a> {
         s(&r.body["uid"]).to_string()
     }
 
-    /// C13/C36 until the snapshot task `uid` ends; the list item.
+    /// C13/C36 once the snapshot task `uid` has run, which must have ended it; the list item.
     pub async fn await_snapshot(&self, id: &str, uid: &str) -> Value {
-        let mut last: Value;
-        eventually!(format!("snapshot {uid} to end (last: {last})"), {
-            let r = self.get(&self.snapshot_path(id, "/tasks")).await;
-            assert_eq!(r.status, 200, "{}", r.text);
-            last = r.body;
-            last["items"]
-                .as_array()
-                .and_then(|items| items.iter().find(|i| i["metadata"]["uid"] == uid))
-                .filter(|i| TERMINAL.iter().any(|p| i["status"]["phase"] == *p))
-                .cloned()
-        })
+        self.app
+            .eventually(&format!("snapshot {uid} ended"), async || {
+                let r = self.get(&self.snapshot_path(id, "/tasks")).await;
+                assert_eq!(r.status, 200, "{}", r.text);
+                r.body["items"]
+                    .as_array()
+                    .and_then(|items| items.iter().find(|i| i["metadata"]["uid"] == uid))
+                    .filter(|i| TERMINAL.iter().any(|p| i["status"]["phase"] == *p))
+                    .cloned()
+                    .ok_or(r.text)
+            })
+            .await
     }
 
     pub async fn upgrade(&self, id: &str, to: &str) -> Response {
@@ -539,13 +527,18 @@ impl<'a> Cce<'a> {
         r.body
     }
 
-    /// C16/C39 until the task's status is one of `phases`.
+    /// C16/C39 once the task's job has run, which must have left it in one of `phases`.
     pub async fn await_upgrade(&self, id: &str, task: &str, phases: &[&str]) -> Value {
-        let mut last: Value;
-        eventually!(format!("upgrade task {task} to be {phases:?} (last: {last})"), {
-            last = self.upgrade_task(id, task).await;
-            phases.iter().any(|p| last["status"]["phase"] == *p).then(|| last.clone())
-        })
+        self.app
+            .eventually(&format!("upgrade task {task} in {phases:?}"), async || {
+                let t = self.upgrade_task(id, task).await;
+                if phases.iter().any(|p| t["status"]["phase"] == *p) {
+                    Ok(t)
+                } else {
+                    Err(t.to_string())
+                }
+            })
+            .await
     }
 
     pub async fn postcheck(&self, id: &str, from: &str, to: &str) -> Response {
@@ -616,25 +609,23 @@ backend_tests! {
             let r = cce.delete_cluster(&b).await;
             assert_eq!(r.status, 200, "{}", r.text);
             assert_eq!(r.body["status"]["phase"], "Deleting", "{}", r.text);
-            eventually!("the deleted cluster to go", {
-                let r = cce.get(&cce.cluster(&b)).await;
-                (r.status == 404).then(|| assert_cce_error(&r, 404))
-            });
+            app.settle().await;
+            assert_cce_error(&cce.get(&cce.cluster(&b)).await, 404);
             assert_eq!(names(&cce.get(&cce.clusters()).await), ["prod-a"]);
             // The name is free again.
             cce.create_cluster("prod-b", Some(&to)).await;
             let r = cce.delete_cluster(&a).await;
             assert_eq!(r.status, 200, "{}", r.text);
-            eventually!("the second deleted cluster to go", {
-                (cce.get(&cce.cluster(&a)).await.status == 404).then_some(())
-            });
+            app.settle().await;
+            assert_cce_error(&cce.get(&cce.cluster(&a)).await, 404);
             // Clean up so the next flavor starts from an empty tenant.
             let rest = cce.get(&cce.clusters()).await;
             for item in rest.body["items"].as_array().unwrap() {
                 let id = s(&item["metadata"]["uid"]).to_string();
                 cce.await_cluster(&id, "Available").await;
                 assert_eq!(cce.delete_cluster(&id).await.status, 200);
-                eventually!("cleanup", { (cce.get(&cce.cluster(&id)).await.status == 404).then_some(()) });
+                app.settle().await;
+                assert_cce_error(&cce.get(&cce.cluster(&id)).await, 404);
             }
         }
     }
@@ -1017,11 +1008,11 @@ backend_tests! {
         assert!(r.body["jobid"].as_str().is_some_and(|j| !j.is_empty()), "jobid, all lower-case: {}", r.text);
         // The job is there to watch: it ends Success, and only its owner under its service sees it.
         let job = format!("{}/projects/{}/jobs/{}", Flavor::Cce.v3(), t.project_id, s(&r.body["jobid"]));
-        let j = eventually!("the node pool job to end", {
-            let j = cce.get(&job).await;
-            assert_eq!(j.status, 200, "{}", j.text);
-            (j.body["status"]["phase"] == "Success").then_some(j.body)
-        });
+        app.settle().await;
+        let j = cce.get(&job).await;
+        assert_eq!(j.status, 200, "{}", j.text);
+        assert_eq!(j.body["status"]["phase"], "Success", "{}", j.text);
+        let j = j.body;
         assert_eq!(j["kind"], "Job");
         assert_eq!((j["spec"]["type"].as_str(), j["spec"]["clusterUID"].as_str()), (Some("UpgradeNodePool"), Some(id.as_str())));
         assert_cce_error(&cce.get(&job.replacen("/api/v3", "/autopilot/v3", 1)).await, 404);
@@ -1033,18 +1024,11 @@ backend_tests! {
         let r = cce.post(&format!("{}/nodepools/{NIL_ID}/operation/upgrade", cce.cluster(&id)), &body).await;
         assert_cce_error(&r, 404);
         // Once it has, a postcheck succeeds and so does the workflow.
-        let w = eventually!("a postcheck to pass after the node pool upgrade", {
-            let r = cce.postcheck(&id, &from, &to).await;
-            assert_ok(&r);
-            let post = s(&r.body["metadata"]["uid"]).to_string();
-            let mut last: Value;
-            let ended = eventually!(format!("postcheck {post} to end (last: {last})"), {
-                last = cce.workflow(&id, &wf).await;
-                let p = point(&last, "PostCheck");
-                (p["taskID"] == post && TERMINAL.iter().any(|st| p["status"] == *st)).then(|| last.clone())
-            });
-            (point(&ended, "PostCheck")["status"] == "Success").then_some(ended)
-        });
+        let r = cce.postcheck(&id, &from, &to).await;
+        assert_ok(&r);
+        let post = s(&r.body["metadata"]["uid"]).to_string();
+        let w = cce.await_point(&id, &wf, "PostCheck", "Success").await;
+        assert_eq!(point(&w, "PostCheck")["taskID"], post, "{w}");
         assert_eq!(w["status"]["phase"], "Success", "{w}");
     }
 
@@ -1060,16 +1044,15 @@ backend_tests! {
         assert_eq!(r.body["kind"], "AddonCheck", "{}", r.text);
         assert_eq!(r.body["apiVersion"], "v3", "{}", r.text);
         assert_eq!(r.body["spec"]["addonList"][0]["addonTemplateName"], "coredns", "{}", r.text);
-        let mut last: Value;
-        let task = eventually!(format!("the addon check to end (last: {last})"), {
-            let r = cce.get(&format!("{}/addons/precheck/tasks", cce.cluster(&id))).await;
-            assert_eq!(r.status, 200, "{}", r.text);
-            last = r.body;
-            last["items"].as_array().and_then(|items| items.iter()
-                .find(|i| i["metadata"]["addonTemplateName"] == "coredns"
-                    && ["Success", "Failed"].iter().any(|st| i["status"]["status"] == *st))
-                .cloned())
-        });
+        app.settle().await;
+        let r = cce.get(&format!("{}/addons/precheck/tasks", cce.cluster(&id))).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let last = r.body;
+        let task = last["items"].as_array().and_then(|items| items.iter()
+            .find(|i| i["metadata"]["addonTemplateName"] == "coredns"
+                && ["Success", "Failed"].iter().any(|st| i["status"]["status"] == *st))
+            .cloned())
+            .unwrap_or_else(|| panic!("the addon check ended: {last}"));
         assert_eq!(last["kind"], "AddonCheck");
         assert_eq!(last["pageInfo"]["currentCount"], json!(last["items"].as_array().unwrap().len()), "{last}");
         assert_eq!(task["status"]["status"], "Failed", "an unknown target version fails: {task}");
@@ -1165,12 +1148,15 @@ backend_tests! {
         let job = app.store.job_list_for_resource("upgrade_plan", s(&delayed["metadata"]["uid"])).await.unwrap();
         assert_eq!(job[0].run_at.format("%Y-%m-%d").to_string(), day20, "the plan's job moved with it");
 
+        // Nothing happens before the window opens.
+        app.settle().await;
+        assert_eq!(ap.get(&ap.op(&auto, "upgrade/tasks")).await.body["items"], json!([]), "before its window");
         // A week and a day later the first plan's window is open: ucsd upgrades the cluster itself.
         app.clock.advance(chrono::Duration::days(8));
-        let task = eventually!("the plan's upgrade task", {
-            let r = ap.get(&ap.op(&auto, "upgrade/tasks")).await;
-            r.body["items"].as_array().and_then(|items| items.first().cloned())
-        });
+        app.settle().await;
+        let r = ap.get(&ap.op(&auto, "upgrade/tasks")).await;
+        let task = r.body["items"].as_array().and_then(|items| items.first().cloned())
+            .unwrap_or_else(|| panic!("the plan's upgrade task: {}", r.text));
         assert!(same_version(s(&task["spec"]["targetVersion"]), &target), "{task}");
         let done = ap.await_upgrade(&auto, s(&task["metadata"]["uid"]), &["Success", "Failed"]).await;
         assert_eq!(done["status"]["phase"], "Success", "{done}");
@@ -1464,24 +1450,22 @@ mod failures {
     }
 }
 
-/// Slow steps, so a pause lands while the Cluster task runs.
-mod slow {
+/// The engine driven one step at a time, so a cancel or pause lands between given steps.
+mod stepwise {
     use super::*;
 
-    const SLOW_ENV: &[(&str, &str)] = &[("UCS_SIMULATOR__STEP_MILLIS", "300")];
-
-    upgrade_tests! {
-        SLOW_ENV;
-
+    backend_tests! {
         async fn cancelling_a_workflow_stops_its_running_precheck(app: TestApp) {
             let t = app.tenant("t1").await;
             let cce = Cce::new(&app, &t, Flavor::Cce);
             let (from, to) = cce.hop().await;
             let id = cce.available("cancelled", &from).await;
             let wf = cce.new_workflow(&id, &from, &to).await;
-            // Four steps of 300 ms: the cancel lands while the precheck runs.
+            // Four checks, one a step: the cancel lands after the first.
             let task = cce.start_precheck(&id, &from, &to, None).await;
-            tokio::time::sleep(Duration::from_millis(400)).await;
+            assert!(app.step().await, "the precheck's first step runs");
+            let running = cce.get(&cce.op(&id, &format!("precheck/tasks/{task}"))).await;
+            assert_eq!(running.body["status"]["phase"], "Running", "{}", running.text);
             let r = cce.patch_workflow(&id, &wf, "Cancel").await;
             assert_eq!(r.status, 200, "{}", r.text);
             assert_eq!(r.body["status"]["phase"], "Cancel", "{}", r.text);
@@ -1490,6 +1474,7 @@ mod slow {
             assert!(s(&p["status"]["message"]).contains("cancelled"), "{p}");
             // It stopped between steps: not every check ran, and its job ended cancelled.
             let effects = app.store.provider_effects(&id).await.unwrap();
+            assert!(effects.iter().any(|(e, _)| e == "LimitCheck"), "{effects:?}");
             assert!(effects.iter().all(|(e, _)| e != "AddonCheck"), "{effects:?}");
             let jobs = app.store.job_list_for_resource("upgrade_task", &task).await.unwrap();
             assert_eq!(jobs[0].state, domain::job::JobState::Cancelled);
@@ -1505,8 +1490,9 @@ mod slow {
             let wf = cce.new_workflow(&id, &from, &to).await;
             cce.prechecked(&id, &from, &to).await;
             let task = cce.start_upgrade(&id, &to).await;
-            // Pause acts on a Running (or Queuing) task: wait until a worker has it.
-            let running = cce.await_upgrade(&id, &task, &["Running", "Success", "Failed"]).await;
+            // Pause acts on a Running (or Queuing) task: one step makes it Running.
+            assert!(app.step().await, "the upgrade's first step runs");
+            let running = cce.upgrade_task(&id, &task).await;
             assert_eq!(running["status"]["phase"], "Running", "{running}");
             let r = cce.post_empty(&cce.op(&id, "upgrade/pause")).await;
             assert_eq!(r.status, 200, "{}", r.text);
@@ -1514,8 +1500,9 @@ mod slow {
             let paused = cce.await_upgrade(&id, &task, &["Pause", "Success", "Failed"]).await;
             assert_eq!(paused["status"]["phase"], "Pause", "{paused}");
             assert_ne!(paused["status"]["progress"], "100", "{paused}");
-            // Paused means stopped: the task stays paused and the cluster keeps its version.
-            tokio::time::sleep(Duration::from_millis(700)).await;
+            // Paused means stopped: with every due job run, the task stays paused and the cluster keeps
+            // its version.
+            app.settle().await;
             let still = cce.upgrade_task(&id, &task).await;
             assert_eq!(still["status"]["phase"], "Pause", "{still}");
             assert_eq!(still["status"]["progress"], paused["status"]["progress"], "{still}");
@@ -1537,6 +1524,45 @@ mod slow {
             assert!(effects.iter().all(|(_, calls)| *calls == 1), "no step ran twice: {effects:?}");
             let w = cce.await_point(&id, &wf, "Cluster", "Success").await;
             assert_eq!(point(&w, "Cluster")["taskID"], task);
+        }
+
+        async fn a_cancel_or_pause_asked_while_a_worker_holds_the_task_takes_effect_before_its_next_step(app: TestApp) {
+            let t = app.tenant("t1").await;
+            let cce = Cce::new(&app, &t, Flavor::Cce);
+            let (from, to) = cce.hop().await;
+            let id = cce.available("signalled", &from).await;
+            let wf = cce.new_workflow(&id, &from, &to).await;
+            let lease = i64::try_from(app.config.engine().lease.as_millis()).unwrap();
+            // A worker claims the precheck and dies mid-step: the cancel can only be a signal.
+            let task = cce.start_precheck(&id, &from, &to, None).await;
+            app.store.job_claim("a-worker-that-died", lease).await.unwrap().expect("the precheck is due");
+            let r = cce.patch_workflow(&id, &wf, "Cancel").await;
+            assert_eq!(r.status, 200, "{}", r.text);
+            let p = cce.get(&cce.op(&id, &format!("precheck/tasks/{task}"))).await;
+            assert_ne!(p.body["status"]["phase"], "Failed", "not yet in effect: {}", p.text);
+            // The worker that takes the job over honours it before running a check.
+            let p = cce.await_precheck(&id, &task).await;
+            assert_eq!(p["status"]["phase"], "Failed", "{p}");
+            assert!(s(&p["status"]["message"]).contains("cancelled"), "{p}");
+            assert!(app.store.provider_effects(&id).await.unwrap().iter().all(|(e, _)| e == "CreateCluster"), "no check ran");
+            let jobs = app.store.job_list_for_resource("upgrade_task", &task).await.unwrap();
+            assert_eq!(jobs[0].state, domain::job::JobState::Cancelled);
+
+            // The same for a pause of the upgrade.
+            cce.new_workflow(&id, &from, &to).await;
+            cce.prechecked(&id, &from, &to).await;
+            let task = cce.start_upgrade(&id, &to).await;
+            app.store.job_claim("another-worker-that-died", lease).await.unwrap().expect("the upgrade is due");
+            let r = cce.post_empty(&cce.op(&id, "upgrade/pause")).await;
+            assert_eq!(r.status, 200, "{}", r.text);
+            let paused = cce.await_upgrade(&id, &task, &["Pause"]).await;
+            assert_eq!(paused["status"]["progress"], "0", "it stopped before its first step: {paused}");
+            let r = cce.post_empty(&cce.op(&id, "upgrade/continue")).await;
+            assert_eq!(r.status, 200, "{}", r.text);
+            let done = cce.await_upgrade(&id, &task, &["Success"]).await;
+            assert_eq!(done["status"]["progress"], "100", "{done}");
+            let effects = app.store.provider_effects(&id).await.unwrap();
+            assert!(effects.iter().all(|(_, calls)| *calls == 1), "no step ran twice: {effects:?}");
         }
 
         async fn concurrent_upgrades_start_one_cluster_task(app: TestApp) {

@@ -70,7 +70,7 @@ async fn enqueue(store: &Store, domain: DomainId, count: usize) -> anyhow::Resul
     let mut tx = store.begin().await?;
     for i in 0..count {
         tx.job_enqueue(
-            NewJob::new(worker::NOOP_JOB, domain, "bench", i),
+            NewJob::new(domain::job::JobKind::Noop, domain, "bench", i),
             Error::new(ucs::SERVER_INTERNAL_ERROR),
         )
         .await?;

@@ -4,6 +4,7 @@
 //! cargo build --release -p server      # ucsd and ucsd-bench; the bench runs the ucsd next to it
 //! target/release/ucsd-bench all --markdown docs/performance-run.md
 //! target/release/ucsd-bench engine --backend postgres
+//! target/release/ucsd-bench federation --members 10,100,400
 //! target/release/ucsd-bench http --clients 16
 //! target/release/ucsd-bench startup
 //! target/release/ucsd-bench load --clients 64 --secs 60
@@ -15,6 +16,7 @@
 mod ceiling;
 mod client;
 mod engine;
+mod federation;
 mod http;
 mod load;
 mod process;
@@ -54,6 +56,8 @@ enum Command {
     },
     /// The job engine's no-op jobs/s and pickup latency, in-process.
     Engine(engine::EngineArgs),
+    /// Federation of fleets of N clusters with instant simulated steps: enable → Success, end to end.
+    Federation(federation::FederationArgs),
     /// Signed GET /v1/clusters and POST+DELETE /v1/clusters against `ucsd serve` on Postgres, versus
     /// pgbench -S and -N with as many clients.
     Http {
@@ -123,6 +127,33 @@ async fn engine_rows(cli: &Cli, report: &mut Report, args: &engine::EngineArgs) 
         format!("pickup p50 / p99 (enqueue -> claim, job rows), {backend}"),
         format!("{:.0} / {:.0} ms", f.claim_p50, f.claim_p99),
     ));
+    Ok(())
+}
+
+async fn federation_rows(
+    cli: &Cli,
+    report: &mut Report,
+    args: &federation::FederationArgs,
+) -> anyhow::Result<()> {
+    let ucsd = process::ucsd_path(&cli.ucsd)?;
+    let mut args = args.clone();
+    if cli.quick {
+        args.members = "10".to_string();
+    }
+    for f in federation::run(&ucsd, &cli.database_url, &args).await? {
+        let row = Row::new(
+            format!(
+                "federation enable -> Success, {} members ({} steps), {}, {} workers",
+                f.members, f.steps, f.backend, f.workers
+            ),
+            format!("{:.2} s ({:.1} ms/member)", f.secs, f.secs * 1000.0 / f.members as f64),
+        );
+        report.push(if f.backend == "postgres" && f.members == 400 {
+            row.target("<= 5 s", f.secs <= 5.0)
+        } else {
+            row
+        });
+    }
     Ok(())
 }
 
@@ -358,10 +389,17 @@ async fn main() -> anyhow::Result<()> {
                 };
                 engine_rows(&cli, &mut report, &args).await?;
             }
+            let federation = federation::FederationArgs {
+                backend: "postgres,sqlite".to_string(),
+                members: "10,100,400".to_string(),
+                workers: 4,
+            };
+            federation_rows(&cli, &mut report, &federation).await?;
             http_rows(&cli, &mut report, *clients, 15, "/v1/clusters").await?;
             load_rows(&cli, &mut report, 64, 60).await?;
         }
         Command::Engine(args) => engine_rows(&cli, &mut report, args).await?,
+        Command::Federation(args) => federation_rows(&cli, &mut report, args).await?,
         Command::Http { clients, secs, read_path } => {
             http_rows(&cli, &mut report, *clients, *secs, read_path).await?
         }

@@ -417,9 +417,19 @@ def test_a_workflow_is_created_once_and_cancelled(cce, flavor):
 
 @pytest.mark.parametrize("flavor", FLAVORS)
 def test_the_guided_walk(cce, flavor):
-    """workflow → precheck → snapshot → upgrade → postcheck → workflow Success."""
+    """workflow → precheck → snapshot → upgrade → postcheck → workflow Success, on a cluster with an
+    installed addon and (CCE) a created node pool: the upgrade moves both."""
+    from test_cce_lifecycle import addon_body, addon_call, create_pool, installed, offered_on, wait_pool
+
     frm, to = hop(cce, flavor)
     uid = available(cce, flavor, unique_name("walk"), frm)
+    addon = addon_call(cce, flavor, "create_addon_instance",
+                       body=addon_body(uid, "metrics-server", offered_on(cce, flavor, "metrics-server", frm)[0]))
+    assert addon.status_code == 201, addon.raw_content
+    pool = None
+    if flavor == "cce":
+        pool, _ = create_pool(cce, uid, "walk-pool", 1)
+        wait_pool(cce, uid, pool, 1)
     wf = create_workflow(cce, flavor, uid, frm, to).metadata.uid
 
     # No precheck yet: no upgrade.
@@ -451,6 +461,14 @@ def test_the_guided_walk(cce, flavor):
     c = show_cluster(cce, flavor, uid)
     assert same_version(c.metadata.annotations["cce.ucsd.io/version"], to), c.metadata.annotations
     assert same_version(c.spec.version, to)
+    # The addon moved to the newest version the target offers; the created pool runs the target.
+    moved = installed(cce, flavor, uid)["metrics-server"]
+    assert moved.metadata.uid == addon.metadata.uid, moved
+    assert moved.spec.version == offered_on(cce, flavor, "metrics-server", to)[-1], moved
+    if pool:
+        p = cce.show_node_pool(cce_sdk.ShowNodePoolRequest(cluster_id=uid, nodepool_id=pool))
+        assert same_version(p.metadata.annotations["cce.ucsd.io/version"], to), p.raw_content
+        assert p.status.current_node == 1, p.raw_content
     wait_point(cce, flavor, uid, wf, "Cluster", "Success", task)
     # On the critical line: no cancel.
     expect_cce_error(lambda: cancel_workflow(cce, flavor, uid, wf), 400)

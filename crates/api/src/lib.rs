@@ -66,11 +66,23 @@ pub struct Quotas {
     pub rules: i64,
     /// Federated fleets.
     pub federations: i64,
+    /// Node pools a CCE cluster may have besides its default pool.
+    pub node_pools_per_cluster: i64,
+    /// Nodes a node pool may have.
+    pub nodes_per_node_pool: i64,
 }
 
 impl Default for Quotas {
     fn default() -> Self {
-        Self { clusters: 50, fleets: 50, clusters_per_fleet: 50, rules: 100, federations: 5 }
+        Self {
+            clusters: 50,
+            fleets: 50,
+            clusters_per_fleet: 50,
+            rules: 100,
+            federations: 5,
+            node_pools_per_cluster: 50,
+            nodes_per_node_pool: 100,
+        }
     }
 }
 

@@ -148,6 +148,11 @@ const CLUSTER_LIST: &[Param] = &[
 ];
 const CCE_CLUSTER_LIST: &[Param] =
     &[("status", "string"), ("type", "string"), ("version", "string"), ("detail", "string")];
+const NODE_POOL_LIST: &[Param] = &[("showDefaultNodePool", "string"), ("advanceStatus", "boolean")];
+const NODE_LIST: &[Param] = &[("limit", "integer"), ("marker", "string")];
+const NODE_DELETE: &[Param] = &[("nodepoolScaleDown", "string")];
+const ADDON_TEMPLATE_LIST: &[Param] = &[("addon_template_name", "string")];
+const ADDON_CLUSTER: &[Param] = &[("cluster_id", "string")];
 const ADDON_CHECK_LIST: &[Param] =
     &[("type", "string"), ("task_id", "string"), ("addon_instance_id", "string")];
 
@@ -201,6 +206,91 @@ static OPERATIONS: &[Op] = &[
         .returns(Schema("CceJob")),
     op(GET, "/autopilot/v3/projects/{project_id}/jobs/{job_id}", "show_autopilot_job", "autopilot", 200, "Show a job of an Autopilot cluster or of an upgrade task")
         .returns(Schema("CceJob")),
+    // Node pools and nodes (docs/cce.md).
+    op(POST, "/api/v3/projects/{project_id}/clusters/{cluster_id}/nodepools", "create_node_pool", "cce-clusters", 201, "Create a node pool; its job creates its nodes")
+        .body(Schema("NodePool"))
+        .returns(Schema("NodePool")),
+    op(GET, "/api/v3/projects/{project_id}/clusters/{cluster_id}/nodepools", "list_node_pools", "cce-clusters", 200, "List a cluster's node pools")
+        .query(NODE_POOL_LIST)
+        .returns(Schema("NodePoolList")),
+    op(GET, "/api/v3/projects/{project_id}/clusters/{cluster_id}/nodepools/{nodepool_id}", "show_node_pool", "cce-clusters", 200, "Show a node pool")
+        .returns(Schema("NodePool")),
+    op(PUT, "/api/v3/projects/{project_id}/clusters/{cluster_id}/nodepools/{nodepool_id}", "update_node_pool", "cce-clusters", 200, "Rename a node pool, change its template or node count")
+        .body(Body::Object)
+        .returns(Schema("NodePool")),
+    op(DELETE, "/api/v3/projects/{project_id}/clusters/{cluster_id}/nodepools/{nodepool_id}", "delete_node_pool", "cce-clusters", 200, "Delete a node pool; its job removes its nodes, then the pool")
+        .returns(Schema("NodePool")),
+    op(POST, "/api/v3/projects/{project_id}/clusters/{cluster_id}/nodepools/{nodepool_id}/operation/scale", "scale_node_pool", "cce-clusters", 200, "Scale a node pool to a node count (its status.jobId names the job)")
+        .body(Body::Object)
+        .returns(Body::Object),
+    op(GET, "/api/v3/projects/{project_id}/clusters/{cluster_id}/nodes", "list_nodes", "cce-clusters", 200, "List a cluster's nodes, pool by pool")
+        .query(NODE_LIST)
+        .returns(Schema("NodeList")),
+    op(GET, "/api/v3/projects/{project_id}/clusters/{cluster_id}/nodes/{node_id}", "show_node", "cce-clusters", 200, "Show a node")
+        .returns(Schema("Node")),
+    op(DELETE, "/api/v3/projects/{project_id}/clusters/{cluster_id}/nodes/{node_id}", "delete_node", "cce-clusters", 200, "Delete a node (its pool shrinks unless nodepoolScaleDown=NoScaleDown)")
+        .query(NODE_DELETE)
+        .returns(Schema("Node")),
+    op(GET, "/autopilot/v2/projects/{project_id}/jobs", "list_autopilot_jobs", "autopilot", 200, "List the jobs of the caller's Autopilot clusters (a bare array, v2 keys)")
+        .returns(Body::Object),
+    // Cluster access, updates and quotas (docs/cce.md).
+    op(PUT, "/api/v3/projects/{project_id}/clusters/{cluster_id}", "update_cce_cluster", "cce-clusters", 200, "Update a cluster's alias, description, SANs, networks and deletion protection")
+        .body(Body::Object)
+        .returns(Schema("CceCluster")),
+    op(POST, "/api/v3/projects/{project_id}/clusters/{cluster_id}/clustercert", "create_kubernetes_cluster_cert", "cce-clusters", 200, "A kubeconfig with a client certificate signed by the tenant's CA")
+        .body(Body::Object)
+        .returns(Body::Object),
+    op(GET, "/api/v3/projects/{project_id}/clusters/{cluster_id}/openapi", "show_cluster_endpoints", "cce-clusters", 200, "Show a cluster's API server endpoints")
+        .returns(Body::Object),
+    op(GET, "/api/v3/projects/{project_id}/quotas", "show_quotas", "cce-clusters", 200, "Show the cluster, node pool and node quotas")
+        .returns(Body::Object),
+    op(PUT, "/autopilot/v3/projects/{project_id}/clusters/{cluster_id}", "update_autopilot_cluster", "autopilot", 200, "Update a cluster's alias, description, SANs, networks and deletion protection")
+        .body(Body::Object)
+        .returns(Schema("CceCluster")),
+    op(POST, "/autopilot/v3/projects/{project_id}/clusters/{cluster_id}/clustercert", "create_autopilot_kubernetes_cluster_cert", "autopilot", 200, "A kubeconfig with a client certificate signed by the tenant's CA")
+        .body(Body::Object)
+        .returns(Body::Object),
+    op(GET, "/autopilot/v3/projects/{project_id}/clusters/{cluster_id}/openapi", "show_autopilot_cluster_endpoints", "autopilot", 200, "Show a cluster's API server endpoints")
+        .returns(Body::Object),
+    op(GET, "/autopilot/v3/projects/{project_id}/quotas", "show_autopilot_quotas", "autopilot", 200, "Show the cluster, node pool and node quotas")
+        .returns(Body::Object),
+    // Addon templates and instances (docs/cce.md).
+    op(GET, "/api/v3/addontemplates", "list_addon_templates", "cce-clusters", 200, "List the addon templates the version catalogue offers")
+        .query(ADDON_TEMPLATE_LIST)
+        .returns(Schema("AddonTemplateList")),
+    op(GET, "/api/v3/addons", "list_addon_instances", "cce-clusters", 200, "List the addon instances of a cluster")
+        .query(ADDON_CLUSTER)
+        .returns(Schema("AddonInstanceList")),
+    op(POST, "/api/v3/addons", "create_addon_instance", "cce-clusters", 201, "Install an addon on a cluster")
+        .body(Body::Object)
+        .returns(Schema("AddonInstance")),
+    op(GET, "/api/v3/addons/{id}", "show_addon_instance", "cce-clusters", 200, "Show an addon instance")
+        .query(ADDON_CLUSTER)
+        .returns(Schema("AddonInstance")),
+    op(PUT, "/api/v3/addons/{id}", "update_addon_instance", "cce-clusters", 200, "Move an addon instance to another version or values")
+        .body(Body::Object)
+        .returns(Schema("AddonInstance")),
+    op(DELETE, "/api/v3/addons/{id}", "delete_addon_instance", "cce-clusters", 200, "Remove an addon instance")
+        .query(ADDON_CLUSTER)
+        .returns(Body::Text("application/json")),
+    op(GET, "/autopilot/v3/addontemplates", "list_autopilot_addon_templates", "autopilot", 200, "List the Autopilot addon templates the version catalogue offers")
+        .query(ADDON_TEMPLATE_LIST)
+        .returns(Schema("AddonTemplateList")),
+    op(GET, "/autopilot/v3/addons", "list_autopilot_addon_instances", "autopilot", 200, "List the addon instances of a Autopilot cluster")
+        .query(ADDON_CLUSTER)
+        .returns(Schema("AddonInstanceList")),
+    op(POST, "/autopilot/v3/addons", "create_autopilot_addon_instance", "autopilot", 201, "Install an addon on a Autopilot cluster")
+        .body(Body::Object)
+        .returns(Schema("AddonInstance")),
+    op(GET, "/autopilot/v3/addons/{id}", "show_autopilot_addon_instance", "autopilot", 200, "Show an addon instance")
+        .query(ADDON_CLUSTER)
+        .returns(Schema("AddonInstance")),
+    op(PUT, "/autopilot/v3/addons/{id}", "update_autopilot_addon_instance", "autopilot", 200, "Move an addon instance to another version or values")
+        .body(Body::Object)
+        .returns(Schema("AddonInstance")),
+    op(DELETE, "/autopilot/v3/addons/{id}", "delete_autopilot_addon_instance", "autopilot", 200, "Remove an addon instance")
+        .query(ADDON_CLUSTER)
+        .returns(Body::Text("application/json")),
     // Upgrade information and workflows.
     op(GET, "/api/v3/projects/{project_id}/clusters/{cluster_id}/upgradeinfo", "show_cluster_upgrade_info", "upgrades", 200, "Show a cluster's upgrade information")
         .sdk("C01")
@@ -1145,6 +1235,57 @@ fn schemas() -> Value {
                 ),
                 ("status", obj([("phase", string()), ("reason", string())])),
             ]),
+        ),
+        (
+            "NodePool",
+            obj([
+                ("kind", string()),
+                ("apiVersion", string()),
+                ("metadata", object()),
+                ("spec", object()),
+                ("status", object()),
+            ]),
+        ),
+        (
+            "NodePoolList",
+            obj([("kind", string()), ("apiVersion", string()), ("items", array(r("NodePool")))]),
+        ),
+        (
+            "Node",
+            obj([
+                ("kind", string()),
+                ("apiVersion", string()),
+                ("metadata", object()),
+                ("spec", object()),
+                ("status", object()),
+            ]),
+        ),
+        (
+            "NodeList",
+            obj([
+                ("kind", string()),
+                ("apiVersion", string()),
+                ("items", array(r("Node"))),
+                ("pageInfo", object()),
+            ]),
+        ),
+        (
+            "AddonTemplateList",
+            obj([("kind", string()), ("apiVersion", string()), ("items", array(object()))]),
+        ),
+        (
+            "AddonInstance",
+            obj([
+                ("kind", string()),
+                ("apiVersion", string()),
+                ("metadata", object()),
+                ("spec", object()),
+                ("status", object()),
+            ]),
+        ),
+        (
+            "AddonInstanceList",
+            obj([("kind", string()), ("apiVersion", string()), ("items", array(r("AddonInstance")))]),
         ),
         (
             "CceClusterList",

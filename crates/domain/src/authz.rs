@@ -73,6 +73,26 @@ pub mod actions {
         CCE_CLUSTER_CREATE = ("cce:cluster:create", Write);
         CCE_CLUSTER_DELETE = ("cce:cluster:delete", Write);
         CCE_JOB_GET = ("cce:job:get", Read);
+        CCE_JOB_LIST = ("cce:job:list", Read);
+        CCE_CLUSTER_UPDATE = ("cce:cluster:update", Write);
+        CCE_CLUSTER_CERT = ("cce:cluster:createKubeconfig", Write);
+        CCE_CLUSTER_ENDPOINTS = ("cce:cluster:getEndpoints", Read);
+        CCE_QUOTA_GET = ("cce:quota:get", Read);
+        NODE_POOL_CREATE = ("cce:nodePool:create", Write);
+        NODE_POOL_LIST = ("cce:nodePool:list", Read);
+        NODE_POOL_GET = ("cce:nodePool:get", Read);
+        NODE_POOL_UPDATE = ("cce:nodePool:update", Write);
+        NODE_POOL_DELETE = ("cce:nodePool:delete", Write);
+        NODE_POOL_SCALE = ("cce:nodePool:scale", Write);
+        NODE_LIST = ("cce:node:list", Read);
+        NODE_GET = ("cce:node:get", Read);
+        NODE_DELETE = ("cce:node:delete", Write);
+        ADDON_TEMPLATE_LIST = ("cce:addonTemplate:list", Read);
+        ADDON_LIST = ("cce:addon:list", Read);
+        ADDON_GET = ("cce:addon:get", Read);
+        ADDON_CREATE = ("cce:addon:create", Write);
+        ADDON_UPDATE = ("cce:addon:update", Write);
+        ADDON_DELETE = ("cce:addon:delete", Write);
         UPGRADE_INFO_GET = ("cce:cluster:getUpgradeInfo", Read);
         UPGRADE_PATHS_LIST = ("cce:cluster:listUpgradePaths", Read);
         UPGRADE_FEATURE_GATES_GET = ("cce:cluster:getUpgradeFeatureGates", Read);
@@ -123,8 +143,8 @@ pub mod operator {
 const ADMIN_ONLY: [Action; 1] = [actions::TESTING_RESET];
 
 /// Downloads of kubeconfigs: writes (they issue certificates) that observability operators need.
-const KUBECONFIG_DOWNLOADS: [Action; 2] =
-    [actions::CLUSTER_DOWNLOAD_KUBECONFIG, actions::FEDERATION_KUBECONFIG];
+const KUBECONFIG_DOWNLOADS: [Action; 3] =
+    [actions::CLUSTER_DOWNLOAD_KUBECONFIG, actions::FEDERATION_KUBECONFIG, actions::CCE_CLUSTER_CERT];
 
 /// Whether a caller holding `roles` may perform `action`.
 pub fn allowed(roles: &[Role], action: Action) -> bool {

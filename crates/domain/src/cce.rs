@@ -1,5 +1,5 @@
 //! CCE and CCE Autopilot clusters (the clusters upgrades act on): validation of a create request, the
-//! cluster's phases, its node pools.
+//! cluster's phases, its node pools and nodes (their API is `crate::nodepool`).
 
 use std::collections::BTreeMap;
 
@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::{
+    addon::AddonInstance,
     error::{Error, Result},
     ids::{CceClusterId, DomainId, JobId},
     upgrade::{Catalogue, Flavor},
@@ -42,20 +43,72 @@ impl CcePhase {
     }
 }
 
-/// A node of a node pool (simulated nodes carry only their identity).
+/// What a node is doing: it runs, or it waits for its node pool's job to remove it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum NodePhase {
+    #[default]
+    Active,
+    Deleting,
+}
+
+impl NodePhase {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "Active",
+            Self::Deleting => "Deleting",
+        }
+    }
+}
+
+/// A node of a node pool (simulated nodes carry only their identity and phase).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Node {
     pub uid: String,
     pub name: String,
+    #[serde(default)]
+    pub phase: NodePhase,
+    /// When its job committed it (the nodes a cluster was built with carry none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<DateTime<Utc>>,
 }
 
-/// A node pool and the Kubernetes version its nodes run.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+impl Node {
+    pub fn new(uid: String, name: String) -> Self {
+        Self { uid, name, phase: NodePhase::Active, created_at: None }
+    }
+}
+
+/// A node pool, the Kubernetes version its nodes run, and what its job converges it to. The fields
+/// after `nodes` came with the node pool API; pools stored before it read them as their defaults.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NodePool {
     pub id: String,
     pub name: String,
     pub version: String,
     pub nodes: Vec<Node>,
+    /// `spec` as sent, less `initialNodeCount` (that is `desired`) and the login password; `null` for
+    /// the default pool.
+    #[serde(default)]
+    pub spec: Value,
+    /// How many nodes the pool should have; `None`: as many as it has (the default pool).
+    #[serde(default)]
+    pub desired: Option<usize>,
+    /// Counts the changes of what the pool should be; its job's provider keys include it.
+    #[serde(default)]
+    pub generation: u64,
+    /// The job converging the pool, while one runs (at most one per pool).
+    #[serde(default)]
+    pub job_id: Option<JobId>,
+    /// Being deleted: its job removes its nodes, then the pool.
+    #[serde(default)]
+    pub deleting: bool,
+    /// Why the pool's last job failed, until the next change.
+    #[serde(default)]
+    pub error: Option<String>,
+    #[serde(default)]
+    pub created_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub updated_at: Option<DateTime<Utc>>,
 }
 
 /// A stored CCE or CCE Autopilot cluster.
@@ -74,6 +127,9 @@ pub struct CceCluster {
     pub node_pools: Vec<NodePool>,
     /// Installed addon → version.
     pub addons: BTreeMap<String, String>,
+    /// Installed addon → what a user installed besides the version (none for the addons the
+    /// cluster was built with).
+    pub addon_instances: BTreeMap<String, AddonInstance>,
     /// The job creating or deleting the cluster.
     pub job_id: Option<JobId>,
     pub created_at: DateTime<Utc>,
@@ -125,7 +181,8 @@ fn string_at<'v>(body: &'v Value, pointer: &str) -> Option<&'v str> {
     body.pointer(pointer).and_then(Value::as_str)
 }
 
-fn required<'v>(body: &'v Value, pointer: &str) -> Result<&'v str> {
+/// A non-empty string at `pointer`, or a 400 naming the field.
+pub(crate) fn required<'v>(body: &'v Value, pointer: &str) -> Result<&'v str> {
     match string_at(body, pointer) {
         Some(s) if !s.trim().is_empty() => Ok(s),
         _ => Err(Error::invalid_body(format!(
@@ -188,6 +245,78 @@ pub fn validate_create(flavor: Flavor, mut body: Value) -> Result<NewCceCluster>
     Ok(NewCceCluster { flavor, name, version, metadata, spec, proxy_private_key })
 }
 
+/// A validated `update_cluster` body (`ClusterInformation`): what it changes of the cluster.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ClusterUpdate {
+    pub alias: Option<String>,
+    /// `spec` fields that replace the cluster's; `hostNetwork` and `containerNetwork` are merged.
+    pub spec: serde_json::Map<String, Value>,
+}
+
+/// Whether a JSON value has the type a field needs.
+type TypeCheck = fn(&Value) -> bool;
+
+/// The `ClusterInformationSpec` fields an update may change, with the JSON type each must have.
+const UPDATABLE: [(&str, TypeCheck); 7] = [
+    ("description", Value::is_string),
+    ("customSan", Value::is_array),
+    ("containerNetwork", Value::is_object),
+    ("eniNetwork", Value::is_object),
+    ("hostNetwork", Value::is_object),
+    ("deletionProtection", Value::is_boolean),
+    ("agencyName", Value::is_string),
+];
+
+/// Validates `PUT …/clusters/{id}`.
+pub fn validate_update(body: &Value) -> Result<ClusterUpdate> {
+    if !body.is_object() {
+        return Err(Error::invalid_body("the body must be a ClusterInformation object"));
+    }
+    let alias = match body.pointer("/metadata/alias") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(a)) if a.chars().count() <= 128 => Some(a.clone()),
+        Some(other) => {
+            return Err(Error::invalid_body(format!(
+                "metadata.alias must be up to 128 characters, not {other}"
+            )))
+        }
+    };
+    let mut spec = serde_json::Map::new();
+    match body.get("spec") {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(fields)) => {
+            for (key, value) in fields.iter().filter(|(_, v)| !v.is_null()) {
+                let Some((_, kind_ok)) = UPDATABLE.iter().find(|(name, _)| name == key) else {
+                    return Err(Error::invalid_body(format!("spec.{key} cannot be updated")));
+                };
+                if !kind_ok(value) {
+                    return Err(Error::invalid_body(format!("spec.{key} has the wrong type: {value}")));
+                }
+                spec.insert(key.clone(), value.clone());
+            }
+        }
+        Some(_) => return Err(Error::invalid_body("spec must be an object")),
+    }
+    Ok(ClusterUpdate { alias, spec })
+}
+
+/// Applies an update to a cluster's stored metadata and spec.
+pub fn apply_update(metadata: &mut Value, spec: &mut Value, update: &ClusterUpdate) {
+    if let Some(alias) = &update.alias {
+        metadata["alias"] = Value::from(alias.clone());
+    }
+    for (key, value) in &update.spec {
+        match (spec.get_mut(key), value) {
+            (Some(Value::Object(old)), Value::Object(new))
+                if key == "hostNetwork" || key == "containerNetwork" =>
+            {
+                old.extend(new.clone());
+            }
+            _ => spec[key] = value.clone(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -245,6 +374,29 @@ mod tests {
         }
         assert!(validate_create(Flavor::Cce, json!([])).is_err());
         assert!(validate_create(Flavor::Cce, json!({"metadata": {"name": "abcd"}})).is_err());
+    }
+
+    #[test]
+    fn an_update_merges_networks_and_refuses_what_cannot_change() {
+        let u = validate_update(&json!({"metadata": {"alias": "prod"}, "spec": {"description": "d",
+            "hostNetwork": {"SecurityGroup": "sg"}, "deletionProtection": true}}))
+        .unwrap();
+        let (mut metadata, mut spec) = (json!({}), json!({"hostNetwork": {"vpc": "v"}, "flavor": "f"}));
+        apply_update(&mut metadata, &mut spec, &u);
+        assert_eq!(metadata["alias"], "prod");
+        assert_eq!(spec["hostNetwork"], json!({"vpc": "v", "SecurityGroup": "sg"}));
+        assert_eq!(
+            (spec["description"].as_str(), spec["deletionProtection"].as_bool()),
+            (Some("d"), Some(true))
+        );
+        for bad in [
+            json!({"spec": {"flavor": "x"}}),
+            json!({"spec": {"description": 1}}),
+            json!({"spec": 1}),
+            json!([]),
+        ] {
+            assert_eq!(validate_update(&bad).unwrap_err().status(), 400, "{bad}");
+        }
     }
 
     #[test]

@@ -24,6 +24,8 @@ pub enum JobKind {
     ClusterActivation,
     CceClusterCreate,
     CceClusterDelete,
+    /// Converges a CCE node pool (creates and removes its nodes, removes a deleted pool).
+    NodePoolSync,
     /// Runs an Autopilot upgrade plan when its window opens.
     UpgradePlan,
     /// Executes an upgrade task of this type.
@@ -42,6 +44,7 @@ impl JobKind {
             Self::ClusterActivation,
             Self::CceClusterCreate,
             Self::CceClusterDelete,
+            Self::NodePoolSync,
             Self::UpgradePlan,
         ]
         .into_iter()
@@ -56,6 +59,7 @@ impl JobKind {
             Self::ClusterActivation => "cluster.activate",
             Self::CceClusterCreate => "cce.cluster.create",
             Self::CceClusterDelete => "cce.cluster.delete",
+            Self::NodePoolSync => "cce.nodepool.sync",
             Self::UpgradePlan => "upgrade.plan",
             Self::UpgradeTask(TaskType::PreCheck) => "upgrade.precheck",
             Self::UpgradeTask(TaskType::Snapshot) => "upgrade.snapshot",
@@ -265,7 +269,7 @@ mod tests {
     fn every_kind_has_its_own_name_that_parses_back() {
         let names: HashSet<&str> = JobKind::all().map(JobKind::as_str).collect();
         assert_eq!(names.len(), JobKind::all().count());
-        assert_eq!(names.len(), 5 + TaskType::ALL.len() + Workflow::ALL.len() + Step::ALL.len());
+        assert_eq!(names.len(), 6 + TaskType::ALL.len() + Workflow::ALL.len() + Step::ALL.len());
         for kind in JobKind::all() {
             assert_eq!(kind.as_str().parse::<JobKind>(), Ok(kind));
         }

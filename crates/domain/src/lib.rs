@@ -1,6 +1,7 @@
 //! The domain of ucsd: identifiers, resources and their validation, the UCS error catalogue, state
 //! machines and policy. Pure Rust: no IO, no async, no database.
 
+pub mod addon;
 pub mod audit;
 pub mod authz;
 pub mod cce;
@@ -12,6 +13,7 @@ pub mod fleet;
 pub mod identity;
 pub mod ids;
 pub mod job;
+pub mod nodepool;
 pub mod rbac;
 pub mod rule;
 #[cfg(test)]

@@ -99,6 +99,8 @@ pub struct QuotaConfig {
     pub clusters_per_fleet: i64,
     pub rules: i64,
     pub federations: i64,
+    pub node_pools_per_cluster: i64,
+    pub nodes_per_node_pool: i64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -182,6 +184,8 @@ fleets = 50
 clusters_per_fleet = 50
 rules = 100
 federations = 5
+node_pools_per_cluster = 50
+nodes_per_node_pool = 100
 
 [worker]
 enabled = true
@@ -283,7 +287,16 @@ impl Config {
         }
         worker::SimulatedProvider::parse_rules(&self.simulator()).map_err(ConfigError)?;
         let q = &self.quotas;
-        if [q.clusters, q.fleets, q.clusters_per_fleet, q.rules, q.federations].iter().any(|v| *v < 0) {
+        let all = [
+            q.clusters,
+            q.fleets,
+            q.clusters_per_fleet,
+            q.rules,
+            q.federations,
+            q.node_pools_per_cluster,
+            q.nodes_per_node_pool,
+        ];
+        if all.iter().any(|v| *v < 0) {
             return Err(ConfigError("quotas must not be negative".to_string()));
         }
         if self.upgrade.precheck_ttl_secs <= 0 || self.upgrade.step_attempts < 1 {
@@ -355,6 +368,8 @@ impl Config {
                 clusters_per_fleet: self.quotas.clusters_per_fleet,
                 rules: self.quotas.rules,
                 federations: self.quotas.federations,
+                node_pools_per_cluster: self.quotas.node_pools_per_cluster,
+                nodes_per_node_pool: self.quotas.nodes_per_node_pool,
             },
             upgrade_step_attempts: self.upgrade.step_attempts,
             metrics_enabled: self.metrics.enabled,

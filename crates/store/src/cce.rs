@@ -5,8 +5,9 @@
 use std::collections::BTreeMap;
 
 use domain::{
+    addon::AddonInstance,
     audit::{Actor, NewAuditEvent},
-    cce::{CceCluster, CcePhase, NewCceCluster, NodePool},
+    cce::{CceCluster, CcePhase, ClusterUpdate, NewCceCluster, NodePool},
     error::cce,
     ids::{CceClusterId, DomainId, JobId},
     job::{JobKind, NewJob},
@@ -21,7 +22,7 @@ use crate::{
 };
 
 const COLUMNS: &str = "id, domain_id, project_id, flavor, name, version, phase, metadata, spec, node_pools,
-    addons, job_id, created_at, updated_at";
+    addons, addon_instances, job_id, created_at, updated_at";
 
 fn json<T: serde::de::DeserializeOwned>(row: &AnyRow, col: &str) -> Result<T> {
     serde_json::from_str(&text(row, col)?).map_err(|e| Error::internal(format!("stored {col}: {e}")))
@@ -42,13 +43,14 @@ fn cluster_from_row(row: &AnyRow) -> Result<CceCluster> {
         spec: json(row, "spec")?,
         node_pools: json(row, "node_pools")?,
         addons: json(row, "addons")?,
+        addon_instances: json(row, "addon_instances")?,
         job_id: opt_parsed(row, "job_id")?,
         created_at: instant(row, "created_at")?,
         updated_at: instant(row, "updated_at")?,
     })
 }
 
-fn not_found() -> Error {
+pub(crate) fn not_found() -> Error {
     Error::not_found(cce::NOT_FOUND).with_detail("no such cluster")
 }
 
@@ -178,6 +180,47 @@ impl Store {
             .collect())
     }
 
+    /// Changes a cluster's alias and updatable spec fields (`update_cluster`), while it is Available.
+    pub async fn cce_cluster_update_info(
+        &self,
+        actor: &Actor,
+        flavor: Flavor,
+        id: CceClusterId,
+        update: &ClusterUpdate,
+    ) -> Result<CceCluster> {
+        let mut tx = self.begin().await?;
+        let mut cluster = tx.cce_cluster_to_change(actor, flavor, id).await?;
+        domain::cce::apply_update(&mut cluster.metadata, &mut cluster.spec, update);
+        let now = tx.now_millis();
+        sqlx::query("UPDATE cce_clusters SET metadata = $1, spec = $2, updated_at = $3 WHERE id = $4")
+            .bind(cluster.metadata.to_string())
+            .bind(cluster.spec.to_string())
+            .bind(now)
+            .bind(id.to_string())
+            .execute(&mut *tx.tx)
+            .await
+            .map_err(map_db_err)?;
+        tx.audit(actor, NewAuditEvent::success("cce_cluster", id)).await?;
+        let cluster = tx.cce_cluster(id).await?;
+        tx.commit().await?;
+        Ok(cluster)
+    }
+
+    /// The tenant's jobs of CCE and CCE Autopilot clusters (their own, their node pools', their
+    /// upgrade tasks'), oldest first.
+    pub async fn cce_jobs(&self, domain_id: DomainId) -> Result<Vec<domain::job::Job>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {} FROM jobs WHERE domain_id = $1 AND parent_id IS NULL
+                AND resource_type IN ('cce_cluster', 'upgrade_task') ORDER BY created_at, id",
+            crate::job::JOB_COLUMNS
+        ))
+        .bind(domain_id.to_string())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_db_err)?;
+        rows.iter().map(crate::job::job_from_row).collect()
+    }
+
     /// Starts deleting a cluster: `Deleting` now, removed by its job. Refused while it is being
     /// created, upgraded or already deleted.
     pub async fn cce_cluster_delete(
@@ -223,38 +266,65 @@ impl Tx<'_> {
         row.as_ref().map(cluster_from_row).transpose()?.ok_or_else(not_found)
     }
 
-    /// Changes what `change` changes of a cluster's phase, version, node pools, addons and job.
-    pub async fn cce_cluster_update(
+    /// The caller's cluster of `flavor`, locked, if it is Available: its node pools, nodes and addons
+    /// change only then (not while it is created, upgraded or deleted).
+    pub(crate) async fn cce_cluster_to_change(
         &mut self,
+        actor: &Actor,
+        flavor: Flavor,
         id: CceClusterId,
-        change: impl FnOnce(&mut CceClusterState),
     ) -> Result<CceCluster> {
-        // Read for update: concurrent tasks of one cluster (an upgrade, a node pool upgrade) change
-        // its node pools one after the other (SQLite holds the write lock already).
+        let cluster = self.cce_cluster_locked(id).await?;
+        if cluster.domain_id != actor.domain_id || cluster.flavor != flavor {
+            return Err(not_found());
+        }
+        if cluster.phase != CcePhase::Available {
+            return Err(Error::new(cce::CLUSTER_NOT_AVAILABLE)
+                .with_detail(format!("the cluster is {}", cluster.phase.as_str())));
+        }
+        Ok(cluster)
+    }
+
+    /// A cluster read for update: concurrent changes of one cluster (an upgrade, a node pool upgrade,
+    /// node pool and addon requests and their jobs) happen one after the other (SQLite holds the
+    /// write lock already).
+    pub async fn cce_cluster_locked(&mut self, id: CceClusterId) -> Result<CceCluster> {
         let lock = self.dialect().for_update();
         let row = sqlx::query(&format!("SELECT {COLUMNS} FROM cce_clusters WHERE id = $1{lock}"))
             .bind(id.to_string())
             .fetch_optional(&mut *self.tx)
             .await
             .map_err(map_db_err)?;
-        let cluster = row.as_ref().map(cluster_from_row).transpose()?.ok_or_else(not_found)?;
+        row.as_ref().map(cluster_from_row).transpose()?.ok_or_else(not_found)
+    }
+
+    /// Changes what `change` changes of a cluster's phase, version, node pools, addons (versions and
+    /// instances) and job.
+    pub async fn cce_cluster_update(
+        &mut self,
+        id: CceClusterId,
+        change: impl FnOnce(&mut CceClusterState),
+    ) -> Result<CceCluster> {
+        let cluster = self.cce_cluster_locked(id).await?;
         let mut state = CceClusterState {
             phase: cluster.phase,
             version: cluster.version.clone(),
             node_pools: cluster.node_pools.clone(),
             addons: cluster.addons.clone(),
+            addon_instances: cluster.addon_instances.clone(),
             job_id: cluster.job_id,
         };
         change(&mut state);
         let now = self.now_millis();
         sqlx::query(
-            "UPDATE cce_clusters SET phase = $1, version = $2, node_pools = $3, addons = $4, job_id = $5,
-                updated_at = $6 WHERE id = $7",
+            "UPDATE cce_clusters SET phase = $1, version = $2, node_pools = $3, addons = $4, addon_instances = $5,
+                job_id = $6, updated_at = $7 WHERE id = $8",
         )
         .bind(state.phase.as_str())
         .bind(&state.version)
         .bind(serde_json::to_string(&state.node_pools).expect("node pools serialize"))
         .bind(serde_json::to_string(&state.addons).expect("addons serialize"))
+        .bind(serde_json::to_string(&state.addon_instances).expect("addon instances serialize"))
         .bind(state.job_id.map(|j| j.to_string()))
         .bind(now)
         .bind(id.to_string())
@@ -289,5 +359,6 @@ pub struct CceClusterState {
     pub version: String,
     pub node_pools: Vec<NodePool>,
     pub addons: BTreeMap<String, String>,
+    pub addon_instances: BTreeMap<String, AddonInstance>,
     pub job_id: Option<JobId>,
 }

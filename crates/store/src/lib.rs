@@ -16,6 +16,7 @@ use std::sync::{
 use domain::{clock::Clock, Error, Result};
 use sqlx::{any::AnyPoolOptions, migrate::Migrator, Any, AnyPool, Transaction};
 
+pub mod addon;
 pub mod audit;
 pub mod cce;
 pub mod cluster;
@@ -24,6 +25,7 @@ pub mod federation;
 pub mod fleet;
 pub mod identity;
 pub mod job;
+pub mod nodepool;
 pub mod rule;
 mod sql;
 pub mod tenant_ca;

@@ -48,6 +48,8 @@ pub async fn run(engine: &Engine, job: &Job, create: bool) -> Result<()> {
                         name: DEFAULT_POOL.to_string(),
                         version: cluster.version.clone(),
                         nodes: output.nodes,
+                        created_at: Some(cluster.created_at),
+                        ..NodePool::default()
                     }];
                 })
                 .await?;

@@ -7,6 +7,7 @@ pub mod activation;
 pub mod cce;
 pub mod federation;
 pub mod metrics;
+pub mod nodepool;
 pub mod plan;
 pub mod provider;
 pub mod upgrade;
@@ -189,6 +190,7 @@ impl Engine {
             JobKind::ClusterActivation => activation::run(self, job).await,
             JobKind::CceClusterCreate => cce::run(self, job, true).await,
             JobKind::CceClusterDelete => cce::run(self, job, false).await,
+            JobKind::NodePoolSync => nodepool::run(self, job).await,
             JobKind::UpgradePlan => plan::run(self, job).await,
             JobKind::UpgradeTask(task_type) => upgrade::run(self, job, task_type).await,
             JobKind::Federation(workflow) => federation::run(self, job, workflow).await,

@@ -9,7 +9,7 @@ use std::{
 };
 
 use domain::{
-    cce::{CceCluster, Node},
+    cce::{CceCluster, Node, NodePool},
     cluster::Cluster,
     federation::Step,
     ids::{ClusterId, FleetId, JobId},
@@ -111,6 +111,17 @@ pub trait Provider: Send + Sync {
         target_version: &str,
     ) -> Result<CceStepOutput, ProviderError>;
 
+    /// Converges a node pool of a CCE cluster one step: makes `create` nodes for it (named after the
+    /// pool) and removes `remove`; answers the nodes it made.
+    async fn node_pool_step(
+        &self,
+        key: &str,
+        cluster: &CceCluster,
+        pool: &NodePool,
+        create: usize,
+        remove: &[Node],
+    ) -> Result<Vec<Node>, ProviderError>;
+
     /// What a precheck learns from the cluster itself.
     async fn observe(&self, cluster: &CceCluster) -> Result<Observation, ProviderError>;
 }
@@ -146,6 +157,18 @@ impl<P: Provider> Provider for Replaying<P> {
     ) -> Result<CceStepOutput, ProviderError> {
         let _ = self.0.cce_step(key, step, cluster, target_version).await;
         self.0.cce_step(key, step, cluster, target_version).await
+    }
+
+    async fn node_pool_step(
+        &self,
+        key: &str,
+        cluster: &CceCluster,
+        pool: &NodePool,
+        create: usize,
+        remove: &[Node],
+    ) -> Result<Vec<Node>, ProviderError> {
+        let _ = self.0.node_pool_step(key, cluster, pool, create, remove).await;
+        self.0.node_pool_step(key, cluster, pool, create, remove).await
     }
 
     async fn observe(&self, cluster: &CceCluster) -> Result<Observation, ProviderError> {
@@ -342,9 +365,11 @@ impl Provider for SimulatedProvider {
             target_version: target_version.to_string(),
             nodes: if step == "CreateCluster" {
                 (1..=self.config.nodes_per_cluster)
-                    .map(|i| Node {
-                        uid: JobId::derived(&format!("{key}:node:{i}")).to_string(),
-                        name: format!("{}-node-{i}", cluster.name),
+                    .map(|i| {
+                        Node::new(
+                            JobId::derived(&format!("{key}:node:{i}")).to_string(),
+                            format!("{}-node-{i}", cluster.name),
+                        )
                     })
                     .collect()
             } else {
@@ -354,6 +379,39 @@ impl Provider for SimulatedProvider {
         let detail = serde_json::to_string(&output).expect("outputs serialize");
         let done = self.effect(key, step, &cluster.id.to_string(), detail).await?;
         serde_json::from_str(&done).map_err(|e| ProviderError::retryable(format!("simulator log: {e}")))
+    }
+
+    async fn node_pool_step(
+        &self,
+        key: &str,
+        cluster: &CceCluster,
+        pool: &NodePool,
+        create: usize,
+        remove: &[Node],
+    ) -> Result<Vec<Node>, ProviderError> {
+        if self.injected_failure("ScaleNodePool", &cluster.name) {
+            tokio::time::sleep(self.config.step).await;
+            return Err(ProviderError::retryable(format!(
+                "simulated failure: node pool {} of cluster {} did not scale",
+                pool.name, cluster.name
+            )));
+        }
+        // Made from the key: the same nodes however often the step is repeated.
+        let nodes: Vec<Node> = (1..=create)
+            .map(|i| {
+                let uid = JobId::derived(&format!("{key}:node:{i}")).to_string();
+                let name = format!("{}-{}", pool.name, &uid[..8]);
+                Node::new(uid, name)
+            })
+            .collect();
+        let removed: Vec<&str> = remove.iter().map(|n| n.uid.as_str()).collect();
+        let detail = serde_json::to_string(&serde_json::json!({ "created": nodes, "removed": removed }))
+            .expect("outputs serialize");
+        let done = self.effect(key, "ScaleNodePool", &cluster.id.to_string(), detail).await?;
+        let done: serde_json::Value = serde_json::from_str(&done)
+            .map_err(|e| ProviderError::retryable(format!("simulator log: {e}")))?;
+        serde_json::from_value(done["created"].clone())
+            .map_err(|e| ProviderError::retryable(format!("simulator log: {e}")))
     }
 
     async fn observe(&self, cluster: &CceCluster) -> Result<Observation, ProviderError> {

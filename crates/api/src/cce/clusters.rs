@@ -1,11 +1,13 @@
-//! CCE and CCE Autopilot clusters: create, list, show, delete. Creation and deletion are jobs.
+//! CCE and CCE Autopilot clusters: create, list, show, delete (creation and deletion are jobs), and
+//! their jobs: show one, list the Autopilot ones.
 
 use axum::{extract::State, http::StatusCode, Json as JsonOut};
 use domain::{
     authz::actions,
     cce::CceCluster,
     ids::{CceClusterId, JobId},
-    job::JobState,
+    job::{JobKind, JobState},
+    upgrade::Flavor,
     Error,
 };
 use serde::Deserialize;
@@ -15,7 +17,7 @@ use store::cce::CceClusterFilter;
 use super::{cluster, go_time, project_id, route, Service};
 use crate::{
     auth::Caller,
-    error::ApiResult,
+    error::{ApiError, ApiResult},
     extract::{Json, Path, Query},
     routes::Route,
     AppState,
@@ -24,6 +26,7 @@ use crate::{
 const CLUSTERS: &str = "/api/v3/projects/{project_id}/clusters";
 const CLUSTER: &str = "/api/v3/projects/{project_id}/clusters/{cluster_id}";
 const JOB: &str = "/api/v3/projects/{project_id}/jobs/{job_id}";
+const AUTOPILOT_JOBS: &str = "/autopilot/v2/projects/{project_id}/jobs";
 
 pub(super) fn routes() -> Vec<Route> {
     [
@@ -32,6 +35,7 @@ pub(super) fn routes() -> Vec<Route> {
         route(Route::get, CLUSTER, true, actions::CCE_CLUSTER_GET, show),
         route(Route::delete, CLUSTER, true, actions::CCE_CLUSTER_DELETE, delete),
         route(Route::get, JOB, true, actions::CCE_JOB_GET, show_job),
+        vec![Route::get(AUTOPILOT_JOBS, actions::CCE_JOB_LIST, list_autopilot_jobs)],
     ]
     .into_iter()
     .flatten()
@@ -134,7 +138,8 @@ async fn delete(
 }
 
 /// `GET …/jobs/{job_id}`: a job of the caller's clusters of this service (a cluster's creation or
-/// deletion, or an upgrade task's execution, e.g. the `jobid` of a node pool upgrade).
+/// deletion, a node pool's job, or an upgrade task's execution, e.g. the `jobid` of a node pool
+/// upgrade).
 async fn show_job(
     State(app): State<AppState>,
     caller: Caller,
@@ -145,33 +150,11 @@ async fn show_job(
     let id: JobId = id.parse().map_err(|_| not_found())?;
     let job =
         app.store.job_get(id).await?.filter(|j| j.domain_id == caller.domain_id()).ok_or_else(not_found)?;
-    let (cluster_id, job_type) = match job.resource_type.as_str() {
-        "cce_cluster" => {
-            let kind = if job.kind == domain::job::JobKind::CceClusterDelete {
-                "DeleteCluster"
-            } else {
-                "CreateCluster"
-            };
-            (job.resource_id.parse::<CceClusterId>().map_err(|_| not_found())?, kind.to_string())
-        }
-        "upgrade_task" => {
-            let task_id = store::upgrade::task_of_job(&job.resource_id)?;
-            let task = app.store.upgrade_task_by_id(task_id).await?.ok_or_else(not_found)?;
-            (task.cluster_id, format!("Upgrade{}", task.task_type.as_str()))
-        }
-        _ => return Err(not_found().into()),
-    };
+    let (cluster_id, job_type, cluster) = job_target(&app, &job).await?.ok_or_else(not_found)?;
     // A job of a cluster of the other service is not found; a deleted cluster's jobs stay visible.
-    let cluster = app.store.cce_cluster_by_id(cluster_id).await?;
     if cluster.as_ref().is_some_and(|c| c.flavor != service.0) {
         return Err(not_found().into());
     }
-    let phase = match job.state {
-        JobState::Pending if job.started_at.is_none() => "Initializing",
-        JobState::Pending | JobState::Running | JobState::Paused => "Running",
-        JobState::Succeeded => "Success",
-        JobState::Failed | JobState::Cancelled => "Failed",
-    };
     Ok(JsonOut(json!({
         "kind": "Job",
         "apiVersion": "v3",
@@ -179,11 +162,91 @@ async fn show_job(
         "spec": {
             "type": job_type,
             "clusterUID": cluster_id,
-            "resourceID": job.resource_id,
-            "resourceName": cluster.map(|c| c.name).unwrap_or_default(),
+            "resourceID": job.cursor["nodePool"].as_str().unwrap_or(&job.resource_id),
+            "resourceName": resource_name(cluster.as_ref(), &job.cursor),
             "extendParam": {},
             "subJobs": [],
         },
-        "status": { "phase": phase, "reason": job.last_error.unwrap_or_default() },
+        "status": { "phase": job_phase(&job), "reason": job.last_error.clone().unwrap_or_default() },
     })))
+}
+
+/// What a CCE job acts on: its cluster's id, the job type the API names, and the cluster if it still
+/// exists; `None` for a job of no CCE cluster.
+async fn job_target(
+    app: &AppState,
+    job: &domain::job::Job,
+) -> Result<Option<(CceClusterId, String, Option<CceCluster>)>, ApiError> {
+    let (cluster_id, job_type) = match job.resource_type.as_str() {
+        "cce_cluster" => {
+            let kind = match job.kind {
+                JobKind::CceClusterDelete => "DeleteCluster",
+                // A node pool's job shows what it was enqueued for (CreateNodePool, ScaleNodePool, …).
+                JobKind::NodePoolSync => job.cursor["type"].as_str().unwrap_or("ScaleNodePool"),
+                _ => "CreateCluster",
+            };
+            let Ok(id) = job.resource_id.parse::<CceClusterId>() else { return Ok(None) };
+            (id, kind.to_string())
+        }
+        "upgrade_task" => {
+            let task_id = store::upgrade::task_of_job(&job.resource_id)?;
+            let Some(task) = app.store.upgrade_task_by_id(task_id).await? else { return Ok(None) };
+            (task.cluster_id, format!("Upgrade{}", task.task_type.as_str()))
+        }
+        _ => return Ok(None),
+    };
+    let cluster = app.store.cce_cluster_by_id(cluster_id).await?;
+    Ok(Some((cluster_id, job_type, cluster)))
+}
+
+/// The CCE phase of a job.
+fn job_phase(job: &domain::job::Job) -> &'static str {
+    match job.state {
+        JobState::Pending if job.started_at.is_none() => "Initializing",
+        JobState::Pending | JobState::Running | JobState::Paused => "Running",
+        JobState::Succeeded => "Success",
+        JobState::Failed | JobState::Cancelled => "Failed",
+    }
+}
+
+/// `GET /autopilot/v2/projects/{project_id}/jobs` (`list_autopilot_jobs`): the jobs of the caller's
+/// Autopilot clusters, oldest first, a bare array in the v2 shape (lower-case keys).
+async fn list_autopilot_jobs(State(app): State<AppState>, caller: Caller) -> ApiResult<JsonOut<Value>> {
+    let mut items = Vec::new();
+    for job in app.store.cce_jobs(caller.domain_id()).await? {
+        let Some((cluster_id, job_type, Some(cluster))) = job_target(&app, &job).await? else { continue };
+        if cluster.flavor != Flavor::Autopilot {
+            continue;
+        }
+        items.push(json!({
+            "kind": "Job",
+            "apiVersion": "v3",
+            "metadata": { "uid": job.id, "creationTimestamp": go_time(job.created_at), "updateTimestamp": go_time(job.updated_at) },
+            "spec": {
+                "type": job_type,
+                "clusteruid": cluster_id,
+                "resourceid": job.resource_id,
+                "resourcename": cluster.name,
+                "extendparam": {},
+                "subjobs": [],
+            },
+            "status": {
+                "status": job_phase(&job),
+                "reason": job.last_error.clone().unwrap_or_default(),
+                "completionTime": job.finished_at.map(go_time).unwrap_or_default(),
+            },
+        }));
+    }
+    Ok(JsonOut(Value::Array(items)))
+}
+
+/// The name of what a job acts on: the node pool of a node pool's job, else the cluster.
+fn resource_name(cluster: Option<&CceCluster>, cursor: &Value) -> String {
+    let Some(cluster) = cluster else { return String::new() };
+    match cursor["nodePool"].as_str() {
+        Some(pool) => {
+            cluster.node_pools.iter().find(|p| p.id == pool).map(|p| p.name.clone()).unwrap_or_default()
+        }
+        None => cluster.name.clone(),
+    }
 }

@@ -2,7 +2,10 @@
 //! workflows and tasks. Each route is served under both services' paths where the SDK has twins; the
 //! path's service is the cluster's flavor, and a cluster of the other flavor is not found.
 
+mod access;
+mod addons;
 mod clusters;
+mod nodepools;
 mod tasks;
 mod workflows;
 
@@ -38,7 +41,17 @@ impl Service {
 }
 
 pub(crate) fn routes() -> Vec<Route> {
-    [clusters::routes(), workflows::routes(), tasks::routes()].into_iter().flatten().collect()
+    [
+        clusters::routes(),
+        access::routes(),
+        nodepools::routes(),
+        addons::routes(),
+        workflows::routes(),
+        tasks::routes(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 /// A route under its CCE path and, with `autopilot`, under the Autopilot twin (`/api/v3…` →

@@ -492,9 +492,24 @@ async fn create_addon_precheck(
             ))
             .into());
         }
+        // An upgrade check acts on the cluster's installed instance of the addon.
+        let instance = c.addons.contains_key(name).then(|| domain::addon::instance_uid(c.id, name));
+        let named = str_at(addon, "/addonInstanceID").filter(|i| !i.is_empty());
+        if kind == "addonUpgrade" && instance.is_none() {
+            return Err(Error::invalid_body(format!(
+                "addon {name} is not installed; check it as addonStatic"
+            ))
+            .into());
+        }
+        if let Some(named) = named.filter(|n| Some(*n) != instance.as_deref()) {
+            return Err(Error::invalid_body(format!(
+                "addonInstanceID {named:?} is no instance of {name} here"
+            ))
+            .into());
+        }
         checks.push(json!({
             "addonTemplateName": name,
-            "addonInstanceID": str_at(addon, "/addonInstanceID").unwrap_or_default(),
+            "addonInstanceID": instance.unwrap_or_default(),
             "targetVersion": version,
             "type": kind,
         }));

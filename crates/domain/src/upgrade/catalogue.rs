@@ -34,10 +34,13 @@ impl VersionEntry {
         self.version.split_once('-').map_or("", |(_, p)| p)
     }
 
-    /// The addon versions a new cluster of this version gets: the newest each supports.
+    /// The addon versions a new cluster of this version gets: every addon but the optional ones (a
+    /// user installs those), at the newest version it supports.
     pub fn default_addons(&self) -> BTreeMap<String, String> {
+        let optional = &Catalogue::get().optional_addons;
         self.addons
             .iter()
+            .filter(|(name, _)| !optional.contains(name))
             .filter_map(|(name, versions)| versions.last().map(|v| (name.clone(), v.clone())))
             .collect()
     }
@@ -53,6 +56,9 @@ pub struct FlavorCatalogue {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Catalogue {
+    /// Addons a new cluster does not get (`create_addon_instance` installs them).
+    #[serde(default)]
+    pub optional_addons: Vec<String>,
     /// Release (`v1.25`) → the API paths that release no longer serves.
     pub removed_apis: BTreeMap<String, Vec<String>>,
     flavors: BTreeMap<String, FlavorCatalogue>,

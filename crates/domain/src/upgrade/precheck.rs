@@ -233,7 +233,8 @@ mod tests {
             id: "DefaultPool".into(),
             name: "DefaultPool".into(),
             version: version.into(),
-            nodes: nodes.iter().map(|n| Node { uid: n.to_string(), name: format!("node-{n}") }).collect(),
+            nodes: nodes.iter().map(|n| Node::new(n.to_string(), format!("node-{n}"))).collect(),
+            ..NodePool::default()
         }
     }
 

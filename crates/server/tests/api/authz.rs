@@ -61,6 +61,9 @@ fn sample_body(method: &Method, path: &str) -> Value {
         ) => {
             json!({"notBefore": "2030-01-01"})
         }
+        ("PUT", "/api/v3/addons/{id}" | "/autopilot/v3/addons/{id}") => {
+            json!({"spec": {"clusterID": "5b6d1f1e-1f5e-4a7e-9b1a-8f0e6c1d2a3b", "addonTemplateName": "coredns"}})
+        }
         _ => json!({}),
     }
 }
@@ -78,11 +81,13 @@ fn code_of(path: &str, status: u16) -> &'static str {
 }
 
 /// Ids for the CCE routes' parameters that name nothing (their lookups answer 404).
-const CCE_IDS: [(&str, &str); 6] = [
+const CCE_IDS: [(&str, &str); 8] = [
     ("cluster_id", "5b6d1f1e-1f5e-4a7e-9b1a-8f0e6c1d2a3b"),
     ("upgrade_workflow_id", "6b6d1f1e-1f5e-4a7e-9b1a-8f0e6c1d2a3b"),
     ("task_id", "7b6d1f1e-1f5e-4a7e-9b1a-8f0e6c1d2a3b"),
     ("nodepool_id", "DefaultPool"),
+    ("node_id", "ab6d1f1e-1f5e-4a7e-9b1a-8f0e6c1d2a3b"),
+    ("id", "bb6d1f1e-1f5e-4a7e-9b1a-8f0e6c1d2a3b"),
     ("upgrade_plan_id", "8b6d1f1e-1f5e-4a7e-9b1a-8f0e6c1d2a3b"),
     ("job_id", "9b6d1f1e-1f5e-4a7e-9b1a-8f0e6c1d2a3b"),
 ];

@@ -44,6 +44,7 @@ macro_rules! upgrade_tests {
         }
     };
 }
+pub(crate) use upgrade_tests;
 
 /// Which API a cluster lives under.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,7 +54,7 @@ pub enum Flavor {
 }
 
 impl Flavor {
-    fn v3(self) -> &'static str {
+    pub fn v3(self) -> &'static str {
         match self {
             Flavor::Cce => "/api/v3",
             Flavor::Autopilot => "/autopilot/v3",
@@ -67,7 +68,7 @@ impl Flavor {
         }
     }
 
-    fn other(self) -> Flavor {
+    pub fn other(self) -> Flavor {
         match self {
             Flavor::Cce => Flavor::Autopilot,
             Flavor::Autopilot => Flavor::Cce,
@@ -135,7 +136,7 @@ fn release_key(v: &str) -> (u32, u32) {
     (next(), next())
 }
 
-fn s(v: &Value) -> &str {
+pub fn s(v: &Value) -> &str {
     v.as_str().unwrap_or_else(|| panic!("not a string: {v}"))
 }
 
@@ -156,7 +157,7 @@ fn parse_time(text: &str) -> Option<chrono::DateTime<chrono::Utc>> {
 }
 
 /// Every check item of a precheck status, wherever it sits.
-fn check_items(status: &Value) -> Vec<Value> {
+pub fn check_items(status: &Value) -> Vec<Value> {
     let mut items = Vec::new();
     for part in ["clusterCheckStatus", "addonCheckStatus"] {
         if let Some(list) = status[part]["itemsStatus"].as_array() {
@@ -205,7 +206,7 @@ fn precheck_body(id: &str, from: &str, to: &str, skipped: Option<Value>) -> Valu
     body
 }
 
-fn upgrade_body(to: &str, only_master: bool) -> Value {
+pub fn upgrade_body(to: &str, only_master: bool) -> Value {
     json!({"metadata": {"apiVersion": "v3", "kind": "UpgradeTask"},
            "spec": {"clusterUpgradeAction": {
                "targetVersion": to,

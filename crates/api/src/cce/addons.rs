@@ -1,0 +1,268 @@
+//! Addon templates (from the version catalogue) and addon instances of a cluster, under both
+//! services' paths: list templates; list, show, create, update and delete instances. The paths name
+//! no project (the SDK sends `X-Project-Id`) and no cluster: the body's `spec.clusterID` or the
+//! `cluster_id` query does, and must be the caller's cluster of the path's service.
+
+use std::collections::BTreeMap;
+
+use axum::{extract::State, http::StatusCode, Json as JsonOut};
+use chrono::{DateTime, SecondsFormat, Utc};
+use domain::{
+    addon::{self, instance_uid},
+    authz::actions,
+    cce::CceCluster,
+    error::cce,
+    Error,
+};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use store::addon::AddonChange;
+
+use super::{cluster, route, version_of, Service};
+use crate::{
+    auth::Caller,
+    error::{ApiError, ApiResult},
+    extract::{Json, Path, Query},
+    routes::Route,
+    AppState,
+};
+
+const TEMPLATES: &str = "/api/v3/addontemplates";
+const INSTANCES: &str = "/api/v3/addons";
+const INSTANCE: &str = "/api/v3/addons/{id}";
+
+pub(super) fn routes() -> Vec<Route> {
+    [
+        route(Route::get, TEMPLATES, true, actions::ADDON_TEMPLATE_LIST, list_templates),
+        route(Route::get, INSTANCES, true, actions::ADDON_LIST, list),
+        route(Route::post, INSTANCES, true, actions::ADDON_CREATE, create),
+        route(Route::get, INSTANCE, true, actions::ADDON_GET, show),
+        route(Route::put, INSTANCE, true, actions::ADDON_UPDATE, update),
+        route(Route::delete, INSTANCE, true, actions::ADDON_DELETE, delete),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+/// The SDK reads addon timestamps as dates: RFC 3339.
+fn rfc3339(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// Addon version → the releases of the service's catalogue that offer it.
+fn releases_by_version(service: &Service, template: &str) -> BTreeMap<String, Vec<String>> {
+    let mut by_version: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for entry in &service.catalogue().versions {
+        for version in entry.addons.get(template).into_iter().flatten() {
+            by_version.entry(version.clone()).or_default().push(entry.release().to_string());
+        }
+    }
+    by_version
+}
+
+/// A `Versions` object: an addon version and the cluster versions it supports.
+fn version_view(version: &str, releases: &[String]) -> Value {
+    json!({
+        "version": version,
+        "input": {},
+        "stable": true,
+        "translate": {},
+        "supportVersions": [{ "clusterType": "VirtualMachine", "clusterVersion": releases }],
+    })
+}
+
+#[derive(Debug, Deserialize)]
+struct TemplateQuery {
+    addon_template_name: Option<String>,
+}
+
+/// `GET /api/v3/addontemplates[?addon_template_name=]`: every addon the service's catalogue offers.
+async fn list_templates(service: Service, Query(q): Query<TemplateQuery>) -> ApiResult<JsonOut<Value>> {
+    let mut names: Vec<&String> = service.catalogue().versions.iter().flat_map(|v| v.addons.keys()).collect();
+    names.sort();
+    names.dedup();
+    let optional = &domain::upgrade::Catalogue::get().optional_addons;
+    let items: Vec<Value> = names
+        .into_iter()
+        .filter(|name| q.addon_template_name.as_deref().is_none_or(|wanted| wanted == name.as_str()))
+        .map(|name| {
+            let versions: Vec<Value> = releases_by_version(&service, name)
+                .iter()
+                .map(|(v, releases)| version_view(v, releases))
+                .collect();
+            json!({
+                "kind": "Addon",
+                "apiVersion": "v3",
+                "metadata": { "uid": name, "name": name, "alias": name, "labels": {}, "annotations": {} },
+                "spec": {
+                    "type": "helm",
+                    "require": !optional.contains(name),
+                    "labels": [],
+                    "logoURL": "",
+                    "readmeURL": "",
+                    "description": format!("the {name} addon"),
+                    "versions": versions,
+                },
+            })
+        })
+        .collect();
+    Ok(JsonOut(json!({ "kind": "Addon", "apiVersion": "v3", "items": items })))
+}
+
+/// The `AddonInstance` object of the wire for `template` of cluster `c`.
+fn instance_view(service: &Service, c: &CceCluster, template: &str) -> Result<Value, ApiError> {
+    let version = c.addons.get(template).ok_or_else(|| Error::internal("an addon view of no addon"))?;
+    let instance = c.addon_instances.get(template).cloned().unwrap_or_default();
+    let offered = version_of(service, c)?.addons.get(template).cloned().unwrap_or_default();
+    let newer: Vec<&String> = offered.iter().skip_while(|v| *v != version).skip(1).collect();
+    let releases = releases_by_version(service, template).remove(version).unwrap_or_default();
+    Ok(json!({
+        "kind": "Addon",
+        "apiVersion": "v3",
+        "metadata": {
+            "uid": instance_uid(c.id, template),
+            "name": template,
+            "alias": template,
+            "labels": {},
+            "annotations": {},
+            "creationTimestamp": rfc3339(instance.created_at.unwrap_or(c.created_at)),
+            "updateTimestamp": rfc3339(instance.updated_at.unwrap_or(c.created_at)),
+        },
+        "spec": {
+            "clusterID": c.id,
+            "version": version,
+            "addonTemplateName": template,
+            "addonTemplateType": "helm",
+            "addonTemplateLogo": "",
+            "addonTemplateLabels": [],
+            "description": format!("the {template} addon"),
+            "values": if instance.values.is_null() { json!({}) } else { instance.values },
+        },
+        "status": {
+            "status": "running",
+            "Reason": "",
+            "message": "",
+            "targetVersions": newer,
+            "currentVersion": version_view(version, &releases),
+            "isRollbackable": false,
+            "previousVersion": "",
+        },
+    }))
+}
+
+/// The template an instance id names in cluster `c`.
+fn template_of(c: &CceCluster, id: &str) -> Result<String, ApiError> {
+    c.addons
+        .keys()
+        .find(|t| instance_uid(c.id, t) == id)
+        .cloned()
+        .ok_or_else(|| Error::not_found(cce::NOT_FOUND).with_detail("no such addon instance").into())
+}
+
+#[derive(Debug, Deserialize)]
+struct ClusterQuery {
+    cluster_id: Option<String>,
+}
+
+impl ClusterQuery {
+    fn cluster_id(&self) -> Result<&str, ApiError> {
+        self.cluster_id
+            .as_deref()
+            .filter(|c| !c.is_empty())
+            .ok_or_else(|| Error::invalid_body("the cluster_id query parameter is required").into())
+    }
+
+    /// The cluster of an instance id: without one, no instance is found.
+    fn instance_cluster(&self) -> Result<&str, ApiError> {
+        self.cluster_id.as_deref().filter(|c| !c.is_empty()).ok_or_else(|| {
+            Error::not_found(cce::NOT_FOUND)
+                .with_detail("no such addon instance (name its cluster_id)")
+                .into()
+        })
+    }
+}
+
+async fn list(
+    State(app): State<AppState>,
+    caller: Caller,
+    service: Service,
+    Query(q): Query<ClusterQuery>,
+) -> ApiResult<JsonOut<Value>> {
+    let c = cluster(&app, &caller, &service, q.cluster_id()?).await?;
+    let items = c.addons.keys().map(|t| instance_view(&service, &c, t)).collect::<Result<Vec<_>, _>>()?;
+    Ok(JsonOut(json!({ "kind": "Addon", "apiVersion": "v3", "items": items })))
+}
+
+async fn show(
+    State(app): State<AppState>,
+    caller: Caller,
+    service: Service,
+    Path(id): Path<String>,
+    Query(q): Query<ClusterQuery>,
+) -> ApiResult<JsonOut<Value>> {
+    let c = cluster(&app, &caller, &service, q.instance_cluster()?).await?;
+    let template = template_of(&c, &id)?;
+    Ok(JsonOut(instance_view(&service, &c, &template)?))
+}
+
+/// `POST /api/v3/addons`: installs an addon the catalogue offers for the cluster's version (the
+/// newest, unless `spec.version` names another).
+async fn create(
+    State(app): State<AppState>,
+    caller: Caller,
+    service: Service,
+    Json(body): Json<Value>,
+) -> ApiResult<(StatusCode, JsonOut<Value>)> {
+    let request = addon::validate_request(&body)?;
+    let c = cluster(&app, &caller, &service, &request.cluster_id).await?;
+    let version =
+        addon::resolve_version(version_of(&service, &c)?, &request.template, request.version.as_deref())?;
+    let change = AddonChange::Install {
+        template: request.template.clone(),
+        version,
+        values: request.values.unwrap_or_else(|| json!({})),
+    };
+    let saved = app.store.addon_change(&caller.actor(), service.0, c.id, change).await?;
+    Ok((StatusCode::CREATED, JsonOut(instance_view(&service, &saved, &request.template)?)))
+}
+
+/// `PUT /api/v3/addons/{id}`: moves an instance to another offered version and/or new values.
+async fn update(
+    State(app): State<AppState>,
+    caller: Caller,
+    service: Service,
+    Path(id): Path<String>,
+    Json(body): Json<Value>,
+) -> ApiResult<JsonOut<Value>> {
+    let request = addon::validate_request(&body)?;
+    let c = cluster(&app, &caller, &service, &request.cluster_id).await?;
+    let template = template_of(&c, &id)?;
+    if template != request.template {
+        return Err(Error::invalid_body(format!(
+            "spec.addonTemplateName {:?} is not the instance's template {template:?}",
+            request.template
+        ))
+        .into());
+    }
+    let version = match request.version.as_deref() {
+        Some(v) => addon::resolve_version(version_of(&service, &c)?, &template, Some(v))?,
+        None => c.addons[&template].clone(),
+    };
+    let change = AddonChange::Update { template: template.clone(), version, values: request.values };
+    let saved = app.store.addon_change(&caller.actor(), service.0, c.id, change).await?;
+    Ok(JsonOut(instance_view(&service, &saved, &template)?))
+}
+
+async fn delete(
+    State(app): State<AppState>,
+    caller: Caller,
+    service: Service,
+    Path(id): Path<String>,
+    Query(q): Query<ClusterQuery>,
+) -> ApiResult<JsonOut<Value>> {
+    let c = cluster(&app, &caller, &service, q.instance_cluster()?).await?;
+    let template = template_of(&c, &id)?;
+    app.store.addon_change(&caller.actor(), service.0, c.id, AddonChange::Remove { template }).await?;
+    Ok(JsonOut(json!("success")))
+}

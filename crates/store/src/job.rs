@@ -265,6 +265,42 @@ impl Store {
     }
 }
 
+/// A value bound into a fenced update's `SET` clause.
+enum SetValue<'a> {
+    Int(i64),
+    Text(Option<&'a str>),
+}
+
+impl Tx<'_> {
+    /// `UPDATE jobs SET {set}` of the claim `job` stands for, if this worker still holds it: `set`
+    /// uses `$1`… for `values`; the claim's id, attempt and owner are matched after them. No row
+    /// matched: the lease was lost.
+    async fn job_update_claimed(&mut self, job: &Job, set: &str, values: &[SetValue<'_>]) -> Result<()> {
+        let n = values.len();
+        let statement = format!(
+            "UPDATE jobs SET {set} WHERE id = ${} AND state = 'running' AND attempts = ${} AND lease_owner = ${}",
+            n + 1,
+            n + 2,
+            n + 3
+        );
+        let mut query = sqlx::query(&statement);
+        for value in values {
+            query = match value {
+                SetValue::Int(v) => query.bind(*v),
+                SetValue::Text(v) => query.bind(*v),
+            };
+        }
+        let done = query
+            .bind(job.id.to_string())
+            .bind(job.attempts)
+            .bind(job.lease_owner.as_deref().unwrap_or(""))
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_db_err)?;
+        fenced(done.rows_affected())
+    }
+}
+
 impl Tx<'_> {
     /// Ends a claimed job (`succeeded`, `failed` or `cancelled`) if this worker still holds it. A step
     /// that ends takes itself off its parent's wait, in this transaction; the last one makes the
@@ -272,21 +308,13 @@ impl Tx<'_> {
     pub async fn job_finish(&mut self, job: &Job, state: JobState, error: Option<&str>) -> Result<()> {
         debug_assert!(state.is_terminal());
         let now = self.now_millis();
-        let done = sqlx::query(
-            "UPDATE jobs SET state = $1, last_error = COALESCE($2, last_error), lease_owner = NULL,
-                lease_expires_at = NULL, finished_at = $3, updated_at = $3
-             WHERE id = $4 AND state = 'running' AND attempts = $5 AND lease_owner = $6",
+        self.job_update_claimed(
+            job,
+            "state = $1, last_error = COALESCE($2, last_error), lease_owner = NULL, lease_expires_at = NULL,
+                finished_at = $3, updated_at = $3",
+            &[SetValue::Text(Some(state.as_str())), SetValue::Text(error), SetValue::Int(now)],
         )
-        .bind(state.as_str())
-        .bind(error)
-        .bind(now)
-        .bind(job.id.to_string())
-        .bind(job.attempts)
-        .bind(job.lease_owner.as_deref().unwrap_or(""))
-        .execute(&mut *self.tx)
-        .await
-        .map_err(map_db_err)?;
-        fenced(done.rows_affected())?;
+        .await?;
         let ran = job.started_at.map(|start| self.store.clock().now() - start).unwrap_or_default();
         self.job_events.push(JobEvent::Ended {
             kind: job.kind,
@@ -344,20 +372,13 @@ impl Tx<'_> {
         .fetch_one(&mut *self.tx)
         .await
         .map_err(map_db_err)?;
-        let done = sqlx::query(
-            "UPDATE jobs SET state = 'pending', waiting_for = $1, run_at = $2, lease_owner = NULL,
-                lease_expires_at = NULL, updated_at = $2
-             WHERE id = $3 AND state = 'running' AND attempts = $4 AND lease_owner = $5",
+        self.job_update_claimed(
+            parent,
+            "state = 'pending', waiting_for = $1, run_at = $2, lease_owner = NULL, lease_expires_at = NULL,
+                updated_at = $2",
+            &[SetValue::Int(open), SetValue::Int(now)],
         )
-        .bind(open)
-        .bind(now)
-        .bind(parent.id.to_string())
-        .bind(parent.attempts)
-        .bind(parent.lease_owner.as_deref().unwrap_or(""))
-        .execute(&mut *self.tx)
-        .await
-        .map_err(map_db_err)?;
-        fenced(done.rows_affected())?;
+        .await?;
         self.wake_workers_at_commit().await?;
         Ok(open)
     }
@@ -402,17 +423,7 @@ impl Tx<'_> {
     /// Confirms this worker still holds `job` (the fence every commit of a claimed job passes).
     pub async fn job_fence(&mut self, job: &Job) -> Result<()> {
         let now = self.now_millis();
-        let done = sqlx::query(
-            "UPDATE jobs SET updated_at = $1 WHERE id = $2 AND state = 'running' AND attempts = $3 AND lease_owner = $4",
-        )
-        .bind(now)
-        .bind(job.id.to_string())
-        .bind(job.attempts)
-        .bind(job.lease_owner.as_deref().unwrap_or(""))
-        .execute(&mut *self.tx)
-        .await
-        .map_err(map_db_err)?;
-        crate::job::fenced(done.rows_affected())
+        self.job_update_claimed(job, "updated_at = $1", &[SetValue::Int(now)]).await
     }
 
     /// Gives a claimed job whose work failed back to the queue to run again at `run_at`, recording
@@ -453,22 +464,18 @@ impl Tx<'_> {
         failures: i64,
     ) -> Result<()> {
         let now = self.now_millis();
-        let done = sqlx::query(
-            "UPDATE jobs SET state = 'pending', last_error = $1, run_at = $2, lease_owner = NULL,
-                lease_expires_at = NULL, updated_at = $3, failures = failures + $7
-             WHERE id = $4 AND state = 'running' AND attempts = $5 AND lease_owner = $6",
+        self.job_update_claimed(
+            job,
+            "state = 'pending', last_error = $1, run_at = $2, lease_owner = NULL, lease_expires_at = NULL,
+                updated_at = $3, failures = failures + $4",
+            &[
+                SetValue::Text(error),
+                SetValue::Int(run_at.timestamp_millis()),
+                SetValue::Int(now),
+                SetValue::Int(failures),
+            ],
         )
-        .bind(error)
-        .bind(run_at.timestamp_millis())
-        .bind(now)
-        .bind(job.id.to_string())
-        .bind(job.attempts)
-        .bind(job.lease_owner.as_deref().unwrap_or(""))
-        .bind(failures)
-        .execute(&mut *self.tx)
-        .await
-        .map_err(map_db_err)?;
-        fenced(done.rows_affected())?;
+        .await?;
         if error.is_some() {
             self.job_events.push(JobEvent::Retried { kind: job.kind });
         }
@@ -543,19 +550,9 @@ impl Tx<'_> {
     /// Parks a claimed job whose pause was asked for: it stays until resumed.
     pub async fn job_park(&mut self, job: &Job) -> Result<()> {
         let now = self.now_millis();
-        let done = sqlx::query(
-            "UPDATE jobs SET state = 'paused', signal = NULL, lease_owner = NULL, lease_expires_at = NULL,
-                updated_at = $1
-             WHERE id = $2 AND state = 'running' AND attempts = $3 AND lease_owner = $4",
-        )
-        .bind(now)
-        .bind(job.id.to_string())
-        .bind(job.attempts)
-        .bind(job.lease_owner.as_deref().unwrap_or(""))
-        .execute(&mut *self.tx)
-        .await
-        .map_err(map_db_err)?;
-        fenced(done.rows_affected())
+        let set =
+            "state = 'paused', signal = NULL, lease_owner = NULL, lease_expires_at = NULL, updated_at = $1";
+        self.job_update_claimed(job, set, &[SetValue::Int(now)]).await
     }
 
     /// The signal a claimed job carries now (asked for while its step ran), checking the fence.

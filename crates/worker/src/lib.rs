@@ -106,6 +106,18 @@ impl Engine {
         &self.store
     }
 
+    /// When retry number `attempt` (1-based) runs: now plus its [`backoff`](Self::backoff).
+    pub fn after_backoff(&self, attempt: i64) -> chrono::DateTime<chrono::Utc> {
+        self.store.clock().now() + chrono::Duration::from_std(self.backoff(attempt)).unwrap_or_default()
+    }
+
+    /// Puts a claimed job back in the queue after the backoff of its claims, recording `reason`,
+    /// without counting a failure of its work: it had no verdict (ucsd's own error, a provider out
+    /// of reach).
+    pub async fn try_again(&self, tx: &mut store::Tx<'_>, job: &Job, reason: &str) -> Result<()> {
+        tx.job_try_again_at(job, reason, self.after_backoff(job.attempts)).await
+    }
+
     /// The delay before retry number `attempt` (1-based): exponential, capped.
     pub fn backoff(&self, attempt: i64) -> Duration {
         let factor =
@@ -151,8 +163,7 @@ impl Engine {
             if persistent && job.attempts >= job.max_attempts {
                 tx.job_finish(job, domain::job::JobState::Failed, Some(&error.message())).await?;
             } else {
-                let delay = chrono::Duration::from_std(self.backoff(job.attempts)).unwrap_or_default();
-                tx.job_try_again_at(job, &error.message(), self.store.clock().now() + delay).await?;
+                self.try_again(&mut tx, job, &error.message()).await?;
             }
             tx.commit().await
         };
@@ -207,18 +218,15 @@ impl Engine {
         job: &Job,
         error: &ProviderError,
     ) -> Result<bool> {
-        let now = self.store.clock().now();
         if error.unavailable {
-            let delay = chrono::Duration::from_std(self.backoff(job.attempts)).unwrap_or_default();
-            tx.job_try_again_at(job, &error.message, now + delay).await?;
+            self.try_again(tx, job, &error.message).await?;
             return Ok(true);
         }
         let failures = job.failures + 1;
         if !error.retryable || failures >= job.max_attempts {
             return Ok(false);
         }
-        let delay = chrono::Duration::from_std(self.backoff(failures)).unwrap_or_default();
-        tx.job_retry_at(job, &error.message, now + delay).await?;
+        tx.job_retry_at(job, &error.message, self.after_backoff(failures)).await?;
         Ok(true)
     }
 

@@ -139,8 +139,7 @@ pub async fn run(engine: &Engine, job: &Job, task_type: TaskType) -> Result<()> 
         }
         Err(error) if error.unavailable => {
             // No verdict on the step: tried again, not counted.
-            let delay = chrono::Duration::from_std(engine.backoff(job.attempts)).unwrap_or_default();
-            tx.job_try_again_at(job, &error.message, now + delay).await?;
+            engine.try_again(&mut tx, job, &error.message).await?;
         }
         Err(error) => {
             task.failures += 1;
@@ -159,8 +158,7 @@ pub async fn run(engine: &Engine, job: &Job, task_type: TaskType) -> Result<()> 
                 }
                 tx.job_finish(job, JobState::Failed, Some(&task.message)).await?;
             } else {
-                let delay = chrono::Duration::from_std(engine.backoff(task.failures)).unwrap_or_default();
-                tx.job_retry_at(job, &task.message, now + delay).await?;
+                tx.job_retry_at(job, &task.message, engine.after_backoff(task.failures)).await?;
             }
         }
     }

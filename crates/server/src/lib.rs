@@ -91,11 +91,12 @@ pub async fn serve(config: &Config, app: &App, shutdown: CancellationToken) -> a
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     tracing::info!(address = %listener.local_addr()?, "ucsd listening");
+    if !config.is_sqlite() {
+        // Jobs enqueued by other replicas wake these workers at once; credentials changed by them
+        // are forgotten here at once.
+        store_pg::listen(config.database.url.clone(), app.store.clone());
+    }
     let workers = if config.worker.enabled {
-        if !config.is_sqlite() {
-            // Jobs enqueued by other replicas wake these workers at once.
-            store_pg::listen(config.database.url.clone(), app.store.clone());
-        }
         app.spawn_workers(config.worker.concurrency, &shutdown)
     } else {
         Vec::new()

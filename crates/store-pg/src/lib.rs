@@ -17,24 +17,34 @@ pub async fn open(url: &str, max_connections: u32, clock: Arc<dyn Clock>) -> Res
     Ok(Store::new(pool, Dialect::Postgres, &MIGRATOR, clock))
 }
 
-/// Forwards job notifications from every replica to this process's workers until the store closes;
-/// reconnects after a lost connection (polling covers the gap).
+/// Forwards notifications from every replica until the store closes: job notifications wake this
+/// process's workers, credential notifications invalidate its cached credentials. Reconnects after a
+/// lost connection (polling covers the jobs, and the credentials are invalidated on reconnecting, as
+/// one may have been missed).
 pub fn listen(url: String, store: Store) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
             match sqlx::postgres::PgListener::connect(&url).await {
                 Ok(mut listener) => {
-                    if let Err(e) = listener.listen(store::JOBS_CHANNEL).await {
-                        tracing::warn!(error = %e, "cannot listen for job notifications");
+                    if let Err(e) =
+                        listener.listen_all([store::JOBS_CHANNEL, store::CREDENTIALS_CHANNEL]).await
+                    {
+                        tracing::warn!(error = %e, "cannot listen for notifications");
                     } else {
                         // A notification may have been missed while reconnecting.
                         store.wake_workers();
-                        while listener.recv().await.is_ok() {
-                            store.wake_workers();
+                        store.credentials_changed();
+                        while let Ok(notification) = listener.recv().await {
+                            if notification.channel() == store::CREDENTIALS_CHANNEL {
+                                store.credentials_changed();
+                            } else {
+                                store.wake_workers();
+                            }
                         }
+                        store.credentials_changed();
                     }
                 }
-                Err(e) => tracing::warn!(error = %e, "cannot connect to listen for job notifications"),
+                Err(e) => tracing::warn!(error = %e, "cannot connect to listen for notifications"),
             }
             if store.pool().is_closed() {
                 return;

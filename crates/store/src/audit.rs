@@ -52,6 +52,10 @@ impl Tx<'_> {
     pub async fn audit(&mut self, actor: &Actor, event: NewAuditEvent) -> Result<()> {
         let at = self.now_millis();
         insert(at, actor, &event).execute(&mut *self.tx).await.map_err(map_db_err)?;
+        self.touch(actor.domain_id);
+        if crate::CREDENTIAL_RESOURCES.contains(&event.resource_type.as_str()) {
+            self.touch_credentials();
+        }
         Ok(())
     }
 }

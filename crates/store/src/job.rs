@@ -59,6 +59,7 @@ impl Tx<'_> {
         let now = self.now_millis();
         let run_at = job.run_at.map_or(now, |t| t.timestamp_millis());
         let held = i64::from(job.parent_id.is_some());
+        self.touch(job.domain_id);
         sqlx::query(
             "INSERT INTO jobs (id, kind, domain_id, resource_type, resource_id, state, cursor, attempts,
                 max_attempts, run_at, parent_id, exclusive_key, position, waiting_for, created_at, updated_at)
@@ -276,6 +277,8 @@ impl Tx<'_> {
     /// uses `$1`… for `values`; the claim's id, attempt and owner are matched after them. No row
     /// matched: the lease was lost.
     async fn job_update_claimed(&mut self, job: &Job, set: &str, values: &[SetValue<'_>]) -> Result<()> {
+        // A step's writes commit with its job's update: they change the job's tenant.
+        self.touch(job.domain_id);
         let n = values.len();
         let statement = format!(
             "UPDATE jobs SET {set} WHERE id = ${} AND state = 'running' AND attempts = ${} AND lease_owner = ${}",

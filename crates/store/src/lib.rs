@@ -13,7 +13,7 @@ use std::sync::{
     Arc, OnceLock,
 };
 
-use domain::{clock::Clock, Error, Result};
+use domain::{clock::Clock, ids::DomainId, Error, Result};
 use sqlx::{any::AnyPoolOptions, migrate::Migrator, Any, AnyPool, Transaction};
 
 pub mod addon;
@@ -64,6 +64,18 @@ impl Page {
 /// The Postgres notification channel on which committed enqueues wake the workers of every replica.
 pub const JOBS_CHANNEL: &str = "ucsd_jobs";
 
+/// The Postgres notification channel on which a committed change of credentials (a tenant, user,
+/// project or access key) tells every replica to forget the credentials it has cached.
+pub const CREDENTIALS_CHANNEL: &str = "ucsd_credentials";
+
+/// The audited resource types whose changes invalidate cached credentials (see
+/// [`Store::credentials_epoch`]).
+pub const CREDENTIAL_RESOURCES: &[&str] = &["tenant", "user", "project", "access_key", "role"];
+
+/// The one read of a cached list or show (see [`Store::tenant_generation`]). Public so that
+/// `ucsd-bench` can hand Postgres the very same query.
+pub const TENANT_GENERATION_QUERY: &str = "SELECT generation FROM tenant_generations WHERE domain_id = $1";
+
 /// Where the backends differ.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {
@@ -93,6 +105,10 @@ pub struct Store {
     jobs_enqueued: Arc<tokio::sync::Notify>,
     faults: Arc<Faults>,
     job_observer: Arc<OnceLock<JobObserver>>,
+    /// Raised whenever credentials may have changed: by this process's commits, and (Postgres) by
+    /// other processes' notifications. A cached credential is good while the epoch it was read
+    /// under is still the current one.
+    credentials_epoch: Arc<AtomicU64>,
 }
 
 /// Told of what each committed transaction did to claimed jobs (the engine's metrics), so that
@@ -144,6 +160,10 @@ pub struct Tx<'s> {
     enqueued: bool,
     /// What it did to claimed jobs, told to the store's observer once it commits.
     job_events: Vec<job::JobEvent>,
+    /// The tenants whose state it changed: their generations are raised as it commits.
+    tenants: Vec<DomainId>,
+    /// Whether it changed credentials (a [`CREDENTIAL_RESOURCES`] change was audited).
+    credentials: bool,
 }
 
 impl Store {
@@ -158,7 +178,33 @@ impl Store {
             jobs_enqueued,
             faults: Arc::default(),
             job_observer: Arc::default(),
+            credentials_epoch: Arc::default(),
         }
+    }
+
+    /// The current credentials epoch: it changes whenever credentials may have changed (here or,
+    /// on Postgres with [`CREDENTIALS_CHANNEL`] listened to, on another replica). Read it before
+    /// reading credentials to cache, and trust the copy only while the epoch is unchanged.
+    pub fn credentials_epoch(&self) -> u64 {
+        self.credentials_epoch.load(Ordering::Acquire)
+    }
+
+    /// Invalidates every cached credential of this process (a notification from another replica,
+    /// or a reconnected listener that may have missed some).
+    pub fn credentials_changed(&self) {
+        self.credentials_epoch.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// The tenant's generation: raised by every committed transaction that changed its state, so
+    /// a response computed at one generation is valid until the generation moves. 0 for a tenant
+    /// that never changed.
+    pub async fn tenant_generation(&self, domain_id: DomainId) -> Result<i64> {
+        let generation: Option<i64> = sqlx::query_scalar(TENANT_GENERATION_QUERY)
+            .bind(domain_id.to_string())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_db_err)?;
+        Ok(generation.unwrap_or(0))
     }
 
     /// Has `observer` told of every [`job::JobEvent`] this store (and its clones) commits from now
@@ -230,7 +276,14 @@ impl Store {
             Dialect::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
         }
         .map_err(map_db_err)?;
-        Ok(Tx { tx, store: self, enqueued: false, job_events: Vec::new() })
+        Ok(Tx {
+            tx,
+            store: self,
+            enqueued: false,
+            job_events: Vec::new(),
+            tenants: Vec::new(),
+            credentials: false,
+        })
     }
 
     /// Resolves when a transaction of this process enqueued jobs (or at once if one did since the
@@ -251,16 +304,23 @@ impl Store {
 }
 
 impl Tx<'_> {
-    pub async fn commit(self) -> Result<()> {
+    pub async fn commit(mut self) -> Result<()> {
+        self.before_commit().await?;
         match self.store.faults.strike() {
             None => {}
             Some(draw) if draw % 2 == 1 => return Err(injected("the connection was lost before the commit")),
             Some(_) => {
                 self.tx.commit().await.map_err(map_db_err)?;
+                if self.credentials {
+                    self.store.credentials_changed();
+                }
                 return Err(injected("the connection was lost after the commit, before its answer"));
             }
         }
         self.tx.commit().await.map_err(map_db_err)?;
+        if self.credentials {
+            self.store.credentials_changed();
+        }
         if self.enqueued {
             self.store.wake_workers();
         }
@@ -272,6 +332,47 @@ impl Tx<'_> {
 
     fn now_millis(&self) -> i64 {
         self.store.now_millis()
+    }
+
+    /// Records that this transaction changes `domain_id`'s state (its generation is raised as it
+    /// commits). Every audited change and every enqueued or claimed job records its tenant, so a
+    /// write path does not have to remember to.
+    pub(crate) fn touch(&mut self, domain_id: DomainId) {
+        if !self.tenants.contains(&domain_id) {
+            self.tenants.push(domain_id);
+        }
+    }
+
+    /// Records that this transaction changes credentials: every replica forgets its cached ones
+    /// when it commits.
+    pub(crate) fn touch_credentials(&mut self) {
+        self.credentials = true;
+    }
+
+    /// Inside the transaction, just before its commit: raises the generation of every tenant it
+    /// changed (in id order, so that two transactions never wait on each other's rows) and, on
+    /// Postgres, tells the other replicas of a change of credentials (delivered at the commit).
+    /// Taken last, the generation row is held only for the commit itself.
+    async fn before_commit(&mut self) -> Result<()> {
+        self.tenants.sort_by_key(|id| id.to_string());
+        for domain_id in &self.tenants {
+            sqlx::query(
+                "INSERT INTO tenant_generations (domain_id, generation) VALUES ($1, 1)
+                 ON CONFLICT (domain_id) DO UPDATE SET generation = tenant_generations.generation + 1",
+            )
+            .bind(domain_id.to_string())
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_db_err)?;
+        }
+        if self.credentials && self.store.dialect == Dialect::Postgres {
+            sqlx::query("SELECT pg_notify($1, '')")
+                .bind(CREDENTIALS_CHANNEL)
+                .execute(&mut *self.tx)
+                .await
+                .map_err(map_db_err)?;
+        }
+        Ok(())
     }
 
     pub fn dialect(&self) -> Dialect {

@@ -9,7 +9,7 @@ use std::{
 
 use axum::{
     extract::State,
-    http::{HeaderMap, StatusCode},
+    http::{HeaderMap, StatusCode, Uri},
     response::{IntoResponse, Response},
     Json as JsonOut,
 };
@@ -36,6 +36,7 @@ use store::{
 
 use crate::{
     auth::Caller,
+    cache,
     error::ApiResult,
     extract::{Json, Path, Query},
     paging::page_of,
@@ -393,26 +394,38 @@ impl ListQuery {
     }
 }
 
-/// U01 `GET /v1/clusters`.
+/// U01 `GET /v1/clusters`, answered from the response cache while the tenant's generation holds.
 async fn list(
     State(app): State<AppState>,
     caller: Caller,
+    uri: Uri,
+    headers: HeaderMap,
     Query(query): Query<ListQuery>,
-) -> ApiResult<JsonOut<ClusterList>> {
+) -> ApiResult<Response> {
     let (filter, with_status) = query.filter()?;
-    let (clusters, total) = app.store.cluster_list(caller.domain_id(), &filter).await?;
-    let items = cluster_views(&app, caller.domain_id(), clusters, with_status).await?;
-    Ok(JsonOut(ClusterList { items, total }))
+    let domain_id = caller.domain_id();
+    Ok(cache::cached(&app, domain_id, &uri, &headers, || async {
+        let (clusters, total) = app.store.cluster_list(domain_id, &filter).await?;
+        let items = cluster_views(&app, domain_id, clusters, with_status).await?;
+        Ok(ClusterList { items, total })
+    })
+    .await?)
 }
 
-/// U02 `GET /v1/clusters/{clusterid}`.
+/// U02 `GET /v1/clusters/{clusterid}`, answered from the response cache like the list.
 async fn show(
     State(app): State<AppState>,
     caller: Caller,
+    uri: Uri,
+    headers: HeaderMap,
     Path(id): Path<String>,
-) -> ApiResult<JsonOut<ClusterView>> {
-    let cluster = app.store.cluster_get(caller.domain_id(), cluster_id(&id)?).await?;
-    Ok(JsonOut(cluster_view(&app, caller.domain_id(), cluster).await?))
+) -> ApiResult<Response> {
+    let (domain_id, id) = (caller.domain_id(), cluster_id(&id)?);
+    Ok(cache::cached(&app, domain_id, &uri, &headers, || async {
+        let cluster = app.store.cluster_get(domain_id, id).await?;
+        cluster_view(&app, domain_id, cluster).await
+    })
+    .await?)
 }
 
 #[derive(Debug, Deserialize)]

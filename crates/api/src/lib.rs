@@ -3,6 +3,7 @@
 //! validate, authorize and make one store call.
 
 pub mod auth;
+pub mod cache;
 mod cce;
 mod clusters;
 pub mod error;
@@ -55,6 +56,13 @@ pub struct ApiConfig {
     pub metrics_enabled: bool,
     /// Serve ucsd's testing tools (`/ucsd/testing/…`); off, they answer 404 like unknown routes.
     pub testing_enabled: bool,
+    /// How long a verified credential is used without reading the database (the bound for a change
+    /// no notification reports); 0: read on every request. See [`auth::cache`].
+    pub credential_cache_ttl_millis: u64,
+    /// How many verified credentials are kept.
+    pub credential_cache_entries: usize,
+    /// Bytes of list and show responses kept for their tenant's generation (see [`cache`]); 0: off.
+    pub response_cache_bytes: usize,
 }
 
 /// Per-tenant quotas.
@@ -98,6 +106,9 @@ impl Default for ApiConfig {
             upgrade_step_attempts: 5,
             metrics_enabled: true,
             testing_enabled: false,
+            credential_cache_ttl_millis: 1000,
+            credential_cache_entries: 10_000,
+            response_cache_bytes: 16 * 1024 * 1024,
         }
     }
 }
@@ -111,6 +122,10 @@ pub struct AppInner {
     pub config: ApiConfig,
     /// The process's metrics registry (the job engine registers into it too).
     pub metrics: metrics::Metrics,
+    /// Verified credentials (see [`auth::cache`]).
+    pub credentials: auth::cache::CredentialCache,
+    /// List and show responses by tenant generation (see [`cache`]).
+    pub responses: cache::ResponseCache,
 }
 
 #[derive(Debug, Clone)]
@@ -122,6 +137,11 @@ impl AppState {
             store,
             sealer: master_key.sealer(),
             tokens: TokenKeys::new(&master_key.derive("token/hs256/v1")),
+            credentials: auth::cache::CredentialCache::new(
+                Duration::from_millis(config.credential_cache_ttl_millis),
+                config.credential_cache_entries,
+            ),
+            responses: cache::ResponseCache::new(config.response_cache_bytes),
             config,
             metrics: metrics::Metrics::new(),
         }))

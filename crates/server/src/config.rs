@@ -139,6 +139,11 @@ pub struct HttpConfig {
     pub body_limit_bytes: usize,
     /// How long in-flight requests may run after a shutdown signal.
     pub shutdown_grace_secs: u64,
+    /// How long a verified credential is used without reading the database; 0: never cached.
+    pub credential_cache_ttl_millis: u64,
+    pub credential_cache_entries: usize,
+    /// Bytes of cached list and show responses; 0: off.
+    pub response_cache_bytes: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -173,6 +178,9 @@ filter = "info,sqlx=warn"
 [http]
 body_limit_bytes = 1048576
 shutdown_grace_secs = 30
+credential_cache_ttl_millis = 1000
+credential_cache_entries = 10000
+response_cache_bytes = 16777216
 
 [bootstrap]
 enabled = true
@@ -374,6 +382,9 @@ impl Config {
             upgrade_step_attempts: self.upgrade.step_attempts,
             metrics_enabled: self.metrics.enabled,
             testing_enabled: self.testing.enabled,
+            credential_cache_ttl_millis: self.http.credential_cache_ttl_millis,
+            credential_cache_entries: self.http.credential_cache_entries,
+            response_cache_bytes: self.http.response_cache_bytes,
         }
     }
 }

@@ -3,8 +3,11 @@
 //! issued by `POST /v3/auth/tokens`. The result is a [`Caller`] in the request's extensions.
 //! A failure is a 401 that never says whether a key or user exists.
 
+pub mod cache;
 pub mod signature;
 pub mod token;
+
+use std::sync::Arc;
 
 use axum::{
     body::{to_bytes, Body},
@@ -22,6 +25,7 @@ use domain::{
     Error, Result,
 };
 
+use self::cache::{Credential, CredentialKey, VerifiedKey, VerifiedToken};
 use crate::{error::ApiError, AppState, RequestId};
 
 /// The authenticated caller of a request.
@@ -187,10 +191,42 @@ async fn identify(app: &AppState, parts: &Parts, body: &[u8], request_id: String
 pub async fn own_project(app: &AppState, tenant: &Tenant, project_id: &str) -> Result<Project> {
     let forbidden = || Error::forbidden("the project does not belong to the credentials' account");
     let id: ProjectId = project_id.parse().map_err(|_| forbidden())?;
-    match app.store.project_get(id).await? {
-        Some(project) if project.domain_id == tenant.id => Ok(project),
+    let key = CredentialKey::Project(id);
+    let (epoch, now) = (app.store.credentials_epoch(), app.store.clock().now());
+    let project = match app.credentials.get(&key, epoch, now) {
+        Some(Credential::Project(project)) => Some(project),
+        _ => match app.store.project_get(id).await? {
+            Some(project) => {
+                let project = Arc::new(project);
+                app.credentials.insert(key, epoch, now, Credential::Project(project.clone()));
+                Some(project)
+            }
+            None => None,
+        },
+    };
+    match project {
+        Some(project) if project.domain_id == tenant.id => Ok(Project::clone(&project)),
         _ => Err(forbidden()),
     }
+}
+
+/// The access key `access_key` verified (its secret opened), from the cache or the store; `None` if
+/// there is no such key.
+async fn verified_key(app: &AppState, access_key: &str) -> Result<Option<Arc<VerifiedKey>>> {
+    let key = CredentialKey::AccessKey(access_key.to_string());
+    let (epoch, now) = (app.store.credentials_epoch(), app.store.clock().now());
+    if let Some(Credential::AccessKey(verified)) = app.credentials.get(&key, epoch, now) {
+        return Ok(Some(verified));
+    }
+    let Some(stored) = app.store.access_key_for_auth(access_key).await? else { return Ok(None) };
+    let secret = app
+        .sealer
+        .open_string(&stored.secret_sealed, secrets::Context::AccessKeySecret(&stored.key.access_key))
+        .map_err(|e| Error::new(domain::error::ucs::FAILED_TO_DECRYPT_DATA).with_internal(e.to_string()))?;
+    let usable = stored.key.status == AccessKeyStatus::Active && stored.user.enabled && stored.tenant.enabled;
+    let verified = Arc::new(VerifiedKey { tenant: stored.tenant, user: stored.user, secret, usable });
+    app.credentials.insert(key, epoch, now, Credential::AccessKey(verified.clone()));
+    Ok(Some(verified))
 }
 
 async fn verify_signature(
@@ -223,13 +259,9 @@ async fn verify_signature(
             skew / 60
         )));
     }
-    let Some(key) = app.store.access_key_for_auth(&auth.access_key).await? else {
+    let Some(key) = verified_key(app, &auth.access_key).await? else {
         return Err(Error::unauthenticated(BAD_CREDENTIALS));
     };
-    let secret = app
-        .sealer
-        .open_string(&key.secret_sealed, secrets::Context::AccessKeySecret(&key.key.access_key))
-        .map_err(|e| Error::new(domain::error::ucs::FAILED_TO_DECRYPT_DATA).with_internal(e.to_string()))?;
     let payload_hash = signature::payload_hash(&parts.headers, body);
     let canonical = signature::canonical_request(
         parts.method.as_str(),
@@ -240,16 +272,34 @@ async fn verify_signature(
         &payload_hash,
     )
     .map_err(|missing| Error::unauthenticated(format!("signed header {missing:?} is missing")))?;
-    let expected = signature::signature(&secret, &signature::string_to_sign(date, &canonical));
-    let usable = key.key.status == AccessKeyStatus::Active && key.user.enabled && key.tenant.enabled;
-    if !signature::signatures_match(&expected, &auth.signature) || !usable {
+    let expected = signature::signature(&key.secret, &signature::string_to_sign(date, &canonical));
+    if !signature::signatures_match(&expected, &auth.signature) || !key.usable {
         return Err(Error::unauthenticated(BAD_CREDENTIALS));
     }
-    Ok((key.tenant, key.user, None))
+    Ok((key.tenant.clone(), key.user.clone(), None))
 }
 
 async fn verify_token(app: &AppState, token: &str) -> Result<(Tenant, User, Option<Project>)> {
     let now: DateTime<Utc> = app.store.clock().now();
+    let invalid = || Error::unauthenticated(BAD_CREDENTIALS);
+    let key = CredentialKey::Token(token.to_string());
+    let epoch = app.store.credentials_epoch();
+    let verified = match app.credentials.get(&key, epoch, now) {
+        Some(Credential::Token(verified)) => verified,
+        _ => {
+            let verified = Arc::new(verify_token_in_store(app, token, now).await?);
+            app.credentials.insert(key, epoch, now, Credential::Token(verified.clone()));
+            verified
+        }
+    };
+    if verified.exp <= now.timestamp() {
+        return Err(invalid());
+    }
+    Ok((verified.tenant.clone(), verified.user.clone(), verified.project.clone()))
+}
+
+/// A token's signature and expiry checked, its user, tenant and project read from the store.
+async fn verify_token_in_store(app: &AppState, token: &str, now: DateTime<Utc>) -> Result<VerifiedToken> {
     let claims = app.tokens.verify(token, now).ok_or_else(|| Error::unauthenticated(BAD_CREDENTIALS))?;
     let invalid = || Error::unauthenticated(BAD_CREDENTIALS);
     let user_id: UserId = claims.sub.parse().map_err(|_| invalid())?;
@@ -262,7 +312,7 @@ async fn verify_token(app: &AppState, token: &str) -> Result<(Tenant, User, Opti
         Some(id) => Some(own_project(app, &tenant, &id).await.map_err(|_| invalid())?),
         None => None,
     };
-    Ok((tenant, user, project))
+    Ok(VerifiedToken { tenant, user, project, exp: claims.exp })
 }
 
 #[cfg(test)]

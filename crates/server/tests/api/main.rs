@@ -6,6 +6,7 @@ mod harness;
 mod auth;
 mod authz;
 mod basics;
+mod caching;
 mod cce_lifecycle;
 mod cli;
 mod clusters;

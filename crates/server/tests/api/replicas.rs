@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use domain::clock::ShiftedClock;
+use domain::{clock::ShiftedClock, identity::AccessKeyStatus};
 
 use crate::{
     clusters::attached,
@@ -63,4 +63,111 @@ async fn quotas_hold_across_replicas() {
         "exactly one fits, whichever replica took it"
     );
     assert_eq!(a.cluster_count(&t).await, quota);
+}
+
+/// Two replicas that keep verified credentials for ten minutes: only the notification of a change
+/// can make the other replica forget one in time.
+async fn two_caching_replicas() -> (TestApp, TestApp) {
+    let long = [("UCS_HTTP__CREDENTIAL_CACHE_TTL_MILLIS", "600000")];
+    let url = store_pg::testing::fresh_schema_url().await;
+    let clock = ShiftedClock::default();
+    let key = secrets::MasterKey::generate().to_base64();
+    let open = || async { store_pg::open(&url, 8, Arc::new(clock.clone())).await.unwrap() };
+    let first = open().await;
+    first.migrate().await.unwrap();
+    let second = open().await;
+    let a = spawn_replica(first.clone(), clock.clone(), &key, &long, 0).await;
+    let b = spawn_replica(second.clone(), clock, &key, &long, 0).await;
+    store_pg::listen(url.clone(), first);
+    store_pg::listen(url.clone(), second);
+    // Let the listeners connect.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    (a, b)
+}
+
+/// Polls `app` with `t`'s key until it is refused; how long after `start` that was.
+async fn refused_after(
+    app: &TestApp,
+    t: &server::admin::TenantCredentials,
+    start: std::time::Instant,
+) -> std::time::Duration {
+    loop {
+        let r = app.get("/v1/clusters").signed(t).send().await;
+        if r.status == 401 {
+            return start.elapsed();
+        }
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert!(start.elapsed() < std::time::Duration::from_secs(5), "the key still works after 5 s");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_disabled_or_deleted_access_key_stops_working_on_every_replica_within_a_second() {
+    let (a, b) = two_caching_replicas().await;
+    let t = a.tenant("t1").await;
+    for app in [&a, &b] {
+        assert_eq!(app.get("/v1/clusters").signed(&t).send().await.status, 200);
+        assert_eq!(app.app.state.credentials.len(), 1, "the key is cached");
+    }
+    // Disabled by the operator on the first replica's store (as `ucsd admin` would, from anywhere).
+    let start = std::time::Instant::now();
+    server::admin::access_key_set_status(&a.store, "t1", &t.access_key, AccessKeyStatus::Inactive)
+        .await
+        .unwrap();
+    for app in [&a, &b] {
+        let took = refused_after(app, &t, start).await;
+        assert!(took < std::time::Duration::from_secs(1), "refused only after {took:?}");
+    }
+    server::admin::access_key_set_status(&a.store, "t1", &t.access_key, AccessKeyStatus::Active)
+        .await
+        .unwrap();
+    for app in [&a, &b] {
+        app.eventually("the key works again", async || {
+            let r = app.get("/v1/clusters").signed(&t).send().await;
+            if r.status == 200 {
+                Ok(())
+            } else {
+                Err(r.text)
+            }
+        })
+        .await;
+    }
+    // Deleted on the second replica's store: the first (which cached it again) refuses it too.
+    let start = std::time::Instant::now();
+    server::admin::access_key_delete(&b.store, "t1", &t.access_key).await.unwrap();
+    for app in [&b, &a] {
+        let took = refused_after(app, &t, start).await;
+        assert!(took < std::time::Duration::from_secs(1), "refused only after {took:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_see_the_writes_of_another_replica_at_once() {
+    let (a, b) = two_caching_replicas().await;
+    let t = a.tenant("t1").await;
+    let first = b.get("/v1/clusters").signed(&t).send().await;
+    assert_eq!(first.body["total"], 0);
+    let etag = first.headers["etag"].to_str().unwrap().to_string();
+    // Cached on the second replica: it answers 304 to its own tag.
+    let again = b.get("/v1/clusters").header("if-none-match", &etag).signed(&t).send().await;
+    assert_eq!(again.status, 304);
+    for i in 0..3 {
+        let id = a.register(&t, &attached(&format!("prod-{i}"))).await;
+        // The very next read on the other replica sees it: the write raised the tenant's generation in
+        // its own commit, and every read reads the generation.
+        let r = b.get("/v1/clusters").header("if-none-match", &etag).signed(&t).send().await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert_eq!(r.body["total"], i + 1);
+        assert_ne!(r.headers["etag"].to_str().unwrap(), etag);
+        let shown = b.get(&format!("/v1/clusters/{id}")).signed(&t).send().await;
+        assert_eq!(shown.status, 200, "{}", shown.text);
+        let r = a.call(axum::http::Method::DELETE, &format!("/v1/clusters/{id}")).signed(&t).send().await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let gone = b.get(&format!("/v1/clusters/{id}")).signed(&t).send().await;
+        assert_eq!(gone.status, 404, "{}", gone.text);
+        let id = a.register(&t, &attached(&format!("keep-{i}"))).await;
+        let shown = b.get(&format!("/v1/clusters/{id}")).signed(&t).send().await;
+        assert_eq!(shown.status, 200, "{}", shown.text);
+    }
 }

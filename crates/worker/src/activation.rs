@@ -14,12 +14,18 @@ use crate::Engine;
 const NOT_PENDING: &str = "the cluster is no longer pending activation";
 
 /// The cluster to activate, or `None` when it was unregistered or already settled by an earlier
-/// activation (the job is then cancelled).
+/// activation (the job is then cancelled). A plain read, not a transaction: the commit that records
+/// the activation decides again under its own reads.
 async fn pending(engine: &Engine, job: &Job, id: ClusterId) -> Result<Option<domain::cluster::Cluster>> {
-    let mut tx = engine.store().begin().await?;
-    match tx.cluster_find(id).await?.filter(|c| c.phase == ClusterPhase::Pending) {
+    let cluster = match engine.store().cluster_get(job.domain_id, id).await {
+        Ok(cluster) => Some(cluster),
+        Err(e) if e.def == domain::error::ucs::CLUSTER_NOT_FOUND => None,
+        Err(e) => return Err(e),
+    };
+    match cluster.filter(|c| c.phase == ClusterPhase::Pending) {
         Some(cluster) => Ok(Some(cluster)),
         None => {
+            let mut tx = engine.store().begin().await?;
             tx.job_finish(job, JobState::Cancelled, Some(NOT_PENDING)).await?;
             tx.commit().await?;
             Ok(None)

@@ -37,3 +37,9 @@ pub fn list_script(access_key: &str, domain_id: domain::ids::DomainId) -> anyhow
         one_line(&list.replace("$1", &literal(&binds[0])))
     ))
 }
+
+/// A pgbench script of the one statement of a cached `GET /v1/clusters` or a `304` (the tenant's
+/// generation; the credentials are verified from memory).
+pub fn cached_script(domain_id: domain::ids::DomainId) -> String {
+    format!("{};\n", store::TENANT_GENERATION_QUERY.replace("$1", &format!("'{domain_id}'")))
+}

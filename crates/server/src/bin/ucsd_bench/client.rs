@@ -25,6 +25,8 @@ pub struct Client {
 pub struct Reply {
     pub status: u16,
     pub body: Vec<u8>,
+    /// The `ETag` header, if any.
+    pub etag: Option<String>,
 }
 
 impl Reply {
@@ -78,19 +80,35 @@ impl Client {
 
     /// A signed request; a transport error is status 0 with the error as the body.
     pub async fn send(&self, method: Method, path: &str, body: Option<&serde_json::Value>) -> Reply {
+        self.send_with(method, path, body, None).await
+    }
+
+    /// [`Self::send`] with `If-None-Match: if_none_match` (unsigned, as the SDK would add it).
+    pub async fn send_with(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+        if_none_match: Option<&str>,
+    ) -> Reply {
         let body = body.map(|b| serde_json::to_vec(b).expect("json")).unwrap_or_default();
-        let headers = self.signed_headers(&method, path, &body);
+        let mut headers = self.signed_headers(&method, path, &body);
+        if let Some(tag) = if_none_match {
+            headers.insert("if-none-match", HeaderValue::from_str(tag).expect("an entity tag"));
+        }
         let url = format!("http://{}{path}", self.host);
         let result = self.http.request(method, url).headers(headers).body(body).send().await;
+        let failed = |e: reqwest::Error| Reply { status: 0, body: e.to_string().into_bytes(), etag: None };
         match result {
             Ok(response) => {
                 let status = response.status().as_u16();
+                let etag = response.headers().get("etag").and_then(|v| v.to_str().ok()).map(str::to_string);
                 match response.bytes().await {
-                    Ok(bytes) => Reply { status, body: bytes.to_vec() },
-                    Err(e) => Reply { status: 0, body: e.to_string().into_bytes() },
+                    Ok(bytes) => Reply { status, body: bytes.to_vec(), etag },
+                    Err(e) => failed(e),
                 }
             }
-            Err(e) => Reply { status: 0, body: e.to_string().into_bytes() },
+            Err(e) => failed(e),
         }
     }
 

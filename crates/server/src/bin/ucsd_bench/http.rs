@@ -28,9 +28,22 @@ pub struct Deployment {
     pub url: String,
     pub signer: Signer,
     sealer: secrets::Sealer,
+    /// How `serve` was started (for a replica beside it).
+    env: Vec<(&'static str, String)>,
+    ucsd: PathBuf,
 }
 
 impl Deployment {
+    /// Another `ucsd serve` on the same database and master key, with `extra` settings, and a client
+    /// of it signing as the bench's tenant.
+    pub async fn replica(&self, extra: &[(&'static str, String)]) -> anyhow::Result<(Serve, Client)> {
+        let env: Vec<(&str, String)> = self.env.iter().chain(extra).cloned().collect();
+        let serve = Serve::start(&self.ucsd, &env)?;
+        serve.wait_ready(Duration::from_secs(30)).await?;
+        let client = Client::new(&serve.host, self.signer.clone());
+        Ok((serve, client))
+    }
+
     /// `n` more tenants (as `ucsd admin tenant create`), a client for each.
     pub async fn tenant_clients(&self, n: usize) -> anyhow::Result<Vec<Client>> {
         let mut clients = Vec::new();
@@ -55,15 +68,13 @@ pub async fn deploy(ucsd: &PathBuf, database_url: &str, clusters: usize) -> anyh
     store.migrate().await?;
     let key = secrets::MasterKey::generate();
     let creds = server::admin::tenant_create(&store, &key.sealer(), "bench", "cn-north-4").await?;
-    let serve = Serve::start(
-        ucsd,
-        &[
-            ("UCS_DATABASE__URL", url.clone()),
-            ("UCS_SECURITY__MASTER_KEY", key.to_base64()),
-            // The write runs register and unregister clusters without end: no quota in the way.
-            ("UCS_QUOTAS__CLUSTERS", "100000000".to_string()),
-        ],
-    )?;
+    let env = vec![
+        ("UCS_DATABASE__URL", url.clone()),
+        ("UCS_SECURITY__MASTER_KEY", key.to_base64()),
+        // The write runs register and unregister clusters without end: no quota in the way.
+        ("UCS_QUOTAS__CLUSTERS", "100000000".to_string()),
+    ];
+    let serve = Serve::start(ucsd, &env)?;
     serve.wait_ready(Duration::from_secs(30)).await?;
     let signer =
         Signer { access_key: creds.access_key, secret_key: creds.secret_key, domain_id: creds.domain_id };
@@ -84,7 +95,7 @@ pub async fn deploy(ucsd: &PathBuf, database_url: &str, clusters: usize) -> anyh
         anyhow::ensure!(Instant::now() < deadline, "{busy} activation jobs did not finish");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    Ok(Deployment { serve, store, client, url, signer, sealer: key.sealer() })
+    Ok(Deployment { serve, store, client, url, signer, sealer: key.sealer(), env, ucsd: ucsd.clone() })
 }
 
 /// Requests per second of `clients` concurrent loops of `op` (which returns the requests it made and
@@ -168,6 +179,67 @@ pub fn reads(client: &Client, path: &str) -> Arc<dyn Fn(usize, u64) -> OpFuture 
                 (1, Ok(()))
             } else {
                 (1, Err(format!("GET {path}: {} {}", r.status, r.text())))
+            }
+        })
+    })
+}
+
+/// `GET path` with `If-None-Match: etag` in a loop on every client: each must answer `304`.
+pub fn not_modified(
+    client: &Client,
+    path: &str,
+    etag: &str,
+) -> Arc<dyn Fn(usize, u64) -> OpFuture + Send + Sync> {
+    let client = client.clone();
+    let (path, etag) = (path.to_string(), etag.to_string());
+    Arc::new(move |_, _| {
+        let (client, path, etag) = (client.clone(), path.clone(), etag.clone());
+        Box::pin(async move {
+            let r = client.send_with(Method::GET, &path, None, Some(&etag)).await;
+            if r.status == 304 {
+                (1, Ok(()))
+            } else {
+                (1, Err(format!("GET {path} If-None-Match: {} {}", r.status, r.text())))
+            }
+        })
+    })
+}
+
+/// Nine `GET path` and one write in every ten requests, all in `client`'s tenant: a registration in
+/// one round of ten, the unregistration of that cluster in the next.
+pub fn mix(client: &Client, path: &str, clients: usize) -> Arc<dyn Fn(usize, u64) -> OpFuture + Send + Sync> {
+    let client = client.clone();
+    let path = path.to_string();
+    let run = uuid::Uuid::new_v4().simple().to_string()[..8].to_string();
+    let created: Arc<Vec<std::sync::Mutex<Option<String>>>> =
+        Arc::new((0..clients).map(|_| std::sync::Mutex::new(None)).collect());
+    Arc::new(move |c, i| {
+        let (client, path, created) = (client.clone(), path.clone(), created.clone());
+        let name = format!("m-{run}-{c}-{i}");
+        Box::pin(async move {
+            if i % 10 != 9 {
+                let r = client.get(&path).await;
+                return if r.status == 200 {
+                    (1, Ok(()))
+                } else {
+                    (1, Err(format!("GET {path}: {}", r.status)))
+                };
+            }
+            let mine = created[c].lock().unwrap().take();
+            let r = match mine {
+                Some(id) => client.send(Method::DELETE, &format!("/v1/clusters/{id}"), None).await,
+                None => {
+                    let r = client.send(Method::POST, "/v1/clusters", Some(&attached(&name))).await;
+                    if r.status == 201 {
+                        *created[c].lock().unwrap() = r.json()["uid"].as_str().map(str::to_string);
+                    }
+                    r
+                }
+            };
+            if matches!(r.status, 200 | 201) {
+                (1, Ok(()))
+            } else {
+                (1, Err(format!("write: {} {}", r.status, r.text())))
             }
         })
     })

@@ -152,7 +152,8 @@ backend_tests! {
         assert_eq!(app.get("/v1/clusters").token(&token).send().await.status, 200);
         // A cluster write is no change of credentials.
         let epoch = app.store.credentials_epoch();
-        app.register(&t, &attached("prod-1")).await;
+        let r = app.post("/v1/clusters").json(&attached("prod-1")).token(&token).send().await;
+        assert_eq!(r.status, 201, "{}", r.text);
         assert_eq!(app.store.credentials_epoch(), epoch);
         // A change the process is not told of (made behind its back) is seen once the TTL is over.
         sqlx::query("UPDATE access_keys SET status = 'active' WHERE access_key = $1")

@@ -18,6 +18,7 @@ mod pki;
 mod quota;
 pub mod routes;
 mod rules;
+pub mod snapshot;
 mod testing;
 mod wire;
 
@@ -55,6 +56,8 @@ pub struct ApiConfig {
     pub metrics_enabled: bool,
     /// Serve ucsd's testing tools (`/ucsd/testing/…`); off, they answer 404 like unknown routes.
     pub testing_enabled: bool,
+    /// Request journal entries kept per tenant (with `testing_enabled`).
+    pub journal_limit: i64,
 }
 
 /// Per-tenant quotas.
@@ -98,6 +101,7 @@ impl Default for ApiConfig {
             upgrade_step_attempts: 5,
             metrics_enabled: true,
             testing_enabled: false,
+            journal_limit: 1000,
         }
     }
 }
@@ -111,6 +115,10 @@ pub struct AppInner {
     pub config: ApiConfig,
     /// The process's metrics registry (the job engine registers into it too).
     pub metrics: metrics::Metrics,
+    /// How long a simulated step takes (the simulator reads it; the testing tools change it).
+    pub step_time: domain::testing::StepTime,
+    /// How far the testing tools moved the clock ahead, in milliseconds.
+    pub clock_advanced: std::sync::atomic::AtomicI64,
 }
 
 #[derive(Debug, Clone)]
@@ -124,6 +132,8 @@ impl AppState {
             tokens: TokenKeys::new(&master_key.derive("token/hs256/v1")),
             config,
             metrics: metrics::Metrics::new(),
+            step_time: domain::testing::StepTime::default(),
+            clock_advanced: std::sync::atomic::AtomicI64::new(0),
         }))
     }
 }

@@ -42,6 +42,8 @@ pub struct TestingConfig {
     /// from a generator seeded with `seed`. Secrets always come from the OS generator.
     pub deterministic: bool,
     pub seed: u64,
+    /// Request journal entries kept per tenant (the oldest go first).
+    pub journal_limit: i64,
 }
 
 /// `GET /metrics` (Prometheus text format).
@@ -215,6 +217,7 @@ enabled = true
 enabled = false
 deterministic = false
 seed = 0
+journal_limit = 1000
 "#;
 
 impl Config {
@@ -352,6 +355,8 @@ impl Config {
             federation_version: self.simulator.federation_version.clone(),
             nodes_per_cluster: self.simulator.nodes_per_cluster,
             api_usage: self.simulator.api_usage.clone(),
+            runtime_faults: self.testing.enabled,
+            journal_limit: self.testing.journal_limit,
         }
     }
 
@@ -374,6 +379,7 @@ impl Config {
             upgrade_step_attempts: self.upgrade.step_attempts,
             metrics_enabled: self.metrics.enabled,
             testing_enabled: self.testing.enabled,
+            journal_limit: self.testing.journal_limit,
         }
     }
 }

@@ -19,6 +19,7 @@ mod pki;
 mod quota;
 pub mod routes;
 mod rules;
+pub mod snapshot;
 mod testing;
 mod wire;
 
@@ -63,6 +64,8 @@ pub struct ApiConfig {
     pub credential_cache_entries: usize,
     /// Bytes of list and show responses kept for their tenant's generation (see [`cache`]); 0: off.
     pub response_cache_bytes: usize,
+    /// Request journal entries kept per tenant (with `testing_enabled`).
+    pub journal_limit: i64,
 }
 
 /// Per-tenant quotas.
@@ -109,6 +112,7 @@ impl Default for ApiConfig {
             credential_cache_ttl_millis: 1000,
             credential_cache_entries: 10_000,
             response_cache_bytes: 16 * 1024 * 1024,
+            journal_limit: 1000,
         }
     }
 }
@@ -126,6 +130,10 @@ pub struct AppInner {
     pub credentials: auth::cache::CredentialCache,
     /// List and show responses by tenant generation (see [`cache`]).
     pub responses: cache::ResponseCache,
+    /// How long a simulated step takes (the simulator reads it; the testing tools change it).
+    pub step_time: domain::testing::StepTime,
+    /// How far the testing tools moved the clock ahead, in milliseconds.
+    pub clock_advanced: std::sync::atomic::AtomicI64,
 }
 
 #[derive(Debug, Clone)]
@@ -144,6 +152,8 @@ impl AppState {
             responses: cache::ResponseCache::new(config.response_cache_bytes),
             config,
             metrics: metrics::Metrics::new(),
+            step_time: domain::testing::StepTime::default(),
+            clock_advanced: std::sync::atomic::AtomicI64::new(0),
         }))
     }
 }

@@ -563,6 +563,35 @@ static OPERATIONS: &[Op] = &[
     op(POST, "/ucsd/testing/reset", "reset_tenant", "testing", 200, "Reset the caller's tenant (testing.enabled only)")
         .query(&[("audit", "string")])
         .note("ucsd's own, off by default: removes everything the caller's tenant made and keeps its credentials; 404 like an unknown route unless `testing.enabled`."),
+    op(GET, "/ucsd/testing/faults", "list_faults", "testing", 200, "List the tenant's fault rules (testing.enabled only)")
+        .note(TESTING_NOTE),
+    op(POST, "/ucsd/testing/faults", "create_fault", "testing", 201, "Create a fault rule (testing.enabled only)")
+        .body(Body::Object)
+        .note(TESTING_NOTE),
+    op(DELETE, "/ucsd/testing/faults", "delete_faults", "testing", 200, "Delete every fault rule of the tenant (testing.enabled only)")
+        .note(TESTING_NOTE),
+    op(DELETE, "/ucsd/testing/faults/{fault_id}", "delete_fault", "testing", 204, "Delete a fault rule (testing.enabled only)")
+        .returns(Body::None)
+        .note(TESTING_NOTE),
+    op(GET, "/ucsd/testing/requests", "list_requests", "testing", 200, "Read the tenant's request journal (testing.enabled only)")
+        .query(&[("operation", "string"), ("status", "string"), ("since", "string"), ("limit", "integer"), ("offset", "integer")])
+        .note(TESTING_NOTE),
+    op(DELETE, "/ucsd/testing/requests", "clear_requests", "testing", 200, "Clear the tenant's request journal (testing.enabled only)")
+        .note(TESTING_NOTE),
+    op(GET, "/ucsd/testing/clock", "show_clock", "testing", 200, "The server's clock and simulated step time (testing.enabled only)")
+        .note(TESTING_NOTE),
+    op(POST, "/ucsd/testing/clock", "update_clock", "testing", 200, "Move the clock ahead or set the simulated step time (testing.enabled only)")
+        .body(Body::Object)
+        .note(TESTING_NOTE),
+    op(POST, "/ucsd/testing/settle", "settle_jobs", "testing", 200, "Wait until no job of the tenant is runnable (testing.enabled only)")
+        .query(&[("timeoutMillis", "integer"), ("horizonMillis", "integer")])
+        .note(TESTING_NOTE),
+    op(GET, "/ucsd/testing/snapshot", "export_snapshot", "testing", 200, "Export the tenant's state as a snapshot document (testing.enabled only)")
+        .query(&[("secrets", "string")])
+        .note(TESTING_NOTE),
+    op(POST, "/ucsd/testing/snapshot", "import_snapshot", "testing", 200, "Replace the tenant's state with a snapshot document (testing.enabled only)")
+        .body(Body::Object)
+        .note(TESTING_NOTE),
     // Public routes.
     op(POST, "/v3/auth/tokens", "keystone_create_user_token_by_password", "iam", 201, "Get a token (Keystone v3 password method)")
         .body(Body::Object)
@@ -583,6 +612,9 @@ static OPERATIONS: &[Op] = &[
         .returns(Body::Object)
         .public(&[]),
 ];
+
+const TESTING_NOTE: &str =
+    "ucsd's own testing tools (docs/testing.md), off by default: 404 like an unknown route unless `testing.enabled`; tenant administrators only.";
 
 const TAGS: &[(&str, &str)] = &[
     ("clusters", "UCS clusters (docs/wire.md U01–U14)"),

@@ -116,6 +116,16 @@ pub mod actions {
         UPGRADE_PLAN_LIST = ("cce:upgradePlan:list", Read);
         UPGRADE_PLAN_UPDATE = ("cce:upgradePlan:update", Write);
         TESTING_RESET = ("ucsd:testing:reset", Write);
+        TESTING_FAULT_LIST = ("ucsd:testing:listFaults", Read);
+        TESTING_FAULT_CREATE = ("ucsd:testing:createFault", Write);
+        TESTING_FAULT_DELETE = ("ucsd:testing:deleteFault", Write);
+        TESTING_REQUEST_LIST = ("ucsd:testing:listRequests", Read);
+        TESTING_REQUEST_CLEAR = ("ucsd:testing:clearRequests", Write);
+        TESTING_CLOCK_GET = ("ucsd:testing:getClock", Read);
+        TESTING_CLOCK_SET = ("ucsd:testing:setClock", Write);
+        TESTING_SETTLE = ("ucsd:testing:settle", Read);
+        TESTING_SNAPSHOT_EXPORT = ("ucsd:testing:exportSnapshot", Read);
+        TESTING_SNAPSHOT_IMPORT = ("ucsd:testing:importSnapshot", Write);
     }
 }
 
@@ -127,6 +137,7 @@ pub mod operator {
     actions! {
         TENANT_CREATE = ("iam:tenant:create", Write);
         TENANT_RESET = ("ucsd:tenant:reset", Write);
+        TENANT_IMPORT = ("ucsd:tenant:import", Write);
         PROJECT_CREATE = ("iam:project:create", Write);
         USER_CREATE = ("iam:user:create", Write);
         ACCESS_KEY_CREATE = ("iam:accessKey:create", Write);
@@ -139,8 +150,11 @@ pub mod operator {
 }
 
 /// Actions only a tenant administrator may perform, whatever else a role allows: ucsd's own testing
-/// tools (not UCS operations), which wipe the tenant's state.
-const ADMIN_ONLY: [Action; 1] = [actions::TESTING_RESET];
+/// tools (not UCS operations: they wipe the tenant's state, make it fail, read every request), reads
+/// included.
+fn admin_only(action: Action) -> bool {
+    action.name.starts_with("ucsd:testing:")
+}
 
 /// Downloads of kubeconfigs: writes (they issue certificates) that observability operators need.
 const KUBECONFIG_DOWNLOADS: [Action; 3] =
@@ -156,7 +170,7 @@ pub fn role_allows(role: Role, action: Action) -> bool {
     match (role, action.kind) {
         (_, ActionKind::Identity) => true,
         (Role::TenantAdmin, _) => true,
-        _ if ADMIN_ONLY.contains(&action) => false,
+        _ if admin_only(action) => false,
         (Role::UcsFullAccess, _) => true,
         (Role::UcsReadOnlyAccess, kind) => kind == ActionKind::Read,
         // Cloud-native observability operations: every read, and kubeconfigs to reach the clusters.
@@ -204,7 +218,7 @@ mod tests {
         for action in actions::ALL.iter().copied() {
             let read = action.kind != ActionKind::Write;
             assert!(role_allows(Role::TenantAdmin, action));
-            if ADMIN_ONLY.contains(&action) {
+            if admin_only(action) {
                 for role in Role::ALL.into_iter().filter(|r| *r != Role::TenantAdmin) {
                     assert!(!role_allows(role, action), "{role} may not {}", action.name);
                 }

@@ -7,6 +7,11 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 
 pub trait Clock: Send + Sync + std::fmt::Debug {
     fn now(&self) -> DateTime<Utc>;
+
+    /// Moves the clock ahead by `by` (the testing tools' time control); whether this clock can.
+    fn shift(&self, _by: Duration) -> bool {
+        false
+    }
 }
 
 /// The wall clock.
@@ -47,6 +52,11 @@ impl Clock for ManualClock {
     fn now(&self) -> DateTime<Utc> {
         *self.0.lock().expect("clock lock")
     }
+
+    fn shift(&self, by: Duration) -> bool {
+        self.advance(by);
+        true
+    }
 }
 
 /// The wall clock moved by an offset that tests can grow: time flows as usual (workers sleep and
@@ -63,6 +73,11 @@ impl ShiftedClock {
 impl Clock for ShiftedClock {
     fn now(&self) -> DateTime<Utc> {
         Utc::now() + *self.0.lock().expect("clock lock")
+    }
+
+    fn shift(&self, by: Duration) -> bool {
+        self.advance(by);
+        true
     }
 }
 

@@ -216,6 +216,11 @@ typed_id!(
     JobId,
     IdForm::Hyphenated
 );
+typed_id!(
+    /// A fault rule of the testing tools.
+    FaultId,
+    IdForm::Hyphenated
+);
 
 #[cfg(test)]
 mod tests {

@@ -16,6 +16,7 @@ pub mod job;
 pub mod nodepool;
 pub mod rbac;
 pub mod rule;
+pub mod testing;
 #[cfg(test)]
 mod transition_table;
 pub mod upgrade;

@@ -114,6 +114,30 @@ pub async fn tenant_reset(store: &Store, tenant: &str, remove_audit: bool) -> Re
     Ok(TenantResetOut { domain_id: tenant.id.to_string(), domain_name: tenant.name, removed })
 }
 
+/// The tenant's state as a snapshot document (`api::snapshot`); with `secrets`, its sealed secrets
+/// in the clear.
+pub async fn tenant_export(
+    store: &Store,
+    sealer: &Sealer,
+    tenant: &str,
+    secrets: bool,
+) -> Result<serde_json::Value> {
+    let tenant = tenant_by_name(store, tenant).await?;
+    api::snapshot::export(store, sealer, tenant.id, secrets).await
+}
+
+/// Replaces the tenant's state with a snapshot document's; what was imported.
+pub async fn tenant_import(
+    store: &Store,
+    sealer: &Sealer,
+    tenant: &str,
+    document: &serde_json::Value,
+) -> Result<serde_json::Value> {
+    let tenant = tenant_by_name(store, tenant).await?;
+    let actor = Actor::operator(tenant.id, request_id(), operator::TENANT_IMPORT);
+    api::snapshot::import(store, sealer, &actor, document).await
+}
+
 /// Creates a user with roles, a generated password and an access key.
 pub async fn user_create(
     store: &Store,

@@ -42,6 +42,8 @@ pub struct TestingConfig {
     /// from a generator seeded with `seed`. Secrets always come from the OS generator.
     pub deterministic: bool,
     pub seed: u64,
+    /// Request journal entries kept per tenant (the oldest go first).
+    pub journal_limit: i64,
 }
 
 /// `GET /metrics` (Prometheus text format).
@@ -223,6 +225,7 @@ enabled = true
 enabled = false
 deterministic = false
 seed = 0
+journal_limit = 1000
 "#;
 
 impl Config {
@@ -360,6 +363,8 @@ impl Config {
             federation_version: self.simulator.federation_version.clone(),
             nodes_per_cluster: self.simulator.nodes_per_cluster,
             api_usage: self.simulator.api_usage.clone(),
+            runtime_faults: self.testing.enabled,
+            journal_limit: self.testing.journal_limit,
         }
     }
 
@@ -385,6 +390,7 @@ impl Config {
             credential_cache_ttl_millis: self.http.credential_cache_ttl_millis,
             credential_cache_entries: self.http.credential_cache_entries,
             response_cache_bytes: self.http.response_cache_bytes,
+            journal_limit: self.testing.journal_limit,
         }
     }
 }

@@ -2,13 +2,17 @@
 
 use std::sync::Arc;
 
-use domain::clock::{Clock, SystemClock};
+use domain::clock::{Clock, ShiftedClock, SystemClock};
 use store::Store;
 
 use crate::config::Config;
 
+/// The store on the wall clock; with the testing tools on, on a wall clock they can move ahead
+/// (`POST /ucsd/testing/clock`).
 pub async fn open(config: &Config) -> domain::Result<Store> {
-    open_with_clock(config, Arc::new(SystemClock)).await
+    let clock: Arc<dyn Clock> =
+        if config.testing.enabled { Arc::new(ShiftedClock::default()) } else { Arc::new(SystemClock) };
+    open_with_clock(config, clock).await
 }
 
 pub async fn open_with_clock(config: &Config, clock: Arc<dyn Clock>) -> domain::Result<Store> {

@@ -26,8 +26,9 @@ impl App {
         seed_ids_if_deterministic(config);
         let master_key = config.master_key()?;
         let state = api::AppState::new(store.clone(), &master_key, config.api());
-        let simulator =
-            worker::SimulatedProvider::new(config.simulator(), store.clone()).map_err(anyhow::Error::msg)?;
+        let simulator = worker::SimulatedProvider::new(config.simulator(), store.clone())
+            .map_err(anyhow::Error::msg)?
+            .with_step_time(state.step_time.clone());
         let provider: std::sync::Arc<dyn worker::Provider> = if config.simulator.replay_calls {
             std::sync::Arc::new(worker::Replaying(simulator))
         } else {
@@ -58,15 +59,16 @@ impl App {
 /// process: a later call (another replica in one test process) keeps the sequence going.
 pub fn seed_ids_if_deterministic(config: &Config) {
     if config.testing.deterministic && domain::ids::seed_ids(config.testing.seed) {
+        domain::testing::seed_draws(config.testing.seed);
         tracing::warn!(seed = config.testing.seed, "deterministic mode: ids are seeded, steps take no time");
     }
 }
 
 /// On an empty embedded database, creates one tenant and prints its credentials once to stderr, so a
-/// new user can point the SDK at the server at once.
-pub async fn bootstrap(config: &Config, app: &App) -> anyhow::Result<()> {
+/// new user can point the SDK at the server at once. The name of the tenant it created, if it did.
+pub async fn bootstrap(config: &Config, app: &App) -> anyhow::Result<Option<String>> {
     if !config.bootstrap.enabled || !config.is_sqlite() || app.store.tenant_count().await? > 0 {
-        return Ok(());
+        return Ok(None);
     }
     match admin::tenant_create(&app.store, &app.state.sealer, &config.bootstrap.tenant_name, &config.region)
         .await
@@ -77,12 +79,30 @@ pub async fn bootstrap(config: &Config, app: &App) -> anyhow::Result<()> {
                 credentials.domain_name,
                 serde_json::to_string_pretty(&credentials)?
             );
-            Ok(())
+            Ok(Some(credentials.domain_name))
         }
         // Another process bootstrapped the same database first.
-        Err(e) if e.def == domain::error::iam::NAME_TAKEN => Ok(()),
+        Err(e) if e.def == domain::error::iam::NAME_TAKEN => Ok(None),
         Err(e) => Err(e.into()),
     }
+}
+
+/// `ucsd serve --fixture`: imports the snapshot document into the tenant this start bootstrapped;
+/// on a database that was not fresh (`created` is `None`) it leaves everything as it is.
+pub async fn seed_fixture(
+    app: &App,
+    created: Option<&str>,
+    document: &serde_json::Value,
+) -> anyhow::Result<()> {
+    let Some(tenant) = created else {
+        tracing::warn!(
+            "--fixture: the database is not fresh (or bootstrapping is off); the fixture is not applied"
+        );
+        return Ok(());
+    };
+    let imported = admin::tenant_import(&app.store, &app.state.sealer, tenant, document).await?;
+    tracing::info!(tenant, %imported, "seeded the bootstrap tenant from the fixture");
+    Ok(())
 }
 
 /// Serves until `shutdown` is cancelled, then finishes in-flight requests (up to the grace period).

@@ -32,6 +32,10 @@ enum Command {
         /// Do not create a bootstrap tenant on an empty embedded database.
         #[arg(long)]
         no_bootstrap: bool,
+        /// A snapshot document (`ucsd admin tenant export`) to seed the bootstrap tenant with when
+        /// this start creates it (a fresh embedded database).
+        #[arg(long)]
+        fixture: Option<PathBuf>,
     },
     /// Run pending database migrations and exit.
     Migrate,
@@ -81,6 +85,21 @@ enum TenantCommand {
         /// Remove the tenant's audit events too (default: keep them).
         #[arg(long)]
         remove_audit: bool,
+    },
+    /// Print the tenant's state (clusters, fleets, rules, federations, CCE clusters, node pools,
+    /// addons, upgrades, jobs) as one JSON snapshot document.
+    Export {
+        #[arg(long)]
+        tenant: String,
+        /// Put the sealed secrets (kubeconfigs, CA and proxy keys) into the document in the clear.
+        #[arg(long)]
+        secrets: bool,
+    },
+    /// Replace the tenant's state with a snapshot document's (a file, or - for stdin).
+    Import {
+        #[arg(long)]
+        tenant: String,
+        file: PathBuf,
     },
 }
 
@@ -168,6 +187,17 @@ fn print_json(value: &impl Serialize) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A JSON document from a file, or from stdin for `-`.
+fn read_document(path: &std::path::Path) -> anyhow::Result<serde_json::Value> {
+    use anyhow::Context;
+    let text = if path.as_os_str() == "-" {
+        std::io::read_to_string(std::io::stdin())?
+    } else {
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?
+    };
+    serde_json::from_str(&text).with_context(|| format!("{} is not a JSON document", path.display()))
+}
+
 fn parse_roles(roles: &[String]) -> anyhow::Result<Vec<Role>> {
     roles.iter().map(|r| r.parse::<Role>().map_err(|e| anyhow::anyhow!(e.message()))).collect()
 }
@@ -176,16 +206,23 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
     server::seed_ids_if_deterministic(&config);
     let store = db::open(&config).await?;
     match command {
-        Command::Serve { listen, no_migrate, no_bootstrap } => {
+        Command::Serve { listen, no_migrate, no_bootstrap, fixture } => {
             if let Some(listen) = listen {
                 config.listen = listen;
             }
             if !no_migrate {
                 store.migrate().await?;
             }
+            let fixture = match fixture {
+                Some(path) => Some(read_document(&path)?),
+                None => None,
+            };
             let app = App::build(&config, store).await?;
             if !no_bootstrap {
-                server::bootstrap(&config, &app).await?;
+                let created = server::bootstrap(&config, &app).await?;
+                if let Some(document) = &fixture {
+                    server::seed_fixture(&app, created.as_deref(), document).await?;
+                }
             }
             let shutdown = CancellationToken::new();
             server::cancel_on_signals(shutdown.clone());
@@ -219,6 +256,13 @@ async fn run_admin(
         AdminCommand::Tenant { command: TenantCommand::List } => print_json(&store.tenant_list().await?),
         AdminCommand::Tenant { command: TenantCommand::Reset { tenant, remove_audit } } => {
             print_json(&admin::tenant_reset(store, &tenant, remove_audit).await?)
+        }
+        AdminCommand::Tenant { command: TenantCommand::Export { tenant, secrets } } => {
+            print_json(&admin::tenant_export(store, sealer, &tenant, secrets).await?)
+        }
+        AdminCommand::Tenant { command: TenantCommand::Import { tenant, file } } => {
+            let document = read_document(&file)?;
+            print_json(&admin::tenant_import(store, sealer, &tenant, &document).await?)
         }
         AdminCommand::User { command: UserCommand::Create { tenant, name, roles } } => {
             let roles = parse_roles(&roles)?;

@@ -123,7 +123,7 @@ async fn target(tx: &mut Tx<'_>, step_job: &Job, step: Step) -> Result<Option<St
         _ => None,
     };
     let version = parent.cursor.get("targetVersion").and_then(|v| v.as_str()).map(str::to_string);
-    Ok(Some(StepTarget { fleet_id, fleet_name: fleet.name, cluster, version }))
+    Ok(Some(StepTarget { domain_id: step_job.domain_id, fleet_id, fleet_name: fleet.name, cluster, version }))
 }
 
 /// One step of a workflow: decide from fresh reads whether it still has something to act on, call

@@ -22,6 +22,7 @@ use store::Store;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
+pub use domain::testing::StepTime;
 pub use metrics::EngineMetrics;
 pub use provider::{CceStepOutput, Provider, ProviderError, Replaying, SimulatedProvider, SimulatorConfig};
 

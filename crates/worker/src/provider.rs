@@ -12,9 +12,10 @@ use domain::{
     cce::{CceCluster, Node, NodePool},
     cluster::Cluster,
     federation::Step,
-    ids::{ClusterId, FleetId, JobId},
+    ids::{ClusterId, DomainId, FleetId, JobId},
+    testing::{FaultTarget, StepTime},
 };
-use store::Store;
+use store::{testing::NewJournalEntry, Store};
 
 /// A provider's failure: its message is what the API shows as the reason.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,6 +55,8 @@ pub struct Activation {
 /// What a federation step acts on.
 #[derive(Debug, Clone)]
 pub struct StepTarget {
+    /// The tenant of the fleet.
+    pub domain_id: DomainId,
     pub fleet_id: FleetId,
     pub fleet_name: String,
     /// The member cluster of a join or unjoin.
@@ -195,6 +198,10 @@ pub struct SimulatorConfig {
     /// API paths simulated CCE clusters call, `CLUSTER:PATH` (`*` for every cluster), e.g.
     /// `prod-1:/apis/policy/v1beta1/podsecuritypolicies`.
     pub api_usage: Vec<String>,
+    /// The testing tools' step faults (kept in the store, per tenant) apply too, and each use is
+    /// journaled keeping the newest `journal_limit` entries (`testing.enabled`).
+    pub runtime_faults: bool,
+    pub journal_limit: i64,
 }
 
 #[derive(Debug)]
@@ -213,6 +220,7 @@ pub struct SimulatedProvider {
     config: SimulatorConfig,
     rules: Arc<Mutex<Vec<FailureRule>>>,
     store: Option<Store>,
+    step_time: StepTime,
 }
 
 impl SimulatedProvider {
@@ -243,7 +251,41 @@ impl SimulatedProvider {
     /// A simulator recording its effects in `store`.
     pub fn new(config: SimulatorConfig, store: Store) -> Result<Self, String> {
         let rules = Self::rules(&config)?;
-        Ok(Self { config, rules: Arc::new(Mutex::new(rules)), store: Some(store) })
+        let step_time = StepTime::new(config.step);
+        Ok(Self { config, rules: Arc::new(Mutex::new(rules)), store: Some(store), step_time })
+    }
+
+    /// Takes its step time from `step_time` (set to the configured one now), which others may
+    /// change while it runs.
+    pub fn with_step_time(mut self, step_time: StepTime) -> Self {
+        step_time.set(self.config.step);
+        self.step_time = step_time;
+        self
+    }
+
+    /// Sleeps one simulated step.
+    async fn sleep_step(&self) {
+        let step = self.step_time.get();
+        if !step.is_zero() {
+            tokio::time::sleep(step).await;
+        }
+    }
+
+    /// Whether a failure applies to this step of this resource (and uses it up): a rule of the config
+    /// first, then the tenant's step faults of the testing tools (each use journaled). `resource`: the
+    /// resource's name, then its id.
+    async fn fails(&self, step: &str, tenant: DomainId, resource: [&str; 2]) -> bool {
+        if self.injected_failure(step, resource[0]) {
+            return true;
+        }
+        let Some(store) = self.store.as_ref().filter(|_| self.config.runtime_faults) else { return false };
+        match runtime_fault(store, step, tenant, resource, self.config.journal_limit).await {
+            Ok(fired) => fired,
+            Err(e) => {
+                tracing::warn!(error = %e, step, "could not read the testing tools' step faults");
+                false
+            }
+        }
     }
 
     /// Carries out an effect once per key: the first call sleeps the step time and records `detail`;
@@ -262,7 +304,7 @@ impl SimulatedProvider {
             store.provider_effect_record(key, effect, resource, &done).await.map_err(store_err)?;
             return Ok(done);
         }
-        tokio::time::sleep(self.config.step).await;
+        self.sleep_step().await;
         if store.provider_effect_record(key, effect, resource, &detail).await.map_err(store_err)? {
             return Ok(detail);
         }
@@ -289,11 +331,36 @@ impl SimulatedProvider {
     }
 }
 
+/// Uses the first of the tenant's step faults that matches and fires; whether one did.
+async fn runtime_fault(
+    store: &Store,
+    step: &str,
+    tenant: DomainId,
+    resource: [&str; 2],
+    journal_limit: i64,
+) -> domain::Result<bool> {
+    for fault in store.faults_armed(tenant, FaultTarget::Step).await? {
+        if fault.spec.matches_step(step, &resource) && fault.spec.fires() && store.fault_use(fault.id).await?
+        {
+            let entry = NewJournalEntry {
+                kind: "step",
+                path: step.to_string(),
+                route: Some(resource[0].to_string()),
+                fault_id: Some(fault.id),
+                ..NewJournalEntry::default()
+            };
+            store.journal_append(tenant, entry, journal_limit).await?;
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
 #[async_trait::async_trait]
 impl Provider for SimulatedProvider {
     async fn activate_cluster(&self, key: &str, cluster: &Cluster) -> Result<Activation, ProviderError> {
-        if self.injected_failure("activate", &cluster.name) {
-            tokio::time::sleep(self.config.step).await;
+        if self.fails("activate", cluster.domain_id, [&cluster.name, &cluster.id.to_string()]).await {
+            self.sleep_step().await;
             return Err(ProviderError::retryable(format!(
                 "simulated failure: the agent of cluster {} did not connect",
                 cluster.name
@@ -315,8 +382,8 @@ impl Provider for SimulatedProvider {
             Some((id, name)) => (id.to_string(), name.clone()),
             None => (target.fleet_id.to_string(), target.fleet_name.clone()),
         };
-        if self.injected_failure(step.as_str(), &resource_name) {
-            tokio::time::sleep(self.config.step).await;
+        if self.fails(step.as_str(), target.domain_id, [&resource_name, &resource_id]).await {
+            self.sleep_step().await;
             return Err(ProviderError::retryable(format!(
                 "simulated failure: {} of {resource_name} failed",
                 step.as_str()
@@ -354,8 +421,8 @@ impl Provider for SimulatedProvider {
     ) -> Result<CceStepOutput, ProviderError> {
         // Rules name the step without its node pool (`UpgradeNodePool`, not `UpgradeNodePool:<id>`).
         let rule_step = step.split(':').next().unwrap_or(step);
-        if self.injected_failure(rule_step, &cluster.name) {
-            tokio::time::sleep(self.config.step).await;
+        if self.fails(rule_step, cluster.domain_id, [&cluster.name, &cluster.id.to_string()]).await {
+            self.sleep_step().await;
             return Err(ProviderError::retryable(format!(
                 "simulated failure: {step} of cluster {} failed",
                 cluster.name
@@ -389,8 +456,8 @@ impl Provider for SimulatedProvider {
         create: usize,
         remove: &[Node],
     ) -> Result<Vec<Node>, ProviderError> {
-        if self.injected_failure("ScaleNodePool", &cluster.name) {
-            tokio::time::sleep(self.config.step).await;
+        if self.fails("ScaleNodePool", cluster.domain_id, [&cluster.name, &cluster.id.to_string()]).await {
+            self.sleep_step().await;
             return Err(ProviderError::retryable(format!(
                 "simulated failure: node pool {} of cluster {} did not scale",
                 pool.name, cluster.name
@@ -424,11 +491,12 @@ impl Provider for SimulatedProvider {
             .map(|(_, path)| path.to_string())
             .collect();
         // `precheck:<cluster>:<times>` rules make the cluster report a risk that blocks upgrading.
-        let risks = if self.injected_failure("precheck", &cluster.name) {
-            vec!["SimulatedRisk".to_string()]
-        } else {
-            Vec::new()
-        };
+        let risks =
+            if self.fails("precheck", cluster.domain_id, [&cluster.name, &cluster.id.to_string()]).await {
+                vec!["SimulatedRisk".to_string()]
+            } else {
+                Vec::new()
+            };
         Ok(Observation { api_usage, risks })
     }
 }
@@ -439,7 +507,12 @@ mod tests {
 
     fn simulator(config: SimulatorConfig) -> SimulatedProvider {
         let rules = SimulatedProvider::rules(&config).unwrap();
-        SimulatedProvider { config, rules: Arc::new(Mutex::new(rules)), store: None }
+        SimulatedProvider {
+            config,
+            rules: Arc::new(Mutex::new(rules)),
+            store: None,
+            step_time: StepTime::default(),
+        }
     }
 
     #[test]

@@ -87,12 +87,23 @@ pub async fn authenticate(State(app): State<AppState>, request: Request, next: N
         return ApiError(crate::no_such_route()).into_response();
     }
     let caller = Caller { action: action.as_ref().ok().copied(), ..caller };
+    // With the testing tools on, the tenant's requests are journaled and its fault rules apply.
+    let (request, recorder) = match &action {
+        Ok(a) if app.config.testing_enabled && !crate::testing::is_testing_action(*a) => {
+            let (request, recorder) = crate::testing::Recorder::start(request).await;
+            (request, Some(recorder))
+        }
+        _ => (request, None),
+    };
     let response = match action.clone().and_then(|action| authorize(&caller, action)) {
         Ok(action) => {
             let mut request = request;
             request.extensions_mut().insert(action);
             request.extensions_mut().insert(caller.clone());
-            next.run(request).await
+            match &recorder {
+                Some(recorder) => recorder.run(&app, &caller, request, next).await,
+                None => next.run(request).await,
+            }
         }
         Err(e) => ApiError(e).into_response(),
     };
@@ -105,6 +116,10 @@ pub async fn authenticate(State(app): State<AppState>, request: Request, next: N
         if let Err(e) = app.store.audit_append(&caller.actor(), NewAuditEvent::failure(error.code())).await {
             tracing::warn!(error = %e, "could not audit a failed request");
         }
+    }
+    if let Some(recorder) = recorder {
+        let outcome = recorder.outcome(&response);
+        recorder.finish(&app, &caller, outcome).await;
     }
     response
 }

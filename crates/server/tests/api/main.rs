@@ -22,4 +22,5 @@ mod replicas;
 mod rules;
 mod seed_keys;
 mod testing;
+mod testing_kit;
 mod upgrades;

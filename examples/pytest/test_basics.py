@@ -1,0 +1,38 @@
+"""The fixtures: a server per session, the official SDK clients, a clean tenant per test."""
+
+import pytest
+from huaweicloudsdkcce.v3 import ListClustersRequest, ShowClusterRequest
+from huaweicloudsdkucs.v1 import ShowClusterListRequest
+from ucsd_testing import UcsdServer
+
+import mytool
+
+
+def test_every_test_starts_on_an_empty_tenant(ucs_client, cce_client):
+    assert ucs_client.show_cluster_list(ShowClusterListRequest()).items in (None, [])
+    assert cce_client.list_clusters(ListClustersRequest()).items in (None, [])
+
+
+def test_settle_runs_workflows_to_their_end(ucsd, cce_client):
+    cid = mytool.create_cluster(cce_client, "settled")
+    result = ucsd.settle()
+    assert result.settled and result.open == []
+    assert cce_client.show_cluster(ShowClusterRequest(cluster_id=cid)).status.phase == "Available"
+
+
+def test_reset_removes_what_the_tenant_made(ucsd, cce_client):
+    mytool.create_cluster(cce_client, "to-go")
+    ucsd.settle()
+    removed = ucsd.reset()
+    assert removed.cce_clusters == 1
+    assert cce_client.list_clusters(ListClustersRequest()).items in (None, [])
+
+
+def test_a_fresh_server_with_the_same_seed_makes_the_same_ids(ucsd_server):
+    if not isinstance(ucsd_server, UcsdServer):
+        pytest.skip("the session's server was started elsewhere (--ucsd-url)")
+    with UcsdServer(ucsd_server.binary, seed=ucsd_server.seed) as again:
+        assert again.credentials.domain_id == ucsd_server.credentials.domain_id
+        assert again.credentials.project_id == ucsd_server.credentials.project_id
+        # Keys always come from the OS generator.
+        assert again.credentials.access_key != ucsd_server.credentials.access_key

@@ -13,6 +13,7 @@ def test_every_test_starts_on_an_empty_tenant(ucs_client, cce_client):
     assert cce_client.list_clusters(ListClustersRequest()).items in (None, [])
 
 
+@pytest.mark.ucsd_needs("settle")
 def test_settle_runs_workflows_to_their_end(ucsd, cce_client):
     cid = mytool.create_cluster(cce_client, "settled")
     result = ucsd.settle()
@@ -20,6 +21,7 @@ def test_settle_runs_workflows_to_their_end(ucsd, cce_client):
     assert cce_client.show_cluster(ShowClusterRequest(cluster_id=cid)).status.phase == "Available"
 
 
+@pytest.mark.ucsd_needs("settle")
 def test_reset_removes_what_the_tenant_made(ucsd, cce_client):
     mytool.create_cluster(cce_client, "to-go")
     ucsd.settle()

@@ -2,7 +2,11 @@
 
 import json
 
+import pytest
+
 import mytool
+
+pytestmark = pytest.mark.ucsd_needs("faults", "journal")
 
 SECRET = "tool-secret-7f3a9c"
 KUBECONFIG = f"""apiVersion: v1

@@ -1,6 +1,10 @@
 """My tool reports a failed upgrade (and a failed precheck, and an expired one)."""
 
+import pytest
+
 import mytool
+
+pytestmark = pytest.mark.ucsd_needs("faults", "journal", "clock", "settle")
 
 
 def available_cluster(ucsd, cce_client, name):

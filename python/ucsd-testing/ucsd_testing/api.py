@@ -89,8 +89,11 @@ class Ucsd:
     ucsd.settle()                            return when no job of the tenant is runnable
     """
 
-    def __init__(self, url: str, credentials: Credentials, *, region: str = "cn-north-4"):
+    def __init__(self, url: str, credentials: Credentials, *, region: str = "cn-north-4",
+                 supported: dict | None = None):
         self.url = url.rstrip("/")
+        # What supports() found out; the plugin shares one dict per server across tests.
+        self._supported = supported if supported is not None else {}
         self.credentials = credentials
         self.region = region
         self._signer = Signer(GlobalCredentials(credentials.access_key, credentials.secret_key))
@@ -170,10 +173,44 @@ class Ucsd:
                                    query={"audit": "remove" if remove_audit else None}))
 
     def isolate(self) -> None:
-        """A clean slate for a test: no fault rules, a reset tenant, an empty journal."""
-        self.faults.clear()
+        """A clean slate for a test: no fault rules, a reset tenant, an empty journal (of those the
+        server serves)."""
+        if self.supports("faults"):
+            self.faults.clear()
         self.reset()
-        self.journal.clear()
+        if self.supports("journal"):
+            self.journal.clear()
+
+    # A harmless request per testing tool: a server without the tool answers 404 UCS.01000013.
+    _PROBES = {
+        "reset": None,
+        "faults": ("GET", "/ucsd/testing/faults", None),
+        "journal": ("GET", "/ucsd/testing/requests", {"limit": 1}),
+        "clock": ("GET", "/ucsd/testing/clock", None),
+        "settle": ("POST", "/ucsd/testing/settle", {"timeoutMillis": 0}),
+        "snapshot": ("GET", "/ucsd/testing/snapshot", None),
+    }
+
+    def supports(self, tool: str) -> bool:
+        """Whether this server serves the testing tool `tool` (faults, journal, clock, settle,
+        snapshot, reset): an older ucsd may lack some. Asked once per tool and kept."""
+        if tool not in self._PROBES:
+            raise ValueError(f"unknown testing tool {tool!r}; one of {', '.join(self._PROBES)}")
+        known = self._supported
+        if tool not in known:
+            probe = self._PROBES[tool]
+            if probe is None:
+                known[tool] = True
+            else:
+                method, path, query = probe
+                try:
+                    self.request(method, path, query=query)
+                    known[tool] = True
+                except UcsdError as e:
+                    if e.status != 404:
+                        raise
+                    known[tool] = False
+        return known[tool]
 
     def settle(self, timeout: float = 30.0, *, horizon: float | None = None,
                check: bool = True) -> Record:

@@ -47,6 +47,12 @@ def pytest_addoption(parser):
                   help="start the server in deterministic mode (default true)")
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "ucsd_needs(*tools): skip the test when the server does not serve these testing "
+                   "tools (faults, journal, clock, settle, snapshot), e.g. an older ucsd")
+
+
 def pytest_report_header(config):
     url = config.getoption("ucsd_url") or os.environ.get("UCSD_URL")
     if url:
@@ -105,12 +111,22 @@ def ucsd_server(request):
         pytest.fail(f"ucsd exited with status {status} on SIGTERM", pytrace=False)
 
 
+def _supported(server) -> dict:
+    if not hasattr(server, "_ucsd_supported"):
+        server._ucsd_supported = {}
+    return server._ucsd_supported
+
+
 @pytest.fixture
-def ucsd(ucsd_server):
+def ucsd(request, ucsd_server):
     """The tenant's testing tools, on a clean slate: no fault rules, nothing the tenant made, an
     empty journal. The clock is not reset (it only moves forward); a changed step time is put back
     after the test."""
-    tools = Ucsd(ucsd_server.url, ucsd_server.credentials)
+    tools = Ucsd(ucsd_server.url, ucsd_server.credentials, supported=_supported(ucsd_server))
+    for marker in request.node.iter_markers("ucsd_needs"):
+        missing = [tool for tool in marker.args if not tools.supports(tool)]
+        if missing:
+            pytest.skip(f"this ucsd does not serve the testing tools: {', '.join(missing)}")
     tools.isolate()
     yield tools
     tools.clock.restore_step_millis()

@@ -21,6 +21,19 @@ def test_settle_runs_workflows_to_their_end(ucsd, cce_client):
     assert cce_client.show_cluster(ShowClusterRequest(cluster_id=cid)).status.phase == "Available"
 
 
+@pytest.mark.ucsd_needs("settle", "snapshot")
+def test_a_test_starts_from_a_saved_state(ucsd, cce_client):
+    cid = mytool.create_cluster(cce_client, "saved")
+    ucsd.settle()
+    state = ucsd.export_state()
+    ucsd.reset()                        # ids are kept: the exporting tenant must not have them
+    assert cce_client.list_clusters(ListClustersRequest()).items in (None, [])
+
+    assert ucsd.import_state(state).cce_clusters == 1
+    assert cce_client.show_cluster(ShowClusterRequest(cluster_id=cid)).status.phase == "Available"
+    assert ucsd.export_state() == state
+
+
 @pytest.mark.ucsd_needs("settle")
 def test_reset_removes_what_the_tenant_made(ucsd, cce_client):
     mytool.create_cluster(cce_client, "to-go")

@@ -225,15 +225,19 @@ class Ucsd:
             raise NotSettled(result)
         return result
 
-    # ------------------------------------------------------------------ snapshots (planned upstream)
+    # ------------------------------------------------------------------ snapshots
 
-    def export_state(self) -> dict:
-        """`GET /ucsd/testing/snapshot`: the tenant's state as one JSON document."""
-        return self.request("GET", "/ucsd/testing/snapshot")
+    def export_state(self, *, secrets: bool = False) -> dict:
+        """`GET /ucsd/testing/snapshot`: the tenant's state as one JSON document (`ucsd-snapshot/1`).
+        `secrets=True` puts kubeconfigs and keys in it in the clear: keep such a document safe."""
+        return self.request("GET", "/ucsd/testing/snapshot",
+                            query={"secrets": "include" if secrets else None})
 
     def import_state(self, document: Mapping) -> Record:
-        """`POST /ucsd/testing/snapshot`: replace the tenant's state with `document`."""
-        return Record(self.request("POST", "/ucsd/testing/snapshot", body=dict(document)))
+        """`POST /ucsd/testing/snapshot`: replace the tenant's state with `document`; what came in,
+        per table (the answer's `imported`)."""
+        answer = self.request("POST", "/ucsd/testing/snapshot", body=dict(document))
+        return Record(answer.get("imported", answer))
 
 
 class Faults:

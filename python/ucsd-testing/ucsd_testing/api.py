@@ -115,27 +115,26 @@ class Ucsd:
         config.timeout = (5, TIMEOUT)
         return config
 
+    def _client(self, client_class, sdk_credentials):
+        return (client_class.new_builder()
+                .with_credentials(sdk_credentials)
+                .with_endpoint(self.url)
+                .with_http_config(self.http_config())
+                .build())
+
     def ucs_client(self, credentials: Credentials | None = None):
         """A `UcsClient` (GlobalCredentials with the tenant's domain id) on this server."""
         from huaweicloudsdkucs.v1 import UcsClient
 
         c = credentials or self.credentials
-        return (UcsClient.new_builder()
-                .with_credentials(GlobalCredentials(c.access_key, c.secret_key, c.domain_id))
-                .with_endpoint(self.url)
-                .with_http_config(self.http_config())
-                .build())
+        return self._client(UcsClient, GlobalCredentials(c.access_key, c.secret_key, c.domain_id))
 
     def cce_client(self, credentials: Credentials | None = None):
         """A `CceClient` (BasicCredentials with the tenant's project id) on this server."""
         from huaweicloudsdkcce.v3 import CceClient
 
         c = credentials or self.credentials
-        return (CceClient.new_builder()
-                .with_credentials(BasicCredentials(c.access_key, c.secret_key, c.project_id))
-                .with_endpoint(self.url)
-                .with_http_config(self.http_config())
-                .build())
+        return self._client(CceClient, BasicCredentials(c.access_key, c.secret_key, c.project_id))
 
     # ------------------------------------------------------------------ raw signed requests
 

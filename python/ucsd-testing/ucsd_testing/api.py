@@ -90,23 +90,33 @@ class Ucsd:
     """
 
     def __init__(self, url: str, credentials: Credentials, *, region: str = "cn-north-4",
-                 supported: dict | None = None):
+                 state: dict | None = None):
         self.url = url.rstrip("/")
-        # What supports() found out; the plugin shares one dict per server across tests.
-        self._supported = supported if supported is not None else {}
+        # What this object learns about the server (the tools it serves, its clock's offset); the
+        # plugin passes one dict per server, so the tests of a session share it.
+        self._state = state if state is not None else {}
+        self._state.setdefault("supported", {})
+        self._state.setdefault("offset", timedelta(0))
         self.credentials = credentials
         self.region = region
         self._signer = Signer(GlobalCredentials(credentials.access_key, credentials.secret_key))
         self._http = requests.Session()
-        # How far the server's clock is ahead of ours: signatures carry the server's time, so they
-        # stay valid after the clock was advanced (see Clock).
-        self._offset = timedelta(0)
         self.faults = Faults(self)
         self.journal = Journal(self)
         self.clock = Clock(self)
 
     def __repr__(self) -> str:
         return f"Ucsd(url={self.url!r}, tenant={self.credentials.domain_name!r})"
+
+    @property
+    def _offset(self) -> timedelta:
+        """How far the server's clock is ahead of ours: signatures carry the server's time, so they
+        stay valid after the clock was advanced (see Clock)."""
+        return self._state["offset"]
+
+    @_offset.setter
+    def _offset(self, offset: timedelta) -> None:
+        self._state["offset"] = offset
 
     # ------------------------------------------------------------------ SDK clients
 
@@ -195,7 +205,7 @@ class Ucsd:
         snapshot, reset): an older ucsd may lack some. Asked once per tool and kept."""
         if tool not in self._PROBES:
             raise ValueError(f"unknown testing tool {tool!r}; one of {', '.join(self._PROBES)}")
-        known = self._supported
+        known = self._state["supported"]
         if tool not in known:
             probe = self._PROBES[tool]
             if probe is None:

@@ -111,10 +111,11 @@ def ucsd_server(request):
         pytest.fail(f"ucsd exited with status {status} on SIGTERM", pytrace=False)
 
 
-def _supported(server) -> dict:
-    if not hasattr(server, "_ucsd_supported"):
-        server._ucsd_supported = {}
-    return server._ucsd_supported
+def _state(server) -> dict:
+    """What the tests of a session learn about their server (see api.Ucsd)."""
+    if not hasattr(server, "_ucsd_state"):
+        server._ucsd_state = {}
+    return server._ucsd_state
 
 
 @pytest.fixture
@@ -122,7 +123,7 @@ def ucsd(request, ucsd_server):
     """The tenant's testing tools, on a clean slate: no fault rules, nothing the tenant made, an
     empty journal. The clock is not reset (it only moves forward); a changed step time is put back
     after the test."""
-    tools = Ucsd(ucsd_server.url, ucsd_server.credentials, supported=_supported(ucsd_server))
+    tools = Ucsd(ucsd_server.url, ucsd_server.credentials, state=_state(ucsd_server))
     for marker in request.node.iter_markers("ucsd_needs"):
         missing = [tool for tool in marker.args if not tools.supports(tool)]
         if missing:

@@ -95,7 +95,6 @@ class Ucsd:
         # What this object learns about the server (the tools it serves, its clock's offset); the
         # plugin passes one dict per server, so the tests of a session share it.
         self._state = state if state is not None else {}
-        self._state.setdefault("supported", {})
         self._state.setdefault("offset", timedelta(0))
         self.credentials = credentials
         self.region = region
@@ -190,36 +189,27 @@ class Ucsd:
         if self.supports("journal"):
             self.journal.clear()
 
-    # A harmless request per testing tool: a server without the tool answers 404 UCS.01000013.
-    _PROBES = {
-        "reset": None,
-        "faults": ("GET", "/ucsd/testing/faults", None),
-        "journal": ("GET", "/ucsd/testing/requests", {"limit": 1}),
-        "clock": ("GET", "/ucsd/testing/clock", None),
-        "settle": ("POST", "/ucsd/testing/settle", {"timeoutMillis": 0}),
-        "snapshot": ("GET", "/ucsd/testing/snapshot", None),
+    # The route of each testing tool, as the server's /openapi.json lists it.
+    _TOOLS = {
+        "reset": "/ucsd/testing/reset",
+        "faults": "/ucsd/testing/faults",
+        "journal": "/ucsd/testing/requests",
+        "clock": "/ucsd/testing/clock",
+        "settle": "/ucsd/testing/settle",
+        "snapshot": "/ucsd/testing/snapshot",
     }
 
     def supports(self, tool: str) -> bool:
-        """Whether this server serves the testing tool `tool` (faults, journal, clock, settle,
-        snapshot, reset): an older ucsd may lack some. Asked once per tool and kept."""
-        if tool not in self._PROBES:
-            raise ValueError(f"unknown testing tool {tool!r}; one of {', '.join(self._PROBES)}")
-        known = self._state["supported"]
-        if tool not in known:
-            probe = self._PROBES[tool]
-            if probe is None:
-                known[tool] = True
-            else:
-                method, path, query = probe
-                try:
-                    self.request(method, path, query=query)
-                    known[tool] = True
-                except UcsdError as e:
-                    if e.status != 404:
-                        raise
-                    known[tool] = False
-        return known[tool]
+        """Whether this server has the testing tool `tool` (faults, journal, clock, settle, snapshot,
+        reset): whether its own `GET /openapi.json` lists the route (an older ucsd lacks some). A
+        listed tool that then fails is a failure, not a skip. Asked once per server."""
+        if tool not in self._TOOLS:
+            raise ValueError(f"unknown testing tool {tool!r}; one of {', '.join(self._TOOLS)}")
+        if "routes" not in self._state:
+            resp = self._http.get(self.url + "/openapi.json", timeout=TIMEOUT)
+            resp.raise_for_status()
+            self._state["routes"] = set(resp.json().get("paths", {}))
+        return self._TOOLS[tool] in self._state["routes"]
 
     def settle(self, timeout: float = 30.0, *, horizon: float | None = None,
                check: bool = True) -> Record:

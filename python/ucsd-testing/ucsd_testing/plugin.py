@@ -49,8 +49,8 @@ def pytest_addoption(parser):
 
 def pytest_configure(config):
     config.addinivalue_line(
-        "markers", "ucsd_needs(*tools): skip the test when the server does not serve these testing "
-                   "tools (faults, journal, clock, settle, snapshot), e.g. an older ucsd")
+        "markers", "ucsd_needs(*tools): skip the test when the server's /openapi.json does not list "
+                   "these testing tools (faults, journal, clock, settle, snapshot), e.g. an older ucsd")
 
 
 def pytest_report_header(config):

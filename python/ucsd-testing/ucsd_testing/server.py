@@ -10,6 +10,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import zlib
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Mapping
@@ -46,11 +47,12 @@ class Credentials:
 
     @classmethod
     def load(cls, source: str | os.PathLike) -> "Credentials":
-        """From a JSON document or a file holding one (e.g. `ucsd admin tenant create` > creds.json)."""
+        """From a JSON document or a file holding one (`ucsd admin tenant create > tenant.json`), or
+        from a server's output with its first-start credentials (`docker logs NAME > boot.log 2>&1`)."""
         text = os.fspath(source)
         if not text.lstrip().startswith("{"):
-            text = Path(text).read_text()
-        return cls.from_dict(json.loads(text))
+            text = Path(text).read_text(errors="replace")
+        return parse_bootstrap(text) or cls.from_dict(json.loads(text))
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -240,8 +242,16 @@ class UcsdServer:
     # ------------------------------------------------------------------ admin
 
     def admin(self, *args: str) -> object:
-        """`ucsd admin ARGS...` on this server's database; its JSON output, parsed."""
-        cp = subprocess.run([os.fspath(self.binary), "admin", *map(str, args)], env=self.server_env(),
+        """`ucsd admin ARGS...` on this server's database; its JSON output, parsed.
+
+        In deterministic mode the command's own process draws ids from a seed of its own (derived
+        from the server's and the arguments): with the server's seed it would draw the very ids the
+        server drew first, and collide with them."""
+        env = self.server_env()
+        if self.deterministic:
+            salt = zlib.crc32(" ".join(map(str, args)).encode())
+            env["UCS_TESTING__SEED"] = str((self.seed + 1 + salt) % 2**64)
+        cp = subprocess.run([os.fspath(self.binary), "admin", *map(str, args)], env=env,
                             cwd=self.workdir, capture_output=True, text=True, timeout=60)
         if cp.returncode != 0:
             raise ServerError(f"`ucsd admin {' '.join(map(str, args))}` exited {cp.returncode}: "

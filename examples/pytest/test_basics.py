@@ -51,3 +51,11 @@ def test_a_fresh_server_with_the_same_seed_makes_the_same_ids(ucsd_server):
         assert again.credentials.project_id == ucsd_server.credentials.project_id
         # Keys always come from the OS generator.
         assert again.credentials.access_key != ucsd_server.credentials.access_key
+
+
+def test_another_tenant_does_not_see_my_clusters(ucsd_server, ucsd, cce_client):
+    if not isinstance(ucsd_server, UcsdServer):
+        pytest.skip("making a tenant needs the server's database (--ucsd-url: use `ucsd admin` there)")
+    other = ucsd_server.create_tenant("other-team")
+    mytool.create_cluster(cce_client, "mine")
+    assert ucsd.cce_client(other).list_clusters(ListClustersRequest()).items in (None, [])

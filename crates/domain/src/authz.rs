@@ -116,6 +116,8 @@ pub mod actions {
         UPGRADE_PLAN_LIST = ("cce:upgradePlan:list", Read);
         UPGRADE_PLAN_UPDATE = ("cce:upgradePlan:update", Write);
         TESTING_RESET = ("ucsd:testing:reset", Write);
+        // The web console's audit log page (no API route reads the audit log).
+        AUDIT_LIST = ("ucsd:audit:list", Read);
     }
 }
 

@@ -26,6 +26,7 @@ pub struct Config {
     pub upgrade: UpgradeConfig,
     pub metrics: MetricsConfig,
     pub testing: TestingConfig,
+    pub console: ConsoleConfig,
     /// Keys of the file or `UCS_*` variables that no setting reads (typos, mostly), as dotted paths;
     /// `ucsd` warns about them at start. Paths only: a value never lands here.
     #[serde(skip)]
@@ -42,6 +43,15 @@ pub struct TestingConfig {
     /// from a generator seeded with `seed`. Secrets always come from the OS generator.
     pub deterministic: bool,
     pub seed: u64,
+}
+
+/// The web console (`/console`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct ConsoleConfig {
+    /// How long a console session lasts after sign-in.
+    pub session_ttl_secs: i64,
+    /// Mark the session cookie `Secure` always (it is whenever a proxy sends `X-Forwarded-Proto: https`).
+    pub secure_cookies: bool,
 }
 
 /// `GET /metrics` (Prometheus text format).
@@ -215,6 +225,10 @@ enabled = true
 enabled = false
 deterministic = false
 seed = 0
+
+[console]
+session_ttl_secs = 28800
+secure_cookies = false
 "#;
 
 impl Config {
@@ -374,6 +388,14 @@ impl Config {
             upgrade_step_attempts: self.upgrade.step_attempts,
             metrics_enabled: self.metrics.enabled,
             testing_enabled: self.testing.enabled,
+        }
+    }
+
+    /// The web console's settings.
+    pub fn console(&self) -> console::ConsoleConfig {
+        console::ConsoleConfig {
+            session_ttl_secs: self.console.session_ttl_secs,
+            secure_cookies: self.console.secure_cookies,
         }
     }
 }

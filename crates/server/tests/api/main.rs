@@ -9,6 +9,7 @@ mod basics;
 mod cce_lifecycle;
 mod cli;
 mod clusters;
+mod console;
 mod crash;
 mod deploy;
 mod engine;

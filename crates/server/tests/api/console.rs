@@ -176,7 +176,7 @@ fn concrete(path: &str, ids: &[(&str, &str)]) -> String {
 fn sample_form(path: &str) -> Vec<(&'static str, &'static str)> {
     match path {
         "/console/clusters" => {
-            vec![("name", "swept"), ("category", "onpremise"), ("type", "baremetal"), ("provider", "other")]
+            vec![("name", "swept"), ("category", "onpremise"), ("type", "baremetal"), ("provider", "huaweicloud")]
         }
         "/console/fleets" => vec![("name", "swept-fleet")],
         "/console/rules" => vec![("name", "swept-rule"), ("type", "readonly")],
@@ -240,7 +240,7 @@ backend_tests! {
     async fn every_form_needs_the_sessions_csrf_token(app: TestApp) {
         let t = app.tenant("t1").await;
         let b = sign_in(&app, &t.domain_name, &t.user_name, &t.password).await;
-        let fields = [("name", "no-token"), ("category", "onpremise"), ("type", "baremetal"), ("provider", "other")];
+        let fields = [("name", "no-token"), ("category", "onpremise"), ("type", "baremetal"), ("provider", "huaweicloud")];
         assert_eq!(b.post_raw("/console/clusters", &fields).await.status, 403);
         let mut forged = fields.to_vec();
         forged.push(("csrf", "forged"));

@@ -154,10 +154,21 @@ async fn login(app: &AppState, user: PasswordUser) -> Result<(Tenant, User), Err
             return Err(Error::invalid_body("password.user needs an id, or a name and a domain (id or name)"))
         }
     };
-    let credentials = app.store.user_credentials(&domain_name, &user_name).await?;
+    verify_password_login(app, &domain_name, &user_name, user.password).await
+}
+
+/// The user `user_name` of the tenant `domain_name`, if `password` is theirs and both are enabled: the
+/// password check of `POST /v3/auth/tokens`, and of the web console's sign-in.
+pub async fn verify_password_login(
+    app: &AppState,
+    domain_name: &str,
+    user_name: &str,
+    password: String,
+) -> Result<(Tenant, User), Error> {
+    let wrong = || Error::unauthenticated(WRONG_LOGIN);
+    let credentials = app.store.user_credentials(domain_name, user_name).await?;
     // An unknown user is checked against a dummy hash, so response times do not reveal who exists.
     let hash = credentials.as_ref().map_or_else(|| DUMMY_HASH.clone(), |c| c.password_hash.clone());
-    let password = user.password;
     let ok = tokio::task::spawn_blocking(move || secrets::verify_password(&password, &hash))
         .await
         .map_err(Error::internal)?;

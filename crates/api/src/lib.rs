@@ -37,6 +37,7 @@ use secrets::Sealer;
 use store::Store;
 use tower_http::trace::TraceLayer;
 
+pub use crate::iam::verify_password_login;
 use crate::{auth::token::TokenKeys, error::ApiError};
 
 /// Settings of the API (the server crate fills them from its config).

@@ -126,6 +126,8 @@ pub mod actions {
         TESTING_SETTLE = ("ucsd:testing:settle", Read);
         TESTING_SNAPSHOT_EXPORT = ("ucsd:testing:exportSnapshot", Read);
         TESTING_SNAPSHOT_IMPORT = ("ucsd:testing:importSnapshot", Write);
+        // The web console's audit log page (no API route reads the audit log).
+        AUDIT_LIST = ("ucsd:audit:list", Read);
     }
 }
 

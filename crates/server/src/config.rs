@@ -26,6 +26,7 @@ pub struct Config {
     pub upgrade: UpgradeConfig,
     pub metrics: MetricsConfig,
     pub testing: TestingConfig,
+    pub console: ConsoleConfig,
     /// Keys of the file or `UCS_*` variables that no setting reads (typos, mostly), as dotted paths;
     /// `ucsd` warns about them at start. Paths only: a value never lands here.
     #[serde(skip)]
@@ -44,6 +45,15 @@ pub struct TestingConfig {
     pub seed: u64,
     /// Request journal entries kept per tenant (the oldest go first).
     pub journal_limit: i64,
+}
+
+/// The web console (`/console`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct ConsoleConfig {
+    /// How long a console session lasts after sign-in.
+    pub session_ttl_secs: i64,
+    /// Mark the session cookie `Secure` always (it is whenever a proxy sends `X-Forwarded-Proto: https`).
+    pub secure_cookies: bool,
 }
 
 /// `GET /metrics` (Prometheus text format).
@@ -226,6 +236,10 @@ enabled = false
 deterministic = false
 seed = 0
 journal_limit = 1000
+
+[console]
+session_ttl_secs = 28800
+secure_cookies = false
 "#;
 
 impl Config {
@@ -391,6 +405,14 @@ impl Config {
             credential_cache_entries: self.http.credential_cache_entries,
             response_cache_bytes: self.http.response_cache_bytes,
             journal_limit: self.testing.journal_limit,
+        }
+    }
+
+    /// The web console's settings.
+    pub fn console(&self) -> console::ConsoleConfig {
+        console::ConsoleConfig {
+            session_ttl_secs: self.console.session_ttl_secs,
+            secure_cookies: self.console.secure_cookies,
         }
     }
 }

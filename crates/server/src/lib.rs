@@ -19,6 +19,7 @@ pub struct App {
     pub store: Store,
     pub state: api::AppState,
     pub engine: worker::Engine,
+    pub console: console::ConsoleConfig,
 }
 
 impl App {
@@ -38,7 +39,7 @@ impl App {
             .context("cannot register the job engine's metrics")?;
         let engine = worker::Engine::new(store.clone(), provider, master_key.sealer(), config.engine())
             .with_metrics(metrics);
-        Ok(Self { store, state, engine })
+        Ok(Self { store, state, engine, console: config.console() })
     }
 
     /// Starts `concurrency` workers that stop when `shutdown` is cancelled.
@@ -50,8 +51,10 @@ impl App {
         (0..concurrency).map(|_| tokio::spawn(self.engine.clone().run(shutdown.clone()))).collect()
     }
 
+    /// The API and, at `/console`, the web console (a client of the same router).
     pub fn router(&self) -> axum::Router {
-        api::router(self.state.clone())
+        let api = api::router(self.state.clone());
+        api.clone().merge(console::router(self.state.clone(), api, self.console.clone()))
     }
 }
 

@@ -39,6 +39,7 @@ macro_rules! conformance_suite {
             steps_that_end_at_once_all_count_down_their_parent,
             pause_resume_and_cancel_are_signals_honoured_between_steps,
             a_reset_removes_everything_the_tenant_made_and_keeps_its_credentials,
+            console_sessions_expire_and_end_at_sign_out,
         );
     };
     (@tests $open:path; $($name:ident),* $(,)?) => {
@@ -157,6 +158,23 @@ pub async fn user_credentials_need_an_enabled_tenant(store: &Store) {
     assert_eq!(store.user_list(a.tenant.id).await.unwrap().len(), 2);
     let err = store.user_create(&actor(a.tenant.id), "viewer", "h", &[]).await.unwrap_err();
     assert_eq!(err.def, iam::NAME_TAKEN);
+}
+
+pub async fn console_sessions_expire_and_end_at_sign_out(store: &Store) {
+    let a = store.tenant_create(new_tenant("a"), "r").await.unwrap();
+    let now = store.clock().now();
+    let expires = now + chrono::Duration::hours(1);
+    let made = store.console_session_create("h1", a.user.id, a.tenant.id, "csrf1", expires).await.unwrap();
+    assert_eq!(store.console_session_get("h1").await.unwrap(), Some(made.clone()));
+    assert_eq!(made.user_id, a.user.id);
+    assert_eq!(store.console_session_get("h2").await.unwrap(), None);
+    // Already expired: never found.
+    let past = now - chrono::Duration::seconds(1);
+    store.console_session_create("h2", a.user.id, a.tenant.id, "csrf2", past).await.unwrap();
+    assert_eq!(store.console_session_get("h2").await.unwrap(), None);
+    store.console_session_delete("h1").await.unwrap();
+    assert_eq!(store.console_session_get("h1").await.unwrap(), None);
+    store.console_session_delete("h1").await.unwrap();
 }
 
 pub async fn a_dropped_transaction_leaves_no_change_no_job_and_no_audit_event(store: &Store) {

@@ -21,6 +21,7 @@ pub mod audit;
 pub mod cce;
 pub mod cluster;
 pub mod conformance;
+pub mod console;
 pub mod federation;
 pub mod fleet;
 pub mod identity;

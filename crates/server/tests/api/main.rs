@@ -10,6 +10,7 @@ mod caching;
 mod cce_lifecycle;
 mod cli;
 mod clusters;
+mod console;
 mod crash;
 mod deploy;
 mod engine;

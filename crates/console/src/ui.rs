@@ -34,7 +34,6 @@ const NAV: [(Nav, &str, &str); 6] = [
 
 fn head(title: &str) -> Markup {
     html! {
-        (DOCTYPE)
         head {
             meta charset="utf-8";
             meta name="viewport" content="width=device-width, initial-scale=1";
@@ -48,7 +47,7 @@ fn head(title: &str) -> Markup {
 /// A whole page for a signed-in user.
 pub fn page(session: &Session, nav: Nav, title: &str, body: Markup) -> Html<String> {
     let markup = html! {
-        html lang="en" {
+        (DOCTYPE) html lang="en" {
             (head(title))
             body {
                 a.skip href="#main" { "Skip to content" }
@@ -97,7 +96,7 @@ pub fn button(session: &Session, action: &str, label: &str, class: &str) -> Mark
 /// The sign-in page.
 pub fn sign_in_page(token: &str, next: &str, error: Option<&str>, account: &str, user: &str) -> Html<String> {
     let markup = html! {
-        html lang="en" {
+        (DOCTYPE) html lang="en" {
             (head("Sign in"))
             body.signin {
                 main #main {
@@ -125,7 +124,7 @@ pub fn sign_in_page(token: &str, next: &str, error: Option<&str>, account: &str,
 pub fn sign_in_required(path: &str) -> Response {
     let next = percent_encoding::utf8_percent_encode(path, percent_encoding::NON_ALPHANUMERIC).to_string();
     let markup = html! {
-        html lang="en" {
+        (DOCTYPE) html lang="en" {
             (head("Sign in required"))
             body.signin {
                 main #main {
@@ -155,7 +154,7 @@ pub fn error_page(session: Option<&Session>, status: StatusCode, message: &str) 
     let page = match session {
         Some(session) => page(session, Nav::None, title, body),
         None => Html(
-            html! { html lang="en" { (head(title)) body { main #main { h1 { (title) } (body) } } } }
+            html! { (DOCTYPE) html lang="en" { (head(title)) body { main #main { h1 { (title) } (body) } } } }
                 .into_string(),
         ),
     };

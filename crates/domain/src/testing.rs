@@ -236,8 +236,13 @@ pub fn seed_draws(seed: u64) -> bool {
 fn draw_u64() -> u64 {
     match DRAWS.get() {
         Some(rng) => rng.lock().unwrap_or_else(PoisonError::into_inner).next_u64(),
-        // Not seeded: the OS generator, through a v4 UUID's random bits.
-        None => uuid::Uuid::new_v4().as_u64_pair().1,
+        // Not seeded: the OS generator, through a v4 UUID's random bits. The low half's top two
+        // bits are the fixed variant, so they are shifted out and two random bits of the high half
+        // (below its version nibble) take their place.
+        None => {
+            let (high, low) = uuid::Uuid::new_v4().as_u64_pair();
+            (low << 2) | (high & 0b11)
+        }
     }
 }
 

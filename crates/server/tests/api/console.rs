@@ -302,7 +302,7 @@ backend_tests! {
         }
 
         // A CCE cluster, then its upgrade walked through the workflow graph.
-        let r = b.post("/console/cce", &[("name", "cce-1"), ("kind", "cce"), ("version", ""), ("vpc", "v"), ("subnet", "s")]).await;
+        let r = b.post("/console/cce", &[("name", "cce-1"), ("kind", "cce"), ("version", "v1.28"), ("vpc", "v"), ("subnet", "s")]).await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
         let cce = r.location().trim_start_matches("/console/cce/").split('?').next().unwrap().to_string();
         let cce = cce.as_str();

@@ -74,6 +74,13 @@ class Server:
                              f"stdout: {cp.stdout}\nstderr: {cp.stderr}")
         return cp
 
+    def credentials_changed(self):
+        """Wait out the bound on a credential change made by `ucsd admin` (another process): on
+        Postgres its notification reaches the server at once; SQLite has none, so the server's
+        credential cache forgets within its TTL (http.credential_cache_ttl_millis, 1 s)."""
+        if self.backend == "sqlite":
+            time.sleep(1.1)
+
     def admin(self, *args):
         """Run `ucsd admin ARGS...`, require exit 0, return stdout parsed as JSON (None if empty)."""
         cp = self.admin_raw(*args, check=True)

@@ -173,6 +173,7 @@ def test_iam_lookup_rejections(server, tenant, case):
     else:
         assert signed_get(server, tenant, "/v3/auth/domains").status_code == 200
         server.admin("access-key", "disable", "--tenant", tenant.name, "--access-key", tenant.access_key)
+        server.credentials_changed()
     r = signed_get(server, tenant, "/v3/auth/domains", **kw)
     assert r.status_code == 401, r.text
     body = r.json()
@@ -238,6 +239,7 @@ def test_reject_disabled_access_key(server, tenant):
     client = ucs_client(server, tenant)
     assert list_clusters(client).status_code == 200
     server.admin("access-key", "disable", "--tenant", tenant.name, "--access-key", tenant.access_key)
+    server.credentials_changed()
     expect_error(lambda: list_clusters(client), 401, "UCS.")
 
 

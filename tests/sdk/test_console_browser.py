@@ -161,6 +161,7 @@ def test_a_tenant_drives_fleets_federation_and_an_upgrade_in_a_browser(server, t
     d.get(server.url + "/console/cce")
     fill(d, "c-name", "cce-1")
     choose(d, "c-kind", "cce")
+    fill(d, "c-version", "v1.28")  # the newest version has nothing to upgrade to
     press(d, "Create cluster")
     wait_for(d, "cce cluster page", lambda d: "cluster cce-1" in d.page_source)
     wait_for(d, "cce cluster available", lambda d: "badge ok\">Available" in d.page_source, timeout=WAIT)

@@ -22,3 +22,4 @@ mod rules;
 mod seed_keys;
 mod testing;
 mod upgrades;
+mod wire_input;

@@ -686,7 +686,7 @@ async fn access_info(
     };
     // Issue before marking, so a failure leaves the certificate available; the mark decides who gets it.
     let ca = crate::pki::tenant_ca(&app, caller.domain_id()).await?;
-    let now = time::OffsetDateTime::now_utc();
+    let now = secrets::pki::at_unix(app.store.clock().now().timestamp());
     let cert = ca
         .issue_client(&format!("ucs-agent:{id}"), &caller.tenant.name, now, time::Duration::days(3650))
         .map_err(|e| Error::new(ucs::FAILED_TO_CREATE_CERTS).with_internal(e.to_string()))?;
@@ -889,7 +889,7 @@ async fn kubeconfig(
         .issue_client(
             &caller.user.name,
             &caller.tenant.name,
-            time::OffsetDateTime::now_utc(),
+            secrets::pki::at_unix(app.store.clock().now().timestamp()),
             time::Duration::days(KUBECONFIG_VALIDITY_DAYS),
         )
         .map_err(|e| Error::new(ucs::FAILED_TO_CREATE_CERTS).with_internal(e.to_string()))?;

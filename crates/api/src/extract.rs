@@ -1,4 +1,9 @@
 //! Extractors whose rejections are UCS errors, so malformed input never gets axum's plain-text bodies.
+//!
+//! One rule for input that names what an operation does not know (docs/wire.md §2, "Input rules"): a
+//! body field or a query parameter the operation's type does not declare is refused with the family's
+//! 400, naming it, before anything is read or written. The types declare every attribute of the SDK's
+//! models, so what the SDK sends is always known.
 
 use axum::{
     body::Bytes,
@@ -28,21 +33,52 @@ fn declares_json(parts_headers: &axum::http::HeaderMap) -> Result<(), Error> {
     )))
 }
 
-/// Parses JSON with the path of the offending field in the message.
+/// Parses JSON with the path of the offending field in the message; a field `T` does not declare
+/// is refused.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(Error::invalid_body("a JSON request body is required"));
     }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        if path == "." || path.is_empty() {
-            Error::invalid_body(inner.to_string())
-        } else {
-            Error::invalid_body(format!("{path}: {inner}"))
-        }
-    })
+    let mut unknown = Vec::new();
+    let mut note = |path: serde_ignored::Path<'_>| unknown.push(path.to_string());
+    let parsed = serde_path_to_error::deserialize(serde_ignored::Deserializer::new(&mut *de, &mut note))
+        .map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            if path == "." || path.is_empty() {
+                Error::invalid_body(inner.to_string())
+            } else {
+                Error::invalid_body(format!("{path}: {inner}"))
+            }
+        })?;
+    de.end().map_err(|e| Error::invalid_body(e.to_string()))?;
+    refuse_unknown(&unknown, Error::invalid_body)?;
+    Ok(parsed)
+}
+
+/// The one refusal of fields (or query parameters) an operation does not declare.
+fn refuse_unknown(unknown: &[String], error: fn(String) -> Error) -> Result<(), Error> {
+    match unknown {
+        [] => Ok(()),
+        [one] => Err(error(format!("unknown field {one:?}: this operation does not accept it"))),
+        many => Err(error(format!("unknown fields {many:?}: this operation does not accept them"))),
+    }
+}
+
+/// Parses a form-encoded text (a query, a form body) with the path of the offending parameter in
+/// the message; a parameter `T` does not declare is refused.
+fn parse_form<T: DeserializeOwned>(text: &[u8], error: fn(String) -> Error) -> Result<T, Error> {
+    let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(text));
+    let mut unknown = Vec::new();
+    let mut note = |path: serde_ignored::Path<'_>| unknown.push(path.to_string());
+    let parsed =
+        serde_path_to_error::deserialize(serde_ignored::Deserializer::new(de, &mut note)).map_err(|e| {
+            let path = e.path().to_string();
+            error(format!("{path}: {}", e.into_inner()))
+        })?;
+    refuse_unknown(&unknown, error)?;
+    Ok(parsed)
 }
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
@@ -76,15 +112,11 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonOrForm<T> {
         let bytes = Bytes::from_request(req, state).await.map_err(|e| {
             Error::invalid_body(format!("the request body could not be read: {}", e.body_text()))
         })?;
-        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(&bytes));
-        serde_path_to_error::deserialize(de).map(JsonOrForm).map_err(|e| {
-            let path = e.path().to_string();
-            ApiError(Error::invalid_body(format!("{path}: {}", e.into_inner())))
-        })
+        Ok(JsonOrForm(parse_form(&bytes, |m| Error::invalid_body(m))?))
     }
 }
 
-/// Query parameters; a malformed value gets UCS.01000011.
+/// Query parameters; a malformed value or an undeclared parameter gets UCS.01000011.
 pub struct Query<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
@@ -92,13 +124,14 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let query = parts.uri.query().unwrap_or("");
-        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
-        serde_path_to_error::deserialize(de).map(Query).map_err(|e| {
-            let path = e.path().to_string();
-            ApiError(Error::bad_query(format!("{path}: {}", e.into_inner())))
-        })
+        Ok(Query(parse_form(query.as_bytes(), |m| Error::bad_query(m))?))
     }
 }
+
+/// The query of a list operation that declares no parameters: any parameter is refused (one rule for
+/// every list, UCS and CCE).
+#[derive(Debug, serde::Deserialize)]
+pub struct NoParams {}
 
 /// Path parameters; a malformed one (e.g. not a UUID) gets UCS.01000011.
 pub struct Path<T>(pub T);
@@ -139,6 +172,25 @@ mod tests {
         assert!(e.message().contains("metadata.name"), "{}", e.message());
         assert!(parse_json::<Body>(b"").unwrap_err().message().contains("required"));
         assert!(parse_json::<Body>(b"{not json").is_err());
+    }
+
+    #[test]
+    fn unknown_fields_and_parameters_are_refused_by_name() {
+        let e = parse_json::<Body>(br#"{"metadata": {"name": "a", "nope": 1}, "bogus": [1]}"#).unwrap_err();
+        assert_eq!(e.code(), "UCS.01000012");
+        assert!(e.message().contains("metadata.nope") && e.message().contains("bogus"), "{}", e.message());
+        assert!(parse_json::<Body>(br#"{"metadata": {"name": "a"}} trailing"#).is_err());
+        parse_json::<Body>(br#"{"metadata": {"name": "a"}}"#).unwrap();
+
+        #[derive(Debug, Deserialize)]
+        #[allow(dead_code)]
+        struct Page {
+            limit: Option<i64>,
+        }
+        let e = parse_form::<Page>(b"limit=3&bogus=1", |m| Error::bad_query(m)).unwrap_err();
+        assert_eq!(e.code(), "UCS.01000011");
+        assert!(e.message().contains("bogus"), "{}", e.message());
+        assert_eq!(parse_form::<Page>(b"limit=3", |m| Error::bad_query(m)).unwrap().limit, Some(3));
     }
 
     #[test]

@@ -360,7 +360,7 @@ async fn federation_kubeconfig(
         .issue_client(
             &caller.user.name,
             &caller.tenant.name,
-            time::OffsetDateTime::now_utc(),
+            secrets::pki::at_unix(app.store.clock().now().timestamp()),
             time::Duration::days(days),
         )
         .map_err(|e| Error::new(ucs::FAILED_TO_CREATE_CERTS).with_internal(e.to_string()))?;

@@ -114,12 +114,15 @@ fn cluster_ids(field: &str, raw: &[String]) -> Result<Vec<ClusterId>, Error> {
     if raw.len() > 1000 {
         return Err(Error::invalid_body(format!("{field} lists more than 1000 clusters")));
     }
-    raw.iter()
+    let ids: Vec<ClusterId> = raw
+        .iter()
         .enumerate()
         .map(|(i, id)| {
             id.parse().map_err(|_| Error::invalid_body(format!("{field}[{i}] {id:?} is not a cluster id")))
         })
-        .collect()
+        .collect::<Result<_, _>>()?;
+    // A set: a cluster named twice is named once.
+    Ok(domain::collapse(ids))
 }
 
 pub(crate) fn limits(app: &AppState) -> FleetLimits {
@@ -246,7 +249,9 @@ async fn update_zones(
     Json(body): Json<ZonesBody>,
 ) -> ApiResult<JsonOut<Value>> {
     fleet::validate_dns_suffixes(&body.dns_suffix)?;
-    let fleet = app.store.fleet_set_dns_suffix(&caller.actor(), fleet_id(&id)?, &body.dns_suffix).await?;
+    // A set: a domain named twice is named once.
+    let zones = domain::collapse(body.dns_suffix);
+    let fleet = app.store.fleet_set_dns_suffix(&caller.actor(), fleet_id(&id)?, &zones).await?;
     Ok(JsonOut(one_fleet_view(&app, &fleet).await?))
 }
 

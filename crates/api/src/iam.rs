@@ -124,7 +124,7 @@ async fn create_token(
         prj: project.as_ref().map(|p| p.id.to_string()),
         iat: issued.timestamp(),
         exp: expires.timestamp(),
-        jti: uuid::Uuid::new_v4().simple().to_string(),
+        jti: domain::ids::random_uuid().simple().to_string(),
     };
     let token = app.tokens.issue(&claims);
     let body = token_body(&app, &headers, &tenant, &user, project.as_ref(), issued, expires);

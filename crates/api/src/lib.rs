@@ -27,15 +27,18 @@ use std::{ops::Deref, sync::Arc, time::Duration};
 
 use axum::{
     extract::{Request, State},
-    http::{HeaderValue, Method},
-    middleware::{self, Next},
+    http::{HeaderName, HeaderValue, Method},
+    middleware,
     response::Response,
     Router,
 };
 use domain::Error;
 use secrets::Sealer;
 use store::Store;
-use tower_http::trace::TraceLayer;
+use tower_http::{
+    request_id::{MakeRequestId, PropagateRequestIdLayer, SetRequestIdLayer},
+    trace::TraceLayer,
+};
 
 pub use crate::iam::verify_password_login;
 use crate::{auth::token::TokenKeys, error::ApiError};
@@ -167,20 +170,36 @@ impl Deref for AppState {
     }
 }
 
-/// The request id of a request: generated here, sent back in `X-Request-Id`, on every log line.
-#[derive(Debug, Clone)]
-pub struct RequestId(pub String);
+/// The request id of a request (tower-http's): made here for every request, sent back in
+/// `X-Request-Id`, on every log line and audit event. One a client sends is not taken.
+pub use tower_http::request_id::RequestId;
 
-async fn request_id(mut request: Request, next: Next) -> Response {
-    let id = uuid::Uuid::new_v4().simple().to_string();
-    request.extensions_mut().insert(RequestId(id.clone()));
-    let mut response = next.run(request).await;
-    response.headers_mut().insert("x-request-id", HeaderValue::from_str(&id).expect("hex is a valid header"));
-    response
+/// The request id of a request, from its extensions (empty before the request-id layer ran).
+pub fn request_id_of(extensions: &axum::http::Extensions) -> &str {
+    extensions.get::<RequestId>().and_then(|r| r.header_value().to_str().ok()).unwrap_or("")
 }
 
+/// Makes request ids: 32 hex digits from the OS generator (never the seeded id sequence).
+#[derive(Debug, Clone, Copy)]
+struct MakeId;
+
+impl MakeRequestId for MakeId {
+    fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<RequestId> {
+        let id = domain::ids::random_uuid().simple().to_string();
+        Some(RequestId::new(HeaderValue::from_str(&id).expect("hex is a valid header")))
+    }
+}
+
+/// A client's `X-Request-Id` is dropped: the id in logs and audit events is always the server's.
+async fn forget_client_request_id(mut request: Request) -> Request {
+    request.headers_mut().remove(REQUEST_ID);
+    request
+}
+
+const REQUEST_ID: &str = "x-request-id";
+
 fn request_span(request: &Request) -> tracing::Span {
-    let id = request.extensions().get::<RequestId>().map_or("", |r| r.0.as_str());
+    let id = request_id_of(request.extensions());
     tracing::info_span!(
         "request",
         request_id = %id,
@@ -210,8 +229,12 @@ pub(crate) fn no_such_route() -> Error {
     Error::new(domain::error::ucs::NO_REQUESTED_RESOURCES_FOUND).with_detail("no such route")
 }
 
+/// A route asked with a method it does not serve: 405 in the route's family; axum adds `Allow`.
 async fn method_not_allowed(method: Method) -> ApiError {
-    ApiError(Error::bad_query(format!("method {method} is not allowed on this route")))
+    ApiError(
+        Error::new(domain::error::http::METHOD_NOT_ALLOWED)
+            .with_detail(format!("method {method} is not allowed on this route (see the Allow header)")),
+    )
 }
 
 /// The whole API.
@@ -242,7 +265,9 @@ pub fn router(state: AppState) -> Router {
                 );
             },
         ))
-        .layer(middleware::from_fn(request_id))
+        .layer(PropagateRequestIdLayer::new(HeaderName::from_static(REQUEST_ID)))
+        .layer(SetRequestIdLayer::new(HeaderName::from_static(REQUEST_ID), MakeId))
+        .layer(middleware::map_request(forget_client_request_id))
         .layer(axum::extract::DefaultBodyLimit::max(state.config.body_limit_bytes))
         .with_state(state)
 }

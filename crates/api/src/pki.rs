@@ -11,7 +11,7 @@ pub async fn tenant_ca(app: &AppState, domain_id: DomainId) -> Result<Certificat
     let stored = match app.store.tenant_ca_get(domain_id).await? {
         Some(stored) => stored,
         None => {
-            let now = time::OffsetDateTime::now_utc();
+            let now = secrets::pki::at_unix(app.store.clock().now().timestamp());
             let ca =
                 CertificateAuthority::generate(&format!("ucsd tenant {domain_id}"), now).map_err(|e| {
                     Error::new(domain::error::ucs::FAILED_TO_CREATE_CERTS).with_internal(e.to_string())

@@ -766,8 +766,8 @@ current-context: ctx
             turbo: false,
             cce: CceLink { id: CceClusterId::new(), now: now.map(state) },
             registered: None,
-            created_at: Utc::now(),
-            updated_at: Utc::now(),
+            created_at: crate::clock::Clock::now(&crate::clock::ManualClock::default()),
+            updated_at: crate::clock::Clock::now(&crate::clock::ManualClock::default()),
         }
     }
 

@@ -60,8 +60,15 @@ pub fn ids_are_seeded() -> bool {
 pub fn new_uuid() -> Uuid {
     match SEEDED.get() {
         Some(generator) => generator.lock().unwrap_or_else(PoisonError::into_inner).next_uuid(),
-        None => Uuid::new_v4(),
+        None => random_uuid(),
     }
+}
+
+/// A new random UUID (v4) from the OS generator, even in deterministic mode: for what is no resource
+/// (request ids, token ids, scratch names), so that it never shifts the seeded sequence of resource ids.
+#[allow(clippy::disallowed_methods)] // the one place ids come from the OS generator
+pub fn random_uuid() -> Uuid {
+    Uuid::new_v4()
 }
 
 /// A UUID (v4 layout) that is a function of `name`: what a workflow makes from its idempotency key

@@ -5,6 +5,7 @@ pub mod addon;
 pub mod audit;
 pub mod authz;
 pub mod cce;
+pub mod cce_wire;
 pub mod clock;
 pub mod cluster;
 pub mod error;
@@ -22,3 +23,18 @@ mod transition_table;
 pub mod upgrade;
 
 pub use error::{Error, Result};
+
+/// A list the wire sends where a set is meant (cluster ids, DNS suffixes): each element once, in the
+/// order of its first appearance.
+pub fn collapse<T: Eq + std::hash::Hash + Clone>(items: Vec<T>) -> Vec<T> {
+    let mut seen = std::collections::HashSet::new();
+    items.into_iter().filter(|item| seen.insert(item.clone())).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn collapse_keeps_first_appearances_in_order() {
+        assert_eq!(super::collapse(vec!["b", "a", "b", "c", "a"]), vec!["b", "a", "c"]);
+    }
+}

@@ -380,7 +380,7 @@ mod tests {
         let plan1 = plan(&p);
         assert_eq!(plan1, Plan { create: 2, remove: vec![] });
         let made = vec![Node::new("b".into(), "n-b".into()), Node::new("c".into(), "n-c".into())];
-        let now = Utc::now();
+        let now = crate::clock::Clock::now(&crate::clock::ManualClock::default());
         apply(&mut p, made.clone(), &[], now);
         apply(&mut p, made, &[], now);
         assert_eq!(p.nodes.len(), 3);
@@ -404,7 +404,12 @@ mod tests {
         let mut p = pool(vec![node("a", NodePhase::Active)], Some(2));
         let first = step_key("j", &p);
         assert_eq!(first, step_key("j", &p));
-        apply(&mut p, vec![Node::new("b".into(), "n-b".into())], &[], Utc::now());
+        apply(
+            &mut p,
+            vec![Node::new("b".into(), "n-b".into())],
+            &[],
+            crate::clock::Clock::now(&crate::clock::ManualClock::default()),
+        );
         assert_ne!(first, step_key("j", &p));
         let before = step_key("j", &p);
         p.generation += 1;

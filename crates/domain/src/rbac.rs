@@ -367,7 +367,6 @@ pub fn to_yaml(objects: &[RbacObject]) -> Result<String> {
 
 #[cfg(test)]
 mod tests {
-    use chrono::Utc;
     use serde_json::json;
 
     use super::*;
@@ -392,8 +391,8 @@ mod tests {
                 contents,
                 description: String::new(),
             },
-            created_at: Utc::now(),
-            updated_at: Utc::now(),
+            created_at: crate::clock::Clock::now(&crate::clock::ManualClock::default()),
+            updated_at: crate::clock::Clock::now(&crate::clock::ManualClock::default()),
         }
     }
 

@@ -30,6 +30,13 @@ pub struct IssuedCert {
     pub key_pem: String,
 }
 
+/// The certificate time of an instant given in seconds since the epoch: what callers hand
+/// [`CertificateAuthority::generate`] and [`CertificateAuthority::issue_client`] from their `Clock`
+/// (`at_unix(clock.now().timestamp())`), never the wall clock directly.
+pub fn at_unix(secs: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(secs).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
 fn pki_err(e: rcgen::Error) -> SecretError {
     SecretError::Key(format!("certificate: {e}"))
 }
@@ -85,7 +92,7 @@ mod tests {
 
     #[test]
     fn a_ca_signs_client_certificates_with_the_requested_validity() {
-        let now = OffsetDateTime::now_utc();
+        let now = at_unix(1_750_000_000);
         let ca = CertificateAuthority::generate("tenant-ca", now).unwrap();
         assert!(ca.cert_pem.starts_with("-----BEGIN CERTIFICATE-----"));
         let issued = ca.issue_client("alice", "tenant", now, Duration::days(30)).unwrap();

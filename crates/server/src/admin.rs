@@ -50,7 +50,7 @@ pub struct UserCredentialsOut {
 
 /// Admin commands have no HTTP request; their audit events get a request id of their own.
 fn request_id() -> String {
-    format!("admin-{}", uuid::Uuid::new_v4().simple())
+    format!("admin-{}", domain::ids::random_uuid().simple())
 }
 
 /// Creates a tenant, its default project (named after the region), an administrator with a generated

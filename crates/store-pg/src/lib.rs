@@ -70,7 +70,7 @@ pub mod testing {
     /// A URL for a new, empty schema of its own (created here), to hand to [`open`] or to `ucsd`.
     pub async fn fresh_schema_url() -> String {
         let base = base_url();
-        let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
+        let schema = format!("t_{}", domain::ids::random_uuid().simple());
         let mut conn = sqlx::PgConnection::connect(&base)
             .await
             .unwrap_or_else(|e| panic!("tests need Postgres at {base} (set UCS_TEST_DATABASE_URL): {e}"));

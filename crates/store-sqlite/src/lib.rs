@@ -45,7 +45,7 @@ pub mod testing {
     use super::*;
 
     pub async fn open_fresh(clock: Arc<dyn Clock>) -> Store {
-        let path = std::env::temp_dir().join(format!("ucsd-test-{}.db", uuid::Uuid::new_v4().simple()));
+        let path = std::env::temp_dir().join(format!("ucsd-test-{}.db", domain::ids::random_uuid().simple()));
         let url = format!("sqlite://{}?mode=rwc", path.display());
         let store = open(&url, 8, clock).await.expect("open test database");
         store.migrate().await.expect("migrate test database");

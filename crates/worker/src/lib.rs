@@ -95,7 +95,7 @@ impl Engine {
     pub(crate) fn federation_ca(&self, fleet_id: domain::ids::FleetId) -> Result<(String, String)> {
         let ca = secrets::pki::CertificateAuthority::generate(
             &format!("ucsd federation {fleet_id}"),
-            time::OffsetDateTime::now_utc(),
+            secrets::pki::at_unix(self.store.clock().now().timestamp()),
         )
         .map_err(|e| domain::Error::internal(format!("federation CA: {e}")))?;
         let sealed =

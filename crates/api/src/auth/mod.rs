@@ -26,7 +26,7 @@ use domain::{
 };
 
 use self::cache::{Credential, CredentialKey, VerifiedKey, VerifiedToken};
-use crate::{error::ApiError, AppState, RequestId};
+use crate::{error::ApiError, AppState};
 
 /// The authenticated caller of a request.
 #[derive(Debug, Clone)]
@@ -149,7 +149,7 @@ pub async fn authenticated(app: &AppState, request: Request) -> Result<Request> 
     let body = to_bytes(body, limit)
         .await
         .map_err(|_| Error::invalid_body(format!("the request body exceeds {limit} bytes")))?;
-    let request_id = parts.extensions.get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
+    let request_id = crate::request_id_of(&parts.extensions).to_string();
     let caller = identify(app, &parts, &body, request_id).await?;
     let span = tracing::Span::current();
     span.record("tenant", caller.tenant.id.to_string());

@@ -8,7 +8,7 @@ use domain::{authz::actions, cce::CcePhase, error::cce, upgrade::Flavor, Error};
 use serde_json::{json, Value};
 use store::cce::CceClusterFilter;
 
-use super::{cluster, clusters::cluster_view, route, Service};
+use super::{as_value, cluster, clusters::cluster_view, route, Service};
 use crate::{
     auth::Caller,
     error::ApiResult,
@@ -16,6 +16,7 @@ use crate::{
     routes::Route,
     AppState,
 };
+use domain::cce_wire;
 
 const CLUSTER: &str = "/api/v3/projects/{project_id}/clusters/{cluster_id}";
 const CERT: &str = "/api/v3/projects/{project_id}/clusters/{cluster_id}/clustercert";
@@ -43,10 +44,10 @@ async fn update(
     caller: Caller,
     service: Service,
     Path((_, id)): Path<(String, String)>,
-    Json(body): Json<Value>,
+    Json(body): Json<cce_wire::ClusterInformation>,
 ) -> ApiResult<JsonOut<Value>> {
     let c = cluster(&app, &caller, &service, &id).await?;
-    let update = domain::cce::validate_update(&body)?;
+    let update = domain::cce::validate_update(&as_value(&body))?;
     let updated = app.store.cce_cluster_update_info(&caller.actor(), service.0, c.id, &update).await?;
     Ok(JsonOut(cluster_view(&service, &updated)))
 }
@@ -58,16 +59,16 @@ async fn cert(
     caller: Caller,
     service: Service,
     Path((_, id)): Path<(String, String)>,
-    Json(body): Json<Value>,
+    Json(body): Json<cce_wire::CertDuration>,
 ) -> ApiResult<JsonOut<Value>> {
     let c = cluster(&app, &caller, &service, &id).await?;
-    let days = match body.get("duration").and_then(Value::as_i64) {
+    let days = match body.duration {
         Some(-1) => MAX_CERT_DAYS,
         Some(d) if (1..=MAX_CERT_DAYS).contains(&d) => d,
-        _ => {
+        other => {
             return Err(Error::invalid_body(format!(
                 "duration must be -1 or 1 to {MAX_CERT_DAYS} days, not {}",
-                body.get("duration").unwrap_or(&Value::Null)
+                other.map_or_else(|| "missing".to_string(), |d| d.to_string())
             ))
             .into())
         }
@@ -82,7 +83,7 @@ async fn cert(
         .issue_client(
             &caller.user.name,
             &caller.tenant.name,
-            time::OffsetDateTime::now_utc(),
+            secrets::pki::at_unix(app.store.clock().now().timestamp()),
             time::Duration::days(days),
         )
         .map_err(|e| Error::internal(format!("client certificate: {e}")))?;

@@ -18,7 +18,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use store::addon::AddonChange;
 
-use super::{cluster, route, version_of, Service};
+use super::{as_value, cluster, route, version_of, Service};
 use crate::{
     auth::Caller,
     error::{ApiError, ApiResult},
@@ -26,6 +26,7 @@ use crate::{
     routes::Route,
     AppState,
 };
+use domain::cce_wire;
 
 const TEMPLATES: &str = "/api/v3/addontemplates";
 const INSTANCES: &str = "/api/v3/addons";
@@ -212,9 +213,9 @@ async fn create(
     State(app): State<AppState>,
     caller: Caller,
     service: Service,
-    Json(body): Json<Value>,
+    Json(body): Json<cce_wire::InstanceRequest>,
 ) -> ApiResult<(StatusCode, JsonOut<Value>)> {
-    let request = addon::validate_request(&body)?;
+    let request = addon::validate_request(&as_value(&body))?;
     let c = cluster(&app, &caller, &service, &request.cluster_id).await?;
     let version =
         addon::resolve_version(version_of(&service, &c)?, &request.template, request.version.as_deref())?;
@@ -233,9 +234,9 @@ async fn update(
     caller: Caller,
     service: Service,
     Path(id): Path<String>,
-    Json(body): Json<Value>,
+    Json(body): Json<cce_wire::InstanceRequest>,
 ) -> ApiResult<JsonOut<Value>> {
-    let request = addon::validate_request(&body)?;
+    let request = addon::validate_request(&as_value(&body))?;
     let c = cluster(&app, &caller, &service, &request.cluster_id).await?;
     let template = template_of(&c, &id)?;
     if template != request.template {

@@ -14,14 +14,15 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use store::cce::CceClusterFilter;
 
-use super::{cluster, go_time, project_id, route, Service};
+use super::{as_value, cluster, go_time, project_id, route, Service};
 use crate::{
     auth::Caller,
     error::{ApiError, ApiResult},
-    extract::{Json, Path, Query},
+    extract::{Json, NoParams, Path, Query},
     routes::Route,
     AppState,
 };
+use domain::cce_wire;
 
 const CLUSTERS: &str = "/api/v3/projects/{project_id}/clusters";
 const CLUSTER: &str = "/api/v3/projects/{project_id}/clusters/{cluster_id}";
@@ -78,10 +79,10 @@ async fn create(
     State(app): State<AppState>,
     caller: Caller,
     service: Service,
-    Json(body): Json<Value>,
+    Json(body): Json<cce_wire::Cluster>,
 ) -> ApiResult<(StatusCode, JsonOut<Value>)> {
     let project = project_id(&caller)?;
-    let new = domain::cce::validate_create(service.0, body)?;
+    let new = domain::cce::validate_create(service.0, as_value(&body))?;
     let id = CceClusterId::new();
     let sealed = new
         .proxy_private_key
@@ -211,7 +212,11 @@ fn job_phase(job: &domain::job::Job) -> &'static str {
 
 /// `GET /autopilot/v2/projects/{project_id}/jobs` (`list_autopilot_jobs`): the jobs of the caller's
 /// Autopilot clusters, oldest first, a bare array in the v2 shape (lower-case keys).
-async fn list_autopilot_jobs(State(app): State<AppState>, caller: Caller) -> ApiResult<JsonOut<Value>> {
+async fn list_autopilot_jobs(
+    State(app): State<AppState>,
+    caller: Caller,
+    _: Query<NoParams>,
+) -> ApiResult<JsonOut<Value>> {
     let mut items = Vec::new();
     for job in app.store.cce_jobs(caller.domain_id()).await? {
         let Some((cluster_id, job_type, Some(cluster))) = job_target(&app, &job).await? else { continue };

@@ -101,6 +101,12 @@ pub fn version_of<'c>(service: &'c Service, cluster: &CceCluster) -> Result<&'c 
     })
 }
 
+/// A typed CCE body (`domain::cce_wire`) as the domain's validation of it reads it: the typed value
+/// written back, so only attributes of the SDK's model reach it (and are recorded).
+pub fn as_value<T: serde::Serialize>(body: &T) -> Value {
+    serde_json::to_value(body).expect("wire types serialize")
+}
+
 /// A string field of a body, if present and a string.
 pub fn str_at<'v>(body: &'v Value, pointer: &str) -> Option<&'v str> {
     body.pointer(pointer).and_then(Value::as_str)

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use store::nodepool::{NodePoolChange, NodePoolQuotas};
 
-use super::{cluster, go_time, route, Service};
+use super::{as_value, cluster, go_time, route, Service};
 use crate::{
     auth::Caller,
     error::ApiResult,
@@ -21,6 +21,7 @@ use crate::{
     routes::Route,
     AppState,
 };
+use domain::cce_wire;
 
 const POOLS: &str = "/api/v3/projects/{project_id}/clusters/{cluster_id}/nodepools";
 const POOL: &str = "/api/v3/projects/{project_id}/clusters/{cluster_id}/nodepools/{nodepool_id}";
@@ -136,10 +137,10 @@ async fn create(
     caller: Caller,
     service: Service,
     Path((_, id)): Path<(String, String)>,
-    Json(body): Json<Value>,
+    Json(body): Json<cce_wire::NodePool>,
 ) -> ApiResult<(StatusCode, JsonOut<Value>)> {
     let c = cluster(&app, &caller, &service, &id).await?;
-    let new = nodepool::validate_create(body)?;
+    let new = nodepool::validate_create(as_value(&body))?;
     let pool = app.store.node_pool_create(&caller.actor(), service.0, c.id, &new, quotas(&app)).await?;
     Ok((StatusCode::CREATED, JsonOut(pool_view(&c, &pool))))
 }
@@ -198,10 +199,10 @@ async fn update(
     caller: Caller,
     service: Service,
     Path((_, id, pool)): Path<(String, String, String)>,
-    Json(body): Json<Value>,
+    Json(body): Json<cce_wire::NodePoolUpdate>,
 ) -> ApiResult<JsonOut<Value>> {
     let c = cluster(&app, &caller, &service, &id).await?;
-    let update = nodepool::validate_update(body)?;
+    let update = nodepool::validate_update(as_value(&body))?;
     let p = change(&app, &caller, &service, &c, &pool, NodePoolChange::Update(update)).await?;
     Ok(JsonOut(pool_view(&c, &p)))
 }
@@ -224,10 +225,10 @@ async fn scale(
     caller: Caller,
     service: Service,
     Path((_, id, pool)): Path<(String, String, String)>,
-    Json(body): Json<Value>,
+    Json(body): Json<cce_wire::ScaleNodePoolRequestBody>,
 ) -> ApiResult<JsonOut<Value>> {
     let c = cluster(&app, &caller, &service, &id).await?;
-    let desired = nodepool::validate_scale(&body)?;
+    let desired = nodepool::validate_scale(&as_value(&body))?;
     change(&app, &caller, &service, &c, &pool, NodePoolChange::Scale(desired)).await?;
     Ok(JsonOut(json!({ "orderID": "" })))
 }

@@ -12,6 +12,7 @@ use domain::{
     error::cce,
     ids::{UpgradePlanId, UpgradeTaskId},
     upgrade::{
+        request::{NodePoolUpgrade, Postcheck, Precheck, VersionSpec},
         task::{cluster_steps, TaskStatus, TaskType, UpgradeTask},
         UpgradePlan,
     },
@@ -21,14 +22,19 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use store::upgrade::{NewTask, TaskControl};
 
-use super::{check_kind, cluster, go_time, route, str_at, version_of, workflows::check_versions, Service};
+use super::{
+    as_value, check_kind, cluster, go_time, route, str_at, version_of,
+    workflows::{check_versions, versions_in},
+    Service,
+};
 use crate::{
     auth::Caller,
     error::{ApiError, ApiResult},
-    extract::{Json, Path, Query},
+    extract::{Json, NoParams, Path, Query},
     routes::Route,
     AppState,
 };
+use domain::cce_wire;
 
 pub(super) fn routes() -> Vec<Route> {
     const PRECHECK: &str = "/api/v3/projects/{project_id}/clusters/{cluster_id}/operation/precheck";
@@ -169,23 +175,16 @@ async fn create_precheck(
     caller: Caller,
     service: Service,
     Path((_, id)): Path<(String, String)>,
-    Json(body): Json<Value>,
+    _: Query<NoParams>,
+    _: Query<NoParams>,
+    _: Query<NoParams>,
+    _: Query<NoParams>,
+    Json(body): Json<Precheck>,
 ) -> ApiResult<JsonOut<Value>> {
     let c = cluster(&app, &caller, &service, &id).await?;
-    check_kind(&body, "/kind", "PreCheckTask", "/apiVersion", &["v3"])?;
-    let spec = body.get("spec").cloned().unwrap_or_else(|| json!({}));
-    let target = check_versions(&service, &c, &spec, true)?;
-    if let Some(items) = spec.get("skippedCheckItemList") {
-        let ok = items
-            .as_array()
-            .is_some_and(|items| items.iter().all(|i| i.get("name").is_some_and(Value::is_string)));
-        if !ok {
-            return Err(
-                Error::invalid_body("spec.skippedCheckItemList must be a list of items with a name").into()
-            );
-        }
-    }
-    let task = new_task(&app, TaskType::PreCheck, target, spec, fixed_steps(TaskType::PreCheck));
+    let spec = body.validate()?;
+    let target = check_versions(&service, &c, &spec.versions(), true)?;
+    let task = new_task(&app, TaskType::PreCheck, target, json!(spec), fixed_steps(TaskType::PreCheck));
     let t = app.store.upgrade_task_create(&caller.actor(), &c, task).await?;
     Ok(JsonOut(precheck_view(&t, &c)))
 }
@@ -257,7 +256,7 @@ async fn create_snapshot(
     Path((_, id)): Path<(String, String)>,
 ) -> ApiResult<JsonOut<Value>> {
     let c = cluster(&app, &caller, &service, &id).await?;
-    check_versions(&service, &c, &json!({}), false)?;
+    check_versions(&service, &c, &VersionSpec::default(), false)?;
     // A snapshot belongs to the workflow under way (its target), if there is one.
     let target = app
         .store
@@ -297,16 +296,17 @@ async fn upgrade(
     caller: Caller,
     service: Service,
     Path((_, id)): Path<(String, String)>,
-    Json(body): Json<Value>,
+    Json(body): Json<cce_wire::UpgradeClusterRequestBody>,
 ) -> ApiResult<JsonOut<Value>> {
     let c = cluster(&app, &caller, &service, &id).await?;
+    let body = as_value(&body);
     check_kind(&body, "/metadata/kind", "UpgradeTask", "/metadata/apiVersion", &["v3"])?;
     let spec = body.get("spec").cloned().unwrap_or_else(|| json!({}));
     let action = spec.get("clusterUpgradeAction").cloned().unwrap_or(Value::Null);
     if !action.is_object() {
         return Err(Error::invalid_body("spec.clusterUpgradeAction is required").into());
     }
-    let target = check_versions(&service, &c, &action, true)?;
+    let target = check_versions(&service, &c, &versions_in(&action), true)?;
     if let Some(kind) = str_at(&action, "/strategy/type") {
         if kind != "inPlaceRollingUpdate" {
             return Err(Error::invalid_body(format!(
@@ -411,13 +411,11 @@ async fn create_postcheck(
     caller: Caller,
     service: Service,
     Path((_, id)): Path<(String, String)>,
-    Json(body): Json<Value>,
+    Json(body): Json<Postcheck>,
 ) -> ApiResult<JsonOut<Value>> {
     let c = cluster(&app, &caller, &service, &id).await?;
-    check_kind(&body, "/kind", "PostCheckTask", "/apiVersion", &["v3"])?;
-    let spec = body.get("spec").cloned().unwrap_or_else(|| json!({}));
-    let target = str_at(&spec, "/targetVersion")
-        .ok_or_else(|| Error::invalid_body("spec.targetVersion is required"))?;
+    let spec = body.validate()?;
+    let target = spec.target_version.as_deref().unwrap_or_default();
     let entry = service.catalogue().find(target).ok_or_else(|| {
         Error::invalid_body(format!("spec.targetVersion {target:?} is not in the version catalogue"))
     })?;
@@ -425,7 +423,7 @@ async fn create_postcheck(
         &app,
         TaskType::PostCheck,
         entry.version.clone(),
-        spec.clone(),
+        json!(spec),
         fixed_steps(TaskType::PostCheck),
     );
     let t = app.store.upgrade_task_create(&caller.actor(), &c, task).await?;
@@ -443,20 +441,16 @@ async fn upgrade_node_pool(
     caller: Caller,
     service: Service,
     Path((_, id, pool)): Path<(String, String, String)>,
-    Json(body): Json<Value>,
+    Json(body): Json<NodePoolUpgrade>,
 ) -> ApiResult<JsonOut<Value>> {
     let c = cluster(&app, &caller, &service, &id).await?;
-    check_versions(&service, &c, &json!({}), false)?;
+    check_versions(&service, &c, &VersionSpec::default(), false)?;
     let pool = if pool == DEFAULT_POOL { DEFAULT_POOL.to_string() } else { pool };
     if !c.node_pools.iter().any(|p| p.id == pool) {
         return Err(Error::not_found(cce::NOT_FOUND).with_detail("no such node pool").into());
     }
-    if let Some(other) = str_at(&body, "/spec/nodePoolID").filter(|p| !p.is_empty() && *p != pool) {
-        return Err(
-            Error::invalid_body(format!("spec.nodePoolID {other:?} is not the path's node pool")).into()
-        );
-    }
-    let request = json!({ "nodePoolID": pool, "spec": body.get("spec").cloned().unwrap_or(Value::Null) });
+    let spec = body.validate(&pool)?;
+    let request = json!({ "nodePoolID": pool, "spec": spec });
     let task =
         new_task(&app, TaskType::NodePool, c.version.clone(), request, fixed_steps(TaskType::NodePool));
     let t = app.store.upgrade_task_create(&caller.actor(), &c, task).await?;
@@ -468,11 +462,12 @@ async fn create_addon_precheck(
     caller: Caller,
     service: Service,
     Path((_, id)): Path<(String, String)>,
-    Json(body): Json<Value>,
+    Json(body): Json<cce_wire::AddonCheckRequest>,
 ) -> ApiResult<JsonOut<Value>> {
     let c = cluster(&app, &caller, &service, &id).await?;
+    let body = as_value(&body);
     check_kind(&body, "/kind", "AddonCheck", "/apiVersion", &["v3"])?;
-    check_versions(&service, &c, &json!({}), false)?;
+    check_versions(&service, &c, &VersionSpec::default(), false)?;
     let spec = body.get("spec").cloned().unwrap_or_else(|| json!({}));
     let addons = spec.get("addonList").and_then(Value::as_array).cloned().unwrap_or_default();
     if addons.is_empty() {

@@ -9,6 +9,7 @@ use domain::{
     ids::UpgradeWorkflowId,
     upgrade::{
         catalogue::release_of,
+        request::{VersionSpec, WorkflowCreate},
         task::{TaskType, UpgradeTask},
         workflow::{self as workflow_sm, Points, UpgradeWorkflow, WorkflowPhase, LINES, POINTS},
     },
@@ -16,14 +17,15 @@ use domain::{
 };
 use serde_json::{json, Value};
 
-use super::{check_kind, cluster, go_time, route, str_at, version_of, Service};
+use super::{cluster, go_time, route, str_at, version_of, Service};
 use crate::{
     auth::Caller,
     error::{ApiError, ApiResult},
-    extract::{Json, Path},
+    extract::{Json, NoParams, Path, Query},
     routes::Route,
     AppState,
 };
+use domain::cce_wire;
 
 const WORKFLOWS: &str = "/api/v3/projects/{project_id}/clusters/{cluster_id}/operation/upgradeworkflows";
 const WORKFLOW: &str =
@@ -192,12 +194,22 @@ async fn view(app: &AppState, w: &UpgradeWorkflow) -> Result<Value, ApiError> {
     Ok(workflow_view(w, &tasks))
 }
 
+/// The versions a body not typed yet names (`clusterID`, `clusterVersion`, `targetVersion`).
+pub fn versions_in(spec: &Value) -> VersionSpec {
+    let at = |pointer| str_at(spec, pointer).map(str::to_string);
+    VersionSpec {
+        cluster_id: at("/clusterID"),
+        cluster_version: at("/clusterVersion"),
+        target_version: at("/targetVersion"),
+    }
+}
+
 /// Checks `clusterVersion` against the cluster and `targetVersion` against its upgrade paths; the
 /// target's full version.
 pub fn check_versions(
     service: &Service,
     c: &domain::cce::CceCluster,
-    spec: &Value,
+    spec: &VersionSpec,
     target_required: bool,
 ) -> Result<String, ApiError> {
     if c.phase == CcePhase::Upgrading {
@@ -208,14 +220,14 @@ pub fn check_versions(
             .with_detail(format!("the cluster is {}", c.phase.as_str()))
             .into());
     }
-    if let Some(id) = str_at(spec, "/clusterID").filter(|id| !id.is_empty()) {
+    if let Some(id) = spec.cluster_id.as_deref().filter(|id| !id.is_empty()) {
         if id != c.id.to_string() {
             return Err(
                 Error::invalid_body(format!("spec.clusterID {id:?} is not the path's cluster")).into()
             );
         }
     }
-    if let Some(version) = str_at(spec, "/clusterVersion") {
+    if let Some(version) = spec.cluster_version.as_deref() {
         if version != c.version
             && version != release_of(&c.version)
             && version != version_of(service, c)?.patch_release()
@@ -227,7 +239,7 @@ pub fn check_versions(
             .into());
         }
     }
-    let target = match str_at(spec, "/targetVersion") {
+    let target = match spec.target_version.as_deref() {
         Some(t) => t,
         None if target_required => return Err(Error::invalid_body("spec.targetVersion is required").into()),
         None => return Ok(String::new()),
@@ -248,14 +260,10 @@ async fn create(
     caller: Caller,
     service: Service,
     Path((_, id)): Path<(String, String)>,
-    Json(body): Json<Value>,
+    Json(body): Json<WorkflowCreate>,
 ) -> ApiResult<(StatusCode, JsonOut<Value>)> {
     let c = cluster(&app, &caller, &service, &id).await?;
-    check_kind(&body, "/kind", "WorkFlowTask", "/apiVersion", &["v3"])?;
-    let spec = body.get("spec").cloned().unwrap_or(Value::Null);
-    if str_at(&spec, "/clusterVersion").is_none() {
-        return Err(Error::invalid_body("spec.clusterVersion is required").into());
-    }
+    let spec = body.validate()?;
     let target = check_versions(&service, &c, &spec, true)?;
     let w = app.store.upgrade_workflow_create(&caller.actor(), &c, &target).await?;
     Ok((StatusCode::CREATED, JsonOut(view(&app, &w).await?)))
@@ -266,6 +274,7 @@ async fn list(
     caller: Caller,
     service: Service,
     Path((_, id)): Path<(String, String)>,
+    _: Query<NoParams>,
 ) -> ApiResult<JsonOut<Value>> {
     let c = cluster(&app, &caller, &service, &id).await?;
     let mut items = Vec::new();
@@ -296,12 +305,13 @@ async fn update(
     caller: Caller,
     service: Service,
     Path((_, id, workflow)): Path<(String, String, String)>,
-    Json(body): Json<Value>,
+    Json(body): Json<cce_wire::UpgradeWorkFlowUpdateRequestBody>,
 ) -> ApiResult<JsonOut<Value>> {
     let c = cluster(&app, &caller, &service, &id).await?;
     let workflow = workflow_id(&workflow)?;
     let requested =
-        str_at(&body, "/status/phase").ok_or_else(|| Error::invalid_body("status.phase is required"))?;
+        body.status.and_then(|s| s.phase).ok_or_else(|| Error::invalid_body("status.phase is required"))?;
+    let requested = requested.as_str();
     let phase = WorkflowPhase::parse(requested)
         .ok_or_else(|| Error::invalid_body(format!("status.phase {requested:?} is not a workflow phase")))?;
     let w = app.store.upgrade_workflow_patch(&caller.actor(), c.id, workflow, phase).await?;

@@ -42,6 +42,16 @@ pub mod cce {
         WORKFLOW_EXISTS = ("CCE.01409002", 409, "An unfinished upgrade workflow of this cluster exists.");
         UPGRADE_IN_PROGRESS = ("CCE.01409003", 409, "An upgrade of this cluster is in progress.");
         CLUSTER_NAME_TAKEN = ("CCE.01409004", 409, "A cluster with this name exists.");
+        METHOD_NOT_ALLOWED = ("CCE.01405001", 405, "Method not allowed.");
+    }
+}
+
+/// ucsd's own UCS-family codes, for refusals the reference's table has no row for.
+pub mod http {
+    use super::ErrorDef;
+    error_catalogue! {
+        // A route that exists, asked with a method it does not serve (sent with `Allow`).
+        METHOD_NOT_ALLOWED = ("UCS.01405001", 405, "Method not allowed.");
     }
 }
 
@@ -149,6 +159,7 @@ impl Error {
             401 => cce::UNAUTHORIZED,
             403 => cce::FORBIDDEN,
             404 => cce::NOT_FOUND,
+            405 => cce::METHOD_NOT_ALLOWED,
             409 => cce::CONFLICT,
             500..=599 => cce::INTERNAL,
             _ => cce::BAD_REQUEST,
@@ -203,7 +214,7 @@ mod tests {
 
     #[test]
     fn every_catalogue_status_is_an_http_error_status() {
-        for def in ucs::ALL.iter().chain(cce::ALL).chain(iam::ALL) {
+        for def in ucs::ALL.iter().chain(cce::ALL).chain(iam::ALL).chain(http::ALL) {
             assert!((400..600).contains(&def.status), "{def:?}");
         }
     }

@@ -3,6 +3,7 @@
 
 pub mod catalogue;
 pub mod precheck;
+pub mod request;
 pub mod task;
 pub mod workflow;
 

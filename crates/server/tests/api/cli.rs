@@ -13,7 +13,7 @@ fn ucsd(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> std::proc
 }
 
 fn temp_dir() -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("ucsd-cli-{}", uuid::Uuid::new_v4().simple()));
+    let dir = std::env::temp_dir().join(format!("ucsd-cli-{}", domain::ids::random_uuid().simple()));
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }

@@ -129,7 +129,7 @@ async fn server_and_client_with(
     step_millis: &str,
     worker: &[(&str, &str)],
 ) -> (Server, TestApp) {
-    let dir = std::env::temp_dir().join(format!("ucsd-crash-{}", uuid::Uuid::new_v4().simple()));
+    let dir = std::env::temp_dir().join(format!("ucsd-crash-{}", domain::ids::random_uuid().simple()));
     std::fs::create_dir_all(&dir).unwrap();
     let url = match backend {
         Backend::Sqlite => format!("sqlite://{}?mode=rwc", dir.join("ucsd.db").display()),

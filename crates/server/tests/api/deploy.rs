@@ -69,7 +69,8 @@ fn a_master_key() -> String {
 #[track_caller]
 fn load(what: &str, file: Option<&str>, env: &BTreeMap<String, String>) -> Config {
     let path = file.map(|toml| {
-        let path = std::env::temp_dir().join(format!("ucsd-deploy-{}.toml", uuid::Uuid::new_v4().simple()));
+        let path =
+            std::env::temp_dir().join(format!("ucsd-deploy-{}.toml", domain::ids::random_uuid().simple()));
         std::fs::write(&path, toml).unwrap();
         path
     });

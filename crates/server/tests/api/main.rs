@@ -25,3 +25,4 @@ mod seed_keys;
 mod testing;
 mod testing_kit;
 mod upgrades;
+mod wire_input;

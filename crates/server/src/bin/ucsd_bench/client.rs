@@ -54,7 +54,8 @@ impl Client {
         headers.insert("content-type", HeaderValue::from_static("application/json"));
         headers.insert("user-agent", HeaderValue::from_static("huaweicloud-usdk-python/3.0; ucsd-bench"));
         headers.insert("x-domain-id", HeaderValue::from_str(&self.signer.domain_id).expect("domain id"));
-        let date = chrono::Utc::now().format(signature::DATE_FORMAT).to_string();
+        let date =
+            domain::clock::Clock::now(&domain::clock::SystemClock).format(signature::DATE_FORMAT).to_string();
         headers.insert(signature::DATE_HEADER, HeaderValue::from_str(&date).expect("date"));
         headers.insert("host", HeaderValue::from_str(&self.host).expect("host"));
         let mut names: Vec<String> = headers.keys().map(|k| k.as_str().to_string()).collect();

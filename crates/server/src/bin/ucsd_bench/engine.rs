@@ -98,7 +98,8 @@ async fn open(backend: &str, database_url: &str) -> anyhow::Result<Store> {
         let url = crate::fresh_pg_schema(database_url).await;
         store_pg::open(&url, 16, clock).await?
     } else {
-        let path = std::env::temp_dir().join(format!("ucsd-bench-{}.db", uuid::Uuid::new_v4().simple()));
+        let path =
+            std::env::temp_dir().join(format!("ucsd-bench-{}.db", domain::ids::random_uuid().simple()));
         store_sqlite::open(&format!("sqlite://{}?mode=rwc", path.display()), 16, clock).await?
     };
     store.migrate().await?;

@@ -50,7 +50,8 @@ async fn database(backend: &str, database_url: &str) -> anyhow::Result<(String, 
         let store = store_pg::open(&url, 4, clock).await?;
         (url, store)
     } else {
-        let path = std::env::temp_dir().join(format!("ucsd-bench-fed-{}.db", uuid::Uuid::new_v4().simple()));
+        let path =
+            std::env::temp_dir().join(format!("ucsd-bench-fed-{}.db", domain::ids::random_uuid().simple()));
         let url = format!("sqlite://{}?mode=rwc", path.display());
         let store = store_sqlite::open(&url, 4, clock).await?;
         (url, store)

@@ -248,7 +248,7 @@ pub fn mix(client: &Client, path: &str, clients: usize) -> Arc<dyn Fn(usize, u64
 /// `POST /v1/clusters` then `DELETE /v1/clusters/{id}` in a loop on every client; client `c` writes
 /// as `tenants[c % len]`.
 pub fn writes(tenants: Vec<Client>) -> Arc<dyn Fn(usize, u64) -> OpFuture + Send + Sync> {
-    let run = uuid::Uuid::new_v4().simple().to_string()[..8].to_string();
+    let run = domain::ids::random_uuid().simple().to_string()[..8].to_string();
     Arc::new(move |c, i| {
         let client = tenants[c % tenants.len()].clone();
         let name = format!("w-{run}-{c}-{i}");

@@ -117,7 +117,7 @@ pub async fn run(
     clients: usize,
     secs: Duration,
 ) -> anyhow::Result<LoadFigures> {
-    let run = uuid::Uuid::new_v4().simple().to_string()[..8].to_string();
+    let run = domain::ids::random_uuid().simple().to_string()[..8].to_string();
     let started = Instant::now();
     let end = started + secs;
     let tasks: Vec<_> =

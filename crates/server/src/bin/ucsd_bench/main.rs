@@ -446,7 +446,8 @@ async fn startup_rows(cli: &Cli, report: &mut Report, runs: usize) -> anyhow::Re
     let runs = if cli.quick { 2 } else { runs.max(1) };
     let (mut starts, mut rss) = (Vec::new(), Vec::new());
     for _ in 0..runs {
-        let dir = std::env::temp_dir().join(format!("ucsd-bench-start-{}", uuid::Uuid::new_v4().simple()));
+        let dir =
+            std::env::temp_dir().join(format!("ucsd-bench-start-{}", domain::ids::random_uuid().simple()));
         let started = std::time::Instant::now();
         let serve = process::Serve::start(
             &ucsd,

@@ -63,7 +63,7 @@ pub async fn run(dir: &Path, load: &Workload, database_url: &str) -> anyhow::Res
             .await?;
         anyhow::ensure!(status.success(), "npm ci in {} failed: {status}", dir.display());
     }
-    let schema = format!("gw_{}", uuid::Uuid::new_v4().simple());
+    let schema = format!("gw_{}", domain::ids::random_uuid().simple());
     let output = Command::new("node")
         .arg("bench.js")
         .args(["--database-url", database_url, "--schema", &schema])

@@ -112,7 +112,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonOrForm<T> {
         let bytes = Bytes::from_request(req, state).await.map_err(|e| {
             Error::invalid_body(format!("the request body could not be read: {}", e.body_text()))
         })?;
-        Ok(JsonOrForm(parse_form(&bytes, |m| Error::invalid_body(m))?))
+        Ok(JsonOrForm(parse_form(&bytes, Error::invalid_body)?))
     }
 }
 
@@ -124,14 +124,25 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let query = parts.uri.query().unwrap_or("");
-        Ok(Query(parse_form(query.as_bytes(), |m| Error::bad_query(m))?))
+        Ok(Query(parse_form(query.as_bytes(), Error::bad_query)?))
     }
 }
 
-/// The query of a list operation that declares no parameters: any parameter is refused (one rule for
-/// every list, UCS and CCE).
-#[derive(Debug, serde::Deserialize)]
-pub struct NoParams {}
+/// A list operation that declares no query parameters: any parameter is refused (one rule for every
+/// list, UCS and CCE).
+pub struct NoParams;
+
+impl<S: Send + Sync> FromRequestParts<S> for NoParams {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let names: Vec<String> = form_urlencoded::parse(parts.uri.query().unwrap_or("").as_bytes())
+            .map(|(name, _)| name.into_owned())
+            .collect();
+        refuse_unknown(&names, Error::bad_query)?;
+        Ok(NoParams)
+    }
+}
 
 /// Path parameters; a malformed one (e.g. not a UUID) gets UCS.01000011.
 pub struct Path<T>(pub T);

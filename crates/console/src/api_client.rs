@@ -44,7 +44,7 @@ impl<'a> Api<'a> {
             prj: None,
             iat: now.timestamp(),
             exp: now.timestamp() + TOKEN_SECS,
-            jti: uuid::Uuid::new_v4().simple().to_string(),
+            jti: domain::ids::random_uuid().simple().to_string(),
         };
         Self { state, token: state.app.tokens.issue(&claims) }
     }

@@ -240,7 +240,7 @@ fn draw_u64() -> u64 {
         // bits are the fixed variant, so they are shifted out and two random bits of the high half
         // (below its version nibble) take their place.
         None => {
-            let (high, low) = uuid::Uuid::new_v4().as_u64_pair();
+            let (high, low) = crate::ids::random_uuid().as_u64_pair();
             (low << 2) | (high & 0b11)
         }
     }

@@ -5,8 +5,6 @@
 //! format writes every field through [`escaped_fields`], which escapes control characters (a body key
 //! holding `\n` is written as `\n`, two characters, on the line of the event that logged it).
 
-use std::fmt::Write as _;
-
 use tracing_subscriber::{
     field::MakeExt,
     fmt::{self, format::Writer, FormatFields},
@@ -19,7 +17,8 @@ pub fn init(config: &LogConfig) {
     let filter = EnvFilter::try_new(&config.filter).unwrap_or_else(|_| EnvFilter::new("info"));
     // Colours only for a terminal, not for log files and collectors.
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let builder = fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi);
+    let builder =
+        tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi);
     // A second init (tests) is harmless: the first subscriber stays.
     let _ = match config.format {
         LogFormat::Json => {
@@ -94,7 +93,7 @@ mod tests {
 
         let buffer = Buffer::default();
         let writer = buffer.clone();
-        let subscriber = fmt()
+        let subscriber = tracing_subscriber::fmt()
             .with_writer(move || writer.clone())
             .with_ansi(false)
             .compact()

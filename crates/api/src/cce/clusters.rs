@@ -215,7 +215,7 @@ fn job_phase(job: &domain::job::Job) -> &'static str {
 async fn list_autopilot_jobs(
     State(app): State<AppState>,
     caller: Caller,
-    _: Query<NoParams>,
+    _: NoParams,
 ) -> ApiResult<JsonOut<Value>> {
     let mut items = Vec::new();
     for job in app.store.cce_jobs(caller.domain_id()).await? {

@@ -175,10 +175,6 @@ async fn create_precheck(
     caller: Caller,
     service: Service,
     Path((_, id)): Path<(String, String)>,
-    _: Query<NoParams>,
-    _: Query<NoParams>,
-    _: Query<NoParams>,
-    _: Query<NoParams>,
     Json(body): Json<Precheck>,
 ) -> ApiResult<JsonOut<Value>> {
     let c = cluster(&app, &caller, &service, &id).await?;
@@ -194,6 +190,7 @@ async fn list_prechecks(
     caller: Caller,
     service: Service,
     Path((_, id)): Path<(String, String)>,
+    _: NoParams,
 ) -> ApiResult<JsonOut<Value>> {
     let c = cluster(&app, &caller, &service, &id).await?;
     let tasks = app.store.upgrade_task_list(c.id, &[TaskType::PreCheck]).await?;
@@ -275,6 +272,7 @@ async fn list_snapshots(
     caller: Caller,
     service: Service,
     Path((_, id)): Path<(String, String)>,
+    _: NoParams,
 ) -> ApiResult<JsonOut<Value>> {
     let c = cluster(&app, &caller, &service, &id).await?;
     let tasks = app.store.upgrade_task_list(c.id, &[TaskType::Snapshot]).await?;
@@ -371,6 +369,7 @@ async fn list_upgrade_tasks(
     caller: Caller,
     service: Service,
     Path((_, id)): Path<(String, String)>,
+    _: NoParams,
 ) -> ApiResult<JsonOut<Value>> {
     let c = cluster(&app, &caller, &service, &id).await?;
     let tasks = app.store.upgrade_task_list(c.id, &[TaskType::Cluster]).await?;
@@ -607,6 +606,7 @@ async fn list_plans(
     caller: Caller,
     service: Service,
     Path((_, id)): Path<(String, String)>,
+    _: NoParams,
 ) -> ApiResult<JsonOut<Value>> {
     let c = cluster(&app, &caller, &service, &id).await?;
     version_of(&service, &c)?;

@@ -21,7 +21,7 @@ use super::{cluster, go_time, route, str_at, version_of, Service};
 use crate::{
     auth::Caller,
     error::{ApiError, ApiResult},
-    extract::{Json, NoParams, Path, Query},
+    extract::{Json, NoParams, Path},
     routes::Route,
     AppState,
 };
@@ -274,7 +274,7 @@ async fn list(
     caller: Caller,
     service: Service,
     Path((_, id)): Path<(String, String)>,
-    _: Query<NoParams>,
+    _: NoParams,
 ) -> ApiResult<JsonOut<Value>> {
     let c = cluster(&app, &caller, &service, &id).await?;
     let mut items = Vec::new();

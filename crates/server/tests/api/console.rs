@@ -176,7 +176,12 @@ fn concrete(path: &str, ids: &[(&str, &str)]) -> String {
 fn sample_form(path: &str) -> Vec<(&'static str, &'static str)> {
     match path {
         "/console/clusters" => {
-            vec![("name", "swept"), ("category", "onpremise"), ("type", "baremetal"), ("provider", "huaweicloud")]
+            vec![
+                ("name", "swept"),
+                ("category", "onpremise"),
+                ("type", "baremetal"),
+                ("provider", "huaweicloud"),
+            ]
         }
         "/console/fleets" => vec![("name", "swept-fleet")],
         "/console/rules" => vec![("name", "swept-rule"), ("type", "readonly")],

@@ -210,7 +210,7 @@ pub fn not_modified(
 pub fn mix(client: &Client, path: &str, clients: usize) -> Arc<dyn Fn(usize, u64) -> OpFuture + Send + Sync> {
     let client = client.clone();
     let path = path.to_string();
-    let run = uuid::Uuid::new_v4().simple().to_string()[..8].to_string();
+    let run = domain::ids::random_uuid().simple().to_string()[..8].to_string();
     let created: Arc<Vec<std::sync::Mutex<Option<String>>>> =
         Arc::new((0..clients).map(|_| std::sync::Mutex::new(None)).collect());
     Arc::new(move |c, i| {

@@ -76,6 +76,14 @@ struct NameOrId {
     name: Option<String>,
 }
 
+impl NameOrId {
+    /// Whether it names `tenant` (a domain), by id or by name.
+    fn names(&self, tenant: &Tenant) -> bool {
+        self.id.as_deref() == Some(&tenant.id.to_string())
+            || self.name.as_deref() == Some(tenant.name.as_str())
+    }
+}
+
 #[derive(Debug, Deserialize)]
 struct Scope {
     project: Option<ProjectScope>,
@@ -86,6 +94,8 @@ struct Scope {
 struct ProjectScope {
     id: Option<String>,
     name: Option<String>,
+    /// Keystone names a project by name within a domain; it must be the user's.
+    domain: Option<NameOrId>,
 }
 
 const WRONG_LOGIN: &str = "the user name or password is incorrect";
@@ -106,8 +116,7 @@ async fn create_token(
     let project = match auth.scope.and_then(|s| s.project.map(Ok).or(s.domain.map(Err))) {
         None => None,
         Some(Err(domain)) => {
-            let matches = domain.id.as_deref() == Some(&tenant.id.to_string())
-                || domain.name.as_deref() == Some(tenant.name.as_str());
+            let matches = domain.names(&tenant);
             if !matches {
                 return Err(Error::unauthenticated("the scope's domain is not the user's domain").into());
             }
@@ -183,6 +192,9 @@ static DUMMY_HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
 
 async fn scoped_project(app: &AppState, tenant: &Tenant, scope: ProjectScope) -> Result<Project, Error> {
     let unknown = || Error::unauthenticated("the scope's project is not one of the user's domain");
+    if scope.domain.as_ref().is_some_and(|d| !d.names(tenant)) {
+        return Err(unknown());
+    }
     match (scope.id, scope.name) {
         (Some(id), _) => own_project(app, tenant, &id).await.map_err(|_| unknown()),
         (None, Some(name)) => {

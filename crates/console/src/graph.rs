@@ -56,7 +56,7 @@ pub fn workflow(w: &Value) -> Markup {
             }
             defs {
                 marker #arrow viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" orient="auto-start-reverse" {
-                    path d="M 0 0 L 10 5 L 0 10 z" class="arrowhead";
+                    path d="M 0 0 L 10 5 L 0 10 z" class="arrowhead" {}
                 }
             }
             @for l in &lines {
@@ -68,7 +68,7 @@ pub fn workflow(w: &Value) -> Markup {
                     title { (from) " → " (to) @if critical { " (critical: no cancel once started)" } }
                 }
                 @if critical {
-                    text.edge-label x=((x1 + NODE_W + x2) / 2) y=(y1 + NODE_H / 2 - 8) text-anchor="middle" { "critical" }
+                    text.edge-label x=((x1 + NODE_W + x2) / 2) y=(y1 + NODE_H + 16) text-anchor="middle" { "critical" }
                 }
             }
             @for (i, p) in points.iter().enumerate() {
@@ -76,7 +76,7 @@ pub fn workflow(w: &Value) -> Markup {
                 @let status = text(&p["status"]);
                 @let (x, y) = position(&t, i);
                 g class={ "node " (status_class(&status)) } data-point=(t) {
-                    rect x=(x) y=(y) width=(NODE_W) height=(NODE_H) rx="8";
+                    rect x=(x) y=(y) width=(NODE_W) height=(NODE_H) rx="8" {}
                     text x=(x + NODE_W / 2) y=(y + 26) text-anchor="middle" class="node-title" { (t) }
                     text x=(x + NODE_W / 2) y=(y + 48) text-anchor="middle" class="node-status" {
                         (if status.is_empty() { "not started" } else { status.as_str() })

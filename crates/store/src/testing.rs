@@ -140,13 +140,21 @@ impl Store {
     /// Every job, workflow step included, that has not ended (pending, running or paused), in the
     /// order they were made.
     pub async fn jobs_open(&self) -> Result<Vec<Job>> {
-        let rows = sqlx::query(&format!(
-            "SELECT {JOB_COLUMNS} FROM jobs WHERE state IN ('pending', 'running', 'paused')
+        self.open_jobs(None).await
+    }
+
+    /// The pending, running and paused jobs: every tenant's, or only `tenant`'s.
+    async fn open_jobs(&self, tenant: Option<DomainId>) -> Result<Vec<Job>> {
+        let only_tenant = if tenant.is_some() { "AND domain_id = $1" } else { "" };
+        let sql = format!(
+            "SELECT {JOB_COLUMNS} FROM jobs WHERE state IN ('pending', 'running', 'paused') {only_tenant}
              ORDER BY created_at, id"
-        ))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(map_db_err)?;
+        );
+        let mut query = sqlx::query(&sql);
+        if let Some(tenant) = tenant {
+            query = query.bind(tenant.to_string());
+        }
+        let rows = query.fetch_all(&self.pool).await.map_err(map_db_err)?;
         rows.iter().map(job_from_row).collect()
     }
 }
@@ -445,15 +453,7 @@ impl Store {
 
     /// The tenant's jobs that have not ended, in the order they were made.
     pub async fn jobs_open_of(&self, domain_id: DomainId) -> Result<Vec<Job>> {
-        let rows = sqlx::query(&format!(
-            "SELECT {JOB_COLUMNS} FROM jobs WHERE domain_id = $1 AND state IN ('pending', 'running', 'paused')
-             ORDER BY created_at, id"
-        ))
-        .bind(domain_id.to_string())
-        .fetch_all(&self.pool)
-        .await
-        .map_err(map_db_err)?;
-        rows.iter().map(job_from_row).collect()
+        self.open_jobs(Some(domain_id)).await
     }
 }
 

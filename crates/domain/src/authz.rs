@@ -148,6 +148,9 @@ pub mod operator {
         ACCESS_KEY_DELETE = ("iam:accessKey:delete", Write);
         // An Autopilot upgrade plan's window opened: ucsd upgrades the cluster itself.
         UPGRADE_PLAN_RUN = ("cce:upgradePlan:run", Write);
+        // The operator's job administration (`ucsd admin jobs`, the console's job engine page).
+        JOB_RETRY = ("ucsd:job:retry", Write);
+        JOB_CANCEL = ("ucsd:job:cancel", Write);
     }
 }
 

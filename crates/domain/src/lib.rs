@@ -14,6 +14,7 @@ pub mod fleet;
 pub mod identity;
 pub mod ids;
 pub mod job;
+pub mod job_admin;
 pub mod nodepool;
 pub mod rbac;
 pub mod rule;

@@ -1,4 +1,4 @@
-//! Operator commands (`ucsd admin …`): tenants, users, access keys. Each prints one JSON document on
+//! Operator commands (`ucsd admin …`): tenants, users, access keys, jobs. Each prints one JSON document on
 //! stdout, so scripts and test harnesses can read the generated credentials.
 
 use domain::{
@@ -212,4 +212,56 @@ pub async fn access_key_delete(store: &Store, tenant: &str, access_key: &str) ->
     store
         .access_key_delete(&Actor::operator(tenant.id, request_id(), operator::ACCESS_KEY_DELETE), access_key)
         .await
+}
+
+/// The arguments of `ucsd admin jobs list`, as typed.
+#[derive(Debug, Clone, Default)]
+pub struct JobListArgs {
+    pub tenant: Option<String>,
+    pub kind: Option<String>,
+    pub state: Option<String>,
+    pub older_than: Option<std::time::Duration>,
+    pub steps: bool,
+    pub limit: i64,
+}
+
+pub fn job_id(id: &str) -> Result<domain::ids::JobId> {
+    id.parse().map_err(|_| {
+        Error::new(domain::error::http::JOB_NOT_FOUND).with_detail(format!("{id:?} is no job id"))
+    })
+}
+
+/// Jobs across tenants, newest first.
+pub async fn jobs_list(store: &Store, args: JobListArgs) -> Result<Vec<domain::job::Job>> {
+    let tenant = match &args.tenant {
+        Some(name) => Some(tenant_by_name(store, name).await?.id),
+        None => None,
+    };
+    let kind = args
+        .kind
+        .as_deref()
+        .map(|k| k.parse().map_err(|_| Error::bad_query(format!("unknown job kind {k:?}"))))
+        .transpose()?;
+    let now = store.clock().now();
+    let created_before = args.older_than.map(|age| {
+        let age = chrono::Duration::from_std(age).ok();
+        age.and_then(|age| now.checked_sub_signed(age)).unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC)
+    });
+    let filter = domain::job_admin::JobFilter {
+        tenant,
+        kind,
+        state: args.state.as_deref().map(str::parse).transpose()?,
+        created_before,
+        steps: args.steps,
+        limit: args.limit,
+    };
+    store.job_admin_list(&filter).await
+}
+
+pub async fn job_retry(store: &Store, id: &str) -> Result<domain::job::Job> {
+    store.job_admin_retry(job_id(id)?, &request_id()).await
+}
+
+pub async fn job_cancel(store: &Store, id: &str) -> Result<domain::job::Job> {
+    store.job_admin_cancel(job_id(id)?, &request_id()).await
 }

@@ -63,6 +63,41 @@ enum AdminCommand {
         #[command(subcommand)]
         command: AccessKeyCommand,
     },
+    /// The job engine's jobs, across tenants: list, show, retry, cancel.
+    Jobs {
+        #[command(subcommand)]
+        command: JobsCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum JobsCommand {
+    /// List jobs, newest first (workflows and single jobs; `--steps` adds workflows' steps).
+    List {
+        /// Only this tenant's (by name).
+        #[arg(long)]
+        tenant: Option<String>,
+        /// Only this kind (e.g. federation.enable, cluster.activate, upgrade.cluster).
+        #[arg(long)]
+        kind: Option<String>,
+        /// pending, running, paused, succeeded, failed, cancelled, or stuck (a running job whose
+        /// lease ran out, a runnable job no worker claimed for a minute).
+        #[arg(long)]
+        state: Option<String>,
+        /// Only jobs created longer ago than this (e.g. 30s, 10m, 2h, 1d).
+        #[arg(long)]
+        older_than: Option<humantime::Duration>,
+        #[arg(long)]
+        steps: bool,
+        #[arg(long, default_value_t = domain::job_admin::JobFilter::DEFAULT_LIMIT)]
+        limit: i64,
+    },
+    /// One job with its steps (reason, attempts, failures, lease owner).
+    Show { id: String },
+    /// Run a waiting job now, or run a failed or cancelled workflow or job again.
+    Retry { id: String },
+    /// Cancel a job: its work gives up at its next claim and records why on its resource.
+    Cancel { id: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -272,6 +307,22 @@ async fn run_admin(
             let tenant = admin::tenant_by_name(store, &tenant).await?;
             print_json(&store.user_list(tenant.id).await?)
         }
+        AdminCommand::Jobs { command } => match command {
+            JobsCommand::List { tenant, kind, state, older_than, steps, limit } => {
+                let filter = admin::JobListArgs {
+                    tenant,
+                    kind,
+                    state,
+                    older_than: older_than.map(Into::into),
+                    steps,
+                    limit,
+                };
+                print_json(&admin::jobs_list(store, filter).await?)
+            }
+            JobsCommand::Show { id } => print_json(&store.job_admin_show(admin::job_id(&id)?).await?),
+            JobsCommand::Retry { id } => print_json(&admin::job_retry(store, &id).await?),
+            JobsCommand::Cancel { id } => print_json(&admin::job_cancel(store, &id).await?),
+        },
         AdminCommand::AccessKey { command } => match command {
             AccessKeyCommand::Create { tenant, user } => {
                 print_json(&admin::access_key_create(store, sealer, &tenant, &user).await?)

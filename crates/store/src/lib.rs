@@ -26,6 +26,7 @@ pub mod federation;
 pub mod fleet;
 pub mod identity;
 pub mod job;
+pub mod job_admin;
 pub mod nodepool;
 pub mod rule;
 mod sql;

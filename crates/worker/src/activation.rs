@@ -41,7 +41,8 @@ pub async fn run(engine: &Engine, job: &Job) -> Result<()> {
         .map_err(|_| Error::internal(format!("activation job of {:?}", job.resource_id)))?;
     let Some(cluster) = pending(engine, job, id).await? else { return Ok(()) };
     // The job id is the idempotency key: a repeat after a crash does not activate twice.
-    let outcome = engine.provider.activate_cluster(&job.id.to_string(), &cluster).await;
+    let outcome =
+        engine.ask_provider(job, engine.provider.activate_cluster(&job.id.to_string(), &cluster)).await;
     let mut tx = store.begin().await?;
     // The cluster may have been unregistered while the provider worked: decided in this commit.
     if tx.cluster_find(id).await?.is_none_or(|c| c.phase != ClusterPhase::Pending) {

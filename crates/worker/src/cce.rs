@@ -27,7 +27,9 @@ pub async fn run(engine: &Engine, job: &Job, create: bool) -> Result<()> {
     };
     let step = if create { "CreateCluster" } else { "DeleteCluster" };
     // The job id is the idempotency key: a repeat after a crash does not build twice.
-    let outcome = engine.provider.cce_step(&job.id.to_string(), step, &cluster, &cluster.version).await;
+    let outcome = engine
+        .ask_provider(job, engine.provider.cce_step(&job.id.to_string(), step, &cluster, &cluster.version))
+        .await;
     let mut tx = store.begin().await?;
     tx.job_fence(job).await?;
     // Decided in this commit: the cluster may have gone, or moved on, while the provider worked.

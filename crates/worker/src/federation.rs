@@ -139,7 +139,8 @@ pub async fn run_step(engine: &Engine, job: &Job, step: Step) -> Result<()> {
     };
     drop(tx);
 
-    let outcome = engine.provider.federation_step(&job.id.to_string(), step, &target).await;
+    let outcome =
+        engine.ask_provider(job, engine.provider.federation_step(&job.id.to_string(), step, &target)).await;
 
     let mut tx = store.begin().await?;
     tx.job_fence(job).await?;

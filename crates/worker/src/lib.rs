@@ -112,6 +112,20 @@ impl Engine {
         self.store.clock().now() + chrono::Duration::from_std(self.backoff(attempt)).unwrap_or_default()
     }
 
+    /// Asks the provider for a job's work, unless an operator cancelled the job
+    /// (`ucsd admin jobs cancel`): then the work gives up as on a final failure, without asking, and
+    /// the job's code records that on its resource as it records any other.
+    pub(crate) async fn ask_provider<T>(
+        &self,
+        job: &Job,
+        call: impl std::future::Future<Output = std::result::Result<T, ProviderError>>,
+    ) -> std::result::Result<T, ProviderError> {
+        if job.signal == Some(domain::job::Signal::Cancel) {
+            return Err(ProviderError::fatal(domain::job_admin::CANCELLED_BY_OPERATOR));
+        }
+        call.await
+    }
+
     /// Puts a claimed job back in the queue after the backoff of its claims, recording `reason`,
     /// without counting a failure of its work: it had no verdict (ucsd's own error, a provider out
     /// of reach).
@@ -196,7 +210,11 @@ impl Engine {
         match job.kind {
             JobKind::Noop => {
                 let mut tx = self.store.begin().await?;
-                tx.job_finish(job, domain::job::JobState::Succeeded, None).await?;
+                let state = match job.signal {
+                    Some(domain::job::Signal::Cancel) => domain::job::JobState::Cancelled,
+                    _ => domain::job::JobState::Succeeded,
+                };
+                tx.job_finish(job, state, None).await?;
                 tx.commit().await
             }
             JobKind::ClusterActivation => activation::run(self, job).await,

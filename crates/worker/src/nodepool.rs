@@ -40,7 +40,12 @@ pub async fn run(engine: &Engine, job: &Job) -> Result<()> {
     let outcome = if plan.is_empty() {
         Ok(Vec::new())
     } else {
-        engine.provider.node_pool_step(&key, &cluster, &pool, plan.create, &plan.remove).await
+        engine
+            .ask_provider(
+                job,
+                engine.provider.node_pool_step(&key, &cluster, &pool, plan.create, &plan.remove),
+            )
+            .await
     };
 
     let mut tx = store.begin().await?;

@@ -52,6 +52,9 @@ pub mod http {
     error_catalogue! {
         // A route that exists, asked with a method it does not serve (sent with `Allow`).
         METHOD_NOT_ALLOWED = ("UCS.01405001", 405, "Method not allowed.");
+        // The operator's job administration (`ucsd admin jobs`, the console's job engine page).
+        JOB_NOT_FOUND = ("UCS.01404002", 404, "Job not found.");
+        JOB_STATE = ("UCS.01409002", 409, "The job cannot do that in its current state.");
     }
 }
 

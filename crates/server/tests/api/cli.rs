@@ -153,3 +153,21 @@ fn tenant_reset_prints_what_it_removed_and_keeps_the_tenant() {
     let missing = ucsd(&dir, &["admin", "tenant", "reset", "--tenant", "nobody"], &[]);
     assert!(!missing.status.success());
 }
+
+#[test]
+fn admin_jobs_lists_as_json_and_refuses_a_bad_filter_saying_why() {
+    let dir = temp_dir();
+    assert!(ucsd(&dir, &["admin", "tenant", "create", "--name", "t1"], &[]).status.success());
+    let listed = ucsd(&dir, &["admin", "jobs", "list", "--tenant", "t1", "--older-than", "1h"], &[]);
+    assert!(listed.status.success(), "{}", String::from_utf8_lossy(&listed.stderr));
+    assert_eq!(serde_json::from_slice::<serde_json::Value>(&listed.stdout).unwrap(), serde_json::json!([]));
+    let bad = ucsd(&dir, &["admin", "jobs", "list", "--state", "sleeping"], &[]);
+    assert!(!bad.status.success());
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("or stuck"),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
+    let missing = ucsd(&dir, &["admin", "jobs", "retry", "not-a-job"], &[]);
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("Job not found"));
+}

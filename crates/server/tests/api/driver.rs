@@ -19,7 +19,7 @@ pub const TICK: chrono::Duration = chrono::Duration::milliseconds(1);
 
 /// Driving the job engine of a driven app (one without background workers).
 impl TestApp {
-    fn manual_clock(&self) -> &ManualClock {
+    pub(crate) fn manual_clock(&self) -> &ManualClock {
         match &self.clock {
             TestClock::Manual(clock) => clock,
             TestClock::Wall(_) => panic!("only an app without background workers is driven by the test"),

@@ -17,6 +17,7 @@ mod engine;
 mod faults;
 mod federation;
 mod fleets;
+mod jobs_admin;
 mod metrics;
 mod openapi;
 mod replicas;

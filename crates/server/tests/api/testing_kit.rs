@@ -21,7 +21,7 @@ const CLOCK: &str = "/ucsd/testing/clock";
 const SETTLE: &str = "/ucsd/testing/settle";
 
 /// Another server on the same database with the testing tools on (and `env` on top).
-async fn testing_on(app: &TestApp, env: &[(&str, &str)]) -> TestApp {
+pub(crate) async fn testing_on(app: &TestApp, env: &[(&str, &str)]) -> TestApp {
     let key = app.config.security.master_key.as_ref().expect("tests set the master key").expose_secret();
     let env: Vec<(&str, &str)> =
         [("UCS_TESTING__ENABLED", "true")].into_iter().chain(env.iter().copied()).collect();
@@ -29,7 +29,7 @@ async fn testing_on(app: &TestApp, env: &[(&str, &str)]) -> TestApp {
 }
 
 impl TestApp {
-    async fn fault(&self, t: &TenantCredentials, rule: Value) -> Value {
+    pub(crate) async fn fault(&self, t: &TenantCredentials, rule: Value) -> Value {
         let r = self.post(FAULTS).json(&rule).signed(t).send().await;
         assert_eq!(r.status, 201, "{}", r.text);
         r.body

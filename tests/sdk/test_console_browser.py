@@ -206,3 +206,20 @@ def test_a_tenant_drives_fleets_federation_and_an_upgrade_in_a_browser(server, t
         assert not forms, f"{page}: the read-only user sees write controls: {[f.get_attribute('action') for f in forms]}"
     d.get(server.url + "/console/fleets")
     shot(d, "10-read-only-fleets")
+
+    # The platform operator: every tenant's usage and the job engine, and nothing of a tenant's.
+    press(d, "Sign out")
+    wait_for(d, "signed out", lambda d: "/console/login" in d.current_url)
+    ops = server.admin("operator", "create", "--name", "ops")
+    server.secrets.append(ops["password"])
+    sign_in(d, server, "ucsd.platform", "ops", ops["password"])
+    assert tenant.domain_name in d.page_source, "the tenants page lists the tenant"
+    shot(d, "11-operator-tenants")
+    d.get(server.url + "/console/operator/jobs?kind=federation.enable")
+    wait_for(d, "the federation workflow listed", lambda d: "federation.enable" in by(d, "#jobs-live").text)
+    shot(d, "12-operator-job-engine")
+    by(d, "#jobs-live table:last-of-type tbody a").click()
+    wait_for(d, "the workflow's steps", lambda d: "InstallFederationChart" in d.page_source)
+    shot(d, "13-operator-job")
+    d.get(server.url + "/console/clusters")
+    assert "Not allowed" in d.page_source, "an operator reads no tenant's resources"

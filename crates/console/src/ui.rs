@@ -20,8 +20,14 @@ pub enum Nav {
     Rules,
     Cce,
     Audit,
+    /// The platform operator's sections.
+    Tenants,
+    Jobs,
     None,
 }
+
+const OPERATOR_NAV: [(Nav, &str, &str); 2] =
+    [(Nav::Tenants, "/console/operator", "Tenants"), (Nav::Jobs, "/console/operator/jobs", "Job engine")];
 
 const NAV: [(Nav, &str, &str); 6] = [
     (Nav::Overview, "/console", "Overview"),
@@ -44,6 +50,15 @@ fn head(title: &str) -> Markup {
     }
 }
 
+/// The sections a user's roles reach: a tenant's, or the platform operator's.
+fn sections(session: &Session) -> &'static [(Nav, &'static str, &'static str)] {
+    if session.can(domain::authz::actions::PLATFORM_TENANT_LIST) {
+        &OPERATOR_NAV
+    } else {
+        &NAV
+    }
+}
+
 /// A whole page for a signed-in user.
 pub fn page(session: &Session, nav: Nav, title: &str, body: Markup) -> Html<String> {
     let markup = html! {
@@ -55,8 +70,8 @@ pub fn page(session: &Session, nav: Nav, title: &str, body: Markup) -> Html<Stri
                     a.brand href="/console" { "ucsd" }
                     nav aria-label="Sections" {
                         ul {
-                            @for (item, href, label) in NAV {
-                                li { a href=(href) aria-current=[(item == nav).then_some("page")] { (label) } }
+                            @for (item, href, label) in sections(session) {
+                                li { a href=(href) aria-current=[(*item == nav).then_some("page")] { (label) } }
                             }
                         }
                     }

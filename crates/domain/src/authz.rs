@@ -128,6 +128,11 @@ pub mod actions {
         TESTING_SNAPSHOT_IMPORT = ("ucsd:testing:importSnapshot", Write);
         // The web console's audit log page (no API route reads the audit log).
         AUDIT_LIST = ("ucsd:audit:list", Read);
+        // The console's operator pages: every tenant's usage and the job engine (platform only).
+        PLATFORM_TENANT_LIST = ("ucsd:platform:listTenants", Read);
+        PLATFORM_JOB_LIST = ("ucsd:platform:listJobs", Read);
+        PLATFORM_JOB_RETRY = ("ucsd:platform:retryJob", Write);
+        PLATFORM_JOB_CANCEL = ("ucsd:platform:cancelJob", Write);
     }
 }
 
@@ -161,6 +166,12 @@ fn admin_only(action: Action) -> bool {
     action.name.starts_with("ucsd:testing:")
 }
 
+/// Actions across tenants: only the platform operator's, never a tenant role's (not even its
+/// administrator's).
+pub fn platform_only(action: Action) -> bool {
+    action.name.starts_with("ucsd:platform:")
+}
+
 /// Downloads of kubeconfigs: writes (they issue certificates) that observability operators need.
 const KUBECONFIG_DOWNLOADS: [Action; 3] =
     [actions::CLUSTER_DOWNLOAD_KUBECONFIG, actions::FEDERATION_KUBECONFIG, actions::CCE_CLUSTER_CERT];
@@ -174,6 +185,9 @@ pub fn allowed(roles: &[Role], action: Action) -> bool {
 pub fn role_allows(role: Role, action: Action) -> bool {
     match (role, action.kind) {
         (_, ActionKind::Identity) => true,
+        // The platform operator acts across tenants and on no tenant's resources.
+        (Role::PlatformAdmin, _) => platform_only(action),
+        _ if platform_only(action) => false,
         (Role::TenantAdmin, _) => true,
         _ if admin_only(action) => false,
         (Role::UcsFullAccess, _) => true,
@@ -222,9 +236,22 @@ mod tests {
     fn the_matrix_holds_for_every_role_and_action() {
         for action in actions::ALL.iter().copied() {
             let read = action.kind != ActionKind::Write;
+            let identity = action.kind == ActionKind::Identity;
+            assert_eq!(
+                role_allows(Role::PlatformAdmin, action),
+                platform_only(action) || identity,
+                "{}",
+                action.name
+            );
+            if platform_only(action) {
+                for role in Role::TENANT {
+                    assert!(!role_allows(role, action), "{role} may not {}", action.name);
+                }
+                continue;
+            }
             assert!(role_allows(Role::TenantAdmin, action));
             if admin_only(action) {
-                for role in Role::ALL.into_iter().filter(|r| *r != Role::TenantAdmin) {
+                for role in Role::TENANT.into_iter().filter(|r| *r != Role::TenantAdmin) {
                     assert!(!role_allows(role, action), "{role} may not {}", action.name);
                 }
                 continue;

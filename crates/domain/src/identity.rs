@@ -92,10 +92,26 @@ pub enum Role {
     UcsReadOnlyAccess,
     /// `UCS CIAOperations`: reads plus operations on workloads and policies, not on infrastructure.
     UcsCiaOperations,
+    /// `ucsd_platform_admin`: the platform operator (as Keystone's cloud administrator: a role in a
+    /// reserved account, [`PLATFORM_TENANT`]), made only by `ucsd admin operator create`. It sees every
+    /// tenant's usage and the job engine, and nothing of any tenant's resources.
+    PlatformAdmin,
 }
 
+/// The reserved account of the platform operators ([`Role::PlatformAdmin`]); no tenant may take it.
+pub const PLATFORM_TENANT: &str = "ucsd.platform";
+
 impl Role {
-    pub const ALL: [Role; 4] =
+    pub const ALL: [Role; 5] = [
+        Role::TenantAdmin,
+        Role::UcsFullAccess,
+        Role::UcsReadOnlyAccess,
+        Role::UcsCiaOperations,
+        Role::PlatformAdmin,
+    ];
+
+    /// The roles a tenant's users may be given.
+    pub const TENANT: [Role; 4] =
         [Role::TenantAdmin, Role::UcsFullAccess, Role::UcsReadOnlyAccess, Role::UcsCiaOperations];
 
     pub fn as_str(self) -> &'static str {
@@ -104,6 +120,7 @@ impl Role {
             Self::UcsFullAccess => "UCS FullAccess",
             Self::UcsReadOnlyAccess => "UCS ReadOnlyAccess",
             Self::UcsCiaOperations => "UCS CIAOperations",
+            Self::PlatformAdmin => "ucsd_platform_admin",
         }
     }
 }

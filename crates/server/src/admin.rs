@@ -5,7 +5,7 @@ use domain::{
     audit::Actor,
     authz::operator,
     error::iam,
-    identity::{AccessKeyStatus, Role, Tenant},
+    identity::{AccessKeyStatus, Role, Tenant, PLATFORM_TENANT},
     Error, Result,
 };
 use secrets::Sealer;
@@ -61,6 +61,22 @@ pub async fn tenant_create(
     name: &str,
     region: &str,
 ) -> Result<TenantCredentials> {
+    if name == PLATFORM_TENANT {
+        return Err(Error::new(iam::NAME_TAKEN)
+            .with_detail(format!("{PLATFORM_TENANT} is the platform operators' account")));
+    }
+    account_create(store, sealer, name, region, "admin", Role::TenantAdmin).await
+}
+
+/// A new account whose first user holds `role`, with a generated password and access key.
+async fn account_create(
+    store: &Store,
+    sealer: &Sealer,
+    name: &str,
+    region: &str,
+    user: &str,
+    role: Role,
+) -> Result<TenantCredentials> {
     domain::identity::validate_account_name("tenant name", name)?;
     domain::identity::validate_region(region)?;
     let password = secrets::generate_password();
@@ -70,8 +86,9 @@ pub async fn tenant_create(
     let new = NewTenant {
         name: name.to_string(),
         project_name: region.to_string(),
-        admin_user_name: "admin".to_string(),
+        admin_user_name: user.to_string(),
         admin_password_hash: password_hash,
+        admin_role: role,
         secret_sealed: sealer.seal(secret_key.as_bytes(), secrets::Context::AccessKeySecret(&access_key)),
         access_key: access_key.clone(),
     };
@@ -87,6 +104,30 @@ pub async fn tenant_create(
         access_key,
         secret_key,
     })
+}
+
+/// Creates a platform operator ([`Role::PlatformAdmin`]) named `name` in the reserved account
+/// [`PLATFORM_TENANT`] (made with the first operator): it signs in to the console's operator pages.
+pub async fn operator_create(
+    store: &Store,
+    sealer: &Sealer,
+    name: &str,
+    region: &str,
+) -> Result<UserCredentialsOut> {
+    domain::identity::validate_account_name("operator name", name)?;
+    let Some(platform) = store.tenant_get_by_name(PLATFORM_TENANT).await? else {
+        let created =
+            account_create(store, sealer, PLATFORM_TENANT, region, name, Role::PlatformAdmin).await?;
+        return Ok(UserCredentialsOut {
+            user_id: created.user_id,
+            user_name: created.user_name,
+            password: created.password,
+            roles: vec![Role::PlatformAdmin.to_string()],
+            access_key: created.access_key,
+            secret_key: created.secret_key,
+        });
+    };
+    user_insert(store, sealer, &platform, name, &[Role::PlatformAdmin]).await
 }
 
 pub async fn tenant_by_name(store: &Store, name: &str) -> Result<Tenant> {
@@ -147,7 +188,25 @@ pub async fn user_create(
     roles: &[Role],
 ) -> Result<UserCredentialsOut> {
     domain::identity::validate_account_name("user name", name)?;
+    if let Some(role) = roles.iter().find(|r| !Role::TENANT.contains(r)) {
+        return Err(Error::invalid_body(format!("{role} is made by `ucsd admin operator create` only")));
+    }
     let tenant = tenant_by_name(store, tenant).await?;
+    if tenant.name == PLATFORM_TENANT {
+        return Err(Error::invalid_body(
+            "the platform account's users are operators: `ucsd admin operator create`",
+        ));
+    }
+    user_insert(store, sealer, &tenant, name, roles).await
+}
+
+async fn user_insert(
+    store: &Store,
+    sealer: &Sealer,
+    tenant: &Tenant,
+    name: &str,
+    roles: &[Role],
+) -> Result<UserCredentialsOut> {
     let actor = Actor::operator(tenant.id, request_id(), operator::USER_CREATE);
     let password = secrets::generate_password();
     let hash = secrets::hash_password(&password).map_err(Error::internal)?;

@@ -63,10 +63,24 @@ enum AdminCommand {
         #[command(subcommand)]
         command: AccessKeyCommand,
     },
+    /// Platform operators: the console's operator pages (every tenant's usage, the job engine).
+    Operator {
+        #[command(subcommand)]
+        command: OperatorCommand,
+    },
     /// The job engine's jobs, across tenants: list, show, retry, cancel.
     Jobs {
         #[command(subcommand)]
         command: JobsCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum OperatorCommand {
+    /// Create a platform operator (in the reserved account ucsd.platform) with a generated password.
+    Create {
+        #[arg(long)]
+        name: String,
     },
 }
 
@@ -306,6 +320,9 @@ async fn run_admin(
         AdminCommand::User { command: UserCommand::List { tenant } } => {
             let tenant = admin::tenant_by_name(store, &tenant).await?;
             print_json(&store.user_list(tenant.id).await?)
+        }
+        AdminCommand::Operator { command: OperatorCommand::Create { name } } => {
+            print_json(&admin::operator_create(store, sealer, &name, &config.region).await?)
         }
         AdminCommand::Jobs { command } => match command {
             JobsCommand::List { tenant, kind, state, older_than, steps, limit } => {

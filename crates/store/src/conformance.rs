@@ -59,6 +59,7 @@ fn new_tenant(name: &str) -> NewTenant {
         project_name: "cn-north-4".to_string(),
         admin_user_name: "admin".to_string(),
         admin_password_hash: "hash".to_string(),
+        admin_role: Role::TenantAdmin,
         access_key: format!("AK{}", domain::ids::random_uuid().simple()).to_uppercase()[..20].to_string(),
         secret_sealed: "sealed".to_string(),
     }

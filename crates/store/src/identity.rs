@@ -22,6 +22,9 @@ pub struct NewTenant {
     pub project_name: String,
     pub admin_user_name: String,
     pub admin_password_hash: String,
+    /// The first user's role: the tenant's administrator, or the platform operator in
+    /// [`domain::identity::PLATFORM_TENANT`].
+    pub admin_role: Role,
     pub access_key: String,
     /// The secret key, already sealed by the caller.
     pub secret_sealed: String,
@@ -131,13 +134,7 @@ impl Store {
             Actor::operator(tenant.id, request_id.to_string(), domain::authz::operator::TENANT_CREATE);
         tx.audit(&actor, NewAuditEvent::success("tenant", tenant.id)).await?;
         let user = tx
-            .user_insert(
-                &actor,
-                tenant.id,
-                &new.admin_user_name,
-                &new.admin_password_hash,
-                &[Role::TenantAdmin],
-            )
+            .user_insert(&actor, tenant.id, &new.admin_user_name, &new.admin_password_hash, &[new.admin_role])
             .await?;
         tx.access_key_insert(&actor, &user, &new.access_key, &new.secret_sealed, "created with the tenant")
             .await?;

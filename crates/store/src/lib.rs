@@ -28,6 +28,7 @@ pub mod identity;
 pub mod job;
 pub mod job_admin;
 pub mod nodepool;
+pub mod platform;
 pub mod rule;
 mod sql;
 pub mod tenant_ca;

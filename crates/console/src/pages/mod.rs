@@ -5,6 +5,7 @@ mod audit;
 mod cce;
 mod clusters;
 mod fleets;
+mod operator;
 mod overview;
 mod rules;
 
@@ -20,7 +21,9 @@ use crate::{api_client::Failure, session::Session, ui, ConsoleRoute};
 
 pub(crate) fn routes() -> Vec<ConsoleRoute> {
     let mut all = vec![
-        ConsoleRoute::get("/console", actions::QUOTA_GET, overview::show),
+        // Everyone's landing page: a tenant's overview (its quota calls are authorized by the API), or
+        // the platform operator's pages.
+        ConsoleRoute::get("/console", actions::IAM_DISCOVER, overview::show),
         ConsoleRoute::post("/console/logout", actions::IAM_DISCOVER, crate::session::logout),
         ConsoleRoute::get("/console/audit", actions::AUDIT_LIST, audit::show),
     ];
@@ -28,6 +31,7 @@ pub(crate) fn routes() -> Vec<ConsoleRoute> {
     all.extend(fleets::routes());
     all.extend(rules::routes());
     all.extend(cce::routes());
+    all.extend(operator::routes());
     all
 }
 

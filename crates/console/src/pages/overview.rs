@@ -20,6 +20,9 @@ fn number(v: &Value) -> i64 {
 }
 
 pub(super) async fn show(State(state): State<ConsoleState>, session: Session) -> Response {
+    if session.can(domain::authz::actions::PLATFORM_TENANT_LIST) {
+        return axum::response::Redirect::to("/console/operator").into_response();
+    }
     let api = Api::new(&state, &session);
     let ucs = match api.get(&format!("/v1/maintenance/quota/{}", session.tenant.id)).await {
         Ok(v) => v,

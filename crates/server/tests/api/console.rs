@@ -107,7 +107,12 @@ async fn try_sign_in<'a>(
     }
     let session = cookie_value(&r.set_cookies(), "ucsd_console").expect("the session cookie");
     let mut browser = Browser { app, client, cookie: format!("ucsd_console={session}"), csrf: String::new() };
-    let home = browser.get("/console").await;
+    let mut home = browser.get("/console").await;
+    if home.status.is_redirection() {
+        // The platform operator's landing page is its own.
+        let to = home.location().to_string();
+        home = browser.get(&to).await;
+    }
     assert_eq!(home.status, 200, "{}", home.body);
     browser.csrf = csrf_of(&home.body);
     browser.cookie_header_check(&r);
@@ -341,9 +346,14 @@ backend_tests! {
         let cce = app.cce_cluster(&t, "mine-cce").await;
         let b = sign_in(&app, &t.domain_name, "viewer", &password).await;
         let ids = [("clusterid", id.as_str()), ("clustergroupid", fleet.as_str()), ("ruleid", rule.as_str()),
-                   ("cluster_id", cce.as_str()), ("upgrade_workflow_id", NIL)];
+                   ("cluster_id", cce.as_str()), ("upgrade_workflow_id", NIL), ("job_id", NIL)];
         for route in console::table() {
             let path = concrete(route.path, &ids);
+            if domain::authz::platform_only(route.action) {
+                let r = if route.method == Method::GET { b.get(&path).await } else { b.post(&path, &[]).await };
+                assert_eq!(r.status, 403, "{path}: {}", r.body);
+                continue;
+            }
             if route.method == Method::GET {
                 let r = b.get(&path).await;
                 if route.path.contains("upgrade_workflow_id") || route.path.starts_with("/console/autopilot/") {
@@ -362,7 +372,7 @@ backend_tests! {
     }
 
     async fn every_console_route_refuses_a_browser_without_a_session(app: TestApp) {
-        let ids = [("clusterid", NIL), ("clustergroupid", NIL), ("ruleid", NIL), ("cluster_id", NIL), ("upgrade_workflow_id", NIL)];
+        let ids = [("clusterid", NIL), ("clustergroupid", NIL), ("ruleid", NIL), ("cluster_id", NIL), ("upgrade_workflow_id", NIL), ("job_id", NIL)];
         let client = no_redirects();
         let table = console::table();
         assert!(table.len() >= 30, "the console's table lists its routes");
@@ -384,10 +394,18 @@ backend_tests! {
         let their_rule = app.rule(&other, "their-rule", &[]).await;
         let their_cce = app.cce_cluster(&other, "their-cce").await;
         let b = sign_in(&app, &t.domain_name, &t.user_name, &t.password).await;
+        let their_job = app.store.job_list_for_resource("cluster", &theirs).await.unwrap()[0].id.to_string();
         let ids = [("clusterid", theirs.as_str()), ("clustergroupid", their_fleet.as_str()), ("ruleid", their_rule.as_str()),
-                   ("cluster_id", their_cce.as_str()), ("upgrade_workflow_id", NIL)];
+                   ("cluster_id", their_cce.as_str()), ("upgrade_workflow_id", NIL), ("job_id", their_job.as_str())];
         for route in console::table() {
             if !route.path.contains('{') {
+                continue;
+            }
+            if domain::authz::platform_only(route.action) {
+                // Not even a tenant's administrator sees across tenants.
+                let path = concrete(route.path, &ids);
+                let r = if route.method == Method::GET { b.get(&path).await } else { b.post(&path, &[]).await };
+                assert_eq!(r.status, 403, "{} {path}: {}", route.method, r.body);
                 continue;
             }
             let path = concrete(route.path, &ids);
@@ -400,6 +418,65 @@ backend_tests! {
         }
         let c = app.cluster(&other, &theirs).await;
         assert_eq!(c["spec"]["clusterGroupID"], their_fleet, "still in its fleet");
+    }
+
+    async fn the_platform_operator_sees_every_tenant_and_the_job_engine_and_retries_and_cancels_jobs(app: TestApp) {
+        let t1 = app.tenant("t1").await;
+        let t2 = app.tenant("t2").await;
+        let doomed = app.register(&t1, &attached("doomed")).await;
+        let calm = app.register(&t2, &attached("calm-one")).await;
+        app.step().await;
+        app.step().await;
+        let ops = server::admin::operator_create(&app.store, &app.app.state.sealer, "ops", &app.config.region)
+            .await
+            .unwrap();
+        assert_eq!(ops.roles, ["ucsd_platform_admin"]);
+        // The reserved account takes no tenant, and its role no tenant user.
+        let taken = server::admin::tenant_create(&app.store, &app.app.state.sealer, "ucsd.platform", "cn-north-4").await;
+        assert_eq!(taken.unwrap_err().status(), 409);
+        let role = domain::identity::Role::PlatformAdmin;
+        assert!(server::admin::user_create(&app.store, &app.app.state.sealer, "t1", "sneaky", &[role]).await.is_err());
+
+        let b = sign_in(&app, "ucsd.platform", "ops", &ops.password).await;
+        let home = b.get("/console/operator").await;
+        assert_eq!(home.status, 200, "{}", home.body);
+        for name in ["t1", "t2", "Job engine", "Tenants"] {
+            assert!(home.body.contains(name), "{name}: {}", home.body);
+        }
+        assert!(!home.body.contains("/console/clusters"), "no tenant sections");
+        // Nothing of a tenant's: its pages are refused, whatever the id.
+        for path in ["/console/clusters", &format!("/console/clusters/{calm}"), "/console/audit"] {
+            assert_eq!(b.get(path).await.status, 403, "{path}");
+        }
+
+        let jobs = b.get(&format!("/console/operator/jobs?tenant={}&state=pending", t1.domain_id)).await;
+        assert_eq!(jobs.status, 200, "{}", jobs.body);
+        let job = app.store.job_list_for_resource("cluster", &doomed).await.unwrap().remove(0);
+        assert!(jobs.body.contains(&job.id.to_string()), "{}", jobs.body);
+        assert!(jobs.body.contains("simulated failure"), "the reason is shown: {}", jobs.body);
+        assert!(!jobs.body.contains(&calm), "another tenant's job is filtered out");
+        assert_eq!(b.get("/console/operator/jobs?state=sleeping").await.status, 400);
+
+        let page = b.get(&format!("/console/operator/jobs/{}", job.id)).await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        assert_eq!(page.write_forms(), 2, "retry and cancel: {}", page.body);
+        let after = b.submit(&format!("/console/operator/jobs/{}/cancel", job.id), &[]).await;
+        assert!(after.body.contains("asked to stop"), "{}", after.body);
+        app.settle().await;
+        let c = app.await_phase(&t1, &doomed, "Unavailable").await;
+        assert_eq!(c["status"]["message"], domain::job_admin::CANCELLED_BY_OPERATOR);
+        let page = b.get(&format!("/console/operator/jobs/{}", job.id)).await;
+        assert_eq!(page.write_forms(), 1, "a failed job may only be retried: {}", page.body);
+        // Its code decides again from fresh reads: the cluster settled, so the rerun ends at once.
+        b.submit(&format!("/console/operator/jobs/{}/retry", job.id), &[]).await;
+        app.settle().await;
+        let rerun = app.store.job_get(job.id).await.unwrap().unwrap();
+        assert_eq!(rerun.state, domain::job::JobState::Cancelled, "{rerun:?}");
+        assert!(rerun.last_error.unwrap().contains("no longer pending"));
+        let refused = b.post(&format!("/console/operator/jobs/{}/cancel", job.id), &[]).await;
+        assert_eq!(refused.status, StatusCode::SEE_OTHER);
+        assert!(refused.location().contains("error="), "{}", refused.location());
+        assert_eq!(b.get(&format!("/console/operator/jobs/{NIL}")).await.status, 404);
     }
 }
 

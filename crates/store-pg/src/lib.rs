@@ -1,19 +1,35 @@
 //! Postgres backend of the store, for production and several replicas on one database.
 
+pub mod primary;
+
 use std::sync::Arc;
 
 use domain::{clock::Clock, Error, Result};
+use primary::Hosts;
 use sqlx::migrate::Migrator;
 use store::{Dialect, Store};
 
 pub static MIGRATOR: Migrator = sqlx::migrate!("../../migrations/postgres");
 
-/// Connects to the database at `url` (`postgres://…`).
+/// Connects to the database at `url` (`postgres://…`). A URL with several hosts
+/// (`postgres://u@h1:5432,h2:5432/db`) connects to the one that is the primary and follows a failover
+/// ([`primary`]).
 pub async fn open(url: &str, max_connections: u32, clock: Arc<dyn Clock>) -> Result<Store> {
-    let pool = Store::pool_options(max_connections)
-        .connect(url)
+    let hosts = Arc::new(Hosts::parse(url)?);
+    let mut options = Store::pool_options(max_connections);
+    if hosts.len() > 1 {
+        if !hosts.find_primary().await {
+            return Err(Error::database("cannot connect to Postgres: none of the hosts is a primary"));
+        }
+        options = options.after_connect(|conn, _| Box::pin(primary::accepts_writes(conn)));
+    }
+    let pool = options
+        .connect_with(hosts.options()?)
         .await
         .map_err(|e| Error::database(format!("cannot connect to Postgres: {e}")))?;
+    if hosts.len() > 1 {
+        primary::follow(hosts, pool.clone());
+    }
     Ok(Store::new(pool, Dialect::Postgres, &MIGRATOR, clock))
 }
 
@@ -23,8 +39,15 @@ pub async fn open(url: &str, max_connections: u32, clock: Arc<dyn Clock>) -> Res
 /// one may have been missed).
 pub fn listen(url: String, store: Store) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
+        let hosts = match Hosts::parse(&url) {
+            Ok(hosts) => hosts,
+            Err(e) => return tracing::warn!(error = %e, "cannot listen for notifications"),
+        };
         loop {
-            match sqlx::postgres::PgListener::connect(&url).await {
+            if hosts.len() > 1 {
+                hosts.find_primary().await;
+            }
+            match sqlx::postgres::PgListener::connect(hosts.current()).await {
                 Ok(mut listener) => {
                     if let Err(e) =
                         listener.listen_all([store::JOBS_CHANNEL, store::CREDENTIALS_CHANNEL]).await

@@ -8,7 +8,7 @@ use domain::{
     identity::{AccessKeyStatus, Role, Tenant},
     Error, Result,
 };
-use secrets::Sealer;
+use secrets::Keyring;
 use serde::Serialize;
 use store::{
     identity::NewTenant,
@@ -57,7 +57,7 @@ fn request_id() -> String {
 /// password and an access key.
 pub async fn tenant_create(
     store: &Store,
-    sealer: &Sealer,
+    sealer: &Keyring,
     name: &str,
     region: &str,
 ) -> Result<TenantCredentials> {
@@ -118,7 +118,7 @@ pub async fn tenant_reset(store: &Store, tenant: &str, remove_audit: bool) -> Re
 /// in the clear.
 pub async fn tenant_export(
     store: &Store,
-    sealer: &Sealer,
+    sealer: &Keyring,
     tenant: &str,
     secrets: bool,
 ) -> Result<serde_json::Value> {
@@ -129,7 +129,7 @@ pub async fn tenant_export(
 /// Replaces the tenant's state with a snapshot document's; what was imported.
 pub async fn tenant_import(
     store: &Store,
-    sealer: &Sealer,
+    sealer: &Keyring,
     tenant: &str,
     document: &serde_json::Value,
 ) -> Result<serde_json::Value> {
@@ -141,7 +141,7 @@ pub async fn tenant_import(
 /// Creates a user with roles, a generated password and an access key.
 pub async fn user_create(
     store: &Store,
-    sealer: &Sealer,
+    sealer: &Keyring,
     tenant: &str,
     name: &str,
     roles: &[Role],
@@ -165,7 +165,7 @@ pub async fn user_create(
 
 async fn access_key_issue(
     store: &Store,
-    sealer: &Sealer,
+    sealer: &Keyring,
     actor: &Actor,
     user_id: domain::ids::UserId,
 ) -> Result<AccessKeyCredentials> {
@@ -179,7 +179,7 @@ async fn access_key_issue(
 /// Issues another access key for a user of the tenant (by user name).
 pub async fn access_key_create(
     store: &Store,
-    sealer: &Sealer,
+    sealer: &Keyring,
     tenant: &str,
     user: &str,
 ) -> Result<AccessKeyCredentials> {

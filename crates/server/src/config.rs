@@ -130,6 +130,10 @@ pub struct SecurityConfig {
     pub key_file: PathBuf,
     pub token_ttl_secs: i64,
     pub max_clock_skew_secs: i64,
+    /// How often the key ring is loaded again from the database (besides on a notification, and
+    /// when a value or token names a key this process does not know): the bound for a replica to
+    /// start sealing with a key another replica's rotation made active.
+    pub key_refresh_secs: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -182,6 +186,7 @@ max_connections = 16
 key_file = "./data/ucsd.key"
 token_ttl_secs = 86400
 max_clock_skew_secs = 900
+key_refresh_secs = 60
 
 [log]
 format = "pretty"
@@ -331,6 +336,9 @@ impl Config {
         }
         if self.security.token_ttl_secs <= 0 || self.security.max_clock_skew_secs < 0 {
             return Err(ConfigError("security.token_ttl_secs must be positive".to_string()));
+        }
+        if self.security.key_refresh_secs == 0 {
+            return Err(ConfigError("security.key_refresh_secs must be positive".to_string()));
         }
         if let Some(key) = &self.security.master_key {
             secrets::MasterKey::from_base64(key.expose_secret())

@@ -17,6 +17,7 @@ mod engine;
 mod faults;
 mod federation;
 mod fleets;
+mod keys;
 mod metrics;
 mod openapi;
 mod replicas;

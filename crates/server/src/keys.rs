@@ -41,11 +41,19 @@ impl KeySource for StoreKeys {
 }
 
 /// The ring of the deployment on `store`, loaded. Fails when a live key does not unwrap with
-/// `master` (a replica started with another master key).
+/// `master` (a replica started with another master key). On a database whose migrations are not all
+/// applied yet (a new release started with `--no-migrate` before `ucsd migrate` ran) it starts with
+/// the master key alone, as before the ring existed, and loads the ring once they are (the refresh).
 pub async fn keyring(store: &Store, master: MasterKey) -> anyhow::Result<Keyring> {
     let ring = Keyring::with_source(master, StoreKeys(store.clone()));
-    ring.refresh().await.map_err(|e| anyhow::anyhow!("cannot load the key ring: {e}"))?;
-    Ok(ring)
+    match ring.refresh().await {
+        Ok(()) => Ok(ring),
+        Err(e) if store.ready().await.is_err() => {
+            tracing::warn!(error = %e, "the key ring is not loaded before the migrations are applied; using the master key alone until then");
+            Ok(ring)
+        }
+        Err(e) => Err(anyhow::anyhow!("cannot load the key ring: {e}")),
+    }
 }
 
 /// Keeps `ring` current until `shutdown`: loads it again when the store says it changed (a rotation

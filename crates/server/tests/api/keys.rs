@@ -231,6 +231,9 @@ async fn keys_rotate_under_signed_traffic_and_a_running_federation_on_two_replic
     let r = a.post(&format!("/v1/clustergroups/{fleet}/federations")).signed(&t).send().await;
     assert_eq!(r.status, 201, "{}", r.text);
     tokio::time::sleep(Duration::from_millis(150)).await;
+    // Steps take 100 ms each: the workflow is still running as the rotation starts.
+    let p = a.get(&format!("/v1/clustergroups/{fleet}/federations/progress")).signed(&t).send().await;
+    assert_ne!(p.body["status"]["phase"], "Success", "{}", p.text);
     let ring = admin_ring(&a).await;
     let out = keys::rotate(&a.store, &ring, false, 1).await.unwrap();
     assert_eq!((out.active, out.added), (1, true), "{out:?}");

@@ -337,8 +337,14 @@ impl Config {
         if self.security.token_ttl_secs <= 0 || self.security.max_clock_skew_secs < 0 {
             return Err(ConfigError("security.token_ttl_secs must be positive".to_string()));
         }
-        if self.security.key_refresh_secs == 0 {
-            return Err(ConfigError("security.key_refresh_secs must be positive".to_string()));
+        if self.security.key_refresh_secs == 0
+            || self.security.key_refresh_secs >= self.security.token_ttl_secs.unsigned_abs()
+        {
+            // Retiring a key waits token_ttl_secs, trusting every replica to have reloaded by then.
+            return Err(ConfigError(
+                "security.key_refresh_secs must be positive and less than security.token_ttl_secs"
+                    .to_string(),
+            ));
         }
         if let Some(key) = &self.security.master_key {
             secrets::MasterKey::from_base64(key.expose_secret())
@@ -498,6 +504,8 @@ mod tests {
             (vec![("UCS_DATABASE__MAX_CONNECTIONS", "many")], "max_connections"),
             (vec![("UCS_SECURITY__MASTER_KEY", "short")], "master_key"),
             (vec![("UCS_REGION", "Bad Region")], "region"),
+            (vec![("UCS_SECURITY__KEY_REFRESH_SECS", "0")], "key_refresh_secs"),
+            (vec![("UCS_SECURITY__TOKEN_TTL_SECS", "60")], "key_refresh_secs"),
         ] {
             let err = Config::load_from(None, env(&pairs)).unwrap_err();
             assert!(err.to_string().contains(needle), "{pairs:?}: {err}");

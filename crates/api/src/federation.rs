@@ -354,6 +354,7 @@ async fn federation_kubeconfig(
     let key_pem = app
         .sealer
         .open_string(&record.ca_key_sealed, secrets::Context::FederationCa(&id.to_string()))
+        .await
         .map_err(|e| Error::new(ucs::FAILED_TO_DECRYPT_DATA).with_internal(e.to_string()))?;
     let ca = secrets::pki::CertificateAuthority { cert_pem: record.ca_cert_pem.clone(), key_pem };
     let cert = ca

@@ -33,7 +33,7 @@ use axum::{
     Router,
 };
 use domain::Error;
-use secrets::Sealer;
+use secrets::Keyring;
 use store::Store;
 use tower_http::{
     request_id::{MakeRequestId, PropagateRequestIdLayer, SetRequestIdLayer},
@@ -125,7 +125,9 @@ impl Default for ApiConfig {
 #[derive(Debug)]
 pub struct AppInner {
     pub store: Store,
-    pub sealer: Sealer,
+    /// Seals secrets at rest with the key ring's active key, opens them with any of its keys.
+    pub sealer: Keyring,
+    /// Signs tokens with the same ring.
     pub tokens: TokenKeys,
     pub config: ApiConfig,
     /// The process's metrics registry (the job engine registers into it too).
@@ -144,11 +146,11 @@ pub struct AppInner {
 pub struct AppState(Arc<AppInner>);
 
 impl AppState {
-    pub fn new(store: Store, master_key: &secrets::MasterKey, config: ApiConfig) -> Self {
+    pub fn new(store: Store, keyring: Keyring, config: ApiConfig) -> Self {
         Self(Arc::new(AppInner {
             store,
-            sealer: master_key.sealer(),
-            tokens: TokenKeys::new(&master_key.derive("token/hs256/v1")),
+            tokens: TokenKeys::new(keyring.clone()),
+            sealer: keyring,
             credentials: auth::cache::CredentialCache::new(
                 Duration::from_millis(config.credential_cache_ttl_millis),
                 config.credential_cache_entries,

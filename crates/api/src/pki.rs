@@ -21,9 +21,9 @@ pub async fn tenant_ca(app: &AppState, domain_id: DomainId) -> Result<Certificat
             app.store.tenant_ca_put(domain_id, StoredCa { cert_pem: ca.cert_pem, key_sealed }).await?
         }
     };
-    let key_pem = app
-        .sealer
-        .open_string(&stored.key_sealed, Context::TenantCa(&domain_id.to_string()))
-        .map_err(|e| Error::new(domain::error::ucs::FAILED_TO_DECRYPT_DATA).with_internal(e.to_string()))?;
+    let key_pem =
+        app.sealer.open_string(&stored.key_sealed, Context::TenantCa(&domain_id.to_string())).await.map_err(
+            |e| Error::new(domain::error::ucs::FAILED_TO_DECRYPT_DATA).with_internal(e.to_string()),
+        )?;
     Ok(CertificateAuthority { cert_pem: stored.cert_pem, key_pem })
 }

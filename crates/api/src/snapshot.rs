@@ -10,7 +10,7 @@
 //! server's master key, on import.
 
 use domain::{audit::Actor, ids::DomainId, Error, Result};
-use secrets::{Context, Sealer};
+use secrets::{Context, Keyring};
 use serde_json::{json, Value};
 use store::{
     testing::{SnapshotRow, SnapshotTables},
@@ -45,7 +45,7 @@ fn map_strings(row: &mut SnapshotRow, f: &dyn Fn(&str) -> String) {
 }
 
 /// The tenant's state as a snapshot document.
-pub async fn export(store: &Store, sealer: &Sealer, domain_id: DomainId, secrets: bool) -> Result<Value> {
+pub async fn export(store: &Store, sealer: &Keyring, domain_id: DomainId, secrets: bool) -> Result<Value> {
     let projects = store.project_list(domain_id, None).await?;
     let mut tables = store.tenant_rows(domain_id).await?;
     for (table, rows) in tables.iter_mut() {
@@ -56,7 +56,7 @@ pub async fn export(store: &Store, sealer: &Sealer, domain_id: DomainId, secrets
                     continue;
                 }
                 let id = row.get(*owner).and_then(Value::as_str).unwrap_or_default().to_string();
-                let plain = sealer.open_string(&sealed, context(column, &id)).map_err(|e| {
+                let plain = sealer.open_string(&sealed, context(column, &id)).await.map_err(|e| {
                     Error::new(domain::error::ucs::FAILED_TO_DECRYPT_DATA).with_internal(e.to_string())
                 })?;
                 row.insert(column.to_string(), json!({ "secret": plain }));
@@ -82,7 +82,7 @@ fn next_project(s: &str) -> Option<(usize, &str, usize)> {
 }
 
 /// Replaces the actor's tenant's state with the document's; answers the rows imported per table.
-pub async fn import(store: &Store, sealer: &Sealer, actor: &Actor, document: &Value) -> Result<Value> {
+pub async fn import(store: &Store, sealer: &Keyring, actor: &Actor, document: &Value) -> Result<Value> {
     if document.get("format").and_then(Value::as_str) != Some(FORMAT) {
         return Err(Error::invalid_body(format!("a snapshot document has \"format\": \"{FORMAT}\"")));
     }

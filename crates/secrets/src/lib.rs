@@ -1,11 +1,15 @@
 //! Key material and secrets at rest.
 //!
 //! One 32-byte master key (from config, or a key file generated on first start) is the root of every
-//! server secret: subkeys for sealing secrets at rest (AES-256-GCM) and for signing tokens are derived
-//! from it with HKDF, so rotating the master key rotates both. Passwords are hashed with argon2id.
-//! Nothing here logs, and [`MasterKey`]'s `Debug` prints no key bytes.
+//! server secret. Secrets at rest are sealed (AES-256-GCM) and tokens signed (HS256) with subkeys
+//! (HKDF) of the keys of the [`Keyring`]: the master key itself (key 0) and the data keys a rotation
+//! adds, which are kept wrapped under the master key. Passwords are hashed with argon2id. Nothing here
+//! logs, and no `Debug` here prints key bytes.
 
+pub mod keyring;
 pub mod pki;
+
+pub use keyring::{KeyId, KeySource, Keyring, StoredKey, MASTER_KEY_ID};
 
 use std::{fmt, fs, io::Write, path::Path};
 
@@ -28,6 +32,8 @@ pub enum SecretError {
     Key(String),
     #[error("sealed value is malformed or was sealed under another key")]
     Unseal,
+    #[error("sealed with key {0}, which the key ring does not have")]
+    UnknownKey(KeyId),
     #[error("password hashing failed: {0}")]
     Hash(String),
 }
@@ -102,7 +108,8 @@ impl MasterKey {
         out
     }
 
-    pub fn sealer(&self) -> Sealer {
+    /// The sealer of values made with this key as the root (key 0's, or a data key's).
+    pub(crate) fn sealer(&self) -> Sealer {
         Sealer::new(&self.derive("seal/aes-256-gcm/v1"))
     }
 }
@@ -125,7 +132,7 @@ pub enum Context<'a> {
 }
 
 impl Context<'_> {
-    fn aad(self) -> String {
+    pub(crate) fn aad(self) -> String {
         match self {
             Self::AccessKeySecret(id) => format!("access_key:{id}"),
             Self::Kubeconfig(id) => format!("cluster_kubeconfig:{id}"),
@@ -136,10 +143,15 @@ impl Context<'_> {
     }
 }
 
-/// Seals secrets for storage: AES-256-GCM with a random nonce, bound to its [`Context`] (the row the
-/// secret belongs to) so a sealed value copied to another row does not open.
+/// One key's sealing: AES-256-GCM with a random nonce, bound to its additional data (a [`Context`]:
+/// the row the secret belongs to) so a sealed value copied to another row does not open. The
+/// [`Keyring`] puts the name of the key in front.
 #[derive(Clone)]
-pub struct Sealer(Aes256Gcm);
+pub(crate) struct Sealer(Aes256Gcm);
+
+/// A sealed body that does not open.
+#[derive(Debug)]
+pub(crate) struct SealError;
 
 impl fmt::Debug for Sealer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -150,37 +162,49 @@ impl fmt::Debug for Sealer {
 const SEALED_PREFIX: &str = "v1:";
 
 impl Sealer {
-    pub fn new(key: &[u8; 32]) -> Self {
+    pub(crate) fn new(key: &[u8; 32]) -> Self {
         Self(Aes256Gcm::new(key.into()))
     }
 
-    /// `v1:` + base64(nonce ‖ ciphertext ‖ tag).
-    pub fn seal(&self, plaintext: &[u8], context: Context<'_>) -> String {
+    /// base64(nonce ‖ ciphertext ‖ tag).
+    pub(crate) fn seal_body(&self, plaintext: &[u8], aad: &[u8]) -> String {
         let mut nonce = [0u8; 12];
         OsRng.fill_bytes(&mut nonce);
         let ciphertext = self
             .0
-            .encrypt(Nonce::from_slice(&nonce), Payload { msg: plaintext, aad: context.aad().as_bytes() })
+            .encrypt(Nonce::from_slice(&nonce), Payload { msg: plaintext, aad })
             .expect("AES-GCM encryption of an in-memory buffer cannot fail");
         let mut out = nonce.to_vec();
         out.extend_from_slice(&ciphertext);
-        format!("{SEALED_PREFIX}{}", B64.encode(out))
+        B64.encode(out)
     }
 
-    pub fn open(&self, sealed: &str, context: Context<'_>) -> Result<Vec<u8>, SecretError> {
-        let raw = sealed.strip_prefix(SEALED_PREFIX).ok_or(SecretError::Unseal)?;
-        let raw = B64.decode(raw).map_err(|_| SecretError::Unseal)?;
+    pub(crate) fn open_body(&self, body: &str, aad: &[u8]) -> Result<Vec<u8>, SealError> {
+        let raw = B64.decode(body).map_err(|_| SealError)?;
         if raw.len() < 12 + 16 {
-            return Err(SecretError::Unseal);
+            return Err(SealError);
         }
         let (nonce, ciphertext) = raw.split_at(12);
-        self.0
-            .decrypt(Nonce::from_slice(nonce), Payload { msg: ciphertext, aad: context.aad().as_bytes() })
-            .map_err(|_| SecretError::Unseal)
+        self.0.decrypt(Nonce::from_slice(nonce), Payload { msg: ciphertext, aad }).map_err(|_| SealError)
     }
 
-    pub fn open_string(&self, sealed: &str, context: Context<'_>) -> Result<String, SecretError> {
-        String::from_utf8(self.open(sealed, context)?).map_err(|_| SecretError::Unseal)
+    /// `v1:` + the body: the form of key 0 (and of wrapped data keys).
+    pub(crate) fn seal_raw(&self, plaintext: &[u8], aad: &[u8]) -> String {
+        format!("{SEALED_PREFIX}{}", self.seal_body(plaintext, aad))
+    }
+
+    pub(crate) fn open_raw(&self, sealed: &str, aad: &[u8]) -> Result<Vec<u8>, SealError> {
+        self.open_body(sealed.strip_prefix(SEALED_PREFIX).ok_or(SealError)?, aad)
+    }
+
+    #[cfg(test)]
+    pub(crate) fn seal(&self, plaintext: &[u8], context: Context<'_>) -> String {
+        self.seal_raw(plaintext, context.aad().as_bytes())
+    }
+
+    #[cfg(test)]
+    pub(crate) fn open(&self, sealed: &str, context: Context<'_>) -> Result<Vec<u8>, SealError> {
+        self.open_raw(sealed, context.aad().as_bytes())
     }
 }
 

@@ -8,7 +8,7 @@ use domain::{
     identity::{AccessKeyStatus, Role, Tenant, PLATFORM_TENANT},
     Error, Result,
 };
-use secrets::Sealer;
+use secrets::Keyring;
 use serde::Serialize;
 use store::{
     identity::NewTenant,
@@ -57,7 +57,7 @@ fn request_id() -> String {
 /// password and an access key.
 pub async fn tenant_create(
     store: &Store,
-    sealer: &Sealer,
+    sealer: &Keyring,
     name: &str,
     region: &str,
 ) -> Result<TenantCredentials> {
@@ -71,7 +71,7 @@ pub async fn tenant_create(
 /// A new account whose first user holds `role`, with a generated password and access key.
 async fn account_create(
     store: &Store,
-    sealer: &Sealer,
+    sealer: &Keyring,
     name: &str,
     region: &str,
     user: &str,
@@ -110,7 +110,7 @@ async fn account_create(
 /// [`PLATFORM_TENANT`] (made with the first operator): it signs in to the console's operator pages.
 pub async fn operator_create(
     store: &Store,
-    sealer: &Sealer,
+    sealer: &Keyring,
     name: &str,
     region: &str,
 ) -> Result<UserCredentialsOut> {
@@ -159,7 +159,7 @@ pub async fn tenant_reset(store: &Store, tenant: &str, remove_audit: bool) -> Re
 /// in the clear.
 pub async fn tenant_export(
     store: &Store,
-    sealer: &Sealer,
+    sealer: &Keyring,
     tenant: &str,
     secrets: bool,
 ) -> Result<serde_json::Value> {
@@ -170,7 +170,7 @@ pub async fn tenant_export(
 /// Replaces the tenant's state with a snapshot document's; what was imported.
 pub async fn tenant_import(
     store: &Store,
-    sealer: &Sealer,
+    sealer: &Keyring,
     tenant: &str,
     document: &serde_json::Value,
 ) -> Result<serde_json::Value> {
@@ -182,7 +182,7 @@ pub async fn tenant_import(
 /// Creates a user with roles, a generated password and an access key.
 pub async fn user_create(
     store: &Store,
-    sealer: &Sealer,
+    sealer: &Keyring,
     tenant: &str,
     name: &str,
     roles: &[Role],
@@ -202,7 +202,7 @@ pub async fn user_create(
 
 async fn user_insert(
     store: &Store,
-    sealer: &Sealer,
+    sealer: &Keyring,
     tenant: &Tenant,
     name: &str,
     roles: &[Role],
@@ -224,7 +224,7 @@ async fn user_insert(
 
 async fn access_key_issue(
     store: &Store,
-    sealer: &Sealer,
+    sealer: &Keyring,
     actor: &Actor,
     user_id: domain::ids::UserId,
 ) -> Result<AccessKeyCredentials> {
@@ -238,7 +238,7 @@ async fn access_key_issue(
 /// Issues another access key for a user of the tenant (by user name).
 pub async fn access_key_create(
     store: &Store,
-    sealer: &Sealer,
+    sealer: &Keyring,
     tenant: &str,
     user: &str,
 ) -> Result<AccessKeyCredentials> {

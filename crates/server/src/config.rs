@@ -130,6 +130,10 @@ pub struct SecurityConfig {
     pub key_file: PathBuf,
     pub token_ttl_secs: i64,
     pub max_clock_skew_secs: i64,
+    /// How often the key ring is loaded again from the database (besides on a notification, and
+    /// when a value or token names a key this process does not know): the bound for a replica to
+    /// start sealing with a key another replica's rotation made active.
+    pub key_refresh_secs: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -182,6 +186,7 @@ max_connections = 16
 key_file = "./data/ucsd.key"
 token_ttl_secs = 86400
 max_clock_skew_secs = 900
+key_refresh_secs = 60
 
 [log]
 format = "pretty"
@@ -331,6 +336,15 @@ impl Config {
         }
         if self.security.token_ttl_secs <= 0 || self.security.max_clock_skew_secs < 0 {
             return Err(ConfigError("security.token_ttl_secs must be positive".to_string()));
+        }
+        if self.security.key_refresh_secs == 0
+            || self.security.key_refresh_secs >= self.security.token_ttl_secs.unsigned_abs()
+        {
+            // Retiring a key waits token_ttl_secs, trusting every replica to have reloaded by then.
+            return Err(ConfigError(
+                "security.key_refresh_secs must be positive and less than security.token_ttl_secs"
+                    .to_string(),
+            ));
         }
         if let Some(key) = &self.security.master_key {
             secrets::MasterKey::from_base64(key.expose_secret())
@@ -490,6 +504,8 @@ mod tests {
             (vec![("UCS_DATABASE__MAX_CONNECTIONS", "many")], "max_connections"),
             (vec![("UCS_SECURITY__MASTER_KEY", "short")], "master_key"),
             (vec![("UCS_REGION", "Bad Region")], "region"),
+            (vec![("UCS_SECURITY__KEY_REFRESH_SECS", "0")], "key_refresh_secs"),
+            (vec![("UCS_SECURITY__TOKEN_TTL_SECS", "60")], "key_refresh_secs"),
         ] {
             let err = Config::load_from(None, env(&pairs)).unwrap_err();
             assert!(err.to_string().contains(needle), "{pairs:?}: {err}");

@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod config;
 pub mod db;
+pub mod keys;
 pub mod telemetry;
 
 use std::time::Duration;
@@ -25,8 +26,8 @@ pub struct App {
 impl App {
     pub async fn build(config: &Config, store: Store) -> anyhow::Result<Self> {
         seed_ids_if_deterministic(config);
-        let master_key = config.master_key()?;
-        let state = api::AppState::new(store.clone(), &master_key, config.api());
+        let keyring = keys::keyring(&store, config.master_key()?).await?;
+        let state = api::AppState::new(store.clone(), keyring.clone(), config.api());
         let simulator = worker::SimulatedProvider::new(config.simulator(), store.clone())
             .map_err(anyhow::Error::msg)?
             .with_step_time(state.step_time.clone());
@@ -37,8 +38,8 @@ impl App {
         };
         let metrics = worker::EngineMetrics::register(state.metrics.registry())
             .context("cannot register the job engine's metrics")?;
-        let engine = worker::Engine::new(store.clone(), provider, master_key.sealer(), config.engine())
-            .with_metrics(metrics);
+        let engine =
+            worker::Engine::new(store.clone(), provider, keyring, config.engine()).with_metrics(metrics);
         Ok(Self { store, state, engine, console: config.console() })
     }
 
@@ -49,6 +50,15 @@ impl App {
         shutdown: &CancellationToken,
     ) -> Vec<tokio::task::JoinHandle<()>> {
         (0..concurrency).map(|_| tokio::spawn(self.engine.clone().run(shutdown.clone()))).collect()
+    }
+
+    /// Keeps this process's key ring current until `shutdown` (see [`keys::spawn_refresh`]).
+    pub fn spawn_key_refresh(
+        &self,
+        every: Duration,
+        shutdown: &CancellationToken,
+    ) -> tokio::task::JoinHandle<()> {
+        keys::spawn_refresh(self.state.sealer.clone(), self.store.clone(), every, shutdown.clone())
     }
 
     /// The API and, at `/console`, the web console (a client of the same router).
@@ -119,6 +129,7 @@ pub async fn serve(config: &Config, app: &App, shutdown: CancellationToken) -> a
         // are forgotten here at once.
         store_pg::listen(config.database.url.clone(), app.store.clone());
     }
+    app.spawn_key_refresh(Duration::from_secs(config.security.key_refresh_secs), &shutdown);
     let workers = if config.worker.enabled {
         app.spawn_workers(config.worker.concurrency, &shutdown)
     } else {

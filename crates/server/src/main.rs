@@ -73,6 +73,11 @@ enum AdminCommand {
         #[command(subcommand)]
         command: JobsCommand,
     },
+    /// The key ring that seals secrets at rest and signs tokens (docs/operator.md, "Rotating keys").
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -112,6 +117,32 @@ enum JobsCommand {
     Retry { id: String },
     /// Cancel a job: its work gives up at its next claim and records why on its resource.
     Cancel { id: String },
+}
+
+#[derive(Debug, Subcommand)]
+enum KeysCommand {
+    /// List the keys: active, live (open what they made) and retired, with how many values each seals.
+    List,
+    /// Add a data key, make it active, and re-seal every sealed value with it (online, in batches).
+    Rotate {
+        /// Add no key: finish re-sealing with the active key (after an interrupted rotation, or
+        /// when `rotate` reported values remaining).
+        #[arg(long)]
+        resume: bool,
+        /// Values re-sealed per transaction.
+        #[arg(long, default_value_t = 100)]
+        batch_size: i64,
+    },
+    /// Retire a key (erase it): refused while it is active, while a value is sealed with it, and
+    /// until security.token_ttl_secs has passed since the next key became active.
+    Retire { key_id: u32 },
+    /// Wrap the data keys under a new master key (then restart every replica with it). Refused
+    /// while key 0, the current master key itself, is live.
+    Rewrap {
+        /// A file holding the new master key (base64 of 32 bytes).
+        #[arg(long)]
+        new_master_key_file: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -285,7 +316,7 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
         Command::Admin { command } => {
             // Admin commands work on a fresh database too.
             store.migrate().await?;
-            let sealer = config.master_key()?.sealer();
+            let sealer = server::keys::keyring(&store, config.master_key()?).await?;
             run_admin(command, &config, &store, &sealer).await
         }
     }
@@ -295,7 +326,7 @@ async fn run_admin(
     command: AdminCommand,
     config: &Config,
     store: &store::Store,
-    sealer: &secrets::Sealer,
+    sealer: &secrets::Keyring,
 ) -> anyhow::Result<()> {
     match command {
         AdminCommand::Tenant { command: TenantCommand::Create { name, region } } => {
@@ -339,6 +370,23 @@ async fn run_admin(
             JobsCommand::Show { id } => print_json(&store.job_admin_show(admin::job_id(&id)?).await?),
             JobsCommand::Retry { id } => print_json(&admin::job_retry(store, &id).await?),
             JobsCommand::Cancel { id } => print_json(&admin::job_cancel(store, &id).await?),
+        },
+        AdminCommand::Keys { command } => match command {
+            KeysCommand::List => print_json(&server::keys::list(store, sealer).await?),
+            KeysCommand::Rotate { resume, batch_size } => {
+                print_json(&server::keys::rotate(store, sealer, resume, batch_size).await?)
+            }
+            KeysCommand::Retire { key_id } => {
+                let ttl = chrono::Duration::seconds(config.security.token_ttl_secs);
+                print_json(&server::keys::retire(store, sealer, key_id, ttl).await?)
+            }
+            KeysCommand::Rewrap { new_master_key_file } => {
+                let text = std::fs::read_to_string(&new_master_key_file)
+                    .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", new_master_key_file.display()))?;
+                let new_master = secrets::MasterKey::from_base64(&text)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", new_master_key_file.display()))?;
+                print_json(&server::keys::rewrap(store, sealer, &new_master).await?)
+            }
         },
         AdminCommand::AccessKey { command } => match command {
             AccessKeyCommand::Create { tenant, user } => {

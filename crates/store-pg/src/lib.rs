@@ -34,9 +34,9 @@ pub async fn open(url: &str, max_connections: u32, clock: Arc<dyn Clock>) -> Res
 }
 
 /// Forwards notifications from every replica until the store closes: job notifications wake this
-/// process's workers, credential notifications invalidate its cached credentials. Reconnects after a
-/// lost connection (polling covers the jobs, and the credentials are invalidated on reconnecting, as
-/// one may have been missed).
+/// process's workers, credential notifications invalidate its cached credentials, key notifications
+/// make it load its key ring again. Reconnects after a lost connection (polling covers the jobs, and
+/// the credentials are invalidated and the keys reloaded on reconnecting, as one may have been missed).
 pub fn listen(url: String, store: Store) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let hosts = match Hosts::parse(&url) {
@@ -49,22 +49,29 @@ pub fn listen(url: String, store: Store) -> tokio::task::JoinHandle<()> {
             }
             match sqlx::postgres::PgListener::connect(hosts.current()).await {
                 Ok(mut listener) => {
-                    if let Err(e) =
-                        listener.listen_all([store::JOBS_CHANNEL, store::CREDENTIALS_CHANNEL]).await
+                    if let Err(e) = listener
+                        .listen_all([
+                            store::JOBS_CHANNEL,
+                            store::CREDENTIALS_CHANNEL,
+                            store::keys::KEYS_CHANNEL,
+                        ])
+                        .await
                     {
                         tracing::warn!(error = %e, "cannot listen for notifications");
                     } else {
                         // A notification may have been missed while reconnecting.
                         store.wake_workers();
                         store.credentials_changed();
+                        store.keys_changed();
                         while let Ok(notification) = listener.recv().await {
-                            if notification.channel() == store::CREDENTIALS_CHANNEL {
-                                store.credentials_changed();
-                            } else {
-                                store.wake_workers();
+                            match notification.channel() {
+                                store::CREDENTIALS_CHANNEL => store.credentials_changed(),
+                                store::keys::KEYS_CHANNEL => store.keys_changed(),
+                                _ => store.wake_workers(),
                             }
                         }
                         store.credentials_changed();
+                        store.keys_changed();
                     }
                 }
                 Err(e) => tracing::warn!(error = %e, "cannot connect to listen for notifications"),

@@ -40,6 +40,8 @@ macro_rules! conformance_suite {
             pause_resume_and_cancel_are_signals_honoured_between_steps,
             a_reset_removes_everything_the_tenant_made_and_keeps_its_credentials,
             console_sessions_expire_and_end_at_sign_out,
+            the_key_ring_adds_numbered_keys_once_and_retires_them,
+            sealed_values_are_paged_by_key_counted_by_prefix_and_replaced_only_if_unchanged,
         );
     };
     (@tests $open:path; $($name:ident),* $(,)?) => {
@@ -624,4 +626,58 @@ pub async fn steps_that_end_at_once_all_count_down_their_parent(store: &Store) {
     futures::future::join_all(ends).await;
     let again = store.job_claim("w", 60_000).await.unwrap().expect("the parent runs once every step ended");
     assert_eq!((again.id, again.waiting_for), (parent.id, 0));
+}
+
+pub async fn the_key_ring_adds_numbered_keys_once_and_retires_them(store: &Store) {
+    assert!(store.data_keys().await.unwrap().is_empty(), "no rows: the master key alone");
+    store.data_key_add(1, "wrapped-1").await.unwrap();
+    let rows = store.data_keys().await.unwrap();
+    let summary: Vec<_> = rows.iter().map(|r| (r.id, r.wrapped.as_str(), r.retired_at.is_some())).collect();
+    assert_eq!(summary, [(0, "", false), (1, "wrapped-1", false)], "key 0's row comes with the first key");
+    // A concurrent rotation that took the same number loses, and writes nothing.
+    assert_eq!(store.data_key_add(1, "other").await.unwrap_err().def, iam::KEY_IN_USE);
+    store.data_key_add(2, "wrapped-2").await.unwrap();
+    assert_eq!(store.data_keys().await.unwrap().len(), 3);
+    assert!(store.data_key_retire(1).await.unwrap());
+    assert!(!store.data_key_retire(1).await.unwrap(), "retired once");
+    assert!(!store.data_key_retire(7).await.unwrap(), "no such key");
+    let retired = store.data_keys().await.unwrap().into_iter().find(|r| r.id == 1).unwrap();
+    assert!(retired.retired_at.is_some());
+    assert_eq!(retired.wrapped, "", "its material is erased");
+    store.data_keys_rewrap(&[(2, "rewrapped-2".to_string()), (1, "ignored".to_string())]).await.unwrap();
+    let wrapped: Vec<_> = store.data_keys().await.unwrap().into_iter().map(|r| r.wrapped).collect();
+    assert_eq!(wrapped, ["", "", "rewrapped-2"], "only live keys are rewrapped");
+}
+
+pub async fn sealed_values_are_paged_by_key_counted_by_prefix_and_replaced_only_if_unchanged(store: &Store) {
+    use crate::keys::{SealedColumn, SealedValue};
+    let column = SealedColumn::AccessKeySecret;
+    for (i, sealed) in ["v1:a", "k1:b", "v1:c", "k12:d"].into_iter().enumerate() {
+        let mut new = new_tenant(&format!("t{i}"));
+        new.secret_sealed = sealed.to_string();
+        store.tenant_create(new, "req").await.unwrap();
+    }
+    assert_eq!(store.sealed_count_by(column, "v1:").await.unwrap(), 2);
+    assert_eq!(store.sealed_count_by(column, "k1:").await.unwrap(), 1, "k12: is another key");
+    assert_eq!(store.sealed_count_by(SealedColumn::Kubeconfig, "v1:").await.unwrap(), 0);
+    // Paged in key order, skipping what the prefix made.
+    let mut seen = Vec::new();
+    let mut after = String::new();
+    loop {
+        let page = store.sealed_not_by(column, "k1:", &after, 2).await.unwrap();
+        assert!(page.len() <= 2);
+        let Some(last) = page.last() else { break };
+        after = last.row.clone();
+        seen.extend(page);
+    }
+    assert_eq!(seen.len(), 3);
+    assert!(seen.windows(2).all(|w| w[0].row < w[1].row), "in key order");
+    assert!(seen.iter().all(|v| !v.sealed.starts_with("k1:")));
+    // A value changed since it was read is left alone.
+    let stale = SealedValue { row: seen[0].row.clone(), sealed: "v1:not-what-is-stored".to_string() };
+    let changes = vec![(seen[1].clone(), "k1:new-1".to_string()), (stale, "k1:lost".to_string())];
+    assert_eq!(store.sealed_replace(column, &changes).await.unwrap(), 1);
+    assert_eq!(store.sealed_count_by(column, "k1:").await.unwrap(), 2);
+    let auth = store.access_key_for_auth(&seen[1].row).await.unwrap().unwrap();
+    assert_eq!(auth.secret_sealed, "k1:new-1");
 }

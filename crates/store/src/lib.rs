@@ -27,6 +27,7 @@ pub mod fleet;
 pub mod identity;
 pub mod job;
 pub mod job_admin;
+pub mod keys;
 pub mod nodepool;
 pub mod platform;
 pub mod rule;
@@ -112,6 +113,8 @@ pub struct Store {
     /// other processes' notifications. A cached credential is good while the epoch it was read
     /// under is still the current one.
     credentials_epoch: Arc<AtomicU64>,
+    /// Woken when the key ring changed (here or, per a notification, on another replica).
+    keys_changed: Arc<tokio::sync::Notify>,
 }
 
 /// Told of what each committed transaction did to claimed jobs (the engine's metrics), so that
@@ -182,6 +185,7 @@ impl Store {
             faults: Arc::default(),
             job_observer: Arc::default(),
             credentials_epoch: Arc::default(),
+            keys_changed: Arc::default(),
         }
     }
 
@@ -196,6 +200,19 @@ impl Store {
     /// or a reconnected listener that may have missed some).
     pub fn credentials_changed(&self) {
         self.credentials_epoch.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Tells whoever waits in [`Store::keys_change`] that the key ring changed (a rotation or
+    /// retirement here, or a notification of one elsewhere, or a reconnected listener that may have
+    /// missed one).
+    pub fn keys_changed(&self) {
+        self.keys_changed.notify_waiters();
+        self.keys_changed.notify_one();
+    }
+
+    /// Resolves when the key ring may have changed (or at once if it did since the last wait).
+    pub async fn keys_change(&self) {
+        self.keys_changed.notified().await
     }
 
     /// The tenant's generation: raised by every committed transaction that changed its state, so

@@ -62,7 +62,7 @@ impl Default for EngineConfig {
 pub struct Engine {
     store: Store,
     provider: Arc<dyn Provider>,
-    sealer: secrets::Sealer,
+    sealer: secrets::Keyring,
     owner: String,
     config: EngineConfig,
     metrics: EngineMetrics,
@@ -72,7 +72,7 @@ impl Engine {
     pub fn new(
         store: Store,
         provider: Arc<dyn Provider>,
-        sealer: secrets::Sealer,
+        sealer: secrets::Keyring,
         config: EngineConfig,
     ) -> Self {
         let owner = format!("worker-{}", uuid_simple());

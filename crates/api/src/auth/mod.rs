@@ -237,6 +237,7 @@ async fn verified_key(app: &AppState, access_key: &str) -> Result<Option<Arc<Ver
     let secret = app
         .sealer
         .open_string(&stored.secret_sealed, secrets::Context::AccessKeySecret(&stored.key.access_key))
+        .await
         .map_err(|e| Error::new(domain::error::ucs::FAILED_TO_DECRYPT_DATA).with_internal(e.to_string()))?;
     let usable = stored.key.status == AccessKeyStatus::Active && stored.user.enabled && stored.tenant.enabled;
     let verified = Arc::new(VerifiedKey { tenant: stored.tenant, user: stored.user, secret, usable });
@@ -315,7 +316,8 @@ async fn verify_token(app: &AppState, token: &str) -> Result<(Tenant, User, Opti
 
 /// A token's signature and expiry checked, its user, tenant and project read from the store.
 async fn verify_token_in_store(app: &AppState, token: &str, now: DateTime<Utc>) -> Result<VerifiedToken> {
-    let claims = app.tokens.verify(token, now).ok_or_else(|| Error::unauthenticated(BAD_CREDENTIALS))?;
+    let claims =
+        app.tokens.verify(token, now).await.ok_or_else(|| Error::unauthenticated(BAD_CREDENTIALS))?;
     let invalid = || Error::unauthenticated(BAD_CREDENTIALS);
     let user_id: UserId = claims.sub.parse().map_err(|_| invalid())?;
     let user = app.store.user_get(user_id).await?.filter(|u| u.enabled).ok_or_else(invalid)?;

@@ -64,6 +64,8 @@ pub mod iam {
     error_catalogue! {
         NAME_TAKEN = ("IAM.01409001", 409, "The name is already in use.");
         NOT_FOUND = ("IAM.01404001", 404, "The resource could not be found.");
+        // `ucsd admin keys`: a key still in use (active, naming values or live tokens) is not retired.
+        KEY_IN_USE = ("IAM.01409002", 409, "The key is still in use.");
     }
 }
 

@@ -149,6 +149,8 @@ pub async fn spawn_replica(
     tokio::spawn(async move { axum::serve(listener, router).await.expect("serve") });
     // The workers stop with the test's runtime.
     app.app.spawn_workers(workers, &tokio_util::sync::CancellationToken::new());
+    let every = std::time::Duration::from_secs(app.config.security.key_refresh_secs);
+    app.app.spawn_key_refresh(every, &tokio_util::sync::CancellationToken::new());
     app
 }
 

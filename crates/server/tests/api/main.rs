@@ -18,6 +18,7 @@ mod faults;
 mod federation;
 mod fleets;
 mod jobs_admin;
+mod keys;
 mod metrics;
 mod openapi;
 mod replicas;

@@ -107,7 +107,7 @@ async fn open(backend: &str, database_url: &str) -> anyhow::Result<Store> {
 }
 
 async fn tenant(store: &Store) -> anyhow::Result<DomainId> {
-    let sealer = secrets::MasterKey::generate().sealer();
+    let sealer = secrets::Keyring::new(secrets::MasterKey::generate());
     let creds = server::admin::tenant_create(store, &sealer, "bench", "cn-north-4").await?;
     creds.domain_id.parse().map_err(|_| anyhow::anyhow!("domain id"))
 }
@@ -131,7 +131,7 @@ fn engine(store: &Store, workers: usize) -> (CancellationToken, Vec<tokio::task:
     let engine = worker::Engine::new(
         store.clone(),
         Arc::new(provider),
-        secrets::MasterKey::generate().sealer(),
+        secrets::Keyring::new(secrets::MasterKey::generate()),
         worker::EngineConfig { poll_interval: Duration::from_millis(1000), ..Default::default() },
     );
     let token = CancellationToken::new();

@@ -84,7 +84,9 @@ pub async fn run_one(
 ) -> anyhow::Result<FederationFigure> {
     let (url, store) = database(backend, database_url).await?;
     let key = secrets::MasterKey::generate();
-    let creds = server::admin::tenant_create(&store, &key.sealer(), "bench", "cn-north-4").await?;
+    let creds =
+        server::admin::tenant_create(&store, &secrets::Keyring::new(key.clone()), "bench", "cn-north-4")
+            .await?;
     let limit = (members + 10).to_string();
     let serve = Serve::start(
         ucsd,

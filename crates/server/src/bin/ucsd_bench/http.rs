@@ -27,7 +27,7 @@ pub struct Deployment {
     /// The schema's URL (for pgbench on the same tables).
     pub url: String,
     pub signer: Signer,
-    sealer: secrets::Sealer,
+    sealer: secrets::Keyring,
     /// How `serve` was started (for a replica beside it).
     env: Vec<(&'static str, String)>,
     ucsd: PathBuf,
@@ -67,7 +67,9 @@ pub async fn deploy(ucsd: &PathBuf, database_url: &str, clusters: usize) -> anyh
     let store = store_pg::open(&url, 4, Arc::new(SystemClock)).await?;
     store.migrate().await?;
     let key = secrets::MasterKey::generate();
-    let creds = server::admin::tenant_create(&store, &key.sealer(), "bench", "cn-north-4").await?;
+    let creds =
+        server::admin::tenant_create(&store, &secrets::Keyring::new(key.clone()), "bench", "cn-north-4")
+            .await?;
     let env = vec![
         ("UCS_DATABASE__URL", url.clone()),
         ("UCS_SECURITY__MASTER_KEY", key.to_base64()),
@@ -95,7 +97,16 @@ pub async fn deploy(ucsd: &PathBuf, database_url: &str, clusters: usize) -> anyh
         anyhow::ensure!(Instant::now() < deadline, "{busy} activation jobs did not finish");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    Ok(Deployment { serve, store, client, url, signer, sealer: key.sealer(), env, ucsd: ucsd.clone() })
+    Ok(Deployment {
+        serve,
+        store,
+        client,
+        url,
+        signer,
+        sealer: secrets::Keyring::new(key.clone()),
+        env,
+        ucsd: ucsd.clone(),
+    })
 }
 
 /// Requests per second of `clients` concurrent loops of `op` (which returns the requests it made and

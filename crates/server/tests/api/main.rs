@@ -19,6 +19,7 @@ mod federation;
 mod fleets;
 mod metrics;
 mod openapi;
+mod rate_limits;
 mod replicas;
 mod rules;
 mod seed_keys;

@@ -17,6 +17,7 @@ pub mod openapi;
 pub mod paging;
 mod pki;
 mod quota;
+pub mod rate_limit;
 pub mod routes;
 mod rules;
 pub mod snapshot;
@@ -29,7 +30,7 @@ use axum::{
     extract::{Request, State},
     http::{HeaderName, HeaderValue, Method},
     middleware,
-    response::Response,
+    response::{IntoResponse, Response},
     Router,
 };
 use domain::Error;
@@ -70,6 +71,8 @@ pub struct ApiConfig {
     pub response_cache_bytes: usize,
     /// Request journal entries kept per tenant (with `testing_enabled`).
     pub journal_limit: i64,
+    /// Requests per second of a tenant and of a credential (see [`rate_limit`]).
+    pub rate_limits: rate_limit::RateLimitConfig,
 }
 
 /// Per-tenant quotas.
@@ -117,6 +120,7 @@ impl Default for ApiConfig {
             credential_cache_entries: 10_000,
             response_cache_bytes: 16 * 1024 * 1024,
             journal_limit: 1000,
+            rate_limits: rate_limit::RateLimitConfig::default(),
         }
     }
 }
@@ -136,6 +140,8 @@ pub struct AppInner {
     pub credentials: auth::cache::CredentialCache,
     /// List and show responses by tenant generation (see [`cache`]).
     pub responses: cache::ResponseCache,
+    /// The request rate limits' buckets (see [`rate_limit`]).
+    pub rate_limits: rate_limit::RateLimits,
     /// How long a simulated step takes (the simulator reads it; the testing tools change it).
     pub step_time: domain::testing::StepTime,
     /// How far the testing tools moved the clock ahead, in milliseconds.
@@ -156,6 +162,7 @@ impl AppState {
                 config.credential_cache_entries,
             ),
             responses: cache::ResponseCache::new(config.response_cache_bytes),
+            rate_limits: rate_limit::RateLimits::new(&config.rate_limits),
             config,
             metrics: metrics::Metrics::new(),
             step_time: domain::testing::StepTime::default(),
@@ -214,16 +221,25 @@ fn request_span(request: &Request) -> tracing::Span {
 }
 
 /// Unknown routes. Under the API prefixes the caller is authenticated first, so an unauthenticated
-/// probe learns nothing, not even which routes exist.
-async fn not_found(State(app): State<AppState>, request: Request) -> ApiError {
-    let path = request.uri().path();
+/// probe learns nothing, not even which routes exist; and rate-limited like any request of theirs.
+async fn not_found(State(app): State<AppState>, request: Request) -> Response {
+    let path = request.uri().path().to_string();
     let protected = ["/v1/", "/v3/", "/api/", "/autopilot/", "/ucsd/"].iter().any(|p| path.starts_with(p));
     if protected {
-        if let Err(e) = auth::authenticated(&app, request).await {
-            return ApiError(e);
+        match auth::authenticated(&app, request).await {
+            Err(e) => return ApiError(e).into_response(),
+            Ok(request) => {
+                let caller = request
+                    .extensions()
+                    .get::<auth::Caller>()
+                    .expect("authenticated requests carry a caller");
+                if let Some(refusal) = rate_limit::refusal(&app, caller, &path) {
+                    return refusal;
+                }
+            }
         }
     }
-    ApiError(no_such_route())
+    ApiError(no_such_route()).into_response()
 }
 
 /// What an unknown route answers (and a route that is switched off).

@@ -20,13 +20,13 @@ use axum::{
     middleware::Next,
     response::{IntoResponse, Response},
 };
-use domain::job::JobState;
+use domain::{error::Family, job::JobState};
 use prometheus::{
     proto::MetricFamily, Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts,
     Registry, TextEncoder,
 };
 
-use crate::AppState;
+use crate::{rate_limit::Limit, AppState};
 
 /// The route label of requests that matched no route (unknown paths all share it).
 pub const UNMATCHED_ROUTE: &str = "unmatched";
@@ -40,6 +40,7 @@ pub struct Metrics {
     registry: Registry,
     requests: IntCounterVec,
     request_duration: HistogramVec,
+    throttled: IntCounterVec,
 }
 
 impl Default for Metrics {
@@ -69,10 +70,25 @@ impl Metrics {
             &labels,
         )
         .expect("valid histogram");
+        let throttled = IntCounterVec::new(
+            Opts::new(
+                "ucsd_http_throttled_total",
+                "Requests refused with 429 by a rate limit, by error family (ucs, cce) and limit (tenant, credential).",
+            ),
+            &["family", "limit"],
+        )
+        .expect("valid counter");
+        // Every series from the start, at zero, so that a rate or an alert has one before the first 429.
+        for family in ["ucs", "cce"] {
+            for limit in [Limit::Tenant, Limit::Credential] {
+                throttled.with_label_values(&[family, limit.as_str()]);
+            }
+        }
         let registry = Registry::new();
         registry.register(Box::new(requests.clone())).expect("fresh registry");
         registry.register(Box::new(request_duration.clone())).expect("fresh registry");
-        Self { registry, requests, request_duration }
+        registry.register(Box::new(throttled.clone())).expect("fresh registry");
+        Self { registry, requests, request_duration, throttled }
     }
 
     /// Where other parts of the process (the job engine) register their families.
@@ -85,6 +101,17 @@ impl Metrics {
         let labels = [route, method_label(method), status.as_str()];
         self.requests.with_label_values(&labels).inc();
         self.request_duration.with_label_values(&labels).observe(took.as_secs_f64());
+    }
+}
+
+impl Metrics {
+    /// Counts a request refused by a rate limit.
+    pub(crate) fn throttled(&self, family: Family, limit: Limit) {
+        let family = match family {
+            Family::Ucs => "ucs",
+            Family::Cce => "cce",
+        };
+        self.throttled.with_label_values(&[family, limit.as_str()]).inc();
     }
 }
 

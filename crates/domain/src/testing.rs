@@ -188,14 +188,7 @@ impl FaultError {
         let asked =
             self.code.as_deref().and_then(catalogue_entry).unwrap_or_else(|| default_def(self.status));
         let def = if family == Family::Cce && !asked.code.starts_with("CCE.") {
-            match self.status {
-                401 => cce::UNAUTHORIZED,
-                403 => cce::FORBIDDEN,
-                404 => cce::NOT_FOUND,
-                409 => cce::CONFLICT,
-                500..=599 => cce::INTERNAL,
-                _ => cce::BAD_REQUEST,
-            }
+            cce::twin_of(self.status)
         } else {
             asked
         };
@@ -409,7 +402,7 @@ mod tests {
         assert_eq!((ucs_e.status(), ucs_e.code()), (429, "UCS.01000002"));
         assert!(ucs_e.message().ends_with("slow down"));
         let cce_e = e.to_error(Family::Cce);
-        assert_eq!((cce_e.status(), cce_e.code()), (429, "CCE.01400001"));
+        assert_eq!((cce_e.status(), cce_e.code()), (429, "CCE.02429001"));
         assert_eq!(cce_e.clone().in_family(Family::Cce), cce_e, "rendering keeps it");
         let e = FaultError { status: 503, code: Some("CCE.01500001".into()), message: None };
         assert_eq!((e.to_error(Family::Cce).status(), e.to_error(Family::Cce).code()), (503, "CCE.01500001"));

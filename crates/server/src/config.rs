@@ -27,6 +27,7 @@ pub struct Config {
     pub metrics: MetricsConfig,
     pub testing: TestingConfig,
     pub console: ConsoleConfig,
+    pub rate_limit: RateLimitConfig,
     /// Keys of the file or `UCS_*` variables that no setting reads (typos, mostly), as dotted paths;
     /// `ucsd` warns about them at start. Paths only: a value never lands here.
     #[serde(skip)]
@@ -162,6 +163,18 @@ pub struct HttpConfig {
     pub response_cache_bytes: usize,
 }
 
+/// Request rate limits (docs/operator.md, "Rate limits"): a token bucket per tenant and one per
+/// credential (access key, or user for token requests). A rate of 0 turns its limit off.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RateLimitConfig {
+    pub tenant_per_second: u32,
+    pub tenant_burst: u32,
+    pub credential_per_second: u32,
+    pub credential_burst: u32,
+    /// Replicas behind one balancer: each enforces `rate / replicas` and `burst / replicas`.
+    pub replicas: u32,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct BootstrapConfig {
     /// On an empty embedded database, create one tenant and print its credentials once.
@@ -245,6 +258,13 @@ journal_limit = 1000
 [console]
 session_ttl_secs = 28800
 secure_cookies = false
+
+[rate_limit]
+tenant_per_second = 200
+tenant_burst = 400
+credential_per_second = 100
+credential_burst = 200
+replicas = 1
 "#;
 
 impl Config {
@@ -346,6 +366,20 @@ impl Config {
                     .to_string(),
             ));
         }
+        let r = &self.rate_limit;
+        if r.replicas == 0 {
+            return Err(ConfigError("rate_limit.replicas must be at least 1".to_string()));
+        }
+        for (name, rate, burst) in [
+            ("tenant", r.tenant_per_second, r.tenant_burst),
+            ("credential", r.credential_per_second, r.credential_burst),
+        ] {
+            if rate > 0 && burst == 0 {
+                return Err(ConfigError(format!(
+                    "rate_limit.{name}_burst must be at least 1 when {name}_per_second is not 0"
+                )));
+            }
+        }
         if let Some(key) = &self.security.master_key {
             secrets::MasterKey::from_base64(key.expose_secret())
                 .map_err(|e| ConfigError(format!("security.master_key: {e}")))?;
@@ -419,6 +453,13 @@ impl Config {
             credential_cache_entries: self.http.credential_cache_entries,
             response_cache_bytes: self.http.response_cache_bytes,
             journal_limit: self.testing.journal_limit,
+            rate_limits: api::rate_limit::RateLimitConfig {
+                tenant_per_second: self.rate_limit.tenant_per_second,
+                tenant_burst: self.rate_limit.tenant_burst,
+                credential_per_second: self.rate_limit.credential_per_second,
+                credential_burst: self.rate_limit.credential_burst,
+                replicas: self.rate_limit.replicas,
+            },
         }
     }
 
@@ -506,6 +547,8 @@ mod tests {
             (vec![("UCS_REGION", "Bad Region")], "region"),
             (vec![("UCS_SECURITY__KEY_REFRESH_SECS", "0")], "key_refresh_secs"),
             (vec![("UCS_SECURITY__TOKEN_TTL_SECS", "60")], "key_refresh_secs"),
+            (vec![("UCS_RATE_LIMIT__REPLICAS", "0")], "rate_limit.replicas"),
+            (vec![("UCS_RATE_LIMIT__TENANT_BURST", "0")], "rate_limit.tenant_burst"),
         ] {
             let err = Config::load_from(None, env(&pairs)).unwrap_err();
             assert!(err.to_string().contains(needle), "{pairs:?}: {err}");
@@ -549,6 +592,23 @@ mod tests {
         assert_eq!(c.simulator().step, std::time::Duration::ZERO, "deterministic mode overrides step_millis");
         let err = Config::load_from(None, env(&[("UCS_TESTING__SEED", "-1")])).unwrap_err();
         assert!(err.to_string().contains("seed"), "{err}");
+    }
+
+    #[test]
+    fn rate_limits_default_far_above_one_sdk_client_and_reach_the_api() {
+        let c = Config::load_from(None, env(&[])).unwrap();
+        assert_eq!(c.api().rate_limits, api::rate_limit::RateLimitConfig::default());
+        let r = c.api().rate_limits;
+        assert_eq!(
+            (r.tenant_per_second, r.tenant_burst, r.credential_per_second, r.credential_burst),
+            (200, 400, 100, 200)
+        );
+        let c = Config::load_from(
+            None,
+            env(&[("UCS_RATE_LIMIT__TENANT_PER_SECOND", "0"), ("UCS_RATE_LIMIT__REPLICAS", "3")]),
+        )
+        .unwrap();
+        assert_eq!((c.api().rate_limits.tenant_per_second, c.api().rate_limits.replicas), (0, 3));
     }
 
     #[test]

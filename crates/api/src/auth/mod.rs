@@ -26,7 +26,7 @@ use domain::{
 };
 
 use self::cache::{Credential, CredentialKey, VerifiedKey, VerifiedToken};
-use crate::{error::ApiError, AppState};
+use crate::{error::ApiError, rate_limit::CredentialId, AppState};
 
 /// The authenticated caller of a request.
 #[derive(Debug, Clone)]
@@ -38,6 +38,8 @@ pub struct Caller {
     pub request_id: String,
     /// The action of the request's route, once it is authorized: what its changes are audited as.
     pub action: Option<Action>,
+    /// The credential that authenticated the request (its rate limit's bucket).
+    pub credential: CredentialId,
 }
 
 impl Caller {
@@ -81,6 +83,10 @@ pub async fn authenticate(State(app): State<AppState>, request: Request, next: N
     let mutating = !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     let caller =
         request.extensions().get::<Caller>().cloned().expect("authenticated requests carry a caller");
+    // Over a rate limit: refused before anything reads or writes the database (no audit, no journal).
+    if let Some(refusal) = crate::rate_limit::refusal(&app, &caller, request.uri().path()) {
+        return refusal;
+    }
     let action = action_of(&request);
     // A switched-off testing route is an unknown route, for every caller (and it is not audited).
     if action.as_ref().is_ok_and(|a| crate::testing::is_testing_action(*a) && !app.config.testing_enabled) {
@@ -173,10 +179,14 @@ fn header<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
 
 async fn identify(app: &AppState, parts: &Parts, body: &[u8], request_id: String) -> Result<Caller> {
     let authorization = header(&parts.headers, "authorization");
-    let (tenant, user, mut project) = match authorization {
+    let (tenant, user, mut project, credential) = match authorization {
         Some(value) if value.starts_with("SDK-") => verify_signature(app, parts, body, value).await?,
         _ => match header(&parts.headers, "x-auth-token") {
-            Some(token) => verify_token(app, token).await?,
+            Some(token) => {
+                let (tenant, user, project) = verify_token(app, token).await?;
+                let credential = CredentialId::User(user.id);
+                (tenant, user, project, credential)
+            }
             None => {
                 return Err(Error::unauthenticated("no credentials: sign the request or send X-Auth-Token"))
             }
@@ -199,7 +209,7 @@ async fn identify(app: &AppState, parts: &Parts, body: &[u8], request_id: String
         }
         project = Some(in_path);
     }
-    Ok(Caller { tenant, user, project, request_id, action: None })
+    Ok(Caller { tenant, user, project, request_id, action: None, credential })
 }
 
 /// A project of the caller's tenant by id; anything else is forbidden.
@@ -250,7 +260,7 @@ async fn verify_signature(
     parts: &Parts,
     body: &[u8],
     authorization: &str,
-) -> Result<(Tenant, User, Option<Project>)> {
+) -> Result<(Tenant, User, Option<Project>, CredentialId)> {
     let auth = signature::parse_authorization(authorization)
         .ok_or_else(|| Error::unauthenticated("malformed Authorization header"))?;
     if auth.algorithm != signature::ALGORITHM {
@@ -292,7 +302,7 @@ async fn verify_signature(
     if !signature::signatures_match(&expected, &auth.signature) || !key.usable {
         return Err(Error::unauthenticated(BAD_CREDENTIALS));
     }
-    Ok((key.tenant.clone(), key.user.clone(), None))
+    Ok((key.tenant.clone(), key.user.clone(), None, CredentialId::AccessKey(auth.access_key.clone())))
 }
 
 async fn verify_token(app: &AppState, token: &str) -> Result<(Tenant, User, Option<Project>)> {

@@ -43,6 +43,23 @@ pub mod cce {
         UPGRADE_IN_PROGRESS = ("CCE.01409003", 409, "An upgrade of this cluster is in progress.");
         CLUSTER_NAME_TAKEN = ("CCE.01409004", 409, "A cluster with this name exists.");
         METHOD_NOT_ALLOWED = ("CCE.01405001", 405, "Method not allowed.");
+        // CCE's own throttling code (its error-code table: "maximum number of requests reached"); not
+        // CCE.01429002 (a resource locked by another request) nor CCE.01429003 (too many tasks at once).
+        THROTTLED = ("CCE.02429001", 429, "The maximum number of requests has been reached.");
+    }
+
+    /// The CCE code of a generic (non-CCE) error of `status`: how a UCS code is rendered on a CCE route.
+    pub fn twin_of(status: u16) -> ErrorDef {
+        match status {
+            401 => UNAUTHORIZED,
+            403 => FORBIDDEN,
+            404 => NOT_FOUND,
+            405 => METHOD_NOT_ALLOWED,
+            409 => CONFLICT,
+            429 => THROTTLED,
+            500..=599 => INTERNAL,
+            _ => BAD_REQUEST,
+        }
     }
 }
 
@@ -160,15 +177,7 @@ impl Error {
         if family == Family::Ucs || self.def.code.starts_with("CCE.") {
             return self;
         }
-        let def = match self.def.status {
-            401 => cce::UNAUTHORIZED,
-            403 => cce::FORBIDDEN,
-            404 => cce::NOT_FOUND,
-            405 => cce::METHOD_NOT_ALLOWED,
-            409 => cce::CONFLICT,
-            500..=599 => cce::INTERNAL,
-            _ => cce::BAD_REQUEST,
-        };
+        let def = cce::twin_of(self.def.status);
         // Keep the specific message where the CCE one is more generic.
         let detail = if self.def.message == def.message { self.detail } else { Some(self.message()) };
         Self { def, detail, internal: self.internal }
@@ -247,5 +256,7 @@ mod tests {
         let e = Error::new(ucs::INSUFFICIENT_QUOTA).in_family(Family::Cce);
         assert_eq!(e.code(), "CCE.01400001");
         assert_eq!(e.message(), "Invalid request. Insufficient quota");
+        let e = Error::new(ucs::THROTTLED).in_family(Family::Cce);
+        assert_eq!((e.status(), e.code()), (429, "CCE.02429001"));
     }
 }

@@ -21,6 +21,7 @@ mod jobs_admin;
 mod keys;
 mod metrics;
 mod openapi;
+mod rate_limits;
 mod replicas;
 mod rules;
 mod seed_keys;

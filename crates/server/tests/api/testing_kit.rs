@@ -101,7 +101,7 @@ backend_tests! {
         app.fault(&t, json!({"operation": "show_cluster_list", "error": {"status": 409, "code": "CCE.01409004"}, "times": 1})).await;
         app.get("/v1/clusters").signed(&t).send().await.assert_error(409, "CCE.01409004");
         app.fault(&t, json!({"operation": "list_cce_clusters", "error": {"status": 429, "code": "UCS.01000002"}, "times": 1})).await;
-        cce.get(&cce.clusters()).await.assert_error(429, "CCE.01400001");
+        cce.get(&cce.clusters()).await.assert_error(429, "CCE.02429001");
         let r = app.journal(&t, "?status=5xx").await;
         assert_eq!(r.body["total"], 1, "{}", r.text);
         assert_eq!(entries(&r)[0]["errorCode"], "CCE.01500001", "{}", r.text);

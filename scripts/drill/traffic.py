@@ -88,18 +88,26 @@ def main():
     if args.federate:
         time.sleep(max(0.0, start + args.federate_at - time.time()))
         client = ucs_client(SimpleNamespace(url=urls[0]), tenant)
-        # Two clusters registered so far that are Available.
-        members = []
-        for uid in list(acked):
-            ok, _, resp = outcome(lambda: client.show_cluster(ShowClusterRequest(clusterid=uid)))
-            if ok and json.loads(resp.raw_content)["status"]["phase"] == "Available":
-                members.append(uid)
-            if len(members) == 2:
-                break
-        fleet = register_fleet_json(client, fleet_body(unique_name("drill-fleet"), members)).uid
-        enabled = client.enable_federation(EnableFederationRequest(clustergroupid=fleet))
-        workflow = {"fleet": fleet, "members": members, "enabled_status": enabled.status_code,
-                    "enabled_at": time.time()}
+        used = set()
+        while workflow is None and time.time() < deadline:
+            # Two Available clusters not tried yet; a fleet of them; its federation enabled. Set-up
+            # calls that fail (the fault may come early) are tried again with other clusters.
+            members = []
+            for uid in [u for u in list(acked) if u not in used]:
+                ok, _, resp = outcome(lambda: client.show_cluster(ShowClusterRequest(clusterid=uid)))
+                if ok and json.loads(resp.raw_content)["status"]["phase"] == "Available":
+                    members.append(uid)
+                if len(members) == 2:
+                    break
+            used.update(members)
+            ok, _, fleet = outcome(lambda: register_fleet_json(client, fleet_body(unique_name("drill-fleet"), members)))
+            if ok:
+                ok, status, _ = outcome(lambda: client.enable_federation(EnableFederationRequest(clustergroupid=fleet.uid)))
+                if ok:
+                    workflow = {"fleet": fleet.uid, "members": members, "enabled_status": status,
+                                "enabled_at": time.time()}
+            if workflow is None:
+                time.sleep(0.5)
 
     for t in threads:
         t.join()

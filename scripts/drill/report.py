@@ -53,8 +53,9 @@ def main():
         good &= not missing
     wf = data.get("workflow")
     if wf:
-        print(f"workflow (federation enable of fleet {wf['fleet']}, {len(wf['members'])} members): "
-              f"{wf.get('phase')}, {wf['ended_at'] - wf['enabled_at']:.1f} s after it was asked for; "
+        asked = f" ({wf['enabled_at'] - args.fault_at:+.1f} s from the fault)" if args.fault_at else ""
+        print(f"workflow (federation enable of fleet {wf['fleet']}, {len(wf['members'])} members, asked for"
+              f"{asked}): {wf.get('phase')}; "
               f"steps {wf.get('sub_jobs')}")
         good &= wf.get("phase") == "Success"
     print(f"provider effects carried out more than once: {args.duplicates}")

@@ -49,6 +49,12 @@ impl Serve {
             .args(args)
             .env("UCS_LISTEN", &host)
             .env("UCS_LOG__FILTER", "warn")
+            // The limiter runs (its cost is part of each request) but never refuses: the bench
+            // measures throughput, not the limits.
+            .env("UCS_RATE_LIMIT__TENANT_PER_SECOND", "1000000")
+            .env("UCS_RATE_LIMIT__TENANT_BURST", "1000000")
+            .env("UCS_RATE_LIMIT__CREDENTIAL_PER_SECOND", "1000000")
+            .env("UCS_RATE_LIMIT__CREDENTIAL_BURST", "1000000")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())

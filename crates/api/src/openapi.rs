@@ -71,7 +71,7 @@ const DELETE: &str = "DELETE";
 
 /// Every authenticated route may answer these (authentication, authorization, validation, missing or
 /// conflicting resources, internal failures).
-const API_ERRORS: &[u16] = &[400, 401, 403, 404, 409, 500];
+const API_ERRORS: &[u16] = &[400, 401, 403, 404, 409, 429, 500];
 
 const fn op(
     method: &'static str,
@@ -657,13 +657,17 @@ pub fn document() -> Value {
     let tags: Vec<Value> = TAGS.iter().map(|(name, d)| json!({ "name": name, "description": d })).collect();
     let mut responses = Map::new();
     for (status, description) in ERRORS {
-        responses.insert(
-            status.to_string(),
-            json!({
-                "description": description,
-                "content": { "application/json": { "schema": reference("Error") } },
-            }),
-        );
+        let mut response = json!({
+            "description": description,
+            "content": { "application/json": { "schema": reference("Error") } },
+        });
+        if *status == 429 {
+            response["headers"] = json!({ "Retry-After": {
+                "description": "Whole seconds until the bucket has a token again",
+                "schema": { "type": "integer", "minimum": 1 },
+            } });
+        }
+        responses.insert(status.to_string(), response);
     }
     sorted(json!({
         "openapi": "3.1.0",
@@ -729,6 +733,7 @@ const ERRORS: &[(u16, &str)] = &[
     (403, "The caller may not do this"),
     (404, "No such resource (or the caller may not learn that it exists)"),
     (409, "The resource's state or a quota does not allow this"),
+    (429, "The tenant's or the credential's rate limit is reached (docs/operator.md, Rate limits); try again after the `Retry-After` header's seconds"),
     (500, "An internal failure"),
 ];
 

@@ -153,12 +153,7 @@ impl Store {
                 .map_err(map_db_err)?;
             }
         }
-        tx.wake_workers_at_commit().await?;
-        let actor = Actor::operator(job.domain_id, request_id.to_string(), operator::JOB_RETRY);
-        tx.audit(&actor, NewAuditEvent::success("job", id)).await?;
-        let job = tx.job_get(id).await?.ok_or_else(|| not_found(id))?;
-        tx.commit().await?;
-        Ok(job)
+        acted(tx, &job, request_id, operator::JOB_RETRY).await
     }
 
     /// An operator's cancel ([`job_admin::cancel`]): the job (and a workflow's open steps) carries
@@ -193,13 +188,19 @@ impl Store {
             .execute(&mut *tx.tx)
             .await
             .map_err(map_db_err)?;
-        tx.wake_workers_at_commit().await?;
-        let actor = Actor::operator(job.domain_id, request_id.to_string(), operator::JOB_CANCEL);
-        tx.audit(&actor, NewAuditEvent::success("job", id)).await?;
-        let job = tx.job_get(id).await?.ok_or_else(|| not_found(id))?;
-        tx.commit().await?;
-        Ok(job)
+        acted(tx, &job, request_id, operator::JOB_CANCEL).await
     }
+}
+
+/// The end of an operator's action on `job`, which made it runnable: wakes the workers at the commit,
+/// audits the action in the job's tenant, and returns the job as it now stands.
+async fn acted(mut tx: Tx<'_>, job: &Job, request_id: &str, action: domain::authz::Action) -> Result<Job> {
+    tx.wake_workers_at_commit().await?;
+    let actor = Actor::operator(job.domain_id, request_id.to_string(), action);
+    tx.audit(&actor, NewAuditEvent::success("job", job.id)).await?;
+    let now = tx.job_get(job.id).await?.ok_or_else(|| not_found(job.id))?;
+    tx.commit().await?;
+    Ok(now)
 }
 
 /// A federation workflow that runs again moves its fleet back to the workflow's running state, as

@@ -20,6 +20,17 @@ pub struct Failure {
     pub message: String,
 }
 
+impl From<domain::Error> for Failure {
+    /// A refusal of ucsd's own code (pages that read the store directly), as the API would answer it.
+    fn from(e: domain::Error) -> Self {
+        Self {
+            status: StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            code: e.code().to_string(),
+            message: e.message(),
+        }
+    }
+}
+
 impl Failure {
     fn internal(message: impl Into<String>) -> Self {
         Self { status: StatusCode::INTERNAL_SERVER_ERROR, code: String::new(), message: message.into() }

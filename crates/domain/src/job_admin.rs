@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 
 use crate::{
     error::{http, Error, Result},
-    ids::DomainId,
+    ids::{DomainId, JobId},
     job::{Job, JobKind, JobState},
 };
 
@@ -53,6 +53,17 @@ impl fmt::Display for StateFilter {
             Self::Stuck => f.write_str("stuck"),
         }
     }
+}
+
+/// A job id as an operator types it: one that cannot be an id names no job.
+pub fn parse_id(raw: &str) -> Result<JobId> {
+    raw.parse().map_err(|_| Error::new(http::JOB_NOT_FOUND).with_detail(format!("{raw:?} is no job id")))
+}
+
+/// A job kind as an operator types it (`cluster.activate`): an unknown one is the operator's
+/// mistake, not an error of ucsd's.
+pub fn parse_kind(raw: &str) -> Result<JobKind> {
+    raw.parse().map_err(|_| Error::bad_query(format!("unknown job kind {raw:?}")))
 }
 
 /// A listing of jobs, newest first.

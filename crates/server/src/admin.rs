@@ -284,23 +284,13 @@ pub struct JobListArgs {
     pub limit: i64,
 }
 
-pub fn job_id(id: &str) -> Result<domain::ids::JobId> {
-    id.parse().map_err(|_| {
-        Error::new(domain::error::http::JOB_NOT_FOUND).with_detail(format!("{id:?} is no job id"))
-    })
-}
-
 /// Jobs across tenants, newest first.
 pub async fn jobs_list(store: &Store, args: JobListArgs) -> Result<Vec<domain::job::Job>> {
     let tenant = match &args.tenant {
         Some(name) => Some(tenant_by_name(store, name).await?.id),
         None => None,
     };
-    let kind = args
-        .kind
-        .as_deref()
-        .map(|k| k.parse().map_err(|_| Error::bad_query(format!("unknown job kind {k:?}"))))
-        .transpose()?;
+    let kind = args.kind.as_deref().map(domain::job_admin::parse_kind).transpose()?;
     let now = store.clock().now();
     let created_before = args.older_than.map(|age| {
         let age = chrono::Duration::from_std(age).ok();
@@ -318,9 +308,9 @@ pub async fn jobs_list(store: &Store, args: JobListArgs) -> Result<Vec<domain::j
 }
 
 pub async fn job_retry(store: &Store, id: &str) -> Result<domain::job::Job> {
-    store.job_admin_retry(job_id(id)?, &request_id()).await
+    store.job_admin_retry(domain::job_admin::parse_id(id)?, &request_id()).await
 }
 
 pub async fn job_cancel(store: &Store, id: &str) -> Result<domain::job::Job> {
-    store.job_admin_cancel(job_id(id)?, &request_id()).await
+    store.job_admin_cancel(domain::job_admin::parse_id(id)?, &request_id()).await
 }

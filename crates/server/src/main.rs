@@ -367,7 +367,9 @@ async fn run_admin(
                 };
                 print_json(&admin::jobs_list(store, filter).await?)
             }
-            JobsCommand::Show { id } => print_json(&store.job_admin_show(admin::job_id(&id)?).await?),
+            JobsCommand::Show { id } => {
+                print_json(&store.job_admin_show(domain::job_admin::parse_id(&id)?).await?)
+            }
             JobsCommand::Retry { id } => print_json(&admin::job_retry(store, &id).await?),
             JobsCommand::Cancel { id } => print_json(&admin::job_cancel(store, &id).await?),
         },

@@ -5,12 +5,11 @@
 
 use axum::{
     extract::{Path, Query, State},
-    http::{HeaderMap, StatusCode},
+    http::HeaderMap,
     response::{IntoResponse, Response},
 };
 use domain::{
     authz::actions,
-    ids::JobId,
     job::{Job, JobKind, JobState},
     job_admin::{self, JobFilter, StateFilter},
 };
@@ -19,7 +18,6 @@ use serde::Deserialize;
 
 use super::{done, failed, Flash};
 use crate::{
-    api_client::Failure,
     session::Session,
     ui::{self, badge, Nav},
     ConsoleRoute, ConsoleState,
@@ -35,14 +33,6 @@ pub(super) fn routes() -> Vec<ConsoleRoute> {
     ]
 }
 
-fn failure(e: domain::Error) -> Failure {
-    Failure {
-        status: StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-        code: e.code().to_string(),
-        message: e.message(),
-    }
-}
-
 fn when(at: Option<chrono::DateTime<chrono::Utc>>) -> String {
     at.map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string()).unwrap_or_default()
 }
@@ -51,7 +41,7 @@ fn when(at: Option<chrono::DateTime<chrono::Utc>>) -> String {
 async fn tenants(State(state): State<ConsoleState>, session: Session) -> Response {
     let usage = match state.app.store.tenant_usage_list().await {
         Ok(usage) => usage,
-        Err(e) => return super::shown(&session, failure(e)),
+        Err(e) => return super::shown(&session, e.into()),
     };
     let quotas = state.app.config.quotas;
     let body = html! {
@@ -103,18 +93,17 @@ impl JobQuery {
     fn filter(&self) -> domain::Result<JobFilter> {
         let some = |s: &str| (!s.is_empty()).then(|| s.to_string());
         Ok(JobFilter {
-            tenant: some(&self.tenant).map(|t| t.parse()).transpose().map_err(|_| bad("tenant"))?,
-            kind: some(&self.kind).map(|k| k.parse::<JobKind>()).transpose().map_err(|_| bad("kind"))?,
+            tenant: some(&self.tenant)
+                .map(|t| t.parse())
+                .transpose()
+                .map_err(|_| domain::Error::bad_query("unknown tenant"))?,
+            kind: some(&self.kind).map(|k| job_admin::parse_kind(&k)).transpose()?,
             state: some(&self.state).map(|s| s.parse::<StateFilter>()).transpose()?,
             created_before: None,
             steps: self.steps.is_some(),
             limit: JobFilter::DEFAULT_LIMIT,
         })
     }
-}
-
-fn bad(what: &str) -> domain::Error {
-    domain::Error::bad_query(format!("unknown {what}"))
 }
 
 fn job_rows(jobs: &[Job], tenant_names: &[(String, String)]) -> Markup {
@@ -155,7 +144,7 @@ async fn jobs(State(state): State<ConsoleState>, session: Session, Query(q): Que
     let store = &state.app.store;
     let filter = match q.filter() {
         Ok(filter) => filter,
-        Err(e) => return super::shown(&session, failure(e)),
+        Err(e) => return super::shown(&session, e.into()),
     };
     let loaded = async {
         Ok::<_, domain::Error>((
@@ -166,7 +155,7 @@ async fn jobs(State(state): State<ConsoleState>, session: Session, Query(q): Que
     };
     let (counts, jobs, tenants) = match loaded.await {
         Ok(loaded) => loaded,
-        Err(e) => return super::shown(&session, failure(e)),
+        Err(e) => return super::shown(&session, e.into()),
     };
     let names: Vec<(String, String)> = tenants.iter().map(|t| (t.id.to_string(), t.name.clone())).collect();
     let kinds: Vec<JobKind> = {
@@ -227,14 +216,6 @@ async fn jobs(State(state): State<ConsoleState>, session: Session, Query(q): Que
     ui::page(&session, Nav::Jobs, "Job engine", body).into_response()
 }
 
-fn job_id(raw: &str) -> Result<JobId, Failure> {
-    raw.parse().map_err(|_| Failure {
-        status: StatusCode::NOT_FOUND,
-        code: domain::error::http::JOB_NOT_FOUND.code.to_string(),
-        message: format!("{raw:?} is no job id"),
-    })
-}
-
 /// `GET /console/operator/jobs/{job_id}`: one job with its steps, and what an operator may do.
 async fn job(
     State(state): State<ConsoleState>,
@@ -243,18 +224,19 @@ async fn job(
     Query(flash): Query<Flash>,
 ) -> Response {
     let store = &state.app.store;
-    let detail = match job_id(&raw) {
-        Ok(id) => store.job_admin_show(id).await.map_err(failure),
-        Err(f) => Err(f),
+    let detail = match job_admin::parse_id(&raw) {
+        Ok(id) => store.job_admin_show(id).await,
+        Err(e) => Err(e),
     };
     let detail = match detail {
         Ok(detail) => detail,
-        Err(f) => return super::shown(&session, f),
+        Err(e) => return super::shown(&session, e.into()),
     };
     let tenant = store.tenant_get(detail.job.domain_id).await.ok().flatten();
     let names: Vec<(String, String)> = tenant.iter().map(|t| (t.id.to_string(), t.name.clone())).collect();
     let j = &detail.job;
     let path = format!("/console/operator/jobs/{}", j.id);
+    let (retryable, cancellable) = (job_admin::retry(j).is_ok(), job_admin::cancel(j).is_ok());
     let body = html! {
         (flash.render())
         div #job-live data-live {
@@ -272,10 +254,10 @@ async fn job(
                     dt { "Workflow" } dd { a href={ "/console/operator/jobs/" (parent) } { (parent) } }
                 }
             }
-            @if job_admin::retry(j).is_ok() || job_admin::cancel(j).is_ok() {
+            @if retryable || cancellable {
                 div.actions {
-                    @if job_admin::retry(j).is_ok() { (ui::button(&session, &format!("{path}/retry"), "Retry", "")) }
-                    @if job_admin::cancel(j).is_ok() { (ui::button(&session, &format!("{path}/cancel"), "Cancel", "danger")) }
+                    @if retryable { (ui::button(&session, &format!("{path}/retry"), "Retry", "")) }
+                    @if cancellable { (ui::button(&session, &format!("{path}/cancel"), "Cancel", "danger")) }
                 }
             }
             @if !detail.steps.is_empty() {
@@ -302,9 +284,9 @@ async fn act(
     headers: &HeaderMap,
     retry: bool,
 ) -> Response {
-    let id = match job_id(raw) {
+    let id = match job_admin::parse_id(raw) {
         Ok(id) => id,
-        Err(f) => return super::shown(session, f),
+        Err(e) => return super::shown(session, e.into()),
     };
     let store = &state.app.store;
     let outcome = if retry {
@@ -316,7 +298,7 @@ async fn act(
     match outcome {
         Ok(_) if retry => done(&path, "The job was given back to the queue."),
         Ok(_) => done(&path, "The job was asked to stop: it gives up at its next claim."),
-        Err(e) => failed(session, &path, failure(e)),
+        Err(e) => failed(session, &path, e.into()),
     }
 }
 

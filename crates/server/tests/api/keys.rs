@@ -9,14 +9,14 @@ use std::{
     time::Duration,
 };
 
-use domain::clock::ShiftedClock;
 use secrets::{keyring::sealed_prefix, Keyring};
 use serde_json::json;
 use server::keys;
 use store::{keys::SealedColumn, Store};
 
 use crate::{
-    harness::{backend_tests, spawn_replica, TestApp},
+    harness::{backend_tests, TestApp},
+    replicas::Replica,
     upgrades::{cluster_body, Cce, Flavor},
 };
 
@@ -178,19 +178,8 @@ backend_tests! {
 /// notifications; verified credentials are not cached, so every request opens its access key's secret.
 async fn two_replicas() -> (TestApp, TestApp) {
     let env = [("UCS_HTTP__CREDENTIAL_CACHE_TTL_MILLIS", "0"), ("UCS_SIMULATOR__STEP_MILLIS", "100")];
-    let url = store_pg::testing::fresh_schema_url().await;
-    let clock = ShiftedClock::default();
-    let key = secrets::MasterKey::generate().to_base64();
-    let open = || async { store_pg::open(&url, 8, Arc::new(clock.clone())).await.unwrap() };
-    let first = open().await;
-    first.migrate().await.unwrap();
-    let second = open().await;
-    let a = spawn_replica(first.clone(), clock.clone(), &key, &env, 2).await;
-    let b = spawn_replica(second.clone(), clock, &key, &env, 2).await;
-    store_pg::listen(url.clone(), first);
-    store_pg::listen(url.clone(), second);
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    (a, b)
+    let replica = Replica { env: &env, workers: 2, listens: true };
+    crate::replicas::two_replicas(replica, replica).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

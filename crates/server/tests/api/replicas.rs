@@ -9,17 +9,35 @@ use crate::{
     harness::{spawn_replica, TestApp},
 };
 
-async fn two_replicas(first_workers: usize, second_env: &[(&str, &str)]) -> (TestApp, TestApp) {
+/// How one of [`two_replicas`] runs: its settings on top of the test configuration, its background
+/// workers, and whether it listens for the other's notifications.
+#[derive(Clone, Copy)]
+pub(crate) struct Replica<'a> {
+    pub env: &'a [(&'a str, &'a str)],
+    pub workers: usize,
+    pub listens: bool,
+}
+
+/// Two replicas of one fresh Postgres schema with one master key, on the wall clock. Returns once
+/// the listeners (if any) have had time to connect.
+pub(crate) async fn two_replicas(first: Replica<'_>, second: Replica<'_>) -> (TestApp, TestApp) {
     let url = store_pg::testing::fresh_schema_url().await;
     let clock = ShiftedClock::default();
     let key = secrets::MasterKey::generate().to_base64();
     let open = || async { store_pg::open(&url, 8, Arc::new(clock.clone())).await.unwrap() };
-    let first = open().await;
-    first.migrate().await.unwrap();
-    let second = open().await;
-    let a = spawn_replica(first, clock.clone(), &key, &[], first_workers).await;
-    let b = spawn_replica(second.clone(), clock, &key, second_env, 2).await;
-    store_pg::listen(url.clone(), second);
+    let first_store = open().await;
+    first_store.migrate().await.unwrap();
+    let second_store = open().await;
+    let a = spawn_replica(first_store.clone(), clock.clone(), &key, first.env, first.workers).await;
+    let b = spawn_replica(second_store.clone(), clock, &key, second.env, second.workers).await;
+    for (replica, store) in [(first, first_store), (second, second_store)] {
+        if replica.listens {
+            store_pg::listen(url.clone(), store);
+        }
+    }
+    if first.listens || second.listens {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    }
     (a, b)
 }
 
@@ -27,7 +45,12 @@ async fn two_replicas(first_workers: usize, second_env: &[(&str, &str)]) -> (Tes
 async fn a_job_enqueued_on_one_replica_wakes_the_workers_of_another_at_once() {
     // The first replica runs no workers; the second polls only once a minute, so only the
     // notification can make it pick the activation up within the test's patience.
-    let (a, b) = two_replicas(0, &[("UCS_WORKER__POLL_INTERVAL_MILLIS", "60000")]).await;
+    let polls_rarely = [("UCS_WORKER__POLL_INTERVAL_MILLIS", "60000")];
+    let (a, b) = two_replicas(
+        Replica { env: &[], workers: 0, listens: false },
+        Replica { env: &polls_rarely, workers: 2, listens: true },
+    )
+    .await;
     let t = a.tenant("t1").await;
     // Let the second replica's workers go idle (and its listener connect) first: real workers, real
     // time.
@@ -40,7 +63,11 @@ async fn a_job_enqueued_on_one_replica_wakes_the_workers_of_another_at_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn quotas_hold_across_replicas() {
-    let (a, b) = two_replicas(2, &[]).await;
+    let (a, b) = two_replicas(
+        Replica { env: &[], workers: 2, listens: false },
+        Replica { env: &[], workers: 2, listens: true },
+    )
+    .await;
     let t = a.tenant("t1").await;
     let quota = a.config.quotas.clusters;
     for i in 0..quota - 1 {
@@ -68,21 +95,9 @@ async fn quotas_hold_across_replicas() {
 /// Two replicas that keep verified credentials for ten minutes: only the notification of a change
 /// can make the other replica forget one in time.
 async fn two_caching_replicas() -> (TestApp, TestApp) {
-    let long = [("UCS_HTTP__CREDENTIAL_CACHE_TTL_MILLIS", "600000")];
-    let url = store_pg::testing::fresh_schema_url().await;
-    let clock = ShiftedClock::default();
-    let key = secrets::MasterKey::generate().to_base64();
-    let open = || async { store_pg::open(&url, 8, Arc::new(clock.clone())).await.unwrap() };
-    let first = open().await;
-    first.migrate().await.unwrap();
-    let second = open().await;
-    let a = spawn_replica(first.clone(), clock.clone(), &key, &long, 0).await;
-    let b = spawn_replica(second.clone(), clock, &key, &long, 0).await;
-    store_pg::listen(url.clone(), first);
-    store_pg::listen(url.clone(), second);
-    // Let the listeners connect.
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    (a, b)
+    let caching =
+        Replica { env: &[("UCS_HTTP__CREDENTIAL_CACHE_TTL_MILLIS", "600000")], workers: 0, listens: true };
+    two_replicas(caching, caching).await
 }
 
 /// Polls `app` with `t`'s key until it is refused; how long after `start` that was.

@@ -17,7 +17,7 @@ pub static MIGRATOR: Migrator = sqlx::migrate!("../../migrations/postgres");
 pub async fn open(url: &str, max_connections: u32, clock: Arc<dyn Clock>) -> Result<Store> {
     let hosts = Arc::new(Hosts::parse(url)?);
     let mut options = Store::pool_options(max_connections);
-    if hosts.len() > 1 {
+    if hosts.several() {
         if !hosts.find_primary().await {
             return Err(Error::database("cannot connect to Postgres: none of the hosts is a primary"));
         }
@@ -27,7 +27,7 @@ pub async fn open(url: &str, max_connections: u32, clock: Arc<dyn Clock>) -> Res
         .connect_with(hosts.options()?)
         .await
         .map_err(|e| Error::database(format!("cannot connect to Postgres: {e}")))?;
-    if hosts.len() > 1 {
+    if hosts.several() {
         primary::follow(hosts, pool.clone());
     }
     Ok(Store::new(pool, Dialect::Postgres, &MIGRATOR, clock))
@@ -44,7 +44,7 @@ pub fn listen(url: String, store: Store) -> tokio::task::JoinHandle<()> {
             Err(e) => return tracing::warn!(error = %e, "cannot listen for notifications"),
         };
         loop {
-            if hosts.len() > 1 {
+            if hosts.several() {
                 hosts.find_primary().await;
             }
             match sqlx::postgres::PgListener::connect(hosts.current()).await {

@@ -62,12 +62,9 @@ impl Hosts {
         Ok(Self { urls, current: AtomicUsize::new(0) })
     }
 
-    pub fn len(&self) -> usize {
-        self.urls.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.urls.is_empty()
+    /// Whether the URL names several hosts: only then is there a primary to find and follow.
+    pub fn several(&self) -> bool {
+        self.urls.len() > 1
     }
 
     /// The URL of the primary as last seen.
@@ -162,8 +159,10 @@ mod tests {
             ]
         );
         assert_eq!(host_of(hosts.current()), "127.0.0.1:6001");
+        assert!(hosts.several());
         let one = Hosts::parse("postgres://postgres@127.0.0.1:5432/ucsd_test").unwrap();
         assert_eq!(one.urls, ["postgres://postgres@127.0.0.1:5432/ucsd_test"]);
+        assert!(!one.several());
         assert!(Hosts::parse("postgres://h1,h2/db?target_session_attrs=standby").is_err());
         assert!(Hosts::parse("postgres://h1,,h2/db").is_err());
     }

@@ -86,6 +86,39 @@ impl Server {
         }
     }
 
+    /// Kills the server `times` times, each while one of the workflow's `jobs` is running (so the kill
+    /// lands inside a step and its lease is lost), restarting it after each; returns how many kills
+    /// landed before the workflow ended.
+    async fn kill_inside_steps(
+        &mut self,
+        times: usize,
+        jobs: impl AsyncFn() -> Vec<domain::job::Job>,
+    ) -> usize {
+        use domain::job::JobState;
+        // The claims already killed: after a restart their jobs look running until the lease runs out.
+        let mut killed = Vec::new();
+        for kill in 0..times {
+            loop {
+                let jobs = jobs().await;
+                if jobs.iter().all(|j| j.state.is_terminal()) {
+                    return kill;
+                }
+                let fresh = jobs
+                    .iter()
+                    .find(|j| j.state == JobState::Running && !killed.contains(&(j.id, j.attempts)));
+                if let Some(claim) = fresh {
+                    killed.push((claim.id, claim.attempts));
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            self.kill_9();
+            self.start();
+            self.wait_ready().await;
+        }
+        times
+    }
+
     async fn wait_ready(&self) {
         let url = format!("http://{}/readyz", self.address);
         for _ in 0..200 {
@@ -175,13 +208,17 @@ async fn federation_survives_repeated_kill_9(backend: Backend) {
     let r = app.post(&format!("/v1/clustergroups/{fleet}/federations")).signed(&t).send().await;
     assert_eq!(r.status, 201, "{}", r.text);
 
-    // Seven steps of 250 ms: kill at different moments, restarting each time.
-    for delay in [150, 400, 700, 350, 900] {
-        tokio::time::sleep(Duration::from_millis(delay)).await;
-        server.kill_9();
-        server.start();
-        server.wait_ready().await;
-    }
+    // Seven steps of 250 ms: kill inside five of them, restarting each time.
+    let kills = server
+        .kill_inside_steps(5, async || {
+            let jobs = app.store.job_list_for_resource("fleet", &fleet).await.unwrap();
+            let enable = jobs.iter().find(|j| j.kind.as_str() == "federation.enable").unwrap();
+            let mut all = app.store.job_subjobs(enable.id).await.unwrap();
+            all.push(enable.clone());
+            all
+        })
+        .await;
+    assert!(kills >= 2, "only {kills} kills landed inside a step");
 
     let progress = await_success(&app, &t, &fleet).await;
     let steps = progress["spec"]["subJobs"].as_array().unwrap();
@@ -274,13 +311,11 @@ async fn upgrade_survives_repeated_kill_9(backend: Backend) {
     assert_eq!(r.status, 200, "{}", r.text);
     let task = r.body["metadata"]["uid"].as_str().unwrap().to_string();
 
-    // Four steps of 250 ms: kill at different moments, restarting each time.
-    for delay in [100, 300, 500, 250] {
-        tokio::time::sleep(Duration::from_millis(delay)).await;
-        server.kill_9();
-        server.start();
-        server.wait_ready().await;
-    }
+    // Steps of 250 ms: kill inside four of them, restarting each time.
+    let kills = server
+        .kill_inside_steps(4, async || app.store.job_list_for_resource("upgrade_task", &task).await.unwrap())
+        .await;
+    assert!(kills >= 2, "only {kills} kills landed inside a step");
 
     let done = await_body(&app, &t, &format!("{cluster}/operation/upgrade/tasks/{task}"), |t| {
         t["status"]["phase"] == "Success"

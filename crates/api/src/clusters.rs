@@ -27,6 +27,7 @@ use domain::{
     upgrade::{catalogue::Catalogue, Flavor},
     Error,
 };
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use store::{
@@ -112,10 +113,22 @@ pub(crate) async fn cluster_view(
 }
 
 /// `GET /v1/clusters`' body.
-#[derive(Serialize)]
-struct ClusterList {
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "UcsClusterList")]
+pub(crate) struct ClusterList {
     items: Vec<ClusterView>,
     total: i64,
+}
+
+/// Serialized as [`WireCluster`].
+impl JsonSchema for ClusterView {
+    fn schema_name() -> Cow<'static, str> {
+        WireCluster::schema_name()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        WireCluster::json_schema(generator)
+    }
 }
 
 impl Serialize for ClusterView {
@@ -217,8 +230,9 @@ fn cce_facts(c: &Cluster) -> Option<CceFacts> {
     Some(CceFacts { endpoint: domain::cce::api_endpoint(link.id, flavor), labels, annotations })
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(rename = "UcsCluster")]
 struct WireCluster<'a> {
     kind: &'static str,
     api_version: &'static str,
@@ -228,8 +242,9 @@ struct WireCluster<'a> {
     status: Option<WireStatus<'a>>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(rename = "UcsClusterMetadata")]
 struct WireMetadata<'a> {
     uid: ClusterId,
     name: &'a str,
@@ -239,8 +254,9 @@ struct WireMetadata<'a> {
     update_timestamp: &'a str,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(rename = "UcsClusterSpec")]
 struct WireSpec<'a> {
     sync_mode: &'static str,
     #[serde(rename = "clusterGroupID")]
@@ -266,13 +282,15 @@ struct WireSpec<'a> {
 }
 
 /// `RuleNamespace` of the reference (table 3-7): rules and the namespaces they apply in.
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "RuleNamespace")]
 struct WireRuleNamespace<'a> {
     rules: Vec<WireRuleInfo<'a>>,
     namespaces: &'a [String],
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "RuleInfo")]
 struct WireRuleInfo<'a> {
     #[serde(rename = "ruleID")]
     rule_id: String,
@@ -291,8 +309,9 @@ impl<'a> From<&'a RuleNamespaces> for WireRuleNamespace<'a> {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(rename = "UcsClusterStatus")]
 struct WireStatus<'a> {
     kubernetes_version: &'a str,
     conditions: [WireCondition<'a>; 2],
@@ -304,8 +323,9 @@ struct WireStatus<'a> {
     police_freeze: &'static str,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(rename = "UcsClusterCondition")]
 struct WireCondition<'a> {
     #[serde(rename = "type")]
     kind: &'static str,
@@ -316,7 +336,8 @@ struct WireCondition<'a> {
     message: Option<&'a str>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "UcsClusterEndpoint")]
 struct WireEndpoint<'a> {
     url: &'a str,
     #[serde(rename = "type")]
@@ -338,9 +359,9 @@ fn check_kind(kind: &Option<String>, api_version: &Option<String>) -> Result<(),
     Ok(())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct ListQuery {
+pub(crate) struct ListQuery {
     category: Option<String>,
     enablestatus: Option<bool>,
     clustergroupid: Option<String>,
@@ -428,16 +449,18 @@ async fn show(
     .await?)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-struct RegisterBody {
+#[schemars(rename = "RegisterCluster")]
+pub(crate) struct RegisterBody {
     kind: Option<String>,
     api_version: Option<String>,
     metadata: RegisterMetadata,
     spec: RegisterSpec,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
+#[schemars(rename = "RegisterClusterMetadata")]
 struct RegisterMetadata {
     /// The CCE cluster a `self` registration refers to (the reference also spells it `UID`).
     #[serde(alias = "UID")]
@@ -449,8 +472,9 @@ struct RegisterMetadata {
     annotations: BTreeMap<String, String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(rename = "RegisterClusterSpec")]
 struct RegisterSpec {
     #[serde(rename = "clusterGroupID")]
     cluster_group_id: Option<String>,
@@ -577,22 +601,25 @@ async fn tenant_project(app: &AppState, caller: &Caller, named: &str, region: &s
     Ok(projects.first().map(|p| p.id.to_string()).unwrap_or_default())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-struct UpdateBody {
+#[schemars(rename = "UpdateClusterRequestBody")]
+pub(crate) struct UpdateBody {
     kind: Option<String>,
     api_version: Option<String>,
     metadata: Option<UpdateMetadata>,
     spec: Option<UpdateSpec>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
+#[schemars(rename = "UpdateClusterMetadata")]
 struct UpdateMetadata {
     #[serde(default)]
     annotations: BTreeMap<String, String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
+#[schemars(rename = "UpdateClusterSpec")]
 struct UpdateSpec {
     country: Option<String>,
     city: Option<String>,
@@ -645,9 +672,9 @@ async fn unregister(
     Ok(StatusCode::OK)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct AccessInfoQuery {
+pub(crate) struct AccessInfoQuery {
     vpcendpoint: Option<String>,
     region: Option<String>,
 }
@@ -762,9 +789,9 @@ async fn retry_activation(
 }
 
 /// U09 body: the on-premise installer's inputs, in the installer's UPPER_SNAKE keys.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct RequiredInput {
+pub(crate) struct RequiredInput {
     #[serde(rename = "USERNAME")]
     username: Option<String>,
     #[serde(rename = "MASTER-1")]
@@ -919,9 +946,9 @@ async fn kubeconfig(
     })))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct ManagedQuery {
+pub(crate) struct ManagedQuery {
     /// The SDK's name; the 2025-03 reference calls it `unregister`.
     #[serde(alias = "unregister")]
     unimported: Option<bool>,

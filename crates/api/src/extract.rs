@@ -198,10 +198,10 @@ mod tests {
         struct Page {
             limit: Option<i64>,
         }
-        let e = parse_form::<Page>(b"limit=3&bogus=1", |m| Error::bad_query(m)).unwrap_err();
+        let e = parse_form::<Page>(b"limit=3&bogus=1", Error::bad_query).unwrap_err();
         assert_eq!(e.code(), "UCS.01000011");
         assert!(e.message().contains("bogus"), "{}", e.message());
-        assert_eq!(parse_form::<Page>(b"limit=3", |m| Error::bad_query(m)).unwrap().limit, Some(3));
+        assert_eq!(parse_form::<Page>(b"limit=3", Error::bad_query).unwrap().limit, Some(3));
     }
 
     #[test]

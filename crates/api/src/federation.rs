@@ -19,6 +19,7 @@ use domain::{
     job::{Job, JobKind, JobState},
     Error,
 };
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use store::federation::Members;
@@ -61,9 +62,9 @@ pub(crate) fn routes() -> Vec<Route> {
     ]
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct EnableQuery {
+pub(crate) struct EnableQuery {
     retryjoinall: Option<bool>,
 }
 
@@ -127,9 +128,10 @@ async fn disable(
     Ok(JsonOut(json!({ "jobID": job })))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct UpgradeBody {
+#[schemars(rename = "UpgradeFederationRequestBody")]
+pub(crate) struct UpgradeBody {
     target_version: String,
 }
 
@@ -274,9 +276,10 @@ async fn progress(
     Ok(JsonOut(job_view(&parent, extras)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct ConnectionBody {
+#[schemars(rename = "CreateFederationConnectionRequestBody")]
+pub(crate) struct ConnectionBody {
     #[serde(rename = "projectID")]
     project_id: String,
     #[serde(rename = "vpcID")]
@@ -395,9 +398,10 @@ async fn cert(
     Ok((StatusCode::CREATED, JsonOut(config)).into_response())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct KubeconfigBody {
+#[schemars(rename = "DownloadFederationKubeconfigRequestBody")]
+pub(crate) struct KubeconfigBody {
     duration: Option<i64>,
 }
 

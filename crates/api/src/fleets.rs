@@ -13,6 +13,7 @@ use domain::{
     ids::{ClusterId, FleetId},
     rbac, Error,
 };
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use store::{fleet::FleetLimits, rule::Target};
@@ -139,20 +140,23 @@ async fn list(
     Ok(JsonOut(json!({ "items": fleet_views(&app, &fleets).await?, "total": total })))
 }
 
-#[derive(Debug, Deserialize)]
-struct RegisterBody {
+#[derive(Debug, Deserialize, JsonSchema)]
+#[schemars(rename = "RegisterClusterGroup")]
+pub(crate) struct RegisterBody {
     metadata: RegisterMetadata,
     #[serde(default)]
     spec: RegisterSpec,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
+#[schemars(rename = "RegisterClusterGroupMetadata")]
 struct RegisterMetadata {
     name: String,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(rename = "RegisterClusterGroupSpec")]
 struct RegisterSpec {
     #[serde(default)]
     cluster_ids: Vec<String>,
@@ -196,9 +200,10 @@ async fn delete(
     Ok(StatusCode::OK)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct DescriptionBody {
+#[schemars(rename = "UpdateClusterGroupDescriptionRequest")]
+pub(crate) struct DescriptionBody {
     description: String,
 }
 
@@ -215,9 +220,10 @@ async fn update_description(
     Ok(JsonOut(one_fleet_view(&app, &fleet).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct ClustersBody {
+#[schemars(rename = "UpdateClusterGroupAssociatedClustersRequestBody")]
+pub(crate) struct ClustersBody {
     #[serde(rename = "clusterIds", alias = "clusterids", default)]
     cluster_ids: Vec<String>,
 }
@@ -234,9 +240,10 @@ async fn add_clusters(
     Ok(JsonOut(one_fleet_view(&app, &fleet).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct ZonesBody {
+#[schemars(rename = "UpdateAssociatedZonesRequest")]
+pub(crate) struct ZonesBody {
     #[serde(rename = "dnsSuffix", default)]
     dns_suffix: Vec<String>,
 }
@@ -255,8 +262,9 @@ async fn update_zones(
     Ok(JsonOut(one_fleet_view(&app, &fleet).await?))
 }
 
-#[derive(Debug, Deserialize)]
-struct JoinBody {
+#[derive(Debug, Deserialize, JsonSchema)]
+#[schemars(rename = "ClusterJoinGroupRequestBody")]
+pub(crate) struct JoinBody {
     /// The reference's example spells it `clustergroupID`.
     #[serde(rename = "clusterGroupID", alias = "clustergroupID")]
     cluster_group_id: Option<String>,

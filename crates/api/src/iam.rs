@@ -15,6 +15,7 @@ use domain::{
     identity::{Project, Tenant, User},
     Error,
 };
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -40,29 +41,33 @@ pub(crate) fn routes() -> Vec<Route> {
     ]
 }
 
-#[derive(Debug, Deserialize)]
-struct TokenRequest {
+#[derive(Debug, Deserialize, JsonSchema)]
+pub(crate) struct TokenRequest {
     auth: AuthBody,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
+#[schemars(rename = "TokenAuth")]
 struct AuthBody {
     identity: Identity,
     scope: Option<Scope>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
+#[schemars(rename = "TokenIdentity")]
 struct Identity {
     methods: Vec<String>,
     password: Option<PasswordMethod>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
+#[schemars(rename = "TokenPassword")]
 struct PasswordMethod {
     user: PasswordUser,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
+#[schemars(rename = "TokenPasswordUser")]
 struct PasswordUser {
     id: Option<String>,
     name: Option<String>,
@@ -70,7 +75,8 @@ struct PasswordUser {
     domain: Option<NameOrId>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
+#[schemars(rename = "TokenNameOrId")]
 struct NameOrId {
     id: Option<String>,
     name: Option<String>,
@@ -84,13 +90,15 @@ impl NameOrId {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
+#[schemars(rename = "TokenScope")]
 struct Scope {
     project: Option<ProjectScope>,
     domain: Option<NameOrId>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
+#[schemars(rename = "TokenProjectScope")]
 struct ProjectScope {
     id: Option<String>,
     name: Option<String>,
@@ -258,8 +266,8 @@ fn token_body(
     json!({ "token": token })
 }
 
-#[derive(Debug, Deserialize)]
-struct ProjectQuery {
+#[derive(Debug, Deserialize, JsonSchema)]
+pub(crate) struct ProjectQuery {
     name: Option<String>,
 }
 

@@ -4,43 +4,57 @@
 //!
 //! Paths, methods, path parameters and `x-ucsd-action` come from the route table; everything a route
 //! cannot say about itself (operationId = the official SDK method name, summary, success status, query
-//! parameters, body and response schemas) is one row of [`OPERATIONS`], keyed by (method, path). The
+//! parameters, body and response types) is one row of [`OPERATIONS`], keyed by (method, path). The
 //! tests fail when a route has no row or a row names no route, so the two cannot drift apart.
 //!
-//! The document is a `serde_json::Value` built by hand, not `utoipa`: `utoipa` earns its keep by
-//! deriving schemas from annotated handler and model types, and our handlers take and return
-//! `serde_json::Value` shaped by hand to the SDK's wire (docs/wire.md), so there is nothing to
-//! derive from; its builder types would only re-spell the same JSON at the cost of a dependency.
-//! Schemas use the exact wire keys of docs/wire.md and stay open (`additionalProperties: true`).
+//! Schemas are derived (`schemars`) from the very types the handlers parse and serialize: a row names
+//! its request type (`typed::<T>`), its query type (`params::<T>`) and its response type, so renaming
+//! a field changes the document and the drift test fails. Request schemas describe what ucsd parses
+//! (the deserialize contract) and are closed: a field the type does not declare is refused
+//! (docs/wire.md §2), so the document says `additionalProperties: false`. Response schemas describe
+//! what ucsd serializes, closed the same way. The rules a type checks beyond its shape (patterns, bounds, enums) are
+//! attributes on its fields, next to the code that enforces them. Rows still marked `Schema("…")` use
+//! a hand-written schema that has not been replaced by its type yet.
 
 use std::sync::LazyLock;
 
 use axum::{http::header::CONTENT_TYPE, response::IntoResponse};
+use schemars::{generate::SchemaSettings, JsonSchema, Schema as JsonSchemaOf, SchemaGenerator};
 use serde_json::{json, Map, Value};
 
 use crate::routes;
 
+/// The schema of a wire type, added to the generator's definitions: `typed::<T>`.
+type SchemaOf = fn(&mut SchemaGenerator) -> JsonSchemaOf;
+
+/// A reference to `T`'s schema (or `T`'s schema itself, for arrays and other unnamed types).
+fn typed<T: JsonSchema>(generator: &mut SchemaGenerator) -> JsonSchemaOf {
+    generator.subschema_for::<T>()
+}
+
+/// `T`'s own object schema, whose properties are an operation's query parameters.
+fn params<T: JsonSchema>(generator: &mut SchemaGenerator) -> JsonSchemaOf {
+    T::json_schema(generator)
+}
+
 /// How a request or response body is described.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 enum Body {
     /// No body.
     None,
     /// A JSON object not modeled here.
     Object,
-    /// A JSON document of the named schema.
+    /// A JSON document of the named hand-written schema.
     Schema(&'static str),
-    /// A JSON array of the named schema (the SDK's "whole body is a list").
-    ArrayOf(&'static str),
+    /// A JSON document of a wire type.
+    Type(SchemaOf),
     /// A request body as JSON or form-encoded (the one UCS form operation ucsd accepts as sent).
-    JsonOrForm(&'static str),
+    JsonOrForm(SchemaOf),
     /// A JSON object, or YAML text with `?format=yaml`.
     JsonOrYaml,
     /// Text of this media type.
     Text(&'static str),
 }
-
-/// A query parameter: wire name and JSON type.
-type Param = (&'static str, &'static str);
 
 /// What the document says about one operation.
 #[derive(Debug, Clone, Copy)]
@@ -55,7 +69,8 @@ struct Op {
     summary: &'static str,
     description: Option<&'static str>,
     status: u16,
-    query: &'static [Param],
+    /// The query type, whose fields are the query parameters.
+    query: Option<SchemaOf>,
     request: Body,
     response: Body,
     /// Served without authentication (not in the route table).
@@ -90,7 +105,7 @@ const fn op(
         summary,
         description: None,
         status,
-        query: &[],
+        query: None,
         request: Body::None,
         response: Body::Object,
         public: false,
@@ -104,8 +119,8 @@ impl Op {
         self
     }
 
-    const fn query(mut self, query: &'static [Param]) -> Self {
-        self.query = query;
+    const fn query(mut self, query: SchemaOf) -> Self {
+        self.query = Some(query);
         self
     }
 
@@ -131,30 +146,8 @@ impl Op {
     }
 }
 
-use Body::{ArrayOf, JsonOrForm, Schema};
-
-const PAGE: &[Param] =
-    &[("limit", "integer"), ("offset", "integer"), ("order_by", "string"), ("order", "string")];
-const CLUSTER_LIST: &[Param] = &[
-    ("category", "string"),
-    ("enablestatus", "boolean"),
-    ("clustergroupid", "string"),
-    ("limit", "integer"),
-    ("offset", "integer"),
-    ("order_by", "string"),
-    ("order", "string"),
-    ("managetype", "string"),
-    ("clusterids", "string"),
-];
-const CCE_CLUSTER_LIST: &[Param] =
-    &[("status", "string"), ("type", "string"), ("version", "string"), ("detail", "string")];
-const NODE_POOL_LIST: &[Param] = &[("showDefaultNodePool", "string"), ("advanceStatus", "boolean")];
-const NODE_LIST: &[Param] = &[("limit", "integer"), ("marker", "string")];
-const NODE_DELETE: &[Param] = &[("nodepoolScaleDown", "string")];
-const ADDON_TEMPLATE_LIST: &[Param] = &[("addon_template_name", "string")];
-const ADDON_CLUSTER: &[Param] = &[("cluster_id", "string")];
-const ADDON_CHECK_LIST: &[Param] =
-    &[("type", "string"), ("task_id", "string"), ("addon_instance_id", "string")];
+use domain::{cce_wire, upgrade::request};
+use Body::{JsonOrForm, Schema, Type};
 
 macro_rules! form_note {
     () => {
@@ -175,7 +168,7 @@ const REGISTER_NOTE: &str = concat!(
 static OPERATIONS: &[Op] = &[
     // IAM-compatible identity discovery.
     op(GET, "/v3/projects", "keystone_list_projects", "iam", 200, "List the caller's projects")
-        .query(&[("name", "string")])
+        .query(params::<crate::iam::ProjectQuery>)
         .returns(Schema("ProjectList")),
     op(GET, "/v3/auth/projects", "keystone_list_auth_projects", "iam", 200, "List the projects the caller can scope to")
         .returns(Schema("ProjectList")),
@@ -183,16 +176,16 @@ static OPERATIONS: &[Op] = &[
         .returns(Schema("DomainList")),
     // CCE and CCE Autopilot clusters.
     op(POST, "/api/v3/projects/{project_id}/clusters", "create_cce_cluster", "cce-clusters", 201, "Create a CCE cluster")
-        .body(Body::Object)
+        .body(Type(typed::<cce_wire::Cluster>))
         .returns(Schema("CceCluster")),
     op(POST, "/autopilot/v3/projects/{project_id}/clusters", "create_autopilot_cluster", "autopilot", 201, "Create a CCE Autopilot cluster")
-        .body(Body::Object)
+        .body(Type(typed::<cce_wire::Cluster>))
         .returns(Schema("CceCluster")),
     op(GET, "/api/v3/projects/{project_id}/clusters", "list_cce_clusters", "cce-clusters", 200, "List CCE clusters")
-        .query(CCE_CLUSTER_LIST)
+        .query(params::<crate::cce::clusters::ListQuery>)
         .returns(Schema("CceClusterList")),
     op(GET, "/autopilot/v3/projects/{project_id}/clusters", "list_autopilot_clusters", "autopilot", 200, "List CCE Autopilot clusters")
-        .query(CCE_CLUSTER_LIST)
+        .query(params::<crate::cce::clusters::ListQuery>)
         .returns(Schema("CceClusterList")),
     op(GET, "/api/v3/projects/{project_id}/clusters/{cluster_id}", "show_cce_cluster", "cce-clusters", 200, "Show a CCE cluster")
         .returns(Schema("CceCluster")),
@@ -208,47 +201,47 @@ static OPERATIONS: &[Op] = &[
         .returns(Schema("CceJob")),
     // Node pools and nodes (docs/cce.md).
     op(POST, "/api/v3/projects/{project_id}/clusters/{cluster_id}/nodepools", "create_node_pool", "cce-clusters", 201, "Create a node pool; its job creates its nodes")
-        .body(Schema("NodePool"))
+        .body(Type(typed::<cce_wire::NodePool>))
         .returns(Schema("NodePool")),
     op(GET, "/api/v3/projects/{project_id}/clusters/{cluster_id}/nodepools", "list_node_pools", "cce-clusters", 200, "List a cluster's node pools")
-        .query(NODE_POOL_LIST)
+        .query(params::<crate::cce::nodepools::ListQuery>)
         .returns(Schema("NodePoolList")),
     op(GET, "/api/v3/projects/{project_id}/clusters/{cluster_id}/nodepools/{nodepool_id}", "show_node_pool", "cce-clusters", 200, "Show a node pool")
         .returns(Schema("NodePool")),
     op(PUT, "/api/v3/projects/{project_id}/clusters/{cluster_id}/nodepools/{nodepool_id}", "update_node_pool", "cce-clusters", 200, "Rename a node pool, change its template or node count")
-        .body(Body::Object)
+        .body(Type(typed::<cce_wire::NodePoolUpdate>))
         .returns(Schema("NodePool")),
     op(DELETE, "/api/v3/projects/{project_id}/clusters/{cluster_id}/nodepools/{nodepool_id}", "delete_node_pool", "cce-clusters", 200, "Delete a node pool; its job removes its nodes, then the pool")
         .returns(Schema("NodePool")),
     op(POST, "/api/v3/projects/{project_id}/clusters/{cluster_id}/nodepools/{nodepool_id}/operation/scale", "scale_node_pool", "cce-clusters", 200, "Scale a node pool to a node count (its status.jobId names the job)")
-        .body(Body::Object)
+        .body(Type(typed::<cce_wire::ScaleNodePoolRequestBody>))
         .returns(Body::Object),
     op(GET, "/api/v3/projects/{project_id}/clusters/{cluster_id}/nodes", "list_nodes", "cce-clusters", 200, "List a cluster's nodes, pool by pool")
-        .query(NODE_LIST)
+        .query(params::<crate::cce::nodepools::NodesQuery>)
         .returns(Schema("NodeList")),
     op(GET, "/api/v3/projects/{project_id}/clusters/{cluster_id}/nodes/{node_id}", "show_node", "cce-clusters", 200, "Show a node")
         .returns(Schema("Node")),
     op(DELETE, "/api/v3/projects/{project_id}/clusters/{cluster_id}/nodes/{node_id}", "delete_node", "cce-clusters", 200, "Delete a node (its pool shrinks unless nodepoolScaleDown=NoScaleDown)")
-        .query(NODE_DELETE)
+        .query(params::<crate::cce::nodepools::DeleteNodeQuery>)
         .returns(Schema("Node")),
     op(GET, "/autopilot/v2/projects/{project_id}/jobs", "list_autopilot_jobs", "autopilot", 200, "List the jobs of the caller's Autopilot clusters (a bare array, v2 keys)")
         .returns(Body::Object),
     // Cluster access, updates and quotas (docs/cce.md).
     op(PUT, "/api/v3/projects/{project_id}/clusters/{cluster_id}", "update_cce_cluster", "cce-clusters", 200, "Update a cluster's alias, description, SANs, networks and deletion protection")
-        .body(Body::Object)
+        .body(Type(typed::<cce_wire::ClusterInformation>))
         .returns(Schema("CceCluster")),
     op(POST, "/api/v3/projects/{project_id}/clusters/{cluster_id}/clustercert", "create_kubernetes_cluster_cert", "cce-clusters", 200, "A kubeconfig with a client certificate signed by the tenant's CA")
-        .body(Body::Object)
+        .body(Type(typed::<cce_wire::CertDuration>))
         .returns(Body::Object),
     op(GET, "/api/v3/projects/{project_id}/clusters/{cluster_id}/openapi", "show_cluster_endpoints", "cce-clusters", 200, "Show a cluster's API server endpoints")
         .returns(Body::Object),
     op(GET, "/api/v3/projects/{project_id}/quotas", "show_quotas", "cce-clusters", 200, "Show the cluster, node pool and node quotas")
         .returns(Body::Object),
     op(PUT, "/autopilot/v3/projects/{project_id}/clusters/{cluster_id}", "update_autopilot_cluster", "autopilot", 200, "Update a cluster's alias, description, SANs, networks and deletion protection")
-        .body(Body::Object)
+        .body(Type(typed::<cce_wire::ClusterInformation>))
         .returns(Schema("CceCluster")),
     op(POST, "/autopilot/v3/projects/{project_id}/clusters/{cluster_id}/clustercert", "create_autopilot_kubernetes_cluster_cert", "autopilot", 200, "A kubeconfig with a client certificate signed by the tenant's CA")
-        .body(Body::Object)
+        .body(Type(typed::<cce_wire::CertDuration>))
         .returns(Body::Object),
     op(GET, "/autopilot/v3/projects/{project_id}/clusters/{cluster_id}/openapi", "show_autopilot_cluster_endpoints", "autopilot", 200, "Show a cluster's API server endpoints")
         .returns(Body::Object),
@@ -256,40 +249,40 @@ static OPERATIONS: &[Op] = &[
         .returns(Body::Object),
     // Addon templates and instances (docs/cce.md).
     op(GET, "/api/v3/addontemplates", "list_addon_templates", "cce-clusters", 200, "List the addon templates the version catalogue offers")
-        .query(ADDON_TEMPLATE_LIST)
+        .query(params::<crate::cce::addons::TemplateQuery>)
         .returns(Schema("AddonTemplateList")),
     op(GET, "/api/v3/addons", "list_addon_instances", "cce-clusters", 200, "List the addon instances of a cluster")
-        .query(ADDON_CLUSTER)
+        .query(params::<crate::cce::addons::ClusterQuery>)
         .returns(Schema("AddonInstanceList")),
     op(POST, "/api/v3/addons", "create_addon_instance", "cce-clusters", 201, "Install an addon on a cluster")
-        .body(Body::Object)
+        .body(Type(typed::<cce_wire::InstanceRequest>))
         .returns(Schema("AddonInstance")),
     op(GET, "/api/v3/addons/{id}", "show_addon_instance", "cce-clusters", 200, "Show an addon instance")
-        .query(ADDON_CLUSTER)
+        .query(params::<crate::cce::addons::ClusterQuery>)
         .returns(Schema("AddonInstance")),
     op(PUT, "/api/v3/addons/{id}", "update_addon_instance", "cce-clusters", 200, "Move an addon instance to another version or values")
-        .body(Body::Object)
+        .body(Type(typed::<cce_wire::InstanceRequest>))
         .returns(Schema("AddonInstance")),
     op(DELETE, "/api/v3/addons/{id}", "delete_addon_instance", "cce-clusters", 200, "Remove an addon instance")
-        .query(ADDON_CLUSTER)
+        .query(params::<crate::cce::addons::ClusterQuery>)
         .returns(Body::Text("application/json")),
     op(GET, "/autopilot/v3/addontemplates", "list_autopilot_addon_templates", "autopilot", 200, "List the Autopilot addon templates the version catalogue offers")
-        .query(ADDON_TEMPLATE_LIST)
+        .query(params::<crate::cce::addons::TemplateQuery>)
         .returns(Schema("AddonTemplateList")),
     op(GET, "/autopilot/v3/addons", "list_autopilot_addon_instances", "autopilot", 200, "List the addon instances of a Autopilot cluster")
-        .query(ADDON_CLUSTER)
+        .query(params::<crate::cce::addons::ClusterQuery>)
         .returns(Schema("AddonInstanceList")),
     op(POST, "/autopilot/v3/addons", "create_autopilot_addon_instance", "autopilot", 201, "Install an addon on a Autopilot cluster")
-        .body(Body::Object)
+        .body(Type(typed::<cce_wire::InstanceRequest>))
         .returns(Schema("AddonInstance")),
     op(GET, "/autopilot/v3/addons/{id}", "show_autopilot_addon_instance", "autopilot", 200, "Show an addon instance")
-        .query(ADDON_CLUSTER)
+        .query(params::<crate::cce::addons::ClusterQuery>)
         .returns(Schema("AddonInstance")),
     op(PUT, "/autopilot/v3/addons/{id}", "update_autopilot_addon_instance", "autopilot", 200, "Move an addon instance to another version or values")
-        .body(Body::Object)
+        .body(Type(typed::<cce_wire::InstanceRequest>))
         .returns(Schema("AddonInstance")),
     op(DELETE, "/autopilot/v3/addons/{id}", "delete_autopilot_addon_instance", "autopilot", 200, "Remove an addon instance")
-        .query(ADDON_CLUSTER)
+        .query(params::<crate::cce::addons::ClusterQuery>)
         .returns(Body::Text("application/json")),
     // Upgrade information and workflows.
     op(GET, "/api/v3/projects/{project_id}/clusters/{cluster_id}/upgradeinfo", "show_cluster_upgrade_info", "upgrades", 200, "Show a cluster's upgrade information")
@@ -318,11 +311,11 @@ static OPERATIONS: &[Op] = &[
         .returns(Schema("FeatureGates")),
     op(POST, "/api/v3/projects/{project_id}/clusters/{cluster_id}/operation/upgradeworkflows", "create_upgrade_work_flow", "upgrades", 201, "Create an upgrade workflow")
         .sdk("C05")
-        .body(Schema("CreateUpgradeWorkFlowRequestBody"))
+        .body(Type(typed::<request::WorkflowCreate>))
         .returns(Schema("WorkFlowTask")),
     op(POST, "/autopilot/v3/projects/{project_id}/clusters/{cluster_id}/operation/upgradeworkflows", "create_autopilot_upgrade_work_flow", "autopilot", 201, "Create an Autopilot upgrade workflow")
         .sdk("C28")
-        .body(Schema("CreateUpgradeWorkFlowRequestBody"))
+        .body(Type(typed::<request::WorkflowCreate>))
         .returns(Schema("WorkFlowTask")),
     op(GET, "/api/v3/projects/{project_id}/clusters/{cluster_id}/operation/upgradeworkflows", "list_upgrade_work_flows", "upgrades", 200, "List a cluster's upgrade workflows")
         .sdk("C06")
@@ -338,20 +331,20 @@ static OPERATIONS: &[Op] = &[
         .returns(Schema("WorkFlowTask")),
     op(PATCH, "/api/v3/projects/{project_id}/clusters/{cluster_id}/operation/upgradeworkflows/{upgrade_workflow_id}", "upgrade_work_flow_update", "upgrades", 200, "Update (cancel) an upgrade workflow")
         .sdk("C08")
-        .body(Schema("UpgradeWorkFlowUpdateRequestBody"))
+        .body(Type(typed::<cce_wire::UpgradeWorkFlowUpdateRequestBody>))
         .returns(Schema("WorkFlowTask")),
     op(PATCH, "/autopilot/v3/projects/{project_id}/clusters/{cluster_id}/operation/upgradeworkflows/{upgrade_workflow_id}", "upgrade_autopilot_work_flow_update", "autopilot", 200, "Update (cancel) an Autopilot upgrade workflow")
         .sdk("C31")
-        .body(Schema("UpgradeWorkFlowUpdateRequestBody"))
+        .body(Type(typed::<cce_wire::UpgradeWorkFlowUpdateRequestBody>))
         .returns(Schema("WorkFlowTask")),
     // Upgrade tasks.
     op(POST, "/api/v3/projects/{project_id}/clusters/{cluster_id}/operation/precheck", "create_pre_check", "upgrades", 200, "Start an upgrade precheck")
         .sdk("C09")
-        .body(Schema("PrecheckClusterRequestBody"))
+        .body(Type(typed::<request::Precheck>))
         .returns(Schema("PreCheckTask")),
     op(POST, "/autopilot/v3/projects/{project_id}/clusters/{cluster_id}/operation/precheck", "create_autopilot_pre_check", "autopilot", 200, "Start an Autopilot upgrade precheck")
         .sdk("C32")
-        .body(Schema("PrecheckClusterRequestBody"))
+        .body(Type(typed::<request::Precheck>))
         .returns(Schema("PreCheckTask")),
     op(GET, "/api/v3/projects/{project_id}/clusters/{cluster_id}/operation/precheck/tasks", "list_pre_check_tasks", "upgrades", 200, "List a cluster's prechecks")
         .sdk("C10")
@@ -379,11 +372,11 @@ static OPERATIONS: &[Op] = &[
         .returns(Schema("SnapshotTaskList")),
     op(POST, "/api/v3/projects/{project_id}/clusters/{cluster_id}/operation/upgrade", "upgrade_cluster", "upgrades", 200, "Start a cluster upgrade")
         .sdk("C14")
-        .body(Schema("UpgradeClusterRequestBody"))
+        .body(Type(typed::<cce_wire::UpgradeClusterRequestBody>))
         .returns(Schema("UpgradeClusterResponse")),
     op(POST, "/autopilot/v3/projects/{project_id}/clusters/{cluster_id}/operation/upgrade", "upgrade_autopilot_cluster", "autopilot", 200, "Start an Autopilot cluster upgrade")
         .sdk("C37")
-        .body(Schema("UpgradeClusterRequestBody"))
+        .body(Type(typed::<cce_wire::UpgradeClusterRequestBody>))
         .returns(Schema("UpgradeClusterResponse")),
     op(GET, "/api/v3/projects/{project_id}/clusters/{cluster_id}/operation/upgrade/tasks", "list_upgrade_cluster_tasks", "upgrades", 200, "List a cluster's upgrade tasks")
         .sdk("C15")
@@ -411,23 +404,23 @@ static OPERATIONS: &[Op] = &[
         .sdk("C40"),
     op(POST, "/api/v3/projects/{project_id}/clusters/{cluster_id}/operation/postcheck", "create_post_check", "upgrades", 200, "Run the post-upgrade check")
         .sdk("C20")
-        .body(Schema("PostcheckClusterRequestBody"))
+        .body(Type(typed::<request::Postcheck>))
         .returns(Schema("PostCheckTask")),
     op(POST, "/autopilot/v3/projects/{project_id}/clusters/{cluster_id}/operation/postcheck", "create_autopilot_post_check", "autopilot", 200, "Run the Autopilot post-upgrade check")
         .sdk("C41")
-        .body(Schema("PostcheckClusterRequestBody"))
+        .body(Type(typed::<request::Postcheck>))
         .returns(Schema("PostCheckTask")),
     op(POST, "/api/v3/projects/{project_id}/clusters/{cluster_id}/nodepools/{nodepool_id}/operation/upgrade", "upgrade_node_pool", "upgrades", 200, "Upgrade a node pool")
         .sdk("C21")
-        .body(Schema("UpgradeNodePool"))
+        .body(Type(typed::<request::NodePoolUpgrade>))
         .returns(Schema("UpgradeNodePoolResponse")),
     op(POST, "/api/v3/projects/{project_id}/clusters/{cluster_id}/addons/precheck", "batch_create_addon_precheck", "upgrades", 200, "Start addon prechecks")
         .sdk("C22")
-        .body(Schema("AddonCheckRequest"))
+        .body(Type(typed::<cce_wire::AddonCheckRequest>))
         .returns(Schema("AddonCheck")),
     op(GET, "/api/v3/projects/{project_id}/clusters/{cluster_id}/addons/precheck/tasks", "list_addon_precheck_tasks", "upgrades", 200, "List addon prechecks")
         .sdk("C23")
-        .query(ADDON_CHECK_LIST)
+        .query(params::<crate::cce::tasks::AddonCheckQuery>)
         .returns(Schema("AddonCheckTaskList")),
     op(GET, "/autopilot/v3/projects/{project_id}/clusters/{cluster_id}/upgradeplans", "list_autopilot_upgrade_plans", "autopilot", 200, "Show an Autopilot cluster's upgrade plan")
         .sdk("C42")
@@ -435,43 +428,43 @@ static OPERATIONS: &[Op] = &[
         .note("`items` is one UpgradePlan object, not an array (docs/wire.md C42)."),
     op(PUT, "/autopilot/v3/projects/{project_id}/clusters/{cluster_id}/upgradeplans/{upgrade_plan_id}", "update_autopilot_upgrade_plan", "autopilot", 200, "Delay an Autopilot upgrade plan")
         .sdk("C43")
-        .body(Schema("DelayUpgradePlanRequestBody"))
+        .body(Type(typed::<crate::cce::tasks::DelayBody>))
         .returns(Schema("UpgradePlan")),
     // UCS clusters.
     op(GET, "/v1/clusters", "show_cluster_list", "clusters", 200, "List clusters")
         .sdk("U01")
-        .query(CLUSTER_LIST)
-        .returns(Schema("ClusterList")),
+        .query(params::<crate::clusters::ListQuery>)
+        .returns(Type(typed::<crate::clusters::ClusterList>)),
     op(POST, "/v1/clusters", "register_cluster", "clusters", 201, "Register a cluster")
         .sdk("U03")
-        .body(Schema("RegisterCluster"))
+        .body(Type(typed::<crate::clusters::RegisterBody>))
         .returns(Schema("Uid"))
         .note(REGISTER_NOTE),
     op(GET, "/v1/clusters/{clusterid}", "show_cluster", "clusters", 200, "Show a cluster")
         .sdk("U02")
-        .returns(Schema("Cluster")),
+        .returns(Type(typed::<crate::clusters::ClusterView>)),
     op(PUT, "/v1/clusters/{clusterid}", "update_cluster", "clusters", 200, "Update a cluster's annotations and location")
         .sdk("U04")
-        .body(Schema("UpdateClusterRequestBody")),
+        .body(Type(typed::<crate::clusters::UpdateBody>)),
     op(DELETE, "/v1/clusters/{clusterid}", "delete_cluster", "clusters", 200, "Unregister a cluster")
         .sdk("U05")
         .returns(Body::None),
     op(GET, "/v1/clusters/{clusterid}/accessinfo", "show_cluster_access_info", "clusters", 200, "Show how to connect a cluster")
         .sdk("U06")
-        .query(&[("vpcendpoint", "string"), ("region", "string")])
+        .query(params::<crate::clusters::AccessInfoQuery>)
         .returns(Schema("AccessInfo")),
     op(PUT, "/v1/clusters/{clusterid}/activation", "retry_cluster_activation", "clusters", 200, "Retry a cluster's activation")
         .sdk("U07"),
     op(POST, "/v1/clusters/{clusterid}/clusterconf", "create_cluster_conf", "clusters", 200, "Generate an on-premises cluster's configuration")
         .sdk("U09")
-        .body(Schema("RequiredInput")),
+        .body(Type(typed::<crate::clusters::RequiredInput>)),
     op(POST, "/v1/clusters/{clusterid}/kubeconfig", "create_cluster_kubeconfig", "clusters", 200, "Download a cluster's kubeconfig")
         .sdk("U10")
         .returns(Schema("Kubeconfig")),
     op(GET, "/v1/managedclusters", "list_managed_clusters", "clusters", 200, "List managed clusters")
         .sdk("U13")
-        .query(&[("unimported", "boolean"), ("unregister", "boolean"), ("limit", "integer"), ("offset", "integer")])
-        .returns(ArrayOf("Cluster"))
+        .query(params::<crate::clusters::ManagedQuery>)
+        .returns(Type(typed::<Vec<crate::clusters::ClusterView>>))
         .note("The tenant's CCE clusters as UCS clusters; `unimported` (the reference's `unregister`) keeps those not registered yet."),
     op(GET, "/v1/config/registeredclusterversions", "list_registered_cluster_versions", "clusters", 200, "List the Kubernetes versions a registered cluster may run")
         .sdk("U14")
@@ -479,11 +472,11 @@ static OPERATIONS: &[Op] = &[
     // UCS fleets (cluster groups) and membership.
     op(GET, "/v1/clustergroups", "list_cluster_group", "fleets", 200, "List fleets")
         .sdk("U15")
-        .query(PAGE)
+        .query(params::<crate::paging::PageQuery>)
         .returns(Schema("ClusterGroupList")),
     op(POST, "/v1/clustergroups", "register_cluster_group", "fleets", 201, "Create a fleet")
         .sdk("U16")
-        .body(Schema("RegisterClusterGroup"))
+        .body(Type(typed::<crate::fleets::RegisterBody>))
         .returns(Schema("Uid"))
         .note(FORM_NOTE),
     op(GET, "/v1/clustergroups/{clustergroupid}", "show_cluster_group", "fleets", 200, "Show a fleet")
@@ -494,22 +487,22 @@ static OPERATIONS: &[Op] = &[
         .returns(Body::None),
     op(PUT, "/v1/clustergroups/{clustergroupid}/description", "update_cluster_group", "fleets", 200, "Update a fleet's description")
         .sdk("U19")
-        .body(Schema("UpdateClusterGroupDescriptionRequest")),
+        .body(Type(typed::<crate::fleets::DescriptionBody>)),
     op(PUT, "/v1/clustergroups/{clustergroupid}/associatedclusters", "update_cluster_group_associated_clusters", "fleets", 200, "Add clusters to a fleet")
         .sdk("U20")
-        .body(Schema("UpdateClusterGroupAssociatedClustersRequestBody")),
+        .body(Type(typed::<crate::fleets::ClustersBody>)),
     op(PUT, "/v1/clustergroups/{clustergroupid}/associatedzones", "update_cluster_group_associated_zones", "fleets", 200, "Set a fleet's DNS suffixes")
         .sdk("U22")
-        .body(Schema("UpdateAssociatedZonesRequest")),
+        .body(Type(typed::<crate::fleets::ZonesBody>)),
     op(POST, "/v1/clusters/{clusterid}/join", "join_group", "fleets", 200, "Add a cluster to a fleet")
         .sdk("U11")
-        .body(JsonOrForm("ClusterJoinGroupRequestBody")),
+        .body(JsonOrForm(typed::<crate::fleets::JoinBody>)),
     op(POST, "/v1/clusters/{clusterid}/unjoin", "leave_group", "fleets", 200, "Remove a cluster from its fleet")
         .sdk("U12"),
     // Federation.
     op(POST, "/v1/clustergroups/{clustergroupid}/federations", "enable_federation", "federation", 201, "Enable federation on a fleet")
         .sdk("U23")
-        .query(&[("retryjoinall", "boolean")]),
+        .query(params::<crate::federation::EnableQuery>),
     op(DELETE, "/v1/clustergroups/{clustergroupid}/federations", "disable_federation", "federation", 200, "Disable a fleet's federation")
         .sdk("U24"),
     op(GET, "/v1/clustergroups/{clustergroupid}/federations/progress", "show_federation_progress", "federation", 200, "Show the progress of a federation job")
@@ -517,18 +510,18 @@ static OPERATIONS: &[Op] = &[
         .returns(Schema("Job")),
     op(POST, "/v1/clustergroups/{clustergroupid}/federations/upgrade", "upgrade_federation", "federation", 200, "Upgrade a fleet's federation")
         .sdk("U26")
-        .body(Schema("UpgradeFederationRequestBody")),
+        .body(Type(typed::<crate::federation::UpgradeBody>)),
     op(POST, "/v1/clustergroups/{clustergroupid}/cert", "create_federation_cert", "federation", 201, "Connect to a federation and get its kubeconfig")
         .sdk("U27")
-        .body(Schema("CreateFederationCertRequestBody"))
+        .body(Type(typed::<crate::federation::ConnectionBody>))
         .returns(Schema("Kubeconfig")),
     op(POST, "/v1/clustergroups/{clustergroupid}/connection", "create_federation_connection", "federation", 201, "Create a federation connection")
         .sdk("U28")
-        .body(Schema("CreateFederationConnectionRequestBody"))
+        .body(Type(typed::<crate::federation::ConnectionBody>))
         .returns(Schema("FederationConnection")),
     op(POST, "/v1/clustergroups/{clustergroupid}/kubeconfig", "download_federation_kubeconfig", "federation", 201, "Download a federation's kubeconfig")
         .sdk("U29")
-        .body(Schema("DownloadFederationKubeconfigRequestBody"))
+        .body(Type(typed::<crate::federation::KubeconfigBody>))
         .returns(Schema("Kubeconfig")),
     // Quota.
     op(GET, "/v1/maintenance/quota/{domainid}", "show_quota", "quota", 200, "Show the tenant's quotas and usage")
@@ -537,36 +530,36 @@ static OPERATIONS: &[Op] = &[
     // Permission rules.
     op(GET, "/v1/permissions/rules", "list_rule", "rules", 200, "List permission rules")
         .sdk("U31")
-        .query(PAGE)
+        .query(params::<crate::paging::PageQuery>)
         .returns(Schema("RuleList")),
     op(POST, "/v1/permissions/rules", "create_rule", "rules", 201, "Create a permission rule")
         .sdk("U30")
-        .body(Schema("CreateRuleRequestBody"))
+        .body(Type(typed::<crate::rules::CreateBody>))
         .returns(Schema("Uid"))
         .note(FORM_NOTE),
     op(PUT, "/v1/permissions/rules/{ruleid}", "update_rule", "rules", 200, "Update a permission rule")
         .sdk("U32")
-        .body(Schema("UpdateRuleRequestBody")),
+        .body(Type(typed::<crate::rules::UpdateBody>)),
     op(DELETE, "/v1/permissions/rules/{ruleid}", "delete_rule", "rules", 200, "Delete a permission rule")
         .sdk("U33")
         .returns(Body::None),
     op(PUT, "/v1/clusters/{clusterid}/associatedrules", "update_cluster_rules", "rules", 200, "Set a cluster's rules per namespace")
         .sdk("U08")
-        .body(Schema("UpdateAssociatedRulesRequest")),
+        .body(Type(typed::<crate::rules::AttachBody>)),
     op(PUT, "/v1/clustergroups/{clustergroupid}/associatedrules", "update_cluster_group_associated_rules", "rules", 200, "Set a fleet's rules per namespace")
         .sdk("U21")
-        .body(Schema("UpdateAssociatedRulesRequest")),
+        .body(Type(typed::<crate::rules::AttachBody>)),
     op(GET, "/v1/clusters/{clusterid}/rbac", "show_cluster_rbac", "rules", 200, "Show the Kubernetes RBAC objects a cluster's rules render to")
-        .query(&[("format", "string")])
+        .query(params::<crate::rules::RbacQuery>)
         .returns(Body::JsonOrYaml)
         .note("ucsd's own: a Kubernetes `List` of the RBAC objects as JSON, or YAML with `format=yaml`."),
     op(POST, "/ucsd/testing/reset", "reset_tenant", "testing", 200, "Reset the caller's tenant (testing.enabled only)")
-        .query(&[("audit", "string")])
+        .query(params::<crate::testing::ResetQuery>)
         .note("ucsd's own, off by default: removes everything the caller's tenant made and keeps its credentials; 404 like an unknown route unless `testing.enabled`."),
     op(GET, "/ucsd/testing/faults", "list_faults", "testing", 200, "List the tenant's fault rules (testing.enabled only)")
         .note(TESTING_NOTE),
     op(POST, "/ucsd/testing/faults", "create_fault", "testing", 201, "Create a fault rule (testing.enabled only)")
-        .body(Body::Object)
+        .body(Type(typed::<domain::testing::FaultSpec>))
         .note(TESTING_NOTE),
     op(DELETE, "/ucsd/testing/faults", "delete_faults", "testing", 200, "Delete every fault rule of the tenant (testing.enabled only)")
         .note(TESTING_NOTE),
@@ -574,27 +567,27 @@ static OPERATIONS: &[Op] = &[
         .returns(Body::None)
         .note(TESTING_NOTE),
     op(GET, "/ucsd/testing/requests", "list_requests", "testing", 200, "Read the tenant's request journal (testing.enabled only)")
-        .query(&[("operation", "string"), ("status", "string"), ("since", "string"), ("limit", "integer"), ("offset", "integer")])
+        .query(params::<crate::testing::JournalQuery>)
         .note(TESTING_NOTE),
     op(DELETE, "/ucsd/testing/requests", "clear_requests", "testing", 200, "Clear the tenant's request journal (testing.enabled only)")
         .note(TESTING_NOTE),
     op(GET, "/ucsd/testing/clock", "show_clock", "testing", 200, "The server's clock and simulated step time (testing.enabled only)")
         .note(TESTING_NOTE),
     op(POST, "/ucsd/testing/clock", "update_clock", "testing", 200, "Move the clock ahead or set the simulated step time (testing.enabled only)")
-        .body(Body::Object)
+        .body(Type(typed::<crate::testing::ClockChange>))
         .note(TESTING_NOTE),
     op(POST, "/ucsd/testing/settle", "settle_jobs", "testing", 200, "Wait until no job of the tenant is runnable (testing.enabled only)")
-        .query(&[("timeoutMillis", "integer"), ("horizonMillis", "integer")])
+        .query(params::<crate::testing::SettleQuery>)
         .note(TESTING_NOTE),
     op(GET, "/ucsd/testing/snapshot", "export_snapshot", "testing", 200, "Export the tenant's state as a snapshot document (testing.enabled only)")
-        .query(&[("secrets", "string")])
+        .query(params::<crate::testing::SnapshotQuery>)
         .note(TESTING_NOTE),
     op(POST, "/ucsd/testing/snapshot", "import_snapshot", "testing", 200, "Replace the tenant's state with a snapshot document (testing.enabled only)")
         .body(Body::Object)
         .note(TESTING_NOTE),
     // Public routes.
     op(POST, "/v3/auth/tokens", "keystone_create_user_token_by_password", "iam", 201, "Get a token (Keystone v3 password method)")
-        .body(Body::Object)
+        .body(Type(typed::<crate::iam::TokenRequest>))
         .returns(Schema("Token"))
         .note("The token is in the `X-Subject-Token` response header; send it as `X-Auth-Token`.")
         .public(&[400, 401, 500]),
@@ -645,15 +638,17 @@ pub fn document() -> Value {
         .into_iter()
         .map(|r| ((r.method.as_str().to_string(), r.path), r.action.name))
         .collect();
+    let mut schemas = Schemas::new();
     let mut paths = Map::new();
     for o in OPERATIONS {
-        let mut operation = operation(o);
+        let mut operation = operation(o, &mut schemas);
         if let Some(action) = actions.get(&(o.method.to_string(), o.path)) {
             operation["x-ucsd-action"] = json!(action);
         }
         let item = paths.entry(o.path).or_insert_with(|| json!({}));
         item[o.method.to_ascii_lowercase()] = operation;
     }
+    let schemas = schemas.finish(&mut paths);
     let tags: Vec<Value> = TAGS.iter().map(|(name, d)| json!({ "name": name, "description": d })).collect();
     let mut responses = Map::new();
     for (status, description) in ERRORS {
@@ -696,7 +691,7 @@ pub fn document() -> Value {
                 },
             },
             "responses": responses,
-            "schemas": schemas(),
+            "schemas": schemas,
         },
     }))
 }
@@ -737,16 +732,16 @@ const ERRORS: &[(u16, &str)] = &[
     (500, "An internal failure"),
 ];
 
-fn operation(o: &Op) -> Value {
+fn operation(o: &Op, schemas: &mut Schemas) -> Value {
     let mut parameters: Vec<Value> = path_parameters(o.path)
         .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string" } }))
         .collect();
-    parameters.extend(
-        o.query.iter().map(|(name, ty)| json!({ "name": name, "in": "query", "schema": { "type": ty } })),
-    );
+    if let Some(query) = o.query {
+        parameters.extend(query_parameters(query(&mut schemas.requests)));
+    }
     let mut responses = Map::new();
     let mut success = json!({ "description": reason(o.status) });
-    if let Some(content) = content(o.response) {
+    if let Some(content) = content(o.response, &mut schemas.responses) {
         success["content"] = content;
     }
     responses.insert(o.status.to_string(), success);
@@ -765,7 +760,7 @@ fn operation(o: &Op) -> Value {
     if let Some(description) = o.description {
         operation["description"] = json!(description);
     }
-    if let Some(content) = content(o.request) {
+    if let Some(content) = content(o.request, &mut schemas.requests) {
         operation["requestBody"] = json!({ "required": true, "content": content });
     }
     if let Some(wire) = o.wire {
@@ -775,6 +770,119 @@ fn operation(o: &Op) -> Value {
         operation["security"] = json!([]);
     }
     operation
+}
+
+/// A query type's fields as query parameters: required unless optional, each with its field's
+/// schema (without `null`: an absent parameter is how a query says "none").
+fn query_parameters(query: JsonSchemaOf) -> Vec<Value> {
+    let query = query.to_value();
+    let required: Vec<&Value> = query["required"].as_array().map(|r| r.iter().collect()).unwrap_or_default();
+    let Some(properties) = query["properties"].as_object() else { return Vec::new() };
+    properties
+        .iter()
+        .map(|(name, schema)| {
+            let mut schema = schema.clone();
+            if let Some(types) = schema.get_mut("type").and_then(Value::as_array_mut) {
+                types.retain(|t| t != "null");
+                if let [only] = types.as_slice() {
+                    schema["type"] = only.clone();
+                }
+            }
+            let mut parameter = json!({ "name": name, "in": "query", "schema": schema });
+            if required.iter().any(|r| r.as_str() == Some(name)) {
+                parameter["required"] = json!(true);
+            }
+            if let Some(description) = schema.get("description") {
+                parameter["description"] = description.clone();
+            }
+            parameter
+        })
+        .collect()
+}
+
+/// The generators of the wire types' schemas: requests as ucsd parses them, responses as it
+/// serializes them.
+struct Schemas {
+    requests: SchemaGenerator,
+    responses: SchemaGenerator,
+}
+
+impl Schemas {
+    fn new() -> Self {
+        let settings = || {
+            SchemaSettings::draft2020_12().with(|s| {
+                s.definitions_path = "/components/schemas".into();
+                s.meta_schema = None;
+            })
+        };
+        Schemas {
+            requests: settings().for_deserialize().with_transform(Closed).into_generator(),
+            responses: settings().for_serialize().with_transform(Closed).into_generator(),
+        }
+    }
+
+    /// The schemas section: the request types', the response types' and the hand-written ones. A
+    /// type whose response schema differs from its request schema (a field the server always sends
+    /// that a client may leave out) is named `…Response` in the responses of `paths`.
+    fn finish(mut self, paths: &mut Map<String, Value>) -> Value {
+        let mut all = self.requests.take_definitions(true);
+        let responses = self.responses.take_definitions(true);
+        let renamed: Vec<String> = responses
+            .iter()
+            .filter(|(name, schema)| all.get(*name).is_some_and(|request| request != *schema))
+            .map(|(name, _)| name.clone())
+            .collect();
+        let rename = |value: &mut Value| rename_refs(value, &renamed);
+        for (name, mut schema) in responses {
+            rename(&mut schema);
+            let name = if renamed.contains(&name) { format!("{name}Response") } else { name };
+            all.insert(name, schema);
+        }
+        for item in paths.values_mut().filter_map(Value::as_object_mut) {
+            for operation in item.values_mut() {
+                rename(&mut operation["responses"]);
+            }
+        }
+        for (name, schema) in hand_written() {
+            assert!(
+                all.insert(name.to_string(), schema).is_none(),
+                "schema {name} is derived and hand-written"
+            );
+        }
+        Value::Object(all)
+    }
+}
+
+/// Points references to the `renamed` schemas at their `…Response` names.
+fn rename_refs(value: &mut Value, renamed: &[String]) {
+    match value {
+        Value::Object(map) => {
+            if let Some(Value::String(r)) = map.get_mut("$ref") {
+                if let Some(name) = r.strip_prefix("#/components/schemas/") {
+                    if renamed.iter().any(|n| n == name) {
+                        *r = format!("{r}Response");
+                    }
+                }
+            }
+            map.values_mut().for_each(|v| rename_refs(v, renamed));
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| rename_refs(v, renamed)),
+        _ => {}
+    }
+}
+
+/// Closes every object schema that lists its properties: ucsd refuses a field a request type does
+/// not declare, at any depth (docs/wire.md §2), and sends no field its response type does not.
+#[derive(Debug, Clone)]
+struct Closed;
+
+impl schemars::transform::Transform for Closed {
+    fn transform(&mut self, schema: &mut JsonSchemaOf) {
+        if schema.get("properties").is_some() && schema.get("additionalProperties").is_none() {
+            schema.insert("additionalProperties".into(), false.into());
+        }
+        schemars::transform::transform_subschemas(self, schema);
+    }
 }
 
 /// The names of a path's `{name}` segments, in order.
@@ -790,19 +898,20 @@ fn reason(status: u16) -> &'static str {
     }
 }
 
-fn content(body: Body) -> Option<Value> {
+fn content(body: Body, generator: &mut SchemaGenerator) -> Option<Value> {
     let object = json!({ "type": "object", "additionalProperties": true });
     Some(match body {
         Body::None => return None,
         Body::Object => json!({ "application/json": { "schema": object } }),
         Body::Schema(name) => json!({ "application/json": { "schema": reference(name) } }),
-        Body::ArrayOf(name) => {
-            json!({ "application/json": { "schema": { "type": "array", "items": reference(name) } } })
+        Body::Type(schema) => json!({ "application/json": { "schema": schema(generator) } }),
+        Body::JsonOrForm(schema) => {
+            let schema = schema(generator);
+            json!({
+                "application/json": { "schema": schema },
+                "application/x-www-form-urlencoded": { "schema": schema },
+            })
         }
-        Body::JsonOrForm(name) => json!({
-            "application/json": { "schema": reference(name) },
-            "application/x-www-form-urlencoded": { "schema": reference(name) },
-        }),
         Body::JsonOrYaml => json!({
             "application/json": { "schema": object },
             "application/yaml": { "schema": { "type": "string" } },
@@ -873,8 +982,8 @@ fn strings() -> Value {
     array(string())
 }
 
-/// The schemas, with the wire keys the SDK models use (docs/wire.md §7).
-fn schemas() -> Value {
+/// The schemas not derived from a type yet, with the wire keys the SDK models use (docs/wire.md §7).
+fn hand_written() -> Vec<(&'static str, Value)> {
     let schemas = vec![
         ("Error", {
             let mut e = obj([("error_code", string()), ("error_msg", string())]);
@@ -906,155 +1015,10 @@ fn schemas() -> Value {
             ]),
         ),
         (
-            "Cluster",
-            obj([
-                ("kind", string()),
-                ("apiVersion", string()),
-                ("metadata", r("ObjectMeta")),
-                ("spec", r("ClusterSpec")),
-                ("status", r("ClusterStatus")),
-            ]),
-        ),
-        (
-            "ClusterSpec",
-            obj([
-                ("syncMode", string()),
-                ("clusterGroupID", string()),
-                ("manageType", string()),
-                (
-                    "ruleNamespaces",
-                    array(obj([
-                        ("rules", array(obj([("ruleID", string()), ("ruleName", string())]))),
-                        ("namespaces", strings()),
-                    ])),
-                ),
-                ("apiEndpoint", string()),
-                ("secretRef", obj([("namespace", string()), ("name", string())])),
-                ("insecureSkipTLSVerification", boolean()),
-                ("proxyURL", string()),
-                ("provider", string()),
-                ("type", string()),
-                ("category", string()),
-                ("enableDistMgt", boolean()),
-                ("region", string()),
-                ("country", string()),
-                ("city", string()),
-                ("projectID", string()),
-                ("projectName", string()),
-                ("zone", string()),
-                (
-                    "taints",
-                    array(obj([
-                        ("key", string()),
-                        ("value", string()),
-                        ("effect", string()),
-                        ("timeadded", string()),
-                    ])),
-                ),
-                ("IsDownloadedCert", boolean()),
-                ("policyId", string()),
-                ("operatorNamespace", string()),
-                ("connectProxyEndpoints", array(r("ConnectEndpoint"))),
-            ]),
-        ),
-        (
             "ConnectEndpoint",
             obj([("type", string()), ("name", string()), ("id", string()), ("region", string())]),
         ),
-        (
-            "ClusterStatus",
-            obj([
-                ("kubernetesVersion", string()),
-                (
-                    "conditions",
-                    array(obj([
-                        ("type", string()),
-                        ("status", string()),
-                        ("observedgeneration", integer()),
-                        ("lastTransitionTime", string()),
-                        ("reason", string()),
-                        ("message", string()),
-                    ])),
-                ),
-                ("nodeSummary", obj([("totalNum", integer()), ("readyNum", integer())])),
-                (
-                    "resourceSummary",
-                    obj([
-                        ("allocatable", object()),
-                        ("allocating", object()),
-                        ("allocated", object()),
-                        ("capacity", object()),
-                    ]),
-                ),
-                ("endpoints", json!({})),
-                ("phase", string()),
-                ("reason", string()),
-                ("message", string()),
-                ("arrearFreeze", string()),
-                ("policeFreeze", string()),
-                ("apiEnablements", array(object())),
-            ]),
-        ),
-        ("ClusterList", obj([("items", array(r("Cluster"))), ("total", integer())])),
-        (
-            "RegisterCluster",
-            obj([
-                ("kind", string()),
-                ("apiVersion", string()),
-                (
-                    "metadata",
-                    obj([
-                        ("uid", string()),
-                        ("name", string()),
-                        ("labels", dict(string())),
-                        ("annotations", dict(string())),
-                    ]),
-                ),
-                (
-                    "spec",
-                    obj([
-                        ("clusterGroupID", string()),
-                        ("category", string()),
-                        ("type", string()),
-                        ("provider", string()),
-                        ("country", string()),
-                        ("city", string()),
-                        ("region", string()),
-                        ("projectID", string()),
-                        ("manageType", string()),
-                    ]),
-                ),
-            ]),
-        ),
-        (
-            "UpdateClusterRequestBody",
-            obj([
-                ("kind", string()),
-                ("apiVersion", string()),
-                ("metadata", obj([("annotations", object())])),
-                ("spec", obj([("country", string()), ("city", string())])),
-            ]),
-        ),
         ("AccessInfo", strings()),
-        (
-            "UpdateAssociatedRulesRequest",
-            obj([("ruleIDNamespaces", array(obj([("ruleIDs", strings()), ("namespaces", strings())])))]),
-        ),
-        (
-            "RequiredInput",
-            obj([
-                ("USERNAME", string()),
-                ("MASTER-1", string()),
-                ("MASTER-2", string()),
-                ("MASTER-3", string()),
-                ("ACCESS_EXTERNAL_LOAD_BALANCE", boolean()),
-                ("CILIUM_IPV4POOL_CIDR", string()),
-                ("NETWORK_CIDR", string()),
-                ("DNS_SERVER_IP", string()),
-                ("NTP_SERVER_IP", string()),
-                ("IAM_DOMAIN_ID", string()),
-            ]),
-        ),
         (
             "Kubeconfig",
             obj([
@@ -1098,7 +1062,6 @@ fn schemas() -> Value {
                 ("current-context", string()),
             ]),
         ),
-        ("ClusterJoinGroupRequestBody", obj([("clusterGroupID", string())])),
         ("RegisteredClusterVersions", obj([("versions", strings())])),
         (
             "ClusterGroup",
@@ -1136,16 +1099,6 @@ fn schemas() -> Value {
         ),
         ("ClusterGroupList", obj([("items", array(r("ClusterGroup"))), ("total", integer())])),
         (
-            "RegisterClusterGroup",
-            obj([
-                ("metadata", obj([("name", string())])),
-                ("spec", obj([("clusterIds", strings()), ("description", string())])),
-            ]),
-        ),
-        ("UpdateClusterGroupDescriptionRequest", obj([("description", string())])),
-        ("UpdateClusterGroupAssociatedClustersRequestBody", obj([("clusterIds", strings())])),
-        ("UpdateAssociatedZonesRequest", obj([("dnsSuffix", strings())])),
-        (
             "Job",
             obj([
                 ("kind", string()),
@@ -1174,31 +1127,7 @@ fn schemas() -> Value {
                 ),
             ]),
         ),
-        ("UpgradeFederationRequestBody", obj([("targetVersion", string())])),
-        (
-            "CreateFederationCertRequestBody",
-            obj([
-                ("projectID", string()),
-                ("vpcID", string()),
-                ("subnetID", string()),
-                ("duration", integer()),
-            ]),
-        ),
-        (
-            "CreateFederationConnectionRequestBody",
-            obj([("projectID", string()), ("vpcID", string()), ("subnetID", string())]),
-        ),
         ("FederationConnection", obj([("id", string())])),
-        ("DownloadFederationKubeconfigRequestBody", obj([("duration", integer())])),
-        (
-            "RuleSpec",
-            obj([
-                ("iamUserIDs", strings()),
-                ("type", string()),
-                ("contents", array(obj([("verbs", strings()), ("resources", strings())]))),
-                ("description", string()),
-            ]),
-        ),
         (
             "Rule",
             obj([
@@ -1209,8 +1138,6 @@ fn schemas() -> Value {
             ]),
         ),
         ("RuleList", obj([("items", array(r("Rule"))), ("total", integer())])),
-        ("CreateRuleRequestBody", obj([("metadata", obj([("name", string())])), ("spec", r("RuleSpec"))])),
-        ("UpdateRuleRequestBody", obj([("spec", r("RuleSpec"))])),
         (
             "Quota",
             obj([(
@@ -1271,16 +1198,6 @@ fn schemas() -> Value {
                     ]),
                 ),
                 ("status", obj([("phase", string()), ("reason", string())])),
-            ]),
-        ),
-        (
-            "NodePool",
-            obj([
-                ("kind", string()),
-                ("apiVersion", string()),
-                ("metadata", object()),
-                ("spec", object()),
-                ("status", object()),
             ]),
         ),
         (
@@ -1388,10 +1305,6 @@ fn schemas() -> Value {
             obj([("clusterID", string()), ("clusterVersion", string()), ("targetVersion", string())]),
         ),
         (
-            "CreateUpgradeWorkFlowRequestBody",
-            obj([("kind", string()), ("apiVersion", string()), ("spec", r("WorkFlowSpec"))]),
-        ),
-        (
             "WorkFlowTask",
             obj([
                 ("kind", string()),
@@ -1428,29 +1341,6 @@ fn schemas() -> Value {
         (
             "UpgradeWorkFlowList",
             obj([("kind", string()), ("apiVersion", string()), ("items", array(r("WorkFlowTask")))]),
-        ),
-        ("UpgradeWorkFlowUpdateRequestBody", obj([("status", obj([("phase", string())]))])),
-        (
-            "PrecheckSpec",
-            obj([
-                ("clusterID", string()),
-                ("clusterVersion", string()),
-                ("targetVersion", string()),
-                (
-                    "skippedCheckItemList",
-                    array(obj([
-                        ("name", string()),
-                        (
-                            "resourceSelector",
-                            obj([("key", string()), ("values", strings()), ("operator", string())]),
-                        ),
-                    ])),
-                ),
-            ]),
-        ),
-        (
-            "PrecheckClusterRequestBody",
-            obj([("apiVersion", string()), ("kind", string()), ("spec", r("PrecheckSpec"))]),
         ),
         (
             "PreCheckItemStatus",
@@ -1551,34 +1441,6 @@ fn schemas() -> Value {
             ]),
         ),
         (
-            "UpgradeStrategy",
-            obj([
-                ("type", string()),
-                ("inPlaceRollingUpdate", obj([("userDefinedStep", integer()), ("scope", string())])),
-            ]),
-        ),
-        (
-            "UpgradeClusterRequestBody",
-            obj([
-                ("metadata", obj([("apiVersion", string()), ("kind", string())])),
-                (
-                    "spec",
-                    obj([(
-                        "clusterUpgradeAction",
-                        obj([
-                            ("addons", array(object())),
-                            ("nodeOrder", dict(array(object()))),
-                            ("nodePoolOrder", dict(integer())),
-                            ("strategy", r("UpgradeStrategy")),
-                            ("targetVersion", string()),
-                            ("isOnlyUpgrade", boolean()),
-                            ("agencyName", string()),
-                        ]),
-                    )]),
-                ),
-            ]),
-        ),
-        (
             "UpgradeClusterResponse",
             obj([
                 ("metadata", obj([("uid", string())])),
@@ -1624,10 +1486,6 @@ fn schemas() -> Value {
             obj([("clusterID", string()), ("clusterVersion", string()), ("targetVersion", string())]),
         ),
         (
-            "PostcheckClusterRequestBody",
-            obj([("apiVersion", string()), ("kind", string()), ("spec", r("PostcheckSpec"))]),
-        ),
-        (
             "PostCheckTask",
             obj([
                 ("apiVersion", string()),
@@ -1637,47 +1495,7 @@ fn schemas() -> Value {
                 ("status", obj([("phase", string())])),
             ]),
         ),
-        (
-            "UpgradeNodePool",
-            obj([
-                ("kind", string()),
-                ("apiVersion", string()),
-                ("metadata", object()),
-                (
-                    "spec",
-                    obj([
-                        ("maxUnavailable", integer()),
-                        ("force", boolean()),
-                        ("retryTimes", integer()),
-                        ("skippedNodes", strings()),
-                        ("nodeIDs", strings()),
-                        ("nodePoolID", string()),
-                        ("nodeTemplate", object()),
-                    ]),
-                ),
-            ]),
-        ),
         ("UpgradeNodePoolResponse", obj([("jobid", string())])),
-        (
-            "AddonCheckSpec",
-            obj([
-                ("clusterID", string()),
-                (
-                    "addonList",
-                    array(obj([
-                        ("addonTemplateName", string()),
-                        ("addonInstanceID", string()),
-                        ("targetVersion", string()),
-                        ("type", string()),
-                        ("values", object()),
-                    ])),
-                ),
-            ]),
-        ),
-        (
-            "AddonCheckRequest",
-            obj([("kind", string()), ("apiVersion", string()), ("spec", r("AddonCheckSpec"))]),
-        ),
         (
             "AddonCheck",
             obj([
@@ -1750,9 +1568,8 @@ fn schemas() -> Value {
             ]),
         ),
         ("UpgradePlanList", obj([("kind", string()), ("apiVersion", string()), ("items", r("UpgradePlan"))])),
-        ("DelayUpgradePlanRequestBody", obj([("notBefore", string())])),
     ];
-    Value::Object(schemas.into_iter().map(|(name, schema)| (name.to_string(), schema)).collect())
+    schemas
 }
 
 #[cfg(test)]

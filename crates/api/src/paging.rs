@@ -2,11 +2,12 @@
 //! clusters, fleets and rules.
 
 use domain::Error;
+use schemars::JsonSchema;
 use serde::Deserialize;
 use store::Page;
 
 /// The query of a list operation that takes nothing but paging.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PageQuery {
     limit: Option<i64>,

@@ -16,6 +16,7 @@ use domain::{
     rule::{ContentInput, NewRule, Rule, RuleSpecInput},
     Error,
 };
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use store::rule::Target;
@@ -76,8 +77,9 @@ fn rule_id(raw: &str) -> Result<RuleId, Error> {
     raw.parse().map_err(|_| Error::bad_query(format!("ruleid {raw:?} is not a valid rule id")))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "RuleContent")]
 struct ContentBody {
     #[serde(default)]
     verbs: Vec<String>,
@@ -85,8 +87,9 @@ struct ContentBody {
     resources: Vec<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "RuleSpec")]
 struct SpecBody {
     #[serde(rename = "iamUserIDs", alias = "iamuserids")]
     iam_user_ids: Option<Vec<String>>,
@@ -109,14 +112,16 @@ impl From<SpecBody> for RuleSpecInput {
     }
 }
 
-#[derive(Debug, Deserialize)]
-struct CreateBody {
+#[derive(Debug, Deserialize, JsonSchema)]
+#[schemars(rename = "CreateRuleRequestBody")]
+pub(crate) struct CreateBody {
     metadata: CreateMetadata,
     #[serde(default)]
     spec: SpecBody,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
+#[schemars(rename = "CreateRuleMetadata")]
 struct CreateMetadata {
     name: String,
 }
@@ -142,9 +147,10 @@ async fn list(
     Ok(JsonOut(json!({ "items": rules.iter().map(rule_view).collect::<Vec<_>>(), "total": total })))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct UpdateBody {
+#[schemars(rename = "UpdateRuleRequestBody")]
+pub(crate) struct UpdateBody {
     spec: SpecBody,
 }
 
@@ -169,7 +175,7 @@ async fn delete(
     Ok(StatusCode::OK)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RuleIdNamespaces {
     #[serde(rename = "ruleIDs", default)]
@@ -178,9 +184,10 @@ struct RuleIdNamespaces {
     namespaces: Vec<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct AttachBody {
+#[schemars(rename = "UpdateAssociatedRulesRequest")]
+pub(crate) struct AttachBody {
     #[serde(rename = "ruleIDNamespaces", default)]
     rule_id_namespaces: Vec<RuleIdNamespaces>,
 }
@@ -220,9 +227,9 @@ async fn attach_to_fleet(
     Ok(JsonOut(json!({})))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct RbacQuery {
+pub(crate) struct RbacQuery {
     /// `json` (a Kubernetes `List`, the default) or `yaml` (multi-document).
     format: Option<String>,
 }

@@ -23,6 +23,7 @@ use domain::{
     testing::{redact, redact_query, FaultSpec, FaultTarget, RequestFacts},
     Error,
 };
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use store::testing::{AuditRetention, Fault, JournalFilter, NewJournalEntry, TenantReset};
@@ -57,15 +58,15 @@ pub(crate) fn is_testing_action(action: domain::authz::Action) -> bool {
     action.name.starts_with("ucsd:testing:")
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct ResetQuery {
+pub(crate) struct ResetQuery {
     /// `keep` (the default) or `remove` the tenant's audit events.
     #[serde(default)]
     audit: Audit,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 enum Audit {
     #[default]
@@ -326,9 +327,9 @@ impl Recorder {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct JournalQuery {
+pub(crate) struct JournalQuery {
     operation: Option<String>,
     status: Option<String>,
     since: Option<String>,
@@ -416,9 +417,9 @@ async fn clock_get(State(app): State<AppState>, _caller: Caller) -> JsonOut<Valu
     JsonOut(clock_view(&app))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct ClockChange {
+pub(crate) struct ClockChange {
     advance_millis: Option<i64>,
     step_millis: Option<u64>,
 }
@@ -452,9 +453,9 @@ async fn clock_set(
     Ok(JsonOut(clock_view(&app)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct SettleQuery {
+pub(crate) struct SettleQuery {
     timeout_millis: Option<u64>,
     horizon_millis: Option<i64>,
 }
@@ -512,15 +513,15 @@ async fn settle(
 
 // ---- Snapshots -----------------------------------------------------------------------------------
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct SnapshotQuery {
+pub(crate) struct SnapshotQuery {
     /// `include`: sealed secrets go into the document in the clear; `omit` (the default): left out.
     #[serde(default)]
     secrets: Secrets,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 enum Secrets {
     #[default]

@@ -11,11 +11,12 @@
 
 use std::collections::BTreeMap;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// `Cluster`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct Cluster {
     #[serde(rename = "kind", default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
@@ -30,7 +31,7 @@ pub struct Cluster {
 }
 
 /// `ClusterMetadata`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct ClusterMetadata {
     #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -51,7 +52,7 @@ pub struct ClusterMetadata {
 }
 
 /// `ClusterSpec`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct ClusterSpec {
     #[serde(rename = "category", default, skip_serializing_if = "Option::is_none")]
     pub category: Option<String>,
@@ -120,7 +121,7 @@ pub struct ClusterSpec {
 }
 
 /// `HostNetwork`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct HostNetwork {
     #[serde(rename = "vpc", default, skip_serializing_if = "Option::is_none")]
     pub vpc: Option<String>,
@@ -139,14 +140,14 @@ pub struct HostNetwork {
 }
 
 /// `AutoGenerateSecurityGroupHardeningConfigSpec`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct AutoGenerateSecurityGroupHardeningConfigSpec {
     #[serde(rename = "portsToDisable", default, skip_serializing_if = "Option::is_none")]
     pub ports_to_disable: Option<Vec<String>>,
 }
 
 /// `ContainerNetwork`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct ContainerNetwork {
     #[serde(rename = "mode", default, skip_serializing_if = "Option::is_none")]
     pub mode: Option<String>,
@@ -159,14 +160,14 @@ pub struct ContainerNetwork {
 }
 
 /// `ContainerCIDR`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct ContainerCIDR {
     #[serde(rename = "cidr", default, skip_serializing_if = "Option::is_none")]
     pub cidr: Option<String>,
 }
 
 /// `EniNetwork`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct EniNetwork {
     #[serde(rename = "eniSubnetId", default, skip_serializing_if = "Option::is_none")]
     pub eni_subnet_id: Option<String>,
@@ -177,14 +178,14 @@ pub struct EniNetwork {
 }
 
 /// `NetworkSubnet`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct NetworkSubnet {
     #[serde(rename = "subnetID", default, skip_serializing_if = "Option::is_none")]
     pub subnet_id: Option<String>,
 }
 
 /// `ServiceNetwork`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct ServiceNetwork {
     #[serde(rename = "IPv4CIDR", default, skip_serializing_if = "Option::is_none")]
     pub i_pv4_cidr: Option<String>,
@@ -193,7 +194,7 @@ pub struct ServiceNetwork {
 }
 
 /// `Authentication`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct Authentication {
     #[serde(rename = "mode", default, skip_serializing_if = "Option::is_none")]
     pub mode: Option<String>,
@@ -202,7 +203,7 @@ pub struct Authentication {
 }
 
 /// `AuthenticatingProxy`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct AuthenticatingProxy {
     #[serde(rename = "ca", default, skip_serializing_if = "Option::is_none")]
     pub ca: Option<String>,
@@ -213,21 +214,21 @@ pub struct AuthenticatingProxy {
 }
 
 /// `PublicAccess`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct PublicAccess {
     #[serde(rename = "cidrs", default, skip_serializing_if = "Option::is_none")]
     pub cidrs: Option<Vec<String>>,
 }
 
 /// `MasterSpec`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct MasterSpec {
     #[serde(rename = "availabilityZone", default, skip_serializing_if = "Option::is_none")]
     pub availability_zone: Option<String>,
 }
 
 /// `ResourceTag`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct ResourceTag {
     #[serde(rename = "key", default, skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
@@ -236,7 +237,7 @@ pub struct ResourceTag {
 }
 
 /// `ClusterExtendParam`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct ClusterExtendParam {
     #[serde(rename = "clusterAZ", default, skip_serializing_if = "Option::is_none")]
     pub cluster_az: Option<String>,
@@ -271,7 +272,7 @@ pub struct ClusterExtendParam {
 }
 
 /// `PackageConfiguration`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct PackageConfiguration {
     #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -280,7 +281,7 @@ pub struct PackageConfiguration {
 }
 
 /// `ConfigurationItem`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct ConfigurationItem {
     #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -289,14 +290,14 @@ pub struct ConfigurationItem {
 }
 
 /// `ClusterOps`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct ClusterOps {
     #[serde(rename = "alarm", default, skip_serializing_if = "Option::is_none")]
     pub alarm: Option<AlarmInfo>,
 }
 
 /// `AlarmInfo`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct AlarmInfo {
     #[serde(rename = "topics", default, skip_serializing_if = "Option::is_none")]
     pub topics: Option<Vec<String>>,
@@ -309,7 +310,7 @@ pub struct AlarmInfo {
 }
 
 /// `EncryptionConfig`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct EncryptionConfig {
     #[serde(rename = "mode", default, skip_serializing_if = "Option::is_none")]
     pub mode: Option<String>,
@@ -318,14 +319,14 @@ pub struct EncryptionConfig {
 }
 
 /// `CertificateAuthority`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct CertificateAuthority {
     #[serde(rename = "data", default, skip_serializing_if = "Option::is_none")]
     pub data: Option<String>,
 }
 
 /// `SecretConfig`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct SecretConfig {
     #[serde(rename = "disableDefaultAddonCredSecret", default, skip_serializing_if = "Option::is_none")]
     pub disable_default_addon_cred_secret: Option<bool>,
@@ -336,7 +337,7 @@ pub struct SecretConfig {
 }
 
 /// `ClusterStatus`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct ClusterStatus {
     #[serde(rename = "phase", default, skip_serializing_if = "Option::is_none")]
     pub phase: Option<String>,
@@ -365,7 +366,7 @@ pub struct ClusterStatus {
 }
 
 /// `ClusterEndpoints`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct ClusterEndpoints {
     #[serde(rename = "url", default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
@@ -374,7 +375,7 @@ pub struct ClusterEndpoints {
 }
 
 /// `ClusterCondition`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct ClusterCondition {
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub r#type: Option<String>,
@@ -391,7 +392,7 @@ pub struct ClusterCondition {
 }
 
 /// `NodePool`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct NodePool {
     #[serde(rename = "kind", default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
@@ -406,7 +407,7 @@ pub struct NodePool {
 }
 
 /// `NodePoolMetadata`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct NodePoolMetadata {
     #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -423,7 +424,7 @@ pub struct NodePoolMetadata {
 }
 
 /// `NodePoolSpec`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct NodePoolSpec {
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub r#type: Option<String>,
@@ -452,7 +453,7 @@ pub struct NodePoolSpec {
 }
 
 /// `NodeTemplate`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct NodeTemplate {
     #[serde(rename = "flavor", default, skip_serializing_if = "Option::is_none")]
     pub flavor: Option<String>,
@@ -509,7 +510,7 @@ pub struct NodeTemplate {
 }
 
 /// `Login`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct Login {
     #[serde(rename = "sshKey", default, skip_serializing_if = "Option::is_none")]
     pub ssh_key: Option<String>,
@@ -522,7 +523,7 @@ pub struct Login {
 }
 
 /// `UserPassword`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct UserPassword {
     #[serde(rename = "username", default, skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,
@@ -532,14 +533,14 @@ pub struct UserPassword {
 }
 
 /// `VolumeConfig`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct VolumeConfig {
     #[serde(rename = "volumeResetPolicy", default, skip_serializing_if = "Option::is_none")]
     pub volume_reset_policy: Option<String>,
 }
 
 /// `Volume`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct Volume {
     #[serde(rename = "size", default, skip_serializing_if = "Option::is_none")]
     pub size: Option<i64>,
@@ -562,7 +563,7 @@ pub struct Volume {
 }
 
 /// `VolumeMetadata`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct VolumeMetadata {
     #[serde(rename = "__system__encrypted", default, skip_serializing_if = "Option::is_none")]
     pub system_encrypted: Option<String>,
@@ -571,7 +572,7 @@ pub struct VolumeMetadata {
 }
 
 /// `Storage`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct Storage {
     #[serde(rename = "storageSelectors", default, skip_serializing_if = "Option::is_none")]
     pub storage_selectors: Option<Vec<StorageSelectors>>,
@@ -580,7 +581,7 @@ pub struct Storage {
 }
 
 /// `StorageSelectors`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct StorageSelectors {
     #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -591,7 +592,7 @@ pub struct StorageSelectors {
 }
 
 /// `StorageSelectorsMatchLabels`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct StorageSelectorsMatchLabels {
     #[serde(rename = "size", default, skip_serializing_if = "Option::is_none")]
     pub size: Option<String>,
@@ -610,7 +611,7 @@ pub struct StorageSelectorsMatchLabels {
 }
 
 /// `StorageGroups`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct StorageGroups {
     #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -623,7 +624,7 @@ pub struct StorageGroups {
 }
 
 /// `VirtualSpace`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct VirtualSpace {
     #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -636,7 +637,7 @@ pub struct VirtualSpace {
 }
 
 /// `LVMConfig`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct LVMConfig {
     #[serde(rename = "lvType", default, skip_serializing_if = "Option::is_none")]
     pub lv_type: Option<String>,
@@ -645,14 +646,14 @@ pub struct LVMConfig {
 }
 
 /// `RuntimeConfig`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct RuntimeConfig {
     #[serde(rename = "lvType", default, skip_serializing_if = "Option::is_none")]
     pub lv_type: Option<String>,
 }
 
 /// `NodeEIPSpec`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct NodeEIPSpec {
     #[serde(rename = "iptype", default, skip_serializing_if = "Option::is_none")]
     pub iptype: Option<String>,
@@ -661,7 +662,7 @@ pub struct NodeEIPSpec {
 }
 
 /// `NodeBandwidth`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct NodeBandwidth {
     #[serde(rename = "chargemode", default, skip_serializing_if = "Option::is_none")]
     pub chargemode: Option<String>,
@@ -672,7 +673,7 @@ pub struct NodeBandwidth {
 }
 
 /// `NodeNicSpec`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct NodeNicSpec {
     #[serde(rename = "primaryNic", default, skip_serializing_if = "Option::is_none")]
     pub primary_nic: Option<NicSpec>,
@@ -681,7 +682,7 @@ pub struct NodeNicSpec {
 }
 
 /// `NicSpec`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct NicSpec {
     #[serde(rename = "subnetId", default, skip_serializing_if = "Option::is_none")]
     pub subnet_id: Option<String>,
@@ -694,7 +695,7 @@ pub struct NicSpec {
 }
 
 /// `Taint`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct Taint {
     #[serde(rename = "key", default, skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
@@ -705,7 +706,7 @@ pub struct Taint {
 }
 
 /// `UserTag`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct UserTag {
     #[serde(rename = "key", default, skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
@@ -714,7 +715,7 @@ pub struct UserTag {
 }
 
 /// `Runtime`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct Runtime {
     #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -723,7 +724,7 @@ pub struct Runtime {
 }
 
 /// `NodeExtendParam`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct NodeExtendParam {
     #[serde(rename = "ecs:performancetype", default, skip_serializing_if = "Option::is_none")]
     pub ecsperformancetype: Option<String>,
@@ -788,14 +789,14 @@ pub struct NodeExtendParam {
 }
 
 /// `HostnameConfig`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct HostnameConfig {
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub r#type: Option<String>,
 }
 
 /// `NodeSpecNodeNameTemplate`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct NodeSpecNodeNameTemplate {
     #[serde(rename = "nodeNamePrefix", default, skip_serializing_if = "Option::is_none")]
     pub node_name_prefix: Option<String>,
@@ -804,7 +805,7 @@ pub struct NodeSpecNodeNameTemplate {
 }
 
 /// `NodePoolNodeAutoscaling`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct NodePoolNodeAutoscaling {
     #[serde(rename = "enable", default, skip_serializing_if = "Option::is_none")]
     pub enable: Option<bool>,
@@ -823,7 +824,7 @@ pub struct NodePoolNodeAutoscaling {
 }
 
 /// `NodePoolRepairPolicy`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct NodePoolRepairPolicy {
     #[serde(rename = "enable", default, skip_serializing_if = "Option::is_none")]
     pub enable: Option<bool>,
@@ -832,21 +833,21 @@ pub struct NodePoolRepairPolicy {
 }
 
 /// `NodeManagement`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct NodeManagement {
     #[serde(rename = "serverGroupReference", default, skip_serializing_if = "Option::is_none")]
     pub server_group_reference: Option<String>,
 }
 
 /// `SecurityID`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct SecurityID {
     #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
 }
 
 /// `ExtensionScaleGroup`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct ExtensionScaleGroup {
     #[serde(rename = "metadata", default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<ExtensionScaleGroupMetadata>,
@@ -855,7 +856,7 @@ pub struct ExtensionScaleGroup {
 }
 
 /// `ExtensionScaleGroupMetadata`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct ExtensionScaleGroupMetadata {
     #[serde(rename = "uid", default, skip_serializing_if = "Option::is_none")]
     pub uid: Option<String>,
@@ -864,7 +865,7 @@ pub struct ExtensionScaleGroupMetadata {
 }
 
 /// `ExtensionScaleGroupSpec`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct ExtensionScaleGroupSpec {
     #[serde(rename = "flavor", default, skip_serializing_if = "Option::is_none")]
     pub flavor: Option<String>,
@@ -877,7 +878,7 @@ pub struct ExtensionScaleGroupSpec {
 }
 
 /// `CapacityReservationSpecification`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct CapacityReservationSpecification {
     #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
@@ -886,7 +887,7 @@ pub struct CapacityReservationSpecification {
 }
 
 /// `ScaleGroupAutoscaling`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct ScaleGroupAutoscaling {
     #[serde(rename = "enable", default, skip_serializing_if = "Option::is_none")]
     pub enable: Option<bool>,
@@ -899,7 +900,7 @@ pub struct ScaleGroupAutoscaling {
 }
 
 /// `NodePoolStatus`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct NodePoolStatus {
     #[serde(rename = "currentNode", default, skip_serializing_if = "Option::is_none")]
     pub current_node: Option<i64>,
@@ -926,7 +927,7 @@ pub struct NodePoolStatus {
 }
 
 /// `NodePoolCondition`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct NodePoolCondition {
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub r#type: Option<String>,
@@ -943,7 +944,7 @@ pub struct NodePoolCondition {
 }
 
 /// `ScaleGroupStatus`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct ScaleGroupStatus {
     #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -972,7 +973,7 @@ pub struct ScaleGroupStatus {
 }
 
 /// `ScaleGroupStatusExistingNodeCount`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct ScaleGroupStatusExistingNodeCount {
     #[serde(rename = "postPaid", default, skip_serializing_if = "Option::is_none")]
     pub post_paid: Option<i64>,
@@ -983,7 +984,7 @@ pub struct ScaleGroupStatusExistingNodeCount {
 }
 
 /// `ScaleGroupStatusUpcomingNodeCount`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct ScaleGroupStatusUpcomingNodeCount {
     #[serde(rename = "postPaid", default, skip_serializing_if = "Option::is_none")]
     pub post_paid: Option<i64>,
@@ -994,7 +995,7 @@ pub struct ScaleGroupStatusUpcomingNodeCount {
 }
 
 /// `NodePoolUpdate`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct NodePoolUpdate {
     #[serde(rename = "metadata", default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<NodePoolMetadataUpdate>,
@@ -1003,14 +1004,14 @@ pub struct NodePoolUpdate {
 }
 
 /// `NodePoolMetadataUpdate`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct NodePoolMetadataUpdate {
     #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
 
 /// `NodePoolSpecUpdate`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct NodePoolSpecUpdate {
     #[serde(rename = "nodeTemplate", default, skip_serializing_if = "Option::is_none")]
     pub node_template: Option<NodeSpecUpdate>,
@@ -1037,7 +1038,7 @@ pub struct NodePoolSpecUpdate {
 }
 
 /// `NodeSpecUpdate`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct NodeSpecUpdate {
     #[serde(rename = "flavor", default, skip_serializing_if = "Option::is_none")]
     pub flavor: Option<String>,
@@ -1080,7 +1081,7 @@ pub struct NodeSpecUpdate {
 }
 
 /// `NodeSpecUpdateNodeNameTemplate`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct NodeSpecUpdateNodeNameTemplate {
     #[serde(rename = "nodeNamePrefix", default, skip_serializing_if = "Option::is_none")]
     pub node_name_prefix: Option<String>,
@@ -1089,14 +1090,14 @@ pub struct NodeSpecUpdateNodeNameTemplate {
 }
 
 /// `NodeSpecUpdateNodeNicSpecUpdate`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct NodeSpecUpdateNodeNicSpecUpdate {
     #[serde(rename = "primaryNic", default, skip_serializing_if = "Option::is_none")]
     pub primary_nic: Option<NodeSpecUpdateNodeNicSpecUpdatePrimaryNic>,
 }
 
 /// `NodeSpecUpdateNodeNicSpecUpdatePrimaryNic`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct NodeSpecUpdateNodeNicSpecUpdatePrimaryNic {
     #[serde(rename = "subnetId", default, skip_serializing_if = "Option::is_none")]
     pub subnet_id: Option<String>,
@@ -1105,7 +1106,7 @@ pub struct NodeSpecUpdateNodeNicSpecUpdatePrimaryNic {
 }
 
 /// `NodePoolUpdateExtendParam`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct NodePoolUpdateExtendParam {
     #[serde(rename = "agency_name", default, skip_serializing_if = "Option::is_none")]
     pub agency_name: Option<String>,
@@ -1122,7 +1123,7 @@ pub struct NodePoolUpdateExtendParam {
 }
 
 /// `ScaleNodePoolRequestBody`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct ScaleNodePoolRequestBody {
     #[serde(rename = "kind", default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
@@ -1133,7 +1134,7 @@ pub struct ScaleNodePoolRequestBody {
 }
 
 /// `ScaleNodePoolSpec`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct ScaleNodePoolSpec {
     #[serde(rename = "desiredNodeCount", default, skip_serializing_if = "Option::is_none")]
     pub desired_node_count: Option<i64>,
@@ -1144,7 +1145,7 @@ pub struct ScaleNodePoolSpec {
 }
 
 /// `ScaleNodePoolOptions`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct ScaleNodePoolOptions {
     #[serde(rename = "scalableChecking", default, skip_serializing_if = "Option::is_none")]
     pub scalable_checking: Option<String>,
@@ -1155,7 +1156,7 @@ pub struct ScaleNodePoolOptions {
 }
 
 /// `ScaleUpBillingConfigOverride`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct ScaleUpBillingConfigOverride {
     #[serde(rename = "billingMode", default, skip_serializing_if = "Option::is_none")]
     pub billing_mode: Option<i64>,
@@ -1164,7 +1165,7 @@ pub struct ScaleUpBillingConfigOverride {
 }
 
 /// `ScaleUpExtendParam`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct ScaleUpExtendParam {
     #[serde(rename = "periodNum", default, skip_serializing_if = "Option::is_none")]
     pub period_num: Option<i64>,
@@ -1177,7 +1178,7 @@ pub struct ScaleUpExtendParam {
 }
 
 /// `InstanceRequest`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct InstanceRequest {
     #[serde(rename = "kind", default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
@@ -1190,7 +1191,7 @@ pub struct InstanceRequest {
 }
 
 /// `AddonMetadata`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct AddonMetadata {
     #[serde(rename = "uid", default, skip_serializing_if = "Option::is_none")]
     pub uid: Option<String>,
@@ -1209,7 +1210,7 @@ pub struct AddonMetadata {
 }
 
 /// `InstanceRequestSpec`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct InstanceRequestSpec {
     #[serde(rename = "version", default, skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
@@ -1222,14 +1223,14 @@ pub struct InstanceRequestSpec {
 }
 
 /// `CertDuration`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct CertDuration {
     #[serde(rename = "duration", default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<i64>,
 }
 
 /// `ClusterInformation`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct ClusterInformation {
     #[serde(rename = "spec", default, skip_serializing_if = "Option::is_none")]
     pub spec: Option<ClusterInformationSpec>,
@@ -1238,7 +1239,7 @@ pub struct ClusterInformation {
 }
 
 /// `ClusterInformationSpec`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct ClusterInformationSpec {
     #[serde(rename = "agencyName", default, skip_serializing_if = "Option::is_none")]
     pub agency_name: Option<String>,
@@ -1259,7 +1260,7 @@ pub struct ClusterInformationSpec {
 }
 
 /// `ContainerNetworkUpdate`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct ContainerNetworkUpdate {
     #[serde(rename = "cidrs", default, skip_serializing_if = "Option::is_none")]
     pub cidrs: Option<Vec<ContainerCIDR>>,
@@ -1268,21 +1269,21 @@ pub struct ContainerNetworkUpdate {
 }
 
 /// `EniNetworkUpdate`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct EniNetworkUpdate {
     #[serde(rename = "subnets", default, skip_serializing_if = "Option::is_none")]
     pub subnets: Option<Vec<NetworkSubnet>>,
 }
 
 /// `ClusterInformationSpecHostNetwork`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct ClusterInformationSpecHostNetwork {
     #[serde(rename = "SecurityGroup", default, skip_serializing_if = "Option::is_none")]
     pub security_group: Option<String>,
 }
 
 /// `SecretConfigUpdate`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct SecretConfigUpdate {
     #[serde(rename = "disableDefaultAddonCredSecret", default, skip_serializing_if = "Option::is_none")]
     pub disable_default_addon_cred_secret: Option<bool>,
@@ -1293,14 +1294,14 @@ pub struct SecretConfigUpdate {
 }
 
 /// `ClusterMetadataForUpdate`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct ClusterMetadataForUpdate {
     #[serde(rename = "alias", default, skip_serializing_if = "Option::is_none")]
     pub alias: Option<String>,
 }
 
 /// `UpgradeClusterRequestBody`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct UpgradeClusterRequestBody {
     #[serde(rename = "metadata", default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<UpgradeClusterRequestMetadata>,
@@ -1309,7 +1310,7 @@ pub struct UpgradeClusterRequestBody {
 }
 
 /// `UpgradeClusterRequestMetadata`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct UpgradeClusterRequestMetadata {
     #[serde(rename = "apiVersion", default, skip_serializing_if = "Option::is_none")]
     pub api_version: Option<String>,
@@ -1318,14 +1319,14 @@ pub struct UpgradeClusterRequestMetadata {
 }
 
 /// `UpgradeSpec`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct UpgradeSpec {
     #[serde(rename = "clusterUpgradeAction", default, skip_serializing_if = "Option::is_none")]
     pub cluster_upgrade_action: Option<ClusterUpgradeAction>,
 }
 
 /// `ClusterUpgradeAction`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct ClusterUpgradeAction {
     #[serde(rename = "addons", default, skip_serializing_if = "Option::is_none")]
     pub addons: Option<Vec<UpgradeAddonConfig>>,
@@ -1344,7 +1345,7 @@ pub struct ClusterUpgradeAction {
 }
 
 /// `UpgradeAddonConfig`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct UpgradeAddonConfig {
     #[serde(rename = "addonTemplateName", default, skip_serializing_if = "Option::is_none")]
     pub addon_template_name: Option<String>,
@@ -1357,7 +1358,7 @@ pub struct UpgradeAddonConfig {
 }
 
 /// `NodePriority`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct NodePriority {
     #[serde(rename = "nodeSelector", default, skip_serializing_if = "Option::is_none")]
     pub node_selector: Option<NodeSelector>,
@@ -1366,7 +1367,7 @@ pub struct NodePriority {
 }
 
 /// `NodeSelector`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct NodeSelector {
     #[serde(rename = "key", default, skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
@@ -1377,7 +1378,7 @@ pub struct NodeSelector {
 }
 
 /// `UpgradeStrategy`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct UpgradeStrategy {
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub r#type: Option<String>,
@@ -1386,7 +1387,7 @@ pub struct UpgradeStrategy {
 }
 
 /// `InPlaceRollingUpdate`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct InPlaceRollingUpdate {
     #[serde(rename = "userDefinedStep", default, skip_serializing_if = "Option::is_none")]
     pub user_defined_step: Option<i64>,
@@ -1395,7 +1396,7 @@ pub struct InPlaceRollingUpdate {
 }
 
 /// `AddonCheckRequest`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct AddonCheckRequest {
     #[serde(rename = "kind", default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
@@ -1406,7 +1407,7 @@ pub struct AddonCheckRequest {
 }
 
 /// `AddonCheckSpec`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct AddonCheckSpec {
     #[serde(rename = "clusterID", default, skip_serializing_if = "Option::is_none")]
     pub cluster_id: Option<String>,
@@ -1415,7 +1416,7 @@ pub struct AddonCheckSpec {
 }
 
 /// `AddonInfo`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct AddonInfo {
     #[serde(rename = "addonTemplateName", default, skip_serializing_if = "Option::is_none")]
     pub addon_template_name: Option<String>,
@@ -1430,14 +1431,14 @@ pub struct AddonInfo {
 }
 
 /// `UpgradeWorkFlowUpdateRequestBody`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct UpgradeWorkFlowUpdateRequestBody {
     #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<UpgradeWorkFlowUpdateRequestBodyStatus>,
 }
 
 /// `UpgradeWorkFlowUpdateRequestBodyStatus`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct UpgradeWorkFlowUpdateRequestBodyStatus {
     #[serde(rename = "phase", default, skip_serializing_if = "Option::is_none")]
     pub phase: Option<String>,

@@ -308,6 +308,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::single_range_in_vec_init, reason = "a list of stages, each a range of steps")]
     fn member_steps_side_by_side_form_one_stage() {
         let (a, b, c) = (ClusterId::new(), ClusterId::new(), ClusterId::new());
         let steps = |w: Workflow| w.plan(&[a, b, c]).into_iter().map(|(s, _)| s).collect::<Vec<_>>();

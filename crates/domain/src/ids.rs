@@ -89,6 +89,10 @@ enum IdForm {
     Hyphenated,
 }
 
+/// Either canonical form of an id: the 32 hex digits or the hyphenated UUID.
+pub const ID_PATTERN: &str =
+    "^([0-9a-fA-F]{32}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$";
+
 macro_rules! typed_id {
     ($(#[$doc:meta])* $name:ident, $form:expr) => {
         $(#[$doc])*
@@ -151,6 +155,21 @@ macro_rules! typed_id {
         impl Serialize for $name {
             fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
                 serializer.collect_str(self)
+            }
+        }
+
+        /// A string of either canonical form (what `from_str` takes).
+        impl schemars::JsonSchema for $name {
+            fn inline_schema() -> bool {
+                true
+            }
+
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                stringify!($name).into()
+            }
+
+            fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                schemars::json_schema!({ "type": "string", "pattern": ID_PATTERN })
             }
         }
 

@@ -14,6 +14,7 @@ use domain::{
     error::cce,
     Error,
 };
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use store::addon::AddonChange;
@@ -73,8 +74,8 @@ fn version_view(version: &str, releases: &[String]) -> Value {
     })
 }
 
-#[derive(Debug, Deserialize)]
-struct TemplateQuery {
+#[derive(Debug, Deserialize, JsonSchema)]
+pub(crate) struct TemplateQuery {
     addon_template_name: Option<String>,
 }
 
@@ -161,8 +162,8 @@ fn template_of(c: &CceCluster, id: &str) -> Result<String, ApiError> {
         .ok_or_else(|| Error::not_found(cce::NOT_FOUND).with_detail("no such addon instance").into())
 }
 
-#[derive(Debug, Deserialize)]
-struct ClusterQuery {
+#[derive(Debug, Deserialize, JsonSchema)]
+pub(crate) struct ClusterQuery {
     cluster_id: Option<String>,
 }
 

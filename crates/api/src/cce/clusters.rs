@@ -10,6 +10,7 @@ use domain::{
     upgrade::Flavor,
     Error,
 };
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use store::cce::CceClusterFilter;
@@ -95,8 +96,8 @@ async fn create(
     Ok((StatusCode::CREATED, JsonOut(cluster_view(&service, &created))))
 }
 
-#[derive(Debug, Deserialize)]
-struct ListQuery {
+#[derive(Debug, Deserialize, JsonSchema)]
+pub(crate) struct ListQuery {
     status: Option<String>,
     #[serde(rename = "type")]
     cluster_type: Option<String>,

@@ -3,10 +3,10 @@
 //! path's service is the cluster's flavor, and a cluster of the other flavor is not found.
 
 mod access;
-mod addons;
-mod clusters;
-mod nodepools;
-mod tasks;
+pub(crate) mod addons;
+pub(crate) mod clusters;
+pub(crate) mod nodepools;
+pub(crate) mod tasks;
 mod workflows;
 
 use axum::{extract::FromRequestParts, handler::Handler, http::request::Parts};

@@ -9,6 +9,7 @@ use domain::{
     error::cce,
     nodepool, Error,
 };
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use store::nodepool::{NodePoolChange, NodePoolQuotas};
@@ -145,8 +146,8 @@ async fn create(
     Ok((StatusCode::CREATED, JsonOut(pool_view(&c, &pool))))
 }
 
-#[derive(Debug, Deserialize)]
-struct ListQuery {
+#[derive(Debug, Deserialize, JsonSchema)]
+pub(crate) struct ListQuery {
     #[serde(rename = "showDefaultNodePool")]
     show_default: Option<String>,
     #[serde(rename = "advanceStatus")]
@@ -233,8 +234,8 @@ async fn scale(
     Ok(JsonOut(json!({ "orderID": "" })))
 }
 
-#[derive(Debug, Deserialize)]
-struct NodesQuery {
+#[derive(Debug, Deserialize, JsonSchema)]
+pub(crate) struct NodesQuery {
     limit: Option<usize>,
     marker: Option<String>,
 }
@@ -277,8 +278,8 @@ async fn show_node(
     Ok(JsonOut(node_view(&c, p, n)))
 }
 
-#[derive(Debug, Deserialize)]
-struct DeleteNodeQuery {
+#[derive(Debug, Deserialize, JsonSchema)]
+pub(crate) struct DeleteNodeQuery {
     #[serde(rename = "nodepoolScaleDown")]
     scale_down: Option<String>,
 }

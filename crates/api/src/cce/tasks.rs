@@ -18,6 +18,7 @@ use domain::{
     },
     Error,
 };
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use store::upgrade::{NewTask, TaskControl};
@@ -521,9 +522,9 @@ async fn create_addon_precheck(
     })))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct AddonCheckQuery {
+pub(crate) struct AddonCheckQuery {
     #[serde(rename = "type")]
     check_type: Option<String>,
     task_id: Option<String>,
@@ -618,9 +619,9 @@ async fn list_plans(
     Ok(JsonOut(body))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct DelayBody {
+pub(crate) struct DelayBody {
     not_before: String,
 }
 

@@ -114,6 +114,12 @@ impl Flavor {
     }
 }
 
+impl fmt::Display for Flavor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::TimeZone;
@@ -148,11 +154,5 @@ mod tests {
         for p in PlanPhase::ALL {
             assert_eq!(PlanPhase::parse(p.as_str()), Some(p));
         }
-    }
-}
-
-impl fmt::Display for Flavor {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }

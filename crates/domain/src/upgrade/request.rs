@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::Error;
@@ -27,7 +28,7 @@ pub fn check_kind(
 }
 
 /// The versions a precheck or postcheck names (`PrecheckSpec`, `PostcheckSpec`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct VersionSpec {
     #[serde(rename = "clusterID", default, skip_serializing_if = "Option::is_none")]
@@ -39,7 +40,7 @@ pub struct VersionSpec {
 }
 
 /// C09/C32 `PrecheckClusterRequestBody`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Precheck {
     pub api_version: Option<String>,
@@ -49,7 +50,7 @@ pub struct Precheck {
 }
 
 /// `PrecheckSpec`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PrecheckSpec {
     #[serde(rename = "clusterID", default, skip_serializing_if = "Option::is_none")]
@@ -64,7 +65,7 @@ pub struct PrecheckSpec {
 
 /// `SkippedCheckItemList`: a check item the precheck does not run (on the selected nodes only, with
 /// a selector).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SkippedCheckItem {
     pub name: String,
@@ -73,7 +74,7 @@ pub struct SkippedCheckItem {
 }
 
 /// `ResourceSelector`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 pub struct ResourceSelector {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
@@ -117,7 +118,7 @@ fn selector_key(s: ResourceSelector) -> (Option<String>, Option<Vec<String>>, Op
 }
 
 /// C20/C41 `PostcheckClusterRequestBody`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Postcheck {
     pub api_version: Option<String>,
@@ -138,7 +139,7 @@ impl Postcheck {
 }
 
 /// C05/C28 `CreateUpgradeWorkFlowRequestBody`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct WorkflowCreate {
     pub api_version: Option<String>,
@@ -162,7 +163,7 @@ impl WorkflowCreate {
 }
 
 /// C21 `UpgradeNodePool`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct NodePoolUpgrade {
     pub kind: Option<String>,
@@ -172,7 +173,7 @@ pub struct NodePoolUpgrade {
 }
 
 /// `NodePoolMetadata` (read and ignored: the path names the pool).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 #[allow(dead_code)]
 pub struct NodePoolMetadata {
@@ -185,7 +186,7 @@ pub struct NodePoolMetadata {
 }
 
 /// `NodePoolUpgradeSpec`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct NodePoolUpgradeSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -205,7 +206,7 @@ pub struct NodePoolUpgradeSpec {
 }
 
 /// `UpgradeNodePoolSpecNodeTemplate`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UpgradeNodeTemplate {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -217,7 +218,7 @@ pub struct UpgradeNodeTemplate {
 }
 
 /// `NodeLifecycleConfig`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct NodeLifecycle {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -229,7 +230,7 @@ pub struct NodeLifecycle {
 }
 
 /// `Login`. The password is read and never recorded (a task keeps only that one was given).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Login {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -243,7 +244,7 @@ pub struct Login {
 }
 
 /// `UserPassword`: the password is never serialized.
-#[derive(Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Clone, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 pub struct UserPassword {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,
@@ -258,7 +259,7 @@ impl std::fmt::Debug for UserPassword {
 }
 
 /// `VolumeConfig`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct VolumeConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -29,7 +29,7 @@ use domain::{
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use store::{
     cluster::{ClusterFilter, ClusterLimits, ClusterUpdate},
     rule::Target,
@@ -42,6 +42,7 @@ use crate::{
     extract::{Json, Path, Query},
     paging::page_of,
     routes::Route,
+    wire::{self, KubeconfigParts, Uid},
     AppState,
 };
 
@@ -533,7 +534,7 @@ async fn register(
     let quotas = app.config.quotas;
     let limits = ClusterLimits { clusters: quotas.clusters, clusters_per_fleet: quotas.clusters_per_fleet };
     let id = app.store.cluster_create(&caller.actor(), &new, sealed, limits, cluster_ref).await?;
-    Ok((StatusCode::CREATED, JsonOut(json!({ "uid": id }))).into_response())
+    Ok((StatusCode::CREATED, JsonOut(Uid::of(id))).into_response())
 }
 
 /// The CCE cluster a `self` registration is: the one `metadata.uid` names, else the one named
@@ -843,7 +844,7 @@ async fn cluster_conf(
     headers: HeaderMap,
     Path(id): Path<String>,
     Json(input): Json<RequiredInput>,
-) -> ApiResult<JsonOut<Map<String, Value>>> {
+) -> ApiResult<JsonOut<ClusterConf>> {
     let cluster = app.store.cluster_get(caller.domain_id(), cluster_id(&id)?).await?;
     if cluster.category != CATEGORY_ONPREMISE {
         return Err(Error::new(ucs::CLUSTER_CATEGORY_NOT_SUPPORTED)
@@ -861,42 +862,57 @@ async fn cluster_conf(
     }
     cidr_field("CILIUM_IPV4POOL_CIDR", &input.cilium_ipv4pool_cidr)?;
     cidr_field("NETWORK_CIDR", &input.network_cidr)?;
-    if input.master_1.is_none() {
+    let Some(master_1) = input.master_1.clone() else {
         return Err(Error::invalid_body("MASTER-1 (the first master node's IP) is required").into());
-    }
+    };
     if input.iam_domain_id.as_deref().is_some_and(|d| d != caller.domain_id().to_string()) {
         return Err(Error::invalid_body("IAM_DOMAIN_ID must be the caller's own domain id").into());
     }
     let masters: Vec<&String> =
         [&input.master_1, &input.master_2, &input.master_3].into_iter().flatten().collect();
-    let mut conf = Map::new();
-    let mut put = |k: &str, v: Value| {
-        conf.insert(k.to_string(), v);
-    };
-    put("USERNAME", json!(input.username.unwrap_or_else(|| "root".to_string())));
-    put("MASTER-1", json!(input.master_1));
-    if let Some(m) = &input.master_2 {
-        put("MASTER-2", json!(m));
-    }
-    if let Some(m) = &input.master_3 {
-        put("MASTER-3", json!(m));
-    }
-    put("MASTER_COUNT", json!(masters.len()));
-    put("ACCESS_EXTERNAL_LOAD_BALANCE", json!(input.access_external_load_balance.unwrap_or(false)));
-    put("CILIUM_IPV4POOL_CIDR", json!(input.cilium_ipv4pool_cidr.unwrap_or_else(|| "10.244.0.0/16".into())));
-    put("NETWORK_CIDR", json!(input.network_cidr.unwrap_or_else(|| "10.96.0.0/16".into())));
-    if let Some(dns) = input.dns_server_ip {
-        put("DNS_SERVER_IP", json!(dns));
-    }
-    if let Some(ntp) = input.ntp_server_ip {
-        put("NTP_SERVER_IP", json!(ntp));
-    }
-    put("IAM_DOMAIN_ID", json!(caller.domain_id()));
-    put("CLUSTER_ID", json!(cluster.id));
-    put("CLUSTER_NAME", json!(cluster.name));
-    put("UCS_ENDPOINT", json!(crate::iam::base_url(&app, &headers)));
-    put("REGION", json!(app.config.region));
-    Ok(JsonOut(conf))
+    Ok(JsonOut(ClusterConf {
+        username: input.username.unwrap_or_else(|| "root".to_string()),
+        master_count: masters.len(),
+        master_1,
+        master_2: input.master_2,
+        master_3: input.master_3,
+        access_external_load_balance: input.access_external_load_balance.unwrap_or(false),
+        cilium_ipv4pool_cidr: input.cilium_ipv4pool_cidr.unwrap_or_else(|| "10.244.0.0/16".into()),
+        network_cidr: input.network_cidr.unwrap_or_else(|| "10.96.0.0/16".into()),
+        dns_server_ip: input.dns_server_ip,
+        ntp_server_ip: input.ntp_server_ip,
+        iam_domain_id: caller.domain_id(),
+        cluster_id: cluster.id,
+        cluster_name: cluster.name,
+        ucs_endpoint: crate::iam::base_url(&app, &headers),
+        region: app.config.region.clone(),
+    }))
+}
+
+/// U09's answer: the on-premises installer's configuration, keyed as the installer reads it.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub(crate) struct ClusterConf {
+    username: String,
+    #[serde(rename = "MASTER-1")]
+    master_1: String,
+    #[serde(rename = "MASTER-2", skip_serializing_if = "Option::is_none")]
+    master_2: Option<String>,
+    #[serde(rename = "MASTER-3", skip_serializing_if = "Option::is_none")]
+    master_3: Option<String>,
+    master_count: usize,
+    access_external_load_balance: bool,
+    cilium_ipv4pool_cidr: String,
+    network_cidr: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    dns_server_ip: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ntp_server_ip: Option<String>,
+    iam_domain_id: DomainId,
+    cluster_id: ClusterId,
+    cluster_name: String,
+    ucs_endpoint: String,
+    region: String,
 }
 
 /// How long the client certificate of a kubeconfig from U10 is valid.
@@ -909,7 +925,7 @@ async fn kubeconfig(
     caller: Caller,
     headers: HeaderMap,
     Path(id): Path<String>,
-) -> ApiResult<JsonOut<Value>> {
+) -> ApiResult<JsonOut<wire::Kubeconfig>> {
     let cluster = app.store.cluster_get(caller.domain_id(), cluster_id(&id)?).await?;
     let ca = crate::pki::tenant_ca(&app, caller.domain_id()).await?;
     let cert = ca
@@ -927,22 +943,14 @@ async fn kubeconfig(
     };
     let user = format!("{}-{}", caller.user.name, cluster.name);
     let context = format!("{}-context", cluster.name);
-    Ok(JsonOut(json!({
-        "kind": "Config",
-        "apiVersion": "v1",
-        "clusters": [{
-            "name": cluster.name,
-            "cluster": { "server": server, "certificate-authority-data": B64.encode(&ca.cert_pem) },
-        }],
-        "users": [{
-            "name": user,
-            "user": {
-                "client-certificate-data": B64.encode(&cert.cert_pem),
-                "client-key-data": B64.encode(&cert.key_pem),
-            },
-        }],
-        "contexts": [{ "name": context, "context": { "cluster": cluster.name, "user": user } }],
-        "current-context": context,
+    Ok(JsonOut(wire::Kubeconfig::new(KubeconfigParts {
+        cluster: &cluster.name,
+        server: &server,
+        ca_pem: &ca.cert_pem,
+        user: &user,
+        cert_pem: &cert.cert_pem,
+        key_pem: &cert.key_pem,
+        context: &context,
     })))
 }
 
@@ -984,9 +992,16 @@ async fn list_managed(
     Ok(JsonOut(cluster_views(&app, caller.domain_id(), clusters, true).await?))
 }
 
+/// U14's body.
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "RegisteredClusterVersions")]
+pub(crate) struct RegisteredVersions {
+    versions: &'static [&'static str],
+}
+
 /// U14 `GET /v1/config/registeredclusterversions`.
-async fn registered_versions(_caller: Caller) -> JsonOut<Value> {
-    JsonOut(json!({ "versions": domain::cluster::registered_versions() }))
+async fn registered_versions(_caller: Caller) -> JsonOut<RegisteredVersions> {
+    JsonOut(RegisteredVersions { versions: domain::cluster::registered_versions() })
 }
 
 #[cfg(test)]

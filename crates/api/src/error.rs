@@ -33,9 +33,19 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// Every error's body.
+#[derive(serde::Serialize, schemars::JsonSchema)]
+#[schemars(rename = "Error")]
+pub struct ErrorBody<'a> {
+    /// `UCS.…` on UCS routes, `CCE.…` on CCE routes (docs/wire.md §4).
+    pub error_code: &'a str,
+    pub error_msg: &'a str,
+}
+
 fn body_of(e: &Error) -> Response {
     let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let body = serde_json::json!({ "error_code": e.code(), "error_msg": e.message() }).to_string();
+    let body = ErrorBody { error_code: e.code(), error_msg: &e.message() };
+    let body = serde_json::to_string(&body).expect("strings serialize");
     let mut response = (status, body).into_response();
     response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     response

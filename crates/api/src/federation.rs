@@ -2,13 +2,14 @@
 //! engine; progress projects their jobs into the reference's Job tree; the connection, certificate and
 //! kubeconfig endpoints hand out real artefacts of the fleet's federation CA.
 
+use std::collections::BTreeMap;
+
 use axum::{
     extract::State,
     http::StatusCode,
     response::{IntoResponse, Response},
     Json as JsonOut,
 };
-use base64::{engine::general_purpose::STANDARD as B64, Engine as _};
 use chrono::{DateTime, Utc};
 use domain::{
     authz::actions,
@@ -20,7 +21,7 @@ use domain::{
     Error,
 };
 use schemars::JsonSchema;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use store::federation::Members;
 
@@ -30,6 +31,7 @@ use crate::{
     extract::{Json, Path, Query},
     fleets::fleet_id,
     routes::Route,
+    wire::{Kubeconfig, KubeconfigParts},
     AppState,
 };
 
@@ -103,8 +105,16 @@ async fn enable(
                 .await?,
         )
     };
-    Ok((StatusCode::CREATED, JsonOut(json!({ "jobID": job.map(|j| j.to_string()).unwrap_or_default() })))
-        .into_response())
+    let job_id = job.map(|j| j.to_string()).unwrap_or_default();
+    Ok((StatusCode::CREATED, JsonOut(Started { job_id })).into_response())
+}
+
+/// What starting a federation workflow answers: its job (empty when there was nothing to do).
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "FederationJob")]
+pub(crate) struct Started {
+    #[serde(rename = "jobID")]
+    job_id: String,
 }
 
 /// U24 `DELETE …/federations`: starts disabling (UCS.01080006 when not federated).
@@ -112,7 +122,7 @@ async fn disable(
     State(app): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> ApiResult<JsonOut<Value>> {
+) -> ApiResult<JsonOut<Started>> {
     let quota = app.config.quotas.federations;
     let job = app
         .store
@@ -125,7 +135,7 @@ async fn disable(
             Value::Null,
         )
         .await?;
-    Ok(JsonOut(json!({ "jobID": job })))
+    Ok(JsonOut(Started { job_id: job.to_string() }))
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -141,7 +151,7 @@ async fn upgrade(
     caller: Caller,
     Path(id): Path<String>,
     Json(body): Json<UpgradeBody>,
-) -> ApiResult<JsonOut<Value>> {
+) -> ApiResult<JsonOut<Started>> {
     let v = &body.target_version;
     let valid = v.strip_prefix('v').is_some_and(|rest| {
         !rest.is_empty()
@@ -157,7 +167,7 @@ async fn upgrade(
         .store
         .federation_start(&caller.actor(), fleet_id(&id)?, Workflow::Upgrade, Members::All, quota, payload)
         .await?;
-    Ok(JsonOut(json!({ "jobID": job })))
+    Ok(JsonOut(Started { job_id: job.to_string() }))
 }
 
 /// Job times as the reference's progress example writes them; empty while unset.
@@ -182,43 +192,99 @@ struct JobExtras<'a> {
     federation_id: &'a str,
     resource: Option<(&'a str, &'a str)>,
     /// `spec.extendParam`: facts the step recorded (the ELB of `CreateNetworkResource`).
-    extend_param: Option<Value>,
-    sub_jobs: Option<Vec<Value>>,
+    extend_param: Option<BTreeMap<&'static str, String>>,
+    sub_jobs: Option<Vec<JobView>>,
     /// When the answer is made (`metadata.annotations.currentTimestamp`, as the reference's example has).
     now: &'a str,
 }
 
-fn job_view(job: &Job, extras: JobExtras<'_>) -> Value {
-    let mut spec = json!({ "type": extras.job_type, "federationUID": extras.federation_id });
-    if let Some((id, name)) = extras.resource {
-        spec["resourceID"] = json!(id);
-        spec["resourceName"] = json!(name);
-    }
-    if let Some(param) = extras.extend_param {
-        // The example's object, and the SDK's own attribute (lower case, a string): the same facts as JSON.
-        spec["extendparam"] = json!(param.to_string());
-        spec["extendParam"] = param;
-    }
-    if let Some(subs) = extras.sub_jobs {
-        spec["subJobs"] = json!(subs);
-    }
-    json!({
-        "kind": "Job",
-        "apiVersion": "v3",
-        "metadata": {
-            "uid": job.id,
-            "creationTimestamp": go_time(Some(job.created_at)),
-            "updateTimestamp": go_time(Some(job.updated_at)),
-            "annotations": { "currentTimestamp": extras.now },
+/// The reference's `Job`: a federation workflow, or one of its steps in `spec.subJobs` (U25).
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(rename = "Job")]
+pub(crate) struct JobView {
+    kind: &'static str,
+    api_version: &'static str,
+    metadata: JobMetadata,
+    spec: JobSpec,
+    status: JobStatus,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+struct JobMetadata {
+    uid: JobId,
+    creation_timestamp: String,
+    update_timestamp: String,
+    annotations: JobAnnotations,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+struct JobAnnotations {
+    current_timestamp: String,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+struct JobSpec {
+    #[serde(rename = "type")]
+    job_type: String,
+    #[serde(rename = "federationUID")]
+    federation_uid: String,
+    #[serde(rename = "resourceID", skip_serializing_if = "Option::is_none")]
+    resource_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    resource_name: Option<String>,
+    /// The SDK's own attribute (lower case, a string): `extendParam` as JSON text.
+    #[serde(rename = "extendparam", skip_serializing_if = "Option::is_none")]
+    extendparam: Option<String>,
+    /// The reference example's object.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    extend_param: Option<BTreeMap<&'static str, String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sub_jobs: Option<Vec<JobView>>,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+struct JobStatus {
+    phase: &'static str,
+    reason: String,
+    start_time: String,
+    completion_time: String,
+}
+
+fn job_view(job: &Job, extras: JobExtras<'_>) -> JobView {
+    let extendparam = extras
+        .extend_param
+        .as_ref()
+        .map(|param| serde_json::to_string(param).expect("a map of strings serializes"));
+    JobView {
+        kind: "Job",
+        api_version: "v3",
+        metadata: JobMetadata {
+            uid: job.id,
+            creation_timestamp: go_time(Some(job.created_at)),
+            update_timestamp: go_time(Some(job.updated_at)),
+            annotations: JobAnnotations { current_timestamp: extras.now.to_string() },
         },
-        "spec": spec,
-        "status": {
-            "phase": phase(job.state),
-            "reason": job.last_error.clone().unwrap_or_default(),
-            "startTime": go_time(job.started_at),
-            "completionTime": go_time(job.finished_at),
+        spec: JobSpec {
+            job_type: extras.job_type.to_string(),
+            federation_uid: extras.federation_id.to_string(),
+            resource_id: extras.resource.map(|(id, _)| id.to_string()),
+            resource_name: extras.resource.map(|(_, name)| name.to_string()),
+            extendparam,
+            extend_param: extras.extend_param,
+            sub_jobs: extras.sub_jobs,
         },
-    })
+        status: JobStatus {
+            phase: phase(job.state),
+            reason: job.last_error.clone().unwrap_or_default(),
+            start_time: go_time(job.started_at),
+            completion_time: go_time(job.finished_at),
+        },
+    }
 }
 
 /// The key the ELB that `CreateNetworkResource` made is shown under.
@@ -229,7 +295,7 @@ async fn progress(
     State(app): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> ApiResult<JsonOut<Value>> {
+) -> ApiResult<JsonOut<JobView>> {
     let id = fleet_id(&id)?;
     let fleet = app.store.fleet_get(caller.domain_id(), id).await?;
     let Some((parent, steps)) = app.store.federation_progress(caller.domain_id(), id).await? else {
@@ -253,7 +319,7 @@ async fn progress(
             let made_elb = s.kind == JobKind::FederationStep(Step::CreateNetworkResource)
                 && s.state == JobState::Succeeded
                 && !elb_id.is_empty();
-            let extend_param = made_elb.then(|| json!({ ELB_PARAM: elb_id }));
+            let extend_param = made_elb.then(|| BTreeMap::from([(ELB_PARAM, elb_id.clone())]));
             let extras = JobExtras {
                 job_type: s.kind.as_str(),
                 federation_id: fid,
@@ -314,6 +380,13 @@ async fn ensure_connection(app: &AppState, caller: &Caller, id: FleetId) -> Resu
     }
 }
 
+/// U28's body: the connection's id.
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "FederationConnection")]
+pub(crate) struct Connection {
+    id: String,
+}
+
 /// U28 `POST …/connection`: 201 `{"id": <VPC endpoint id>}`.
 async fn connection(
     State(app): State<AppState>,
@@ -326,7 +399,7 @@ async fn connection(
     app.store.fleet_get(caller.domain_id(), id).await?;
     check_network(&app, &caller, &body).await?;
     let connection = ensure_connection(&app, &caller, id).await?;
-    Ok((StatusCode::CREATED, JsonOut(json!({ "id": connection }))).into_response())
+    Ok((StatusCode::CREATED, JsonOut(Connection { id: connection })).into_response())
 }
 
 /// Certificate validity in days, as the reference bounds it.
@@ -344,7 +417,7 @@ async fn federation_kubeconfig(
     caller: &Caller,
     id: FleetId,
     days: i64,
-) -> Result<Value, Error> {
+) -> Result<Kubeconfig, Error> {
     let fleet = app.store.fleet_get(caller.domain_id(), id).await?;
     let record = app.store.federation_record(caller.domain_id(), id).await?.unwrap_or_default();
     if fleet.federation != FederationState::Enabled || record.ca_cert_pem.is_empty() {
@@ -370,15 +443,14 @@ async fn federation_kubeconfig(
         .map_err(|e| Error::new(ucs::FAILED_TO_CREATE_CERTS).with_internal(e.to_string()))?;
     let name = format!("federation-{}", fleet.name);
     let user = format!("{}-{}", caller.user.name, fleet.name);
-    Ok(json!({
-        "kind": "Config",
-        "apiVersion": "v1",
-        "clusters": [{ "name": name, "cluster": {
-            "server": record.api_endpoint, "certificate-authority-data": B64.encode(&record.ca_cert_pem) } }],
-        "users": [{ "name": user, "user": {
-            "client-certificate-data": B64.encode(&cert.cert_pem), "client-key-data": B64.encode(&cert.key_pem) } }],
-        "contexts": [{ "name": name, "context": { "cluster": name, "user": user } }],
-        "current-context": name,
+    Ok(Kubeconfig::new(KubeconfigParts {
+        cluster: &name,
+        server: &record.api_endpoint,
+        ca_pem: &record.ca_cert_pem,
+        user: &user,
+        cert_pem: &cert.cert_pem,
+        key_pem: &cert.key_pem,
+        context: &name,
     }))
 }
 

@@ -14,8 +14,7 @@ use domain::{
     rbac, Error,
 };
 use schemars::JsonSchema;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 use store::{fleet::FleetLimits, rule::Target};
 
 use crate::{
@@ -24,7 +23,7 @@ use crate::{
     extract::{Json, JsonOrForm, Path, Query},
     paging::PageQuery,
     routes::Route,
-    wire::go_time,
+    wire::{go_time, Empty, Uid},
     AppState,
 };
 
@@ -57,7 +56,7 @@ pub(crate) fn routes() -> Vec<Route> {
 
 /// The `ClusterGroup` objects of fleets, with the namespaces their rules are bound in, read for the whole
 /// list in one query.
-async fn fleet_views(app: &AppState, fleets: &[Fleet]) -> Result<Vec<Value>, Error> {
+async fn fleet_views(app: &AppState, fleets: &[Fleet]) -> Result<Vec<FleetView>, Error> {
     let Some(first) = fleets.first() else { return Ok(Vec::new()) };
     let ids: Vec<FleetId> = fleets.iter().map(|f| f.id).collect();
     let bindings = app.store.rule_bindings(first.domain_id, &[], &ids).await?;
@@ -65,46 +64,112 @@ async fn fleet_views(app: &AppState, fleets: &[Fleet]) -> Result<Vec<Value>, Err
         .iter()
         .map(|f| {
             let own = bindings.iter().filter(|(t, _)| *t == Target::Fleet(f.id)).map(|(_, b)| b);
-            fleet_view(f, &rbac::bound_namespaces(own))
+            FleetView::of(f, rbac::bound_namespaces(own))
         })
         .collect())
 }
 
-async fn one_fleet_view(app: &AppState, fleet: &Fleet) -> Result<Value, Error> {
+async fn one_fleet_view(app: &AppState, fleet: &Fleet) -> Result<FleetView, Error> {
     Ok(fleet_views(app, std::slice::from_ref(fleet)).await?.remove(0))
 }
 
 /// The `ClusterGroup` object of the wire (docs/wire.md U15).
-fn fleet_view(f: &Fleet, rule_namespaces: &[String]) -> Value {
-    let mut conditions = Vec::new();
-    if f.federation != FederationState::None {
-        let (status, reason) = match f.federation {
-            FederationState::Enabled => ("Available", "FederationAvailable"),
-            FederationState::Enabling => ("Installing", "FederationInstalling"),
-            FederationState::Disabling => ("Uninstalling", "FederationUninstalling"),
-            FederationState::Failed | FederationState::None => ("Unavailable", "FederationUnavailable"),
-        };
-        conditions.push(json!({ "type": "Federation", "status": status, "reason": reason,
-            "message": f.federation_message, "lastTransitionTime": f.updated_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true) }));
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(rename = "ClusterGroup")]
+pub(crate) struct FleetView {
+    kind: &'static str,
+    api_version: &'static str,
+    metadata: FleetMetadata,
+    spec: FleetSpec,
+    status: FleetStatus,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(rename = "ClusterGroupMetadata")]
+struct FleetMetadata {
+    uid: FleetId,
+    name: String,
+    creation_timestamp: String,
+    update_timestamp: String,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(rename = "ClusterGroupSpec")]
+struct FleetSpec {
+    rule_namespaces: Vec<String>,
+    federation_id: String,
+    description: String,
+    dns_suffix: Vec<String>,
+    federation_version: String,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "ClusterGroupStatus")]
+struct FleetStatus {
+    conditions: Vec<FederationCondition>,
+}
+
+/// The federation's state as the fleet's one condition (none while federation was never enabled).
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(rename = "ClusterGroupCondition")]
+struct FederationCondition {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    status: &'static str,
+    reason: &'static str,
+    message: String,
+    last_transition_time: String,
+}
+
+impl FleetView {
+    fn of(f: &Fleet, rule_namespaces: Vec<String>) -> Self {
+        let mut conditions = Vec::new();
+        if f.federation != FederationState::None {
+            let (status, reason) = match f.federation {
+                FederationState::Enabled => ("Available", "FederationAvailable"),
+                FederationState::Enabling => ("Installing", "FederationInstalling"),
+                FederationState::Disabling => ("Uninstalling", "FederationUninstalling"),
+                FederationState::Failed | FederationState::None => ("Unavailable", "FederationUnavailable"),
+            };
+            conditions.push(FederationCondition {
+                kind: "Federation",
+                status,
+                reason,
+                message: f.federation_message.clone(),
+                last_transition_time: f.updated_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            });
+        }
+        FleetView {
+            kind: "ClusterGroup",
+            api_version: "v1",
+            metadata: FleetMetadata {
+                uid: f.id,
+                name: f.name.clone(),
+                creation_timestamp: go_time(f.created_at),
+                update_timestamp: go_time(f.updated_at),
+            },
+            spec: FleetSpec {
+                rule_namespaces,
+                federation_id: f.federation_id.clone(),
+                description: f.description.clone(),
+                dns_suffix: f.dns_suffix.clone(),
+                federation_version: f.federation_version.clone(),
+            },
+            status: FleetStatus { conditions },
+        }
     }
-    json!({
-        "kind": "ClusterGroup",
-        "apiVersion": "v1",
-        "metadata": {
-            "uid": f.id,
-            "name": f.name,
-            "creationTimestamp": go_time(f.created_at),
-            "updateTimestamp": go_time(f.updated_at),
-        },
-        "spec": {
-            "ruleNamespaces": rule_namespaces,
-            "federationId": f.federation_id,
-            "description": f.description,
-            "dnsSuffix": f.dns_suffix,
-            "federationVersion": f.federation_version,
-        },
-        "status": { "conditions": conditions },
-    })
+}
+
+/// `GET /v1/clustergroups`' body.
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "ClusterGroupList")]
+pub(crate) struct FleetList {
+    items: Vec<FleetView>,
+    total: i64,
 }
 
 pub(crate) fn fleet_id(raw: &str) -> Result<FleetId, Error> {
@@ -135,9 +200,9 @@ async fn list(
     State(app): State<AppState>,
     caller: Caller,
     Query(q): Query<PageQuery>,
-) -> ApiResult<JsonOut<Value>> {
+) -> ApiResult<JsonOut<FleetList>> {
     let (fleets, total) = app.store.fleet_list(caller.domain_id(), &q.page()?).await?;
-    Ok(JsonOut(json!({ "items": fleet_views(&app, &fleets).await?, "total": total })))
+    Ok(JsonOut(FleetList { items: fleet_views(&app, &fleets).await?, total }))
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -177,7 +242,7 @@ async fn register(
         .store
         .fleet_create(&caller.actor(), &body.metadata.name, &body.spec.description, &ids, limits(&app))
         .await?;
-    Ok((StatusCode::CREATED, JsonOut(json!({ "uid": fleet.id }))).into_response())
+    Ok((StatusCode::CREATED, JsonOut(Uid::of(fleet.id))).into_response())
 }
 
 /// U17 `GET /v1/clustergroups/{clustergroupid}`.
@@ -185,7 +250,7 @@ async fn show(
     State(app): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> ApiResult<JsonOut<Value>> {
+) -> ApiResult<JsonOut<FleetView>> {
     let fleet = app.store.fleet_get(caller.domain_id(), fleet_id(&id)?).await?;
     Ok(JsonOut(one_fleet_view(&app, &fleet).await?))
 }
@@ -213,7 +278,7 @@ async fn update_description(
     caller: Caller,
     Path(id): Path<String>,
     Json(body): Json<DescriptionBody>,
-) -> ApiResult<JsonOut<Value>> {
+) -> ApiResult<JsonOut<FleetView>> {
     fleet::validate_description(&body.description)?;
     let fleet =
         app.store.fleet_update_description(&caller.actor(), fleet_id(&id)?, &body.description).await?;
@@ -234,7 +299,7 @@ async fn add_clusters(
     caller: Caller,
     Path(id): Path<String>,
     Json(body): Json<ClustersBody>,
-) -> ApiResult<JsonOut<Value>> {
+) -> ApiResult<JsonOut<FleetView>> {
     let ids = cluster_ids("clusterIds", &body.cluster_ids)?;
     let fleet = app.store.fleet_add_clusters(&caller.actor(), fleet_id(&id)?, &ids, limits(&app)).await?;
     Ok(JsonOut(one_fleet_view(&app, &fleet).await?))
@@ -254,7 +319,7 @@ async fn update_zones(
     caller: Caller,
     Path(id): Path<String>,
     Json(body): Json<ZonesBody>,
-) -> ApiResult<JsonOut<Value>> {
+) -> ApiResult<JsonOut<FleetView>> {
     fleet::validate_dns_suffixes(&body.dns_suffix)?;
     // A set: a domain named twice is named once.
     let zones = domain::collapse(body.dns_suffix);
@@ -277,14 +342,14 @@ async fn join(
     caller: Caller,
     Path(id): Path<String>,
     JsonOrForm(body): JsonOrForm<JoinBody>,
-) -> ApiResult<JsonOut<Value>> {
+) -> ApiResult<JsonOut<Empty>> {
     let cluster_id = crate::clusters::cluster_id(&id)?;
     let raw = body.cluster_group_id.ok_or_else(|| Error::invalid_body("clusterGroupID is required"))?;
     let fleet_id = raw
         .parse()
         .map_err(|_| Error::invalid_body(format!("clusterGroupID {raw:?} is not a valid fleet id")))?;
     app.store.cluster_join(&caller.actor(), cluster_id, fleet_id, limits(&app)).await?;
-    Ok(JsonOut(json!({})))
+    Ok(JsonOut(Empty {}))
 }
 
 /// U12 `POST /v1/clusters/{clusterid}/unjoin`.
@@ -292,7 +357,7 @@ async fn leave(
     State(app): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> ApiResult<JsonOut<Value>> {
+) -> ApiResult<JsonOut<Empty>> {
     app.store.cluster_leave(&caller.actor(), crate::clusters::cluster_id(&id)?).await?;
-    Ok(JsonOut(json!({})))
+    Ok(JsonOut(Empty {}))
 }

@@ -13,11 +13,11 @@ use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use domain::{
     authz::actions,
     identity::{Project, Tenant, User},
+    ids::{DomainId, ProjectId, UserId},
     Error,
 };
 use schemars::JsonSchema;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 
 use crate::{
     auth::{own_project, token::Claims, Caller},
@@ -225,6 +225,74 @@ pub(crate) fn base_url(app: &AppState, headers: &HeaderMap) -> String {
     format!("http://{host}")
 }
 
+/// The Keystone token body (`{"token": …}`), with the catalog that sends the SDK back to ucsd.
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "Token")]
+pub(crate) struct TokenBody {
+    token: Token,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "TokenDetail")]
+struct Token {
+    methods: [&'static str; 1],
+    expires_at: String,
+    issued_at: String,
+    user: TokenUser,
+    roles: Vec<TokenRole>,
+    catalog: Vec<CatalogService>,
+    /// The scope: a project, or else the domain.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    project: Option<TokenProject>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    domain: Option<DomainRef>,
+}
+
+#[derive(Serialize, JsonSchema, Clone)]
+struct DomainRef {
+    id: DomainId,
+    name: String,
+}
+
+#[derive(Serialize, JsonSchema)]
+struct TokenUser {
+    id: UserId,
+    name: String,
+    domain: DomainRef,
+    password_expires_at: &'static str,
+}
+
+#[derive(Serialize, JsonSchema)]
+struct TokenRole {
+    id: &'static str,
+    name: &'static str,
+}
+
+#[derive(Serialize, JsonSchema)]
+struct TokenProject {
+    id: ProjectId,
+    name: String,
+    domain: DomainRef,
+}
+
+#[derive(Serialize, JsonSchema)]
+struct CatalogService {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    name: &'static str,
+    id: String,
+    endpoints: [CatalogEndpoint; 1],
+}
+
+#[derive(Serialize, JsonSchema)]
+struct CatalogEndpoint {
+    id: String,
+    interface: &'static str,
+    region: String,
+    region_id: String,
+    url: String,
+}
+
 fn token_body(
     app: &AppState,
     headers: &HeaderMap,
@@ -233,37 +301,38 @@ fn token_body(
     project: Option<&Project>,
     issued: DateTime<Utc>,
     expires: DateTime<Utc>,
-) -> Value {
-    let domain = json!({ "id": tenant.id, "name": tenant.name });
+) -> TokenBody {
+    let domain = DomainRef { id: tenant.id, name: tenant.name.clone() };
     let base = base_url(app, headers);
     let region = &app.config.region;
-    let endpoint = |service: &str, region: &str| {
-        json!({
-            "type": service,
-            "name": service,
-            "id": format!("{service}-service"),
-            "endpoints": [{
-                "id": format!("{service}-{region}-public"),
-                "interface": "public",
-                "region": region,
-                "region_id": region,
-                "url": base,
-            }],
-        })
+    let endpoint = |service: &'static str, region: &str| CatalogService {
+        kind: service,
+        name: service,
+        id: format!("{service}-service"),
+        endpoints: [CatalogEndpoint {
+            id: format!("{service}-{region}-public"),
+            interface: "public",
+            region: region.to_string(),
+            region_id: region.to_string(),
+            url: base.clone(),
+        }],
     };
-    let mut token = json!({
-        "methods": ["password"],
-        "expires_at": keystone_time(expires),
-        "issued_at": keystone_time(issued),
-        "user": { "id": user.id, "name": user.name, "domain": domain, "password_expires_at": "" },
-        "roles": user.roles.iter().map(|r| json!({ "id": r.as_str(), "name": r.as_str() })).collect::<Vec<_>>(),
-        "catalog": [endpoint("ucs", "*"), endpoint("cce", region), endpoint("iam", region)],
-    });
-    match project {
-        Some(p) => token["project"] = json!({ "id": p.id, "name": p.name, "domain": domain }),
-        None => token["domain"] = domain,
+    let (project, scope_domain) = match project {
+        Some(p) => (Some(TokenProject { id: p.id, name: p.name.clone(), domain: domain.clone() }), None),
+        None => (None, Some(domain.clone())),
+    };
+    TokenBody {
+        token: Token {
+            methods: ["password"],
+            expires_at: keystone_time(expires),
+            issued_at: keystone_time(issued),
+            user: TokenUser { id: user.id, name: user.name.clone(), domain, password_expires_at: "" },
+            roles: user.roles.iter().map(|r| TokenRole { id: r.as_str(), name: r.as_str() }).collect(),
+            catalog: vec![endpoint("ucs", "*"), endpoint("cce", region), endpoint("iam", region)],
+            project,
+            domain: scope_domain,
+        },
     }
-    json!({ "token": token })
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -271,16 +340,60 @@ pub(crate) struct ProjectQuery {
     name: Option<String>,
 }
 
-fn project_view(p: &Project) -> Value {
-    json!({
-        "id": p.id,
-        "name": p.name,
-        "domain_id": p.domain_id,
-        "parent_id": p.domain_id,
-        "enabled": true,
-        "is_domain": false,
-        "description": "",
-    })
+/// A Keystone project.
+#[derive(Serialize, JsonSchema)]
+struct ProjectView {
+    id: ProjectId,
+    name: String,
+    domain_id: DomainId,
+    parent_id: DomainId,
+    enabled: bool,
+    is_domain: bool,
+    description: &'static str,
+}
+
+impl ProjectView {
+    fn of(p: &Project) -> Self {
+        ProjectView {
+            id: p.id,
+            name: p.name.clone(),
+            domain_id: p.domain_id,
+            parent_id: p.domain_id,
+            enabled: true,
+            is_domain: false,
+            description: "",
+        }
+    }
+}
+
+/// Keystone's project list.
+#[derive(Serialize, JsonSchema)]
+pub(crate) struct ProjectList {
+    projects: Vec<ProjectView>,
+    links: Links,
+}
+
+/// Keystone's (empty) paging links.
+#[derive(Serialize, JsonSchema)]
+struct Links {}
+
+/// Keystone's domain list: the caller's own domain.
+#[derive(Serialize, JsonSchema)]
+pub(crate) struct DomainList {
+    domains: [DomainView; 1],
+    links: Links,
+}
+
+#[derive(Serialize, JsonSchema)]
+struct DomainView {
+    id: DomainId,
+    name: String,
+    enabled: bool,
+    description: &'static str,
+}
+
+fn project_list(projects: &[Project]) -> ProjectList {
+    ProjectList { projects: projects.iter().map(ProjectView::of).collect(), links: Links {} }
 }
 
 /// `GET /v3/projects?name=<region>`: the caller's projects (the SDK resolves its project id here).
@@ -288,22 +401,23 @@ async fn list_projects(
     State(app): State<AppState>,
     caller: Caller,
     Query(query): Query<ProjectQuery>,
-) -> ApiResult<axum::Json<Value>> {
+) -> ApiResult<axum::Json<ProjectList>> {
     let projects = app.store.project_list(caller.domain_id(), query.name.as_deref()).await?;
-    Ok(axum::Json(json!({ "projects": projects.iter().map(project_view).collect::<Vec<_>>(), "links": {} })))
+    Ok(axum::Json(project_list(&projects)))
 }
 
 /// `GET /v3/auth/projects`: the projects the caller's credentials can be scoped to.
-async fn list_auth_projects(State(app): State<AppState>, caller: Caller) -> ApiResult<axum::Json<Value>> {
+async fn list_auth_projects(
+    State(app): State<AppState>,
+    caller: Caller,
+) -> ApiResult<axum::Json<ProjectList>> {
     let projects = app.store.project_list(caller.domain_id(), None).await?;
-    Ok(axum::Json(json!({ "projects": projects.iter().map(project_view).collect::<Vec<_>>(), "links": {} })))
+    Ok(axum::Json(project_list(&projects)))
 }
 
 /// `GET /v3/auth/domains`: the caller's own domain (the SDK resolves its domain id here).
-async fn list_auth_domains(caller: Caller) -> axum::Json<Value> {
+async fn list_auth_domains(caller: Caller) -> axum::Json<DomainList> {
     let t = &caller.tenant;
-    axum::Json(json!({
-        "domains": [{ "id": t.id, "name": t.name, "enabled": t.enabled, "description": "" }],
-        "links": {},
-    }))
+    let domain = DomainView { id: t.id, name: t.name.clone(), enabled: t.enabled, description: "" };
+    axum::Json(DomainList { domains: [domain], links: Links {} })
 }

@@ -169,11 +169,11 @@ static OPERATIONS: &[Op] = &[
     // IAM-compatible identity discovery.
     op(GET, "/v3/projects", "keystone_list_projects", "iam", 200, "List the caller's projects")
         .query(params::<crate::iam::ProjectQuery>)
-        .returns(Schema("ProjectList")),
+        .returns(Type(typed::<crate::iam::ProjectList>)),
     op(GET, "/v3/auth/projects", "keystone_list_auth_projects", "iam", 200, "List the projects the caller can scope to")
-        .returns(Schema("ProjectList")),
+        .returns(Type(typed::<crate::iam::ProjectList>)),
     op(GET, "/v3/auth/domains", "keystone_list_auth_domains", "iam", 200, "Show the caller's domain")
-        .returns(Schema("DomainList")),
+        .returns(Type(typed::<crate::iam::DomainList>)),
     // CCE and CCE Autopilot clusters.
     op(POST, "/api/v3/projects/{project_id}/clusters", "create_cce_cluster", "cce-clusters", 201, "Create a CCE cluster")
         .body(Type(typed::<cce_wire::Cluster>))
@@ -438,29 +438,32 @@ static OPERATIONS: &[Op] = &[
     op(POST, "/v1/clusters", "register_cluster", "clusters", 201, "Register a cluster")
         .sdk("U03")
         .body(Type(typed::<crate::clusters::RegisterBody>))
-        .returns(Schema("Uid"))
+        .returns(Type(typed::<crate::wire::Uid>))
         .note(REGISTER_NOTE),
     op(GET, "/v1/clusters/{clusterid}", "show_cluster", "clusters", 200, "Show a cluster")
         .sdk("U02")
         .returns(Type(typed::<crate::clusters::ClusterView>)),
     op(PUT, "/v1/clusters/{clusterid}", "update_cluster", "clusters", 200, "Update a cluster's annotations and location")
         .sdk("U04")
-        .body(Type(typed::<crate::clusters::UpdateBody>)),
+        .body(Type(typed::<crate::clusters::UpdateBody>))
+        .returns(Type(typed::<crate::clusters::ClusterView>)),
     op(DELETE, "/v1/clusters/{clusterid}", "delete_cluster", "clusters", 200, "Unregister a cluster")
         .sdk("U05")
         .returns(Body::None),
     op(GET, "/v1/clusters/{clusterid}/accessinfo", "show_cluster_access_info", "clusters", 200, "Show how to connect a cluster")
         .sdk("U06")
         .query(params::<crate::clusters::AccessInfoQuery>)
-        .returns(Schema("AccessInfo")),
+        .returns(Type(typed::<Vec<String>>)),
     op(PUT, "/v1/clusters/{clusterid}/activation", "retry_cluster_activation", "clusters", 200, "Retry a cluster's activation")
-        .sdk("U07"),
+        .sdk("U07")
+        .returns(Type(typed::<crate::clusters::ClusterView>)),
     op(POST, "/v1/clusters/{clusterid}/clusterconf", "create_cluster_conf", "clusters", 200, "Generate an on-premises cluster's configuration")
         .sdk("U09")
-        .body(Type(typed::<crate::clusters::RequiredInput>)),
+        .body(Type(typed::<crate::clusters::RequiredInput>))
+        .returns(Type(typed::<crate::clusters::ClusterConf>)),
     op(POST, "/v1/clusters/{clusterid}/kubeconfig", "create_cluster_kubeconfig", "clusters", 200, "Download a cluster's kubeconfig")
         .sdk("U10")
-        .returns(Schema("Kubeconfig")),
+        .returns(Type(typed::<crate::wire::Kubeconfig>)),
     op(GET, "/v1/managedclusters", "list_managed_clusters", "clusters", 200, "List managed clusters")
         .sdk("U13")
         .query(params::<crate::clusters::ManagedQuery>)
@@ -468,87 +471,98 @@ static OPERATIONS: &[Op] = &[
         .note("The tenant's CCE clusters as UCS clusters; `unimported` (the reference's `unregister`) keeps those not registered yet."),
     op(GET, "/v1/config/registeredclusterversions", "list_registered_cluster_versions", "clusters", 200, "List the Kubernetes versions a registered cluster may run")
         .sdk("U14")
-        .returns(Schema("RegisteredClusterVersions")),
+        .returns(Type(typed::<crate::clusters::RegisteredVersions>)),
     // UCS fleets (cluster groups) and membership.
     op(GET, "/v1/clustergroups", "list_cluster_group", "fleets", 200, "List fleets")
         .sdk("U15")
         .query(params::<crate::paging::PageQuery>)
-        .returns(Schema("ClusterGroupList")),
+        .returns(Type(typed::<crate::fleets::FleetList>)),
     op(POST, "/v1/clustergroups", "register_cluster_group", "fleets", 201, "Create a fleet")
         .sdk("U16")
         .body(Type(typed::<crate::fleets::RegisterBody>))
-        .returns(Schema("Uid"))
+        .returns(Type(typed::<crate::wire::Uid>))
         .note(FORM_NOTE),
     op(GET, "/v1/clustergroups/{clustergroupid}", "show_cluster_group", "fleets", 200, "Show a fleet")
         .sdk("U17")
-        .returns(Schema("ClusterGroup")),
+        .returns(Type(typed::<crate::fleets::FleetView>)),
     op(DELETE, "/v1/clustergroups/{clustergroupid}", "delete_cluster_group", "fleets", 200, "Delete a fleet")
         .sdk("U18")
         .returns(Body::None),
     op(PUT, "/v1/clustergroups/{clustergroupid}/description", "update_cluster_group", "fleets", 200, "Update a fleet's description")
         .sdk("U19")
-        .body(Type(typed::<crate::fleets::DescriptionBody>)),
+        .body(Type(typed::<crate::fleets::DescriptionBody>))
+        .returns(Type(typed::<crate::fleets::FleetView>)),
     op(PUT, "/v1/clustergroups/{clustergroupid}/associatedclusters", "update_cluster_group_associated_clusters", "fleets", 200, "Add clusters to a fleet")
         .sdk("U20")
-        .body(Type(typed::<crate::fleets::ClustersBody>)),
+        .body(Type(typed::<crate::fleets::ClustersBody>))
+        .returns(Type(typed::<crate::fleets::FleetView>)),
     op(PUT, "/v1/clustergroups/{clustergroupid}/associatedzones", "update_cluster_group_associated_zones", "fleets", 200, "Set a fleet's DNS suffixes")
         .sdk("U22")
-        .body(Type(typed::<crate::fleets::ZonesBody>)),
+        .body(Type(typed::<crate::fleets::ZonesBody>))
+        .returns(Type(typed::<crate::fleets::FleetView>)),
     op(POST, "/v1/clusters/{clusterid}/join", "join_group", "fleets", 200, "Add a cluster to a fleet")
         .sdk("U11")
-        .body(JsonOrForm(typed::<crate::fleets::JoinBody>)),
+        .body(JsonOrForm(typed::<crate::fleets::JoinBody>))
+        .returns(Type(typed::<crate::wire::Empty>)),
     op(POST, "/v1/clusters/{clusterid}/unjoin", "leave_group", "fleets", 200, "Remove a cluster from its fleet")
-        .sdk("U12"),
+        .sdk("U12")
+        .returns(Type(typed::<crate::wire::Empty>)),
     // Federation.
     op(POST, "/v1/clustergroups/{clustergroupid}/federations", "enable_federation", "federation", 201, "Enable federation on a fleet")
         .sdk("U23")
-        .query(params::<crate::federation::EnableQuery>),
+        .query(params::<crate::federation::EnableQuery>)
+        .returns(Type(typed::<crate::federation::Started>)),
     op(DELETE, "/v1/clustergroups/{clustergroupid}/federations", "disable_federation", "federation", 200, "Disable a fleet's federation")
-        .sdk("U24"),
+        .sdk("U24")
+        .returns(Type(typed::<crate::federation::Started>)),
     op(GET, "/v1/clustergroups/{clustergroupid}/federations/progress", "show_federation_progress", "federation", 200, "Show the progress of a federation job")
         .sdk("U25")
-        .returns(Schema("Job")),
+        .returns(Type(typed::<crate::federation::JobView>)),
     op(POST, "/v1/clustergroups/{clustergroupid}/federations/upgrade", "upgrade_federation", "federation", 200, "Upgrade a fleet's federation")
         .sdk("U26")
-        .body(Type(typed::<crate::federation::UpgradeBody>)),
+        .body(Type(typed::<crate::federation::UpgradeBody>))
+        .returns(Type(typed::<crate::federation::Started>)),
     op(POST, "/v1/clustergroups/{clustergroupid}/cert", "create_federation_cert", "federation", 201, "Connect to a federation and get its kubeconfig")
         .sdk("U27")
         .body(Type(typed::<crate::federation::ConnectionBody>))
-        .returns(Schema("Kubeconfig")),
+        .returns(Type(typed::<crate::wire::Kubeconfig>)),
     op(POST, "/v1/clustergroups/{clustergroupid}/connection", "create_federation_connection", "federation", 201, "Create a federation connection")
         .sdk("U28")
         .body(Type(typed::<crate::federation::ConnectionBody>))
-        .returns(Schema("FederationConnection")),
+        .returns(Type(typed::<crate::federation::Connection>)),
     op(POST, "/v1/clustergroups/{clustergroupid}/kubeconfig", "download_federation_kubeconfig", "federation", 201, "Download a federation's kubeconfig")
         .sdk("U29")
         .body(Type(typed::<crate::federation::KubeconfigBody>))
-        .returns(Schema("Kubeconfig")),
+        .returns(Type(typed::<crate::wire::Kubeconfig>)),
     // Quota.
     op(GET, "/v1/maintenance/quota/{domainid}", "show_quota", "quota", 200, "Show the tenant's quotas and usage")
         .sdk("U34")
-        .returns(Schema("Quota")),
+        .returns(Type(typed::<crate::quota::QuotaView>)),
     // Permission rules.
     op(GET, "/v1/permissions/rules", "list_rule", "rules", 200, "List permission rules")
         .sdk("U31")
         .query(params::<crate::paging::PageQuery>)
-        .returns(Schema("RuleList")),
+        .returns(Type(typed::<crate::rules::RuleList>)),
     op(POST, "/v1/permissions/rules", "create_rule", "rules", 201, "Create a permission rule")
         .sdk("U30")
         .body(Type(typed::<crate::rules::CreateBody>))
-        .returns(Schema("Uid"))
+        .returns(Type(typed::<crate::wire::Uid>))
         .note(FORM_NOTE),
     op(PUT, "/v1/permissions/rules/{ruleid}", "update_rule", "rules", 200, "Update a permission rule")
         .sdk("U32")
-        .body(Type(typed::<crate::rules::UpdateBody>)),
+        .body(Type(typed::<crate::rules::UpdateBody>))
+        .returns(Type(typed::<crate::rules::RuleView>)),
     op(DELETE, "/v1/permissions/rules/{ruleid}", "delete_rule", "rules", 200, "Delete a permission rule")
         .sdk("U33")
         .returns(Body::None),
     op(PUT, "/v1/clusters/{clusterid}/associatedrules", "update_cluster_rules", "rules", 200, "Set a cluster's rules per namespace")
         .sdk("U08")
-        .body(Type(typed::<crate::rules::AttachBody>)),
+        .body(Type(typed::<crate::rules::AttachBody>))
+        .returns(Type(typed::<crate::wire::Empty>)),
     op(PUT, "/v1/clustergroups/{clustergroupid}/associatedrules", "update_cluster_group_associated_rules", "rules", 200, "Set a fleet's rules per namespace")
         .sdk("U21")
-        .body(Type(typed::<crate::rules::AttachBody>)),
+        .body(Type(typed::<crate::rules::AttachBody>))
+        .returns(Type(typed::<crate::wire::Empty>)),
     op(GET, "/v1/clusters/{clusterid}/rbac", "show_cluster_rbac", "rules", 200, "Show the Kubernetes RBAC objects a cluster's rules render to")
         .query(params::<crate::rules::RbacQuery>)
         .returns(Body::JsonOrYaml)
@@ -588,14 +602,14 @@ static OPERATIONS: &[Op] = &[
     // Public routes.
     op(POST, "/v3/auth/tokens", "keystone_create_user_token_by_password", "iam", 201, "Get a token (Keystone v3 password method)")
         .body(Type(typed::<crate::iam::TokenRequest>))
-        .returns(Schema("Token"))
+        .returns(Type(typed::<crate::iam::TokenBody>))
         .note("The token is in the `X-Subject-Token` response header; send it as `X-Auth-Token`.")
         .public(&[400, 401, 500]),
     op(GET, "/healthz", "check_liveness", "operations", 200, "The process is up")
-        .returns(Schema("Health"))
+        .returns(Type(typed::<crate::health::Health>))
         .public(&[]),
     op(GET, "/readyz", "check_readiness", "operations", 200, "The database answers and its migrations are current")
-        .returns(Schema("Health"))
+        .returns(Type(typed::<crate::health::Health>))
         .public(&[500]),
     op(GET, "/metrics", "scrape_metrics", "operations", 200, "Prometheus metrics")
         .returns(Body::Text("text/plain; version=0.0.4"))
@@ -648,13 +662,14 @@ pub fn document() -> Value {
         let item = paths.entry(o.path).or_insert_with(|| json!({}));
         item[o.method.to_ascii_lowercase()] = operation;
     }
+    let error = schemas.responses.subschema_for::<crate::error::ErrorBody<'static>>().to_value();
     let schemas = schemas.finish(&mut paths);
     let tags: Vec<Value> = TAGS.iter().map(|(name, d)| json!({ "name": name, "description": d })).collect();
     let mut responses = Map::new();
     for (status, description) in ERRORS {
         let mut response = json!({
             "description": description,
-            "content": { "application/json": { "schema": reference("Error") } },
+            "content": { "application/json": { "schema": error } },
         });
         if *status == 429 {
             response["headers"] = json!({ "Retry-After": {
@@ -985,176 +1000,8 @@ fn strings() -> Value {
 /// The schemas not derived from a type yet, with the wire keys the SDK models use (docs/wire.md §7).
 fn hand_written() -> Vec<(&'static str, Value)> {
     let schemas = vec![
-        ("Error", {
-            let mut e = obj([("error_code", string()), ("error_msg", string())]);
-            e["required"] = json!(["error_code", "error_msg"]);
-            e
-        }),
-        ("Health", obj([("status", string())])),
-        ("Uid", obj([("uid", string())])),
         // IAM (Keystone v3).
-        ("ProjectList", obj([("projects", array(object())), ("links", object())])),
-        ("DomainList", obj([("domains", array(object())), ("links", object())])),
-        ("Token", obj([("token", object())])),
         // UCS.
-        (
-            "ObjectMeta",
-            obj([
-                ("uid", string()),
-                ("name", string()),
-                ("generateName", string()),
-                ("namespace", string()),
-                ("labels", dict(string())),
-                ("annotations", dict(string())),
-                ("creationTimestamp", string()),
-                ("updateTimestamp", string()),
-                ("resourceVersion", string()),
-                ("generation", string()),
-                ("managedFields", array(object())),
-                ("ownerReferences", array(object())),
-            ]),
-        ),
-        (
-            "ConnectEndpoint",
-            obj([("type", string()), ("name", string()), ("id", string()), ("region", string())]),
-        ),
-        ("AccessInfo", strings()),
-        (
-            "Kubeconfig",
-            obj([
-                ("kind", string()),
-                ("apiVersion", string()),
-                (
-                    "clusters",
-                    array(obj([
-                        ("name", string()),
-                        (
-                            "cluster",
-                            obj([
-                                ("server", string()),
-                                ("certificate-authority-data", string()),
-                                ("insecure-skip-tls-verify", string()),
-                            ]),
-                        ),
-                    ])),
-                ),
-                (
-                    "users",
-                    array(obj([
-                        ("name", string()),
-                        (
-                            "user",
-                            obj([
-                                ("client-certificate-data", string()),
-                                ("client-key-data", string()),
-                                ("token", string()),
-                            ]),
-                        ),
-                    ])),
-                ),
-                (
-                    "contexts",
-                    array(obj([
-                        ("name", string()),
-                        ("context", obj([("cluster", string()), ("user", string())])),
-                    ])),
-                ),
-                ("current-context", string()),
-            ]),
-        ),
-        ("RegisteredClusterVersions", obj([("versions", strings())])),
-        (
-            "ClusterGroup",
-            obj([
-                ("kind", string()),
-                ("apiVersion", string()),
-                ("metadata", r("ObjectMeta")),
-                (
-                    "spec",
-                    obj([
-                        ("ruleNamespaces", strings()),
-                        ("federationId", string()),
-                        ("description", string()),
-                        ("dnsSuffix", strings()),
-                        ("federationExpirationTimestamp", string()),
-                        ("policyId", string()),
-                        ("federationVersion", string()),
-                        ("connectGatewayEndpoints", array(r("ConnectEndpoint"))),
-                    ]),
-                ),
-                (
-                    "status",
-                    obj([(
-                        "conditions",
-                        array(obj([
-                            ("type", string()),
-                            ("status", string()),
-                            ("reason", string()),
-                            ("message", string()),
-                            ("lastTransitionTime", string()),
-                        ])),
-                    )]),
-                ),
-            ]),
-        ),
-        ("ClusterGroupList", obj([("items", array(r("ClusterGroup"))), ("total", integer())])),
-        (
-            "Job",
-            obj([
-                ("kind", string()),
-                ("apiVersion", string()),
-                ("metadata", r("ObjectMeta")),
-                (
-                    "spec",
-                    obj([
-                        ("type", string()),
-                        ("federationUID", string()),
-                        ("resourceID", string()),
-                        ("resourceName", string()),
-                        ("extendParam", dict(string())),
-                        ("extendparam", string()),
-                        ("subJobs", array(r("Job"))),
-                    ]),
-                ),
-                (
-                    "status",
-                    obj([
-                        ("phase", string()),
-                        ("reason", string()),
-                        ("completionTime", string()),
-                        ("startTime", string()),
-                    ]),
-                ),
-            ]),
-        ),
-        ("FederationConnection", obj([("id", string())])),
-        (
-            "Rule",
-            obj([
-                ("kind", string()),
-                ("apiVersion", string()),
-                ("metadata", r("ObjectMeta")),
-                ("spec", r("RuleSpec")),
-            ]),
-        ),
-        ("RuleList", obj([("items", array(r("Rule"))), ("total", integer())])),
-        (
-            "Quota",
-            obj([(
-                "quotas",
-                obj([(
-                    "resources",
-                    array(obj([
-                        ("type", string()),
-                        ("quota", string()),
-                        ("used", string()),
-                        ("unit", string()),
-                        ("min", string()),
-                        ("max", string()),
-                    ])),
-                )]),
-            )]),
-        ),
         // CCE.
         (
             "Metadata",

@@ -3,7 +3,8 @@
 
 use axum::{extract::State, Json as JsonOut};
 use domain::{authz::actions, error::ucs, Error};
-use serde_json::{json, Value};
+use schemars::JsonSchema;
+use serde::Serialize;
 
 use crate::{auth::Caller, error::ApiResult, extract::Path, routes::Route, AppState};
 
@@ -18,21 +19,53 @@ async fn show(
     State(app): State<AppState>,
     caller: Caller,
     Path(domain_id): Path<String>,
-) -> ApiResult<JsonOut<Value>> {
+) -> ApiResult<JsonOut<QuotaView>> {
     // Another domain's quotas are not found, like anything else of another tenant.
     if domain_id != caller.domain_id().to_string() {
         return Err(Error::not_found(ucs::NO_REQUESTED_RESOURCES_FOUND).into());
     }
     let usage = app.store.quota_usage(caller.domain_id()).await?;
     let q = app.config.quotas;
-    let resource = |kind: &str, quota: i64, used: i64| {
-        json!({ "type": kind, "quota": quota.to_string(), "used": used.to_string(), "unit": "",
-                "min": "0", "max": MAX_QUOTA.to_string() })
+    let resource = |kind: &'static str, quota: i64, used: i64| QuotaResource {
+        kind,
+        quota: quota.to_string(),
+        used: used.to_string(),
+        unit: "",
+        min: "0",
+        max: MAX_QUOTA.to_string(),
     };
-    Ok(JsonOut(json!({ "quotas": { "resources": [
-        resource("cluster", q.clusters, usage.clusters),
-        resource("clustergroup", q.fleets, usage.fleets),
-        resource("rule", q.rules, usage.rules),
-        resource("federation", q.federations, usage.federations),
-    ] } })))
+    Ok(JsonOut(QuotaView {
+        quotas: Quotas {
+            resources: [
+                resource("cluster", q.clusters, usage.clusters),
+                resource("clustergroup", q.fleets, usage.fleets),
+                resource("rule", q.rules, usage.rules),
+                resource("federation", q.federations, usage.federations),
+            ],
+        },
+    }))
+}
+
+/// U34's body.
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "Quota")]
+pub(crate) struct QuotaView {
+    quotas: Quotas,
+}
+
+#[derive(Serialize, JsonSchema)]
+struct Quotas {
+    resources: [QuotaResource; 4],
+}
+
+/// One quota and its use; numbers are strings on the wire.
+#[derive(Serialize, JsonSchema)]
+struct QuotaResource {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    quota: String,
+    used: String,
+    unit: &'static str,
+    min: &'static str,
+    max: String,
 }

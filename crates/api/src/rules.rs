@@ -11,14 +11,13 @@ use axum::{
 use chrono::{DateTime, SecondsFormat, Utc};
 use domain::{
     authz::actions,
-    ids::RuleId,
+    ids::{RuleId, UserId},
     rbac::{self, RuleIdNamespacesInput},
-    rule::{ContentInput, NewRule, Rule, RuleSpecInput},
+    rule::{Content, ContentInput, NewRule, Rule, RuleSpecInput},
     Error,
 };
 use schemars::JsonSchema;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 use store::rule::Target;
 
 use crate::{
@@ -29,6 +28,7 @@ use crate::{
     fleets::fleet_id,
     paging::PageQuery,
     routes::Route,
+    wire::{Empty, Uid},
     AppState,
 };
 
@@ -58,19 +58,64 @@ fn rfc3339(t: DateTime<Utc>) -> String {
 }
 
 /// The `Rule` object of the wire (docs/wire.md U31).
-fn rule_view(r: &Rule) -> Value {
-    json!({
-        "kind": "Rule",
-        "apiVersion": "v1",
-        "metadata": { "uid": r.id, "name": r.name, "creationTimestamp": rfc3339(r.created_at),
-                      "updateTimestamp": rfc3339(r.updated_at) },
-        "spec": {
-            "iamUserIDs": r.spec.iam_user_ids,
-            "type": r.spec.rule_type.as_str(),
-            "contents": r.spec.contents,
-            "description": r.spec.description,
-        },
-    })
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(rename = "Rule")]
+pub(crate) struct RuleView {
+    kind: &'static str,
+    api_version: &'static str,
+    metadata: RuleMetadata,
+    spec: RuleSpecView,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+struct RuleMetadata {
+    uid: RuleId,
+    name: String,
+    creation_timestamp: String,
+    update_timestamp: String,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(rename = "RuleSpecView")]
+struct RuleSpecView {
+    #[serde(rename = "iamUserIDs")]
+    iam_user_ids: Vec<UserId>,
+    #[serde(rename = "type")]
+    rule_type: &'static str,
+    contents: Vec<Content>,
+    description: String,
+}
+
+impl RuleView {
+    fn of(r: &Rule) -> Self {
+        RuleView {
+            kind: "Rule",
+            api_version: "v1",
+            metadata: RuleMetadata {
+                uid: r.id,
+                name: r.name.clone(),
+                creation_timestamp: rfc3339(r.created_at),
+                update_timestamp: rfc3339(r.updated_at),
+            },
+            spec: RuleSpecView {
+                iam_user_ids: r.spec.iam_user_ids.clone(),
+                rule_type: r.spec.rule_type.as_str(),
+                contents: r.spec.contents.clone(),
+                description: r.spec.description.clone(),
+            },
+        }
+    }
+}
+
+/// U31's body.
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "RuleList")]
+pub(crate) struct RuleList {
+    items: Vec<RuleView>,
+    total: i64,
 }
 
 fn rule_id(raw: &str) -> Result<RuleId, Error> {
@@ -134,7 +179,7 @@ async fn create(
 ) -> ApiResult<Response> {
     let rule = NewRule { name: body.metadata.name, spec: body.spec.into() }.validate()?;
     let created = app.store.rule_create(&caller.actor(), &rule, app.config.quotas.rules).await?;
-    Ok((StatusCode::CREATED, JsonOut(json!({ "uid": created.id }))).into_response())
+    Ok((StatusCode::CREATED, JsonOut(Uid::of(created.id))).into_response())
 }
 
 /// U31 `GET /v1/permissions/rules`.
@@ -142,9 +187,9 @@ async fn list(
     State(app): State<AppState>,
     caller: Caller,
     Query(q): Query<PageQuery>,
-) -> ApiResult<JsonOut<Value>> {
+) -> ApiResult<JsonOut<RuleList>> {
     let (rules, total) = app.store.rule_list(caller.domain_id(), &q.page()?).await?;
-    Ok(JsonOut(json!({ "items": rules.iter().map(rule_view).collect::<Vec<_>>(), "total": total })))
+    Ok(JsonOut(RuleList { items: rules.iter().map(RuleView::of).collect(), total }))
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -160,9 +205,9 @@ async fn update(
     caller: Caller,
     Path(id): Path<String>,
     Json(body): Json<UpdateBody>,
-) -> ApiResult<JsonOut<Value>> {
+) -> ApiResult<JsonOut<RuleView>> {
     let rule = app.store.rule_update(&caller.actor(), rule_id(&id)?, body.spec.into()).await?;
-    Ok(JsonOut(rule_view(&rule)))
+    Ok(JsonOut(RuleView::of(&rule)))
 }
 
 /// U33 `DELETE /v1/permissions/rules/{ruleid}`: detaches the rule everywhere, then deletes it.
@@ -209,10 +254,10 @@ async fn attach_to_cluster(
     caller: Caller,
     Path(id): Path<String>,
     Json(body): Json<AttachBody>,
-) -> ApiResult<JsonOut<Value>> {
+) -> ApiResult<JsonOut<Empty>> {
     let target = Target::Cluster(cluster_id(&id)?);
     app.store.rules_attach(&caller.actor(), target, &body.attachments()?).await?;
-    Ok(JsonOut(json!({})))
+    Ok(JsonOut(Empty {}))
 }
 
 /// U21 `PUT /v1/clustergroups/{clustergroupid}/associatedrules`: the fleet's rules become exactly these.
@@ -221,10 +266,10 @@ async fn attach_to_fleet(
     caller: Caller,
     Path(id): Path<String>,
     Json(body): Json<AttachBody>,
-) -> ApiResult<JsonOut<Value>> {
+) -> ApiResult<JsonOut<Empty>> {
     let target = Target::Fleet(fleet_id(&id)?);
     app.store.rules_attach(&caller.actor(), target, &body.attachments()?).await?;
-    Ok(JsonOut(json!({})))
+    Ok(JsonOut(Empty {}))
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]

@@ -122,7 +122,7 @@ impl FromStr for RuleType {
 /// One entry of `spec.contents`: verbs on resources, like a Kubernetes RBAC PolicyRule. The reference's
 /// Content (表 3-146) has no apiGroups or nonResourceURLs, so a resource name means that resource in any
 /// API group, and non-resource URLs are never granted.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Content {
     pub verbs: Vec<String>,
     pub resources: Vec<String>,

@@ -363,13 +363,20 @@ fn check_kind(kind: &Option<String>, api_version: &Option<String>) -> Result<(),
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ListQuery {
+    #[schemars(transform = crate::wire::one_of(domain::wire_rules::categories().into_iter().chain([""])))]
     category: Option<String>,
     enablestatus: Option<bool>,
+    #[schemars(regex(pattern = domain::wire_rules::ID_OR_EMPTY))]
     clustergroupid: Option<String>,
+    #[schemars(range(min = -1, max = 1000))]
     limit: Option<i64>,
+    #[schemars(range(min = 0))]
     offset: Option<i64>,
+    #[schemars(transform = crate::wire::one_of(["create_at", "update_at"]))]
     order_by: Option<String>,
+    #[schemars(transform = crate::wire::one_of(["desc", "asc"]))]
     order: Option<String>,
+    #[schemars(transform = crate::wire::one_of(["all", "grouped", "discrete"]))]
     managetype: Option<String>,
     clusterids: Option<String>,
 }
@@ -466,10 +473,13 @@ struct RegisterMetadata {
     /// The CCE cluster a `self` registration refers to (the reference also spells it `UID`).
     #[serde(alias = "UID")]
     uid: Option<String>,
+    #[schemars(regex(pattern = domain::wire_rules::DNS1123_LABEL))]
     name: String,
     #[serde(default)]
+    #[schemars(extend("maxProperties" = 64))]
     labels: BTreeMap<String, String>,
     #[serde(default)]
+    #[schemars(extend("maxProperties" = 64))]
     annotations: BTreeMap<String, String>,
 }
 
@@ -478,18 +488,27 @@ struct RegisterMetadata {
 #[schemars(rename = "RegisterClusterSpec")]
 struct RegisterSpec {
     #[serde(rename = "clusterGroupID")]
+    #[schemars(regex(pattern = domain::wire_rules::ID_OR_EMPTY))]
     cluster_group_id: Option<String>,
+    #[schemars(transform = crate::wire::one_of(domain::wire_rules::categories()))]
     category: String,
     #[serde(rename = "type")]
+    #[schemars(transform = crate::wire::one_of(domain::wire_rules::cluster_types()))]
     cluster_type: String,
+    #[schemars(transform = crate::wire::one_of(domain::wire_rules::providers()))]
     provider: String,
+    #[schemars(regex(pattern = domain::wire_rules::COUNTRY))]
     country: String,
     #[serde(default)]
+    #[schemars(length(max = 64))]
     city: String,
     #[serde(default)]
+    #[schemars(length(max = 64))]
     region: String,
     #[serde(rename = "projectID", default)]
+    #[schemars(length(max = 64))]
     project_id: String,
+    #[schemars(transform = crate::wire::one_of(["grouped", "discrete"]))]
     manage_type: String,
 }
 
@@ -616,13 +635,16 @@ pub(crate) struct UpdateBody {
 #[schemars(rename = "UpdateClusterMetadata")]
 struct UpdateMetadata {
     #[serde(default)]
+    #[schemars(extend("maxProperties" = 64))]
     annotations: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[schemars(rename = "UpdateClusterSpec")]
 struct UpdateSpec {
+    #[schemars(regex(pattern = domain::wire_rules::COUNTRY))]
     country: Option<String>,
+    #[schemars(length(max = 64))]
     city: Option<String>,
 }
 
@@ -960,7 +982,9 @@ pub(crate) struct ManagedQuery {
     /// The SDK's name; the 2025-03 reference calls it `unregister`.
     #[serde(alias = "unregister")]
     unimported: Option<bool>,
+    #[schemars(range(min = -1, max = 1000))]
     limit: Option<i64>,
+    #[schemars(range(min = 0))]
     offset: Option<i64>,
 }
 

@@ -142,6 +142,7 @@ async fn disable(
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[schemars(rename = "UpgradeFederationRequestBody")]
 pub(crate) struct UpgradeBody {
+    #[schemars(regex(pattern = domain::wire_rules::FEDERATION_VERSION))]
     target_version: String,
 }
 
@@ -349,9 +350,12 @@ pub(crate) struct ConnectionBody {
     #[serde(rename = "projectID")]
     project_id: String,
     #[serde(rename = "vpcID")]
+    #[schemars(regex(pattern = domain::ids::ID_PATTERN))]
     vpc_id: String,
     #[serde(rename = "subnetID")]
+    #[schemars(regex(pattern = domain::ids::ID_PATTERN))]
     subnet_id: String,
+    #[schemars(range(min = 1, max = 10950))]
     duration: Option<i64>,
 }
 
@@ -474,6 +478,7 @@ async fn cert(
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "DownloadFederationKubeconfigRequestBody")]
 pub(crate) struct KubeconfigBody {
+    #[schemars(range(min = 1, max = 10950))]
     duration: Option<i64>,
 }
 

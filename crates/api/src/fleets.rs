@@ -216,6 +216,7 @@ pub(crate) struct RegisterBody {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[schemars(rename = "RegisterClusterGroupMetadata")]
 struct RegisterMetadata {
+    #[schemars(regex(pattern = domain::wire_rules::FLEET_NAME))]
     name: String,
 }
 
@@ -224,8 +225,10 @@ struct RegisterMetadata {
 #[schemars(rename = "RegisterClusterGroupSpec")]
 struct RegisterSpec {
     #[serde(default)]
+    #[schemars(length(max = 1000), inner(regex(pattern = domain::ids::ID_PATTERN)))]
     cluster_ids: Vec<String>,
     #[serde(default)]
+    #[schemars(length(max = 255), regex(pattern = domain::wire_rules::PLAIN_TEXT))]
     description: String,
 }
 
@@ -269,6 +272,7 @@ async fn delete(
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "UpdateClusterGroupDescriptionRequest")]
 pub(crate) struct DescriptionBody {
+    #[schemars(length(max = 255), regex(pattern = domain::wire_rules::PLAIN_TEXT))]
     description: String,
 }
 
@@ -290,6 +294,7 @@ async fn update_description(
 #[schemars(rename = "UpdateClusterGroupAssociatedClustersRequestBody")]
 pub(crate) struct ClustersBody {
     #[serde(rename = "clusterIds", alias = "clusterids", default)]
+    #[schemars(length(max = 1000), inner(regex(pattern = domain::ids::ID_PATTERN)))]
     cluster_ids: Vec<String>,
 }
 
@@ -310,6 +315,7 @@ async fn add_clusters(
 #[schemars(rename = "UpdateAssociatedZonesRequest")]
 pub(crate) struct ZonesBody {
     #[serde(rename = "dnsSuffix", default)]
+    #[schemars(length(max = 10), inner(regex(pattern = domain::wire_rules::DOMAIN_NAME), length(max = domain::wire_rules::DOMAIN_NAME_MAX)))]
     dns_suffix: Vec<String>,
 }
 
@@ -332,6 +338,7 @@ async fn update_zones(
 pub(crate) struct JoinBody {
     /// The reference's example spells it `clustergroupID`.
     #[serde(rename = "clusterGroupID", alias = "clustergroupID")]
+    #[schemars(regex(pattern = domain::ids::ID_PATTERN))]
     cluster_group_id: Option<String>,
 }
 

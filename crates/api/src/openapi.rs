@@ -803,6 +803,9 @@ fn query_parameters(query: JsonSchemaOf) -> Vec<Value> {
                     schema["type"] = only.clone();
                 }
             }
+            if let Some(values) = schema.get_mut("enum").and_then(Value::as_array_mut) {
+                values.retain(|v| !v.is_null());
+            }
             let mut parameter = json!({ "name": name, "in": "query", "schema": schema });
             if required.iter().any(|r| r.as_str() == Some(name)) {
                 parameter["required"] = json!(true);

@@ -10,9 +10,13 @@ use store::Page;
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PageQuery {
+    #[schemars(range(min = -1, max = 1000))]
     limit: Option<i64>,
+    #[schemars(range(min = 0))]
     offset: Option<i64>,
+    #[schemars(transform = crate::wire::one_of(["create_at", "update_at"]))]
     order_by: Option<String>,
+    #[schemars(transform = crate::wire::one_of(["desc", "asc"]))]
     order: Option<String>,
 }
 

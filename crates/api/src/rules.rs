@@ -127,8 +127,10 @@ fn rule_id(raw: &str) -> Result<RuleId, Error> {
 #[schemars(rename = "RuleContent")]
 struct ContentBody {
     #[serde(default)]
+    #[schemars(length(max = domain::rule::MAX_VERBS_OR_RESOURCES))]
     verbs: Vec<String>,
     #[serde(default)]
+    #[schemars(length(max = domain::rule::MAX_VERBS_OR_RESOURCES))]
     resources: Vec<String>,
 }
 
@@ -137,10 +139,14 @@ struct ContentBody {
 #[schemars(rename = "RuleSpec")]
 struct SpecBody {
     #[serde(rename = "iamUserIDs", alias = "iamuserids")]
+    #[schemars(length(max = domain::rule::MAX_IAM_USERS), inner(regex(pattern = domain::ids::ID_PATTERN)))]
     iam_user_ids: Option<Vec<String>>,
     #[serde(rename = "type")]
+    #[schemars(transform = crate::wire::one_of(domain::wire_rules::rule_types()))]
     rule_type: Option<String>,
+    #[schemars(length(max = domain::rule::MAX_CONTENTS))]
     contents: Option<Vec<ContentBody>>,
+    #[schemars(length(max = domain::rule::DESCRIPTION_MAX_LEN))]
     description: Option<String>,
 }
 
@@ -168,6 +174,7 @@ pub(crate) struct CreateBody {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[schemars(rename = "CreateRuleMetadata")]
 struct CreateMetadata {
+    #[schemars(regex(pattern = domain::wire_rules::DNS1123_LABEL))]
     name: String,
 }
 
@@ -276,6 +283,7 @@ async fn attach_to_fleet(
 #[serde(deny_unknown_fields)]
 pub(crate) struct RbacQuery {
     /// `json` (a Kubernetes `List`, the default) or `yaml` (multi-document).
+    #[schemars(transform = crate::wire::one_of(["json", "yaml"]))]
     format: Option<String>,
 }
 

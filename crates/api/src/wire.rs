@@ -114,3 +114,19 @@ impl Kubeconfig {
         }
     }
 }
+
+/// A schema transform for a field that takes one of `values` (and `null`, where the field is
+/// optional): `#[schemars(transform = wire::one_of(…))]`.
+pub fn one_of(values: impl IntoIterator<Item = &'static str>) -> impl FnMut(&mut schemars::Schema) {
+    let mut values: Vec<serde_json::Value> = values.into_iter().map(serde_json::Value::from).collect();
+    move |schema| {
+        let nullable = schema
+            .get("type")
+            .and_then(serde_json::Value::as_array)
+            .is_some_and(|types| types.iter().any(|t| t == "null"));
+        if nullable {
+            values.push(serde_json::Value::Null);
+        }
+        schema.insert("enum".into(), std::mem::take(&mut values).into());
+    }
+}

@@ -22,6 +22,7 @@ pub mod testing;
 #[cfg(test)]
 mod transition_table;
 pub mod upgrade;
+pub mod wire_rules;
 
 pub use error::{Error, Result};
 

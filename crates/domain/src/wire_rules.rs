@@ -1,0 +1,154 @@
+//! The rules of UCS request fields as JSON Schema patterns and value lists, for the OpenAPI document.
+//! Each states what a validator of this crate enforces (its tests check that the two agree), so a
+//! request the document calls valid is one ucsd accepts, field by field. Rules that join fields (a
+//! cluster type that belongs to its category, a fleet that exists) stay in the validators.
+
+use crate::{cluster::CLUSTER_KINDS, rule::RuleType};
+
+/// A DNS-1123 label, 1–63: cluster and rule names (`cluster::validate_name`, `rule::validate_name`).
+pub const DNS1123_LABEL: &str = "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$";
+
+/// An id of either canonical form, or empty (an optional id sent as `""`).
+pub const ID_OR_EMPTY: &str =
+    "^([0-9a-fA-F]{32}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})?$";
+
+/// A fleet name, 4–64, a letter first, not ending with `-` (`fleet::validate_name`).
+pub const FLEET_NAME: &str = "^[a-z][-a-z0-9]{2,62}[a-z0-9]$";
+
+/// An ISO 3166 alpha-2 country code (`cluster::validate_place`).
+pub const COUNTRY: &str = "^[A-Z]{2}$";
+
+/// A domain name with at least two labels, each a DNS-1123 label, of at most [`DOMAIN_NAME_MAX`]
+/// characters (`fleet::validate_dns_suffixes`).
+pub const DOMAIN_NAME: &str = "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)+$";
+pub const DOMAIN_NAME_MAX: usize = 253;
+
+/// A federation version: `v` then 1–32 letters, digits, `.` or `-` (the federation upgrade).
+pub const FEDERATION_VERSION: &str = "^v[0-9A-Za-z.-]{1,32}$";
+
+/// A text without control characters other than a newline (`fleet::validate_description`).
+pub const PLAIN_TEXT: &str = "^[^\\u0000-\\u0009\\u000B-\\u001F\\u007F-\\u009F]*$";
+
+/// Values of `spec.category`, `spec.type` and `spec.provider` of a registration (each alone; which
+/// type and provider go with a category is `cluster::validate_kind`'s table).
+pub fn categories() -> Vec<&'static str> {
+    distinct(CLUSTER_KINDS.iter().map(|k| k.category))
+}
+
+pub fn cluster_types() -> Vec<&'static str> {
+    distinct(CLUSTER_KINDS.iter().map(|k| k.cluster_type))
+}
+
+pub fn providers() -> Vec<&'static str> {
+    distinct(CLUSTER_KINDS.iter().map(|k| k.provider))
+}
+
+pub fn rule_types() -> Vec<&'static str> {
+    RuleType::ALL.iter().map(|t| t.as_str()).collect()
+}
+
+fn distinct(values: impl Iterator<Item = &'static str>) -> Vec<&'static str> {
+    let mut out: Vec<&'static str> = Vec::new();
+    for v in values {
+        if !out.contains(&v) {
+            out.push(v);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use regex::Regex;
+
+    use super::*;
+    use crate::{cluster, fleet, rule};
+
+    /// Strings near every rule's edges: lengths, first and last characters, case, separators.
+    fn samples() -> Vec<String> {
+        let mut out: Vec<String> = [
+            "",
+            "a",
+            "A",
+            "-",
+            "a-",
+            "-a",
+            "ab",
+            "a-b",
+            "abc",
+            "abcd",
+            "a1b2",
+            "1abc",
+            "abc-",
+            "ab_c",
+            "ab.c",
+            "Abcd",
+            "abcD",
+            "CN",
+            "cn",
+            "C",
+            "CNN",
+            "c1",
+            "v",
+            "v1",
+            "v1.8.0",
+            "v1.8.0-r1",
+            "V1",
+            "1.8",
+            "example.com",
+            "a.b",
+            "a..b",
+            ".a.b",
+            "a.b.",
+            "-a.com",
+            "a-.com",
+            "ex_ample.com",
+            "EXAMPLE.com",
+            "line\nbreak",
+            "tab\there",
+            "bell\u{7}",
+            "del\u{7f}",
+            "c1\u{85}",
+            "emoji😀",
+            "plain text",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        for n in [62, 63, 64, 65, 252, 253, 254] {
+            out.push("a".repeat(n));
+            out.push(format!("{}.com", "a".repeat(n)));
+            out.push(format!("v{}", "1".repeat(n.min(40))));
+        }
+        out
+    }
+
+    fn agree(pattern: &str, max_chars: usize, validator: impl Fn(&str) -> bool) {
+        let re = Regex::new(pattern).unwrap();
+        for s in samples() {
+            let valid = re.is_match(&s) && s.chars().count() <= max_chars;
+            assert_eq!(valid, validator(&s), "{pattern} and its validator disagree on {s:?}");
+        }
+    }
+
+    #[test]
+    fn patterns_state_what_the_validators_enforce() {
+        agree(DNS1123_LABEL, usize::MAX, |s| cluster::validate_name(s).is_ok());
+        agree(DNS1123_LABEL, usize::MAX, |s| rule::validate_name(s).is_ok());
+        agree(FLEET_NAME, usize::MAX, |s| fleet::validate_name(s).is_ok());
+        // `CN` also needs a city code of the reference's table.
+        agree(COUNTRY, usize::MAX, |s| cluster::validate_place(s, "").is_ok() || s == "CN");
+        agree(DOMAIN_NAME, DOMAIN_NAME_MAX, |s| fleet::validate_dns_suffixes(&[s.to_string()]).is_ok());
+        agree(PLAIN_TEXT, 255, |s| fleet::validate_description(s).is_ok());
+    }
+
+    #[test]
+    fn value_lists_are_what_the_validators_take() {
+        for category in categories() {
+            assert!(cluster::is_known_category(category));
+        }
+        for kind in CLUSTER_KINDS {
+            assert!(cluster_types().contains(&kind.cluster_type) && providers().contains(&kind.provider));
+        }
+    }
+}

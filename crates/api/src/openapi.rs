@@ -595,10 +595,12 @@ static OPERATIONS: &[Op] = &[
         .note(TESTING_NOTE),
     op(GET, "/ucsd/testing/snapshot", "export_snapshot", "testing", 200, "Export the tenant's state as a snapshot document (testing.enabled only)")
         .query(params::<crate::testing::SnapshotQuery>)
-        .note(TESTING_NOTE),
+        .note(TESTING_NOTE)
+        .returns(Type(typed::<crate::snapshot::Snapshot>)),
     op(POST, "/ucsd/testing/snapshot", "import_snapshot", "testing", 200, "Replace the tenant's state with a snapshot document (testing.enabled only)")
-        .body(Body::Object)
-        .note(TESTING_NOTE),
+        .body(Type(typed::<crate::snapshot::Snapshot>))
+        .note(TESTING_NOTE)
+        .returns(Type(typed::<crate::snapshot::Imported>)),
     // Public routes.
     op(POST, "/v3/auth/tokens", "keystone_create_user_token_by_password", "iam", 201, "Get a token (Keystone v3 password method)")
         .body(Type(typed::<crate::iam::TokenRequest>))

@@ -9,8 +9,12 @@
 //! they are in the document in the clear (`{"secret": "…"}`) and sealed again, under the importing
 //! server's master key, on import.
 
+use std::collections::BTreeMap;
+
 use domain::{audit::Actor, ids::DomainId, Error, Result};
+use schemars::JsonSchema;
 use secrets::{Context, Keyring};
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use store::{
     testing::{SnapshotRow, SnapshotTables},
@@ -19,6 +23,26 @@ use store::{
 
 /// The `format` of the documents this server writes and reads.
 pub const FORMAT: &str = "ucsd-snapshot/1";
+
+/// A snapshot document.
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+pub struct Snapshot {
+    /// [`FORMAT`].
+    #[schemars(transform = crate::wire::one_of([FORMAT]))]
+    pub format: String,
+    /// Whether sealed secrets are in the document (in the clear).
+    #[serde(default)]
+    pub secrets: bool,
+    /// The rows of each table, keyed by column.
+    pub tables: SnapshotTables,
+}
+
+/// What an import did: the rows imported per table.
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(rename = "SnapshotImported")]
+pub struct Imported {
+    pub imported: BTreeMap<String, u64>,
+}
 
 /// The sealed columns: table, column, and the column naming the row the secret is bound to.
 const SEALED: [(&str, &str, &str); 3] = [
@@ -45,7 +69,7 @@ fn map_strings(row: &mut SnapshotRow, f: &dyn Fn(&str) -> String) {
 }
 
 /// The tenant's state as a snapshot document.
-pub async fn export(store: &Store, sealer: &Keyring, domain_id: DomainId, secrets: bool) -> Result<Value> {
+pub async fn export(store: &Store, sealer: &Keyring, domain_id: DomainId, secrets: bool) -> Result<Snapshot> {
     let projects = store.project_list(domain_id, None).await?;
     let mut tables = store.tenant_rows(domain_id).await?;
     for (table, rows) in tables.iter_mut() {
@@ -71,7 +95,7 @@ pub async fn export(store: &Store, sealer: &Keyring, domain_id: DomainId, secret
             });
         }
     }
-    Ok(json!({ "format": FORMAT, "secrets": secrets, "tables": tables }))
+    Ok(Snapshot { format: FORMAT.to_string(), secrets, tables })
 }
 
 /// A project placeholder's name, and where it ends.
@@ -82,13 +106,11 @@ fn next_project(s: &str) -> Option<(usize, &str, usize)> {
 }
 
 /// Replaces the actor's tenant's state with the document's; answers the rows imported per table.
-pub async fn import(store: &Store, sealer: &Keyring, actor: &Actor, document: &Value) -> Result<Value> {
-    if document.get("format").and_then(Value::as_str) != Some(FORMAT) {
+pub async fn import(store: &Store, sealer: &Keyring, actor: &Actor, document: Snapshot) -> Result<Imported> {
+    if document.format != FORMAT {
         return Err(Error::invalid_body(format!("a snapshot document has \"format\": \"{FORMAT}\"")));
     }
-    let mut tables: SnapshotTables =
-        serde_json::from_value(document.get("tables").cloned().unwrap_or(Value::Null))
-            .map_err(|e| Error::invalid_body(format!("tables: {e}")))?;
+    let mut tables = document.tables;
     let projects = store.project_list(actor.domain_id, None).await?;
     let domain = actor.domain_id.to_string();
     let mut missing: Option<String> = None;
@@ -125,5 +147,5 @@ pub async fn import(store: &Store, sealer: &Keyring, actor: &Actor, document: &V
         return Err(Error::invalid_body(format!("the tenant has no project named {name:?}")));
     }
     let imported = store.tenant_replace(actor, &tables).await?;
-    Ok(json!({ "imported": imported }))
+    Ok(Imported { imported })
 }

@@ -33,6 +33,7 @@ use crate::{
     error::{family_of, ApiError, ApiResult},
     extract::{Json, Path, Query},
     routes::Route,
+    snapshot::{Imported, Snapshot},
     AppState,
 };
 
@@ -533,7 +534,7 @@ async fn snapshot_export(
     State(app): State<AppState>,
     caller: Caller,
     Query(query): Query<SnapshotQuery>,
-) -> ApiResult<JsonOut<Value>> {
+) -> ApiResult<JsonOut<Snapshot>> {
     let secrets = matches!(query.secrets, Secrets::Include);
     let document = crate::snapshot::export(&app.store, &app.sealer, caller.domain_id(), secrets).await?;
     Ok(JsonOut(document))
@@ -542,9 +543,9 @@ async fn snapshot_export(
 async fn snapshot_import(
     State(app): State<AppState>,
     caller: Caller,
-    Json(document): Json<Value>,
-) -> ApiResult<JsonOut<Value>> {
-    let imported = crate::snapshot::import(&app.store, &app.sealer, &caller.actor(), &document).await?;
+    Json(document): Json<Snapshot>,
+) -> ApiResult<JsonOut<Imported>> {
+    let imported = crate::snapshot::import(&app.store, &app.sealer, &caller.actor(), document).await?;
     tracing::info!(tenant = %caller.domain_id(), "snapshot imported");
     Ok(JsonOut(imported))
 }

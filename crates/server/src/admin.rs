@@ -162,7 +162,7 @@ pub async fn tenant_export(
     sealer: &Keyring,
     tenant: &str,
     secrets: bool,
-) -> Result<serde_json::Value> {
+) -> Result<api::snapshot::Snapshot> {
     let tenant = tenant_by_name(store, tenant).await?;
     api::snapshot::export(store, sealer, tenant.id, secrets).await
 }
@@ -172,8 +172,8 @@ pub async fn tenant_import(
     store: &Store,
     sealer: &Keyring,
     tenant: &str,
-    document: &serde_json::Value,
-) -> Result<serde_json::Value> {
+    document: api::snapshot::Snapshot,
+) -> Result<api::snapshot::Imported> {
     let tenant = tenant_by_name(store, tenant).await?;
     let actor = Actor::operator(tenant.id, request_id(), operator::TENANT_IMPORT);
     api::snapshot::import(store, sealer, &actor, document).await

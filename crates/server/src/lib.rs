@@ -105,7 +105,7 @@ pub async fn bootstrap(config: &Config, app: &App) -> anyhow::Result<Option<Stri
 pub async fn seed_fixture(
     app: &App,
     created: Option<&str>,
-    document: &serde_json::Value,
+    document: api::snapshot::Snapshot,
 ) -> anyhow::Result<()> {
     let Some(tenant) = created else {
         tracing::warn!(
@@ -114,7 +114,7 @@ pub async fn seed_fixture(
         return Ok(());
     };
     let imported = admin::tenant_import(&app.store, &app.state.sealer, tenant, document).await?;
-    tracing::info!(tenant, %imported, "seeded the bootstrap tenant from the fixture");
+    tracing::info!(tenant, imported = ?imported.imported, "seeded the bootstrap tenant from the fixture");
     Ok(())
 }
 

@@ -268,14 +268,16 @@ fn print_json(value: &impl Serialize) -> anyhow::Result<()> {
 }
 
 /// A JSON document from a file, or from stdin for `-`.
-fn read_document(path: &std::path::Path) -> anyhow::Result<serde_json::Value> {
+/// A snapshot document from a file (or `-`: stdin), parsed by the API's rules for a request body.
+fn read_document(path: &std::path::Path) -> anyhow::Result<api::snapshot::Snapshot> {
     use anyhow::Context;
     let text = if path.as_os_str() == "-" {
         std::io::read_to_string(std::io::stdin())?
     } else {
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?
     };
-    serde_json::from_str(&text).with_context(|| format!("{} is not a JSON document", path.display()))
+    api::extract::parse_json(text.as_bytes())
+        .map_err(|e| anyhow::anyhow!("{} is not a snapshot document: {}", path.display(), e.message()))
 }
 
 fn parse_roles(roles: &[String]) -> anyhow::Result<Vec<Role>> {
@@ -300,7 +302,7 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
             let app = App::build(&config, store).await?;
             if !no_bootstrap {
                 let created = server::bootstrap(&config, &app).await?;
-                if let Some(document) = &fixture {
+                if let Some(document) = fixture {
                     server::seed_fixture(&app, created.as_deref(), document).await?;
                 }
             }
@@ -342,7 +344,7 @@ async fn run_admin(
         }
         AdminCommand::Tenant { command: TenantCommand::Import { tenant, file } } => {
             let document = read_document(&file)?;
-            print_json(&admin::tenant_import(store, sealer, &tenant, &document).await?)
+            print_json(&admin::tenant_import(store, sealer, &tenant, document).await?)
         }
         AdminCommand::User { command: UserCommand::Create { tenant, name, roles } } => {
             let roles = parse_roles(&roles)?;

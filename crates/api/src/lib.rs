@@ -21,7 +21,7 @@ pub mod rate_limit;
 pub mod routes;
 mod rules;
 pub mod snapshot;
-mod testing;
+pub(crate) mod testing;
 mod wire;
 
 use std::{ops::Deref, sync::Arc, time::Duration};

@@ -569,30 +569,39 @@ static OPERATIONS: &[Op] = &[
         .note("ucsd's own: a Kubernetes `List` of the RBAC objects as JSON, or YAML with `format=yaml`."),
     op(POST, "/ucsd/testing/reset", "reset_tenant", "testing", 200, "Reset the caller's tenant (testing.enabled only)")
         .query(params::<crate::testing::ResetQuery>)
-        .note("ucsd's own, off by default: removes everything the caller's tenant made and keeps its credentials; 404 like an unknown route unless `testing.enabled`."),
+        .note("ucsd's own, off by default: removes everything the caller's tenant made and keeps its credentials; 404 like an unknown route unless `testing.enabled`.")
+        .returns(Type(typed::<store::testing::TenantReset>)),
     op(GET, "/ucsd/testing/faults", "list_faults", "testing", 200, "List the tenant's fault rules (testing.enabled only)")
-        .note(TESTING_NOTE),
+        .note(TESTING_NOTE)
+        .returns(Type(typed::<crate::testing::FaultList>)),
     op(POST, "/ucsd/testing/faults", "create_fault", "testing", 201, "Create a fault rule (testing.enabled only)")
         .body(Type(typed::<domain::testing::FaultSpec>))
-        .note(TESTING_NOTE),
+        .note(TESTING_NOTE)
+        .returns(Type(typed::<crate::testing::FaultView>)),
     op(DELETE, "/ucsd/testing/faults", "delete_faults", "testing", 200, "Delete every fault rule of the tenant (testing.enabled only)")
-        .note(TESTING_NOTE),
+        .note(TESTING_NOTE)
+        .returns(Type(typed::<crate::testing::Deleted>)),
     op(DELETE, "/ucsd/testing/faults/{fault_id}", "delete_fault", "testing", 204, "Delete a fault rule (testing.enabled only)")
         .returns(Body::None)
         .note(TESTING_NOTE),
     op(GET, "/ucsd/testing/requests", "list_requests", "testing", 200, "Read the tenant's request journal (testing.enabled only)")
         .query(params::<crate::testing::JournalQuery>)
-        .note(TESTING_NOTE),
+        .note(TESTING_NOTE)
+        .returns(Type(typed::<crate::testing::Journal>)),
     op(DELETE, "/ucsd/testing/requests", "clear_requests", "testing", 200, "Clear the tenant's request journal (testing.enabled only)")
-        .note(TESTING_NOTE),
+        .note(TESTING_NOTE)
+        .returns(Type(typed::<crate::testing::Deleted>)),
     op(GET, "/ucsd/testing/clock", "show_clock", "testing", 200, "The server's clock and simulated step time (testing.enabled only)")
-        .note(TESTING_NOTE),
+        .note(TESTING_NOTE)
+        .returns(Type(typed::<crate::testing::ClockView>)),
     op(POST, "/ucsd/testing/clock", "update_clock", "testing", 200, "Move the clock ahead or set the simulated step time (testing.enabled only)")
         .body(Type(typed::<crate::testing::ClockChange>))
-        .note(TESTING_NOTE),
+        .note(TESTING_NOTE)
+        .returns(Type(typed::<crate::testing::ClockView>)),
     op(POST, "/ucsd/testing/settle", "settle_jobs", "testing", 200, "Wait until no job of the tenant is runnable (testing.enabled only)")
         .query(params::<crate::testing::SettleQuery>)
-        .note(TESTING_NOTE),
+        .note(TESTING_NOTE)
+        .returns(Type(typed::<crate::testing::Settled>)),
     op(GET, "/ucsd/testing/snapshot", "export_snapshot", "testing", 200, "Export the tenant's state as a snapshot document (testing.enabled only)")
         .query(params::<crate::testing::SnapshotQuery>)
         .note(TESTING_NOTE)

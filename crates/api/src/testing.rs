@@ -18,15 +18,15 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use domain::{
     authz::actions,
     error::ucs,
-    ids::FaultId,
+    ids::{FaultId, JobId},
     job::JobState,
     testing::{redact, redact_query, FaultSpec, FaultTarget, RequestFacts},
     Error,
 };
 use schemars::JsonSchema;
-use serde::Deserialize;
-use serde_json::{json, Map, Value};
-use store::testing::{AuditRetention, Fault, JournalFilter, NewJournalEntry, TenantReset};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use store::testing::{AuditRetention, Fault, JournalEntry, JournalFilter, NewJournalEntry, TenantReset};
 
 use crate::{
     auth::Caller,
@@ -97,13 +97,40 @@ fn time(t: DateTime<Utc>) -> String {
 
 // ---- Faults --------------------------------------------------------------------------------------
 
-fn fault_view(fault: &Fault) -> Value {
-    let mut view = serde_json::to_value(&fault.spec).unwrap_or_else(|_| json!({}));
-    view["id"] = json!(fault.id.to_string());
-    view["remaining"] = json!(fault.remaining);
-    view["fired"] = json!(fault.fired);
-    view["createdAt"] = json!(time(fault.created_at));
-    view
+/// A fault rule as the API answers it: the rule as created, and its life so far.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct FaultView {
+    id: FaultId,
+    #[serde(flatten)]
+    spec: FaultSpec,
+    /// How often it fires yet; `null`: unlimited.
+    remaining: Option<i64>,
+    fired: i64,
+    created_at: String,
+}
+
+impl FaultView {
+    fn of(fault: &Fault) -> Self {
+        FaultView {
+            id: fault.id,
+            spec: fault.spec.clone(),
+            remaining: fault.remaining,
+            fired: fault.fired,
+            created_at: time(fault.created_at),
+        }
+    }
+}
+
+#[derive(Serialize, JsonSchema)]
+pub(crate) struct FaultList {
+    faults: Vec<FaultView>,
+}
+
+/// How many records a clear removed.
+#[derive(Serialize, JsonSchema)]
+pub(crate) struct Deleted {
+    deleted: u64,
 }
 
 /// Whether an operationId or path template names a route fault rules can match (not a testing one).
@@ -135,12 +162,12 @@ async fn fault_create(
     known_route(spec.operation.as_deref(), spec.path.as_deref())?;
     let fault = app.store.fault_create(caller.domain_id(), target, &spec).await?;
     tracing::info!(tenant = %caller.domain_id(), fault = %fault.id, "fault rule created");
-    Ok((StatusCode::CREATED, JsonOut(fault_view(&fault))).into_response())
+    Ok((StatusCode::CREATED, JsonOut(FaultView::of(&fault))).into_response())
 }
 
-async fn faults_list(State(app): State<AppState>, caller: Caller) -> ApiResult<JsonOut<Value>> {
+async fn faults_list(State(app): State<AppState>, caller: Caller) -> ApiResult<JsonOut<FaultList>> {
     let faults = app.store.faults_list(caller.domain_id()).await?;
-    Ok(JsonOut(json!({ "faults": faults.iter().map(fault_view).collect::<Vec<_>>() })))
+    Ok(JsonOut(FaultList { faults: faults.iter().map(FaultView::of).collect() }))
 }
 
 async fn fault_delete(
@@ -157,9 +184,9 @@ async fn fault_delete(
     }
 }
 
-async fn faults_delete_all(State(app): State<AppState>, caller: Caller) -> ApiResult<JsonOut<Value>> {
+async fn faults_delete_all(State(app): State<AppState>, caller: Caller) -> ApiResult<JsonOut<Deleted>> {
     let deleted = app.store.faults_delete_all(caller.domain_id()).await?;
-    Ok(JsonOut(json!({ "deleted": deleted })))
+    Ok(JsonOut(Deleted { deleted }))
 }
 
 // ---- The journal and the faults of requests --------------------------------------------------------
@@ -377,28 +404,68 @@ impl JournalQuery {
     }
 }
 
+/// The journal's page and how many entries match in all.
+#[derive(Serialize, JsonSchema)]
+pub(crate) struct Journal {
+    total: i64,
+    requests: Vec<JournalView>,
+}
+
+/// One entry of the request journal (docs/testing.md): a request, or a simulated step.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+struct JournalView {
+    id: i64,
+    kind: String,
+    time: String,
+    operation: Option<String>,
+    method: Option<String>,
+    path: String,
+    route: Option<String>,
+    query: Option<String>,
+    status: Option<i64>,
+    error_code: Option<String>,
+    duration_millis: Option<i64>,
+    request_id: Option<String>,
+    fault: Option<String>,
+    /// The request's body with its secrets redacted.
+    body: Option<Value>,
+}
+
+impl JournalView {
+    fn of(e: JournalEntry) -> Self {
+        JournalView {
+            id: e.id,
+            kind: e.kind,
+            time: time(e.time),
+            operation: e.operation,
+            method: e.method,
+            path: e.path,
+            route: e.route,
+            query: e.query,
+            status: e.status,
+            error_code: e.error_code,
+            duration_millis: e.duration_millis,
+            request_id: e.request_id,
+            fault: e.fault,
+            body: e.body,
+        }
+    }
+}
+
 async fn requests_list(
     State(app): State<AppState>,
     caller: Caller,
     Query(query): Query<JournalQuery>,
-) -> ApiResult<JsonOut<Value>> {
+) -> ApiResult<JsonOut<Journal>> {
     let filter = query.filter()?;
     let (total, entries) = app.store.journal_list(caller.domain_id(), &filter).await?;
-    let requests: Vec<Value> = entries
-        .into_iter()
-        .map(|e| {
-            let at = time(e.time);
-            let mut view = serde_json::to_value(e).unwrap_or_else(|_| json!({}));
-            view["time"] = json!(at);
-            view
-        })
-        .collect();
-    Ok(JsonOut(json!({ "total": total, "requests": requests })))
+    Ok(JsonOut(Journal { total, requests: entries.into_iter().map(JournalView::of).collect() }))
 }
 
-async fn requests_clear(State(app): State<AppState>, caller: Caller) -> ApiResult<JsonOut<Value>> {
+async fn requests_clear(State(app): State<AppState>, caller: Caller) -> ApiResult<JsonOut<Deleted>> {
     let deleted = app.store.journal_clear(caller.domain_id()).await?;
-    Ok(JsonOut(json!({ "deleted": deleted })))
+    Ok(JsonOut(Deleted { deleted }))
 }
 
 // ---- Time ----------------------------------------------------------------------------------------
@@ -406,15 +473,24 @@ async fn requests_clear(State(app): State<AppState>, caller: Caller) -> ApiResul
 /// The longest simulated step the clock endpoint sets.
 const MAX_STEP_MILLIS: u64 = 600_000;
 
-fn clock_view(app: &AppState) -> Value {
-    json!({
-        "now": time(app.store.clock().now()),
-        "offsetMillis": app.clock_advanced.load(std::sync::atomic::Ordering::Relaxed),
-        "stepMillis": u64::try_from(app.step_time.get().as_millis()).unwrap_or(u64::MAX),
-    })
+/// The server's clock: what time it is, how far it was moved, how long a simulated step takes.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ClockView {
+    now: String,
+    offset_millis: i64,
+    step_millis: u64,
 }
 
-async fn clock_get(State(app): State<AppState>, _caller: Caller) -> JsonOut<Value> {
+fn clock_view(app: &AppState) -> ClockView {
+    ClockView {
+        now: time(app.store.clock().now()),
+        offset_millis: app.clock_advanced.load(std::sync::atomic::Ordering::Relaxed),
+        step_millis: u64::try_from(app.step_time.get().as_millis()).unwrap_or(u64::MAX),
+    }
+}
+
+async fn clock_get(State(app): State<AppState>, _caller: Caller) -> JsonOut<ClockView> {
     JsonOut(clock_view(&app))
 }
 
@@ -429,7 +505,7 @@ async fn clock_set(
     State(app): State<AppState>,
     caller: Caller,
     Json(change): Json<ClockChange>,
-) -> ApiResult<JsonOut<Value>> {
+) -> ApiResult<JsonOut<ClockView>> {
     if change.advance_millis.is_none() && change.step_millis.is_none() {
         return Err(Error::invalid_body("give advanceMillis, stepMillis or both").into());
     }
@@ -464,13 +540,35 @@ pub(crate) struct SettleQuery {
 /// How long settle waits at most.
 const MAX_SETTLE_MILLIS: u64 = 300_000;
 
+/// What settle answers: whether the tenant's jobs settled, after how long, and those still runnable.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Settled {
+    settled: bool,
+    waited_millis: u64,
+    open: Vec<OpenJob>,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+struct OpenJob {
+    id: JobId,
+    kind: &'static str,
+    state: &'static str,
+    resource_type: String,
+    resource_id: String,
+    run_at: String,
+    attempts: i64,
+    last_error: Option<String>,
+}
+
 /// Waits until no job of the caller's tenant is runnable (running, or pending and due within the
 /// horizon), or the timeout; answers what is still runnable.
 async fn settle(
     State(app): State<AppState>,
     caller: Caller,
     Query(query): Query<SettleQuery>,
-) -> ApiResult<JsonOut<Value>> {
+) -> ApiResult<JsonOut<Settled>> {
     let timeout = query.timeout_millis.unwrap_or(30_000);
     if timeout > MAX_SETTLE_MILLIS {
         return Err(Error::bad_query(format!("timeoutMillis must be at most {MAX_SETTLE_MILLIS}")).into());
@@ -490,22 +588,20 @@ async fn settle(
             .collect();
         let waited = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         if runnable.is_empty() || waited >= timeout {
-            let open: Vec<Value> = runnable
+            let open: Vec<OpenJob> = runnable
                 .iter()
-                .map(|j| {
-                    json!({
-                        "id": j.id.to_string(),
-                        "kind": j.kind.as_str(),
-                        "state": j.state.as_str(),
-                        "resourceType": j.resource_type,
-                        "resourceId": j.resource_id,
-                        "runAt": time(j.run_at),
-                        "attempts": j.attempts,
-                        "lastError": j.last_error,
-                    })
+                .map(|j| OpenJob {
+                    id: j.id,
+                    kind: j.kind.as_str(),
+                    state: j.state.as_str(),
+                    resource_type: j.resource_type.clone(),
+                    resource_id: j.resource_id.clone(),
+                    run_at: time(j.run_at),
+                    attempts: j.attempts,
+                    last_error: j.last_error.clone(),
                 })
                 .collect();
-            return Ok(JsonOut(json!({ "settled": open.is_empty(), "waitedMillis": waited, "open": open })));
+            return Ok(JsonOut(Settled { settled: open.is_empty(), waited_millis: waited, open }));
         }
         tokio::time::sleep(StdDuration::from_millis(20).min(StdDuration::from_millis(timeout - waited)))
             .await;

@@ -22,7 +22,8 @@ use crate::{
 };
 
 /// What a reset removed: rows per kind.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+// The testing API answers this as is, so it describes its own schema.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct TenantReset {
     pub clusters: u64,
     pub fleets: u64,

@@ -823,15 +823,24 @@ impl Schemas {
 
     /// The schemas section: the request types', the response types' and the hand-written ones. A
     /// type whose response schema differs from its request schema (a field the server always sends
-    /// that a client may leave out) is named `…Response` in the responses of `paths`.
+    /// that a client may leave out, or never sends, like a password), or refers to one that does, is
+    /// named `…Response` in the responses of `paths`.
     fn finish(mut self, paths: &mut Map<String, Value>) -> Value {
         let mut all = self.requests.take_definitions(true);
         let responses = self.responses.take_definitions(true);
-        let renamed: Vec<String> = responses
-            .iter()
-            .filter(|(name, schema)| all.get(*name).is_some_and(|request| request != *schema))
-            .map(|(name, _)| name.clone())
-            .collect();
+        let mut renamed: Vec<String> = Vec::new();
+        loop {
+            let differ = |(name, schema): &(&String, &Value)| {
+                let mut schema = (*schema).clone();
+                rename_refs(&mut schema, &renamed);
+                !renamed.contains(name) && all.get(*name).is_some_and(|request| *request != schema)
+            };
+            let more: Vec<String> = responses.iter().filter(differ).map(|(name, _)| name.clone()).collect();
+            if more.is_empty() {
+                break;
+            }
+            renamed.extend(more);
+        }
         let rename = |value: &mut Value| rename_refs(value, &renamed);
         for (name, mut schema) in responses {
             rename(&mut schema);

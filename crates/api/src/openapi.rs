@@ -13,8 +13,7 @@
 //! (the deserialize contract) and are closed: a field the type does not declare is refused
 //! (docs/wire.md §2), so the document says `additionalProperties: false`. Response schemas describe
 //! what ucsd serializes, closed the same way. The rules a type checks beyond its shape (patterns, bounds, enums) are
-//! attributes on its fields, next to the code that enforces them. Rows still marked `Schema("…")` use
-//! a hand-written schema that has not been replaced by its type yet.
+//! attributes on its fields, next to the code that enforces them. No schema is written by hand.
 
 use std::sync::LazyLock;
 
@@ -44,8 +43,6 @@ enum Body {
     None,
     /// A JSON object not modeled here.
     Object,
-    /// A JSON document of the named hand-written schema.
-    Schema(&'static str),
     /// A JSON document of a wire type.
     Type(SchemaOf),
     /// A request body as JSON or form-encoded (the one UCS form operation ucsd accepts as sent).
@@ -147,7 +144,7 @@ impl Op {
 }
 
 use domain::{cce_wire, upgrade::request};
-use Body::{JsonOrForm, Schema, Type};
+use Body::{JsonOrForm, Type};
 
 macro_rules! form_note {
     () => {
@@ -177,259 +174,265 @@ static OPERATIONS: &[Op] = &[
     // CCE and CCE Autopilot clusters.
     op(POST, "/api/v3/projects/{project_id}/clusters", "create_cce_cluster", "cce-clusters", 201, "Create a CCE cluster")
         .body(Type(typed::<cce_wire::Cluster>))
-        .returns(Schema("CceCluster")),
+        .returns(Type(typed::<cce_wire::Cluster>)),
     op(POST, "/autopilot/v3/projects/{project_id}/clusters", "create_autopilot_cluster", "autopilot", 201, "Create a CCE Autopilot cluster")
         .body(Type(typed::<cce_wire::Cluster>))
-        .returns(Schema("CceCluster")),
+        .returns(Type(typed::<cce_wire::Cluster>)),
     op(GET, "/api/v3/projects/{project_id}/clusters", "list_cce_clusters", "cce-clusters", 200, "List CCE clusters")
         .query(params::<crate::cce::clusters::ListQuery>)
-        .returns(Schema("CceClusterList")),
+        .returns(Type(typed::<crate::cce::clusters::ClusterList>)),
     op(GET, "/autopilot/v3/projects/{project_id}/clusters", "list_autopilot_clusters", "autopilot", 200, "List CCE Autopilot clusters")
         .query(params::<crate::cce::clusters::ListQuery>)
-        .returns(Schema("CceClusterList")),
+        .returns(Type(typed::<crate::cce::clusters::ClusterList>)),
     op(GET, "/api/v3/projects/{project_id}/clusters/{cluster_id}", "show_cce_cluster", "cce-clusters", 200, "Show a CCE cluster")
-        .returns(Schema("CceCluster")),
+        .returns(Type(typed::<cce_wire::Cluster>)),
     op(GET, "/autopilot/v3/projects/{project_id}/clusters/{cluster_id}", "show_autopilot_cluster", "autopilot", 200, "Show a CCE Autopilot cluster")
-        .returns(Schema("CceCluster")),
+        .returns(Type(typed::<cce_wire::Cluster>)),
     op(DELETE, "/api/v3/projects/{project_id}/clusters/{cluster_id}", "delete_cce_cluster", "cce-clusters", 200, "Delete a CCE cluster")
-        .returns(Schema("CceCluster")),
+        .returns(Type(typed::<cce_wire::Cluster>)),
     op(DELETE, "/autopilot/v3/projects/{project_id}/clusters/{cluster_id}", "delete_autopilot_cluster", "autopilot", 200, "Delete a CCE Autopilot cluster")
-        .returns(Schema("CceCluster")),
+        .returns(Type(typed::<cce_wire::Cluster>)),
     op(GET, "/api/v3/projects/{project_id}/jobs/{job_id}", "show_job", "cce-clusters", 200, "Show a job of a CCE cluster or of an upgrade task")
-        .returns(Schema("CceJob")),
+        .returns(Type(typed::<crate::cce::clusters::JobView>)),
     op(GET, "/autopilot/v3/projects/{project_id}/jobs/{job_id}", "show_autopilot_job", "autopilot", 200, "Show a job of an Autopilot cluster or of an upgrade task")
-        .returns(Schema("CceJob")),
+        .returns(Type(typed::<crate::cce::clusters::JobView>)),
     // Node pools and nodes (docs/cce.md).
     op(POST, "/api/v3/projects/{project_id}/clusters/{cluster_id}/nodepools", "create_node_pool", "cce-clusters", 201, "Create a node pool; its job creates its nodes")
         .body(Type(typed::<cce_wire::NodePool>))
-        .returns(Schema("NodePool")),
+        .returns(Type(typed::<cce_wire::NodePool>)),
     op(GET, "/api/v3/projects/{project_id}/clusters/{cluster_id}/nodepools", "list_node_pools", "cce-clusters", 200, "List a cluster's node pools")
         .query(params::<crate::cce::nodepools::ListQuery>)
-        .returns(Schema("NodePoolList")),
+        .returns(Type(typed::<crate::cce::nodepools::PoolList>)),
     op(GET, "/api/v3/projects/{project_id}/clusters/{cluster_id}/nodepools/{nodepool_id}", "show_node_pool", "cce-clusters", 200, "Show a node pool")
-        .returns(Schema("NodePool")),
+        .returns(Type(typed::<cce_wire::NodePool>)),
     op(PUT, "/api/v3/projects/{project_id}/clusters/{cluster_id}/nodepools/{nodepool_id}", "update_node_pool", "cce-clusters", 200, "Rename a node pool, change its template or node count")
         .body(Type(typed::<cce_wire::NodePoolUpdate>))
-        .returns(Schema("NodePool")),
+        .returns(Type(typed::<cce_wire::NodePool>)),
     op(DELETE, "/api/v3/projects/{project_id}/clusters/{cluster_id}/nodepools/{nodepool_id}", "delete_node_pool", "cce-clusters", 200, "Delete a node pool; its job removes its nodes, then the pool")
-        .returns(Schema("NodePool")),
+        .returns(Type(typed::<cce_wire::NodePool>)),
     op(POST, "/api/v3/projects/{project_id}/clusters/{cluster_id}/nodepools/{nodepool_id}/operation/scale", "scale_node_pool", "cce-clusters", 200, "Scale a node pool to a node count (its status.jobId names the job)")
         .body(Type(typed::<cce_wire::ScaleNodePoolRequestBody>))
-        .returns(Body::Object),
+        .returns(Type(typed::<crate::cce::nodepools::ScaleAnswer>)),
     op(GET, "/api/v3/projects/{project_id}/clusters/{cluster_id}/nodes", "list_nodes", "cce-clusters", 200, "List a cluster's nodes, pool by pool")
         .query(params::<crate::cce::nodepools::NodesQuery>)
-        .returns(Schema("NodeList")),
+        .returns(Type(typed::<crate::cce::nodepools::NodeList>)),
     op(GET, "/api/v3/projects/{project_id}/clusters/{cluster_id}/nodes/{node_id}", "show_node", "cce-clusters", 200, "Show a node")
-        .returns(Schema("Node")),
+        .returns(Type(typed::<crate::cce::nodepools::NodeView>)),
     op(DELETE, "/api/v3/projects/{project_id}/clusters/{cluster_id}/nodes/{node_id}", "delete_node", "cce-clusters", 200, "Delete a node (its pool shrinks unless nodepoolScaleDown=NoScaleDown)")
         .query(params::<crate::cce::nodepools::DeleteNodeQuery>)
-        .returns(Schema("Node")),
+        .returns(Type(typed::<crate::cce::nodepools::NodeView>)),
     op(GET, "/autopilot/v2/projects/{project_id}/jobs", "list_autopilot_jobs", "autopilot", 200, "List the jobs of the caller's Autopilot clusters (a bare array, v2 keys)")
-        .returns(Body::Object),
+        .returns(Type(typed::<Vec<crate::cce::clusters::AutopilotJob>>)),
     // Cluster access, updates and quotas (docs/cce.md).
     op(PUT, "/api/v3/projects/{project_id}/clusters/{cluster_id}", "update_cce_cluster", "cce-clusters", 200, "Update a cluster's alias, description, SANs, networks and deletion protection")
         .body(Type(typed::<cce_wire::ClusterInformation>))
-        .returns(Schema("CceCluster")),
+        .returns(Type(typed::<cce_wire::Cluster>)),
     op(POST, "/api/v3/projects/{project_id}/clusters/{cluster_id}/clustercert", "create_kubernetes_cluster_cert", "cce-clusters", 200, "A kubeconfig with a client certificate signed by the tenant's CA")
         .body(Type(typed::<cce_wire::CertDuration>))
-        .returns(Body::Object),
+        .returns(Type(typed::<crate::cce::access::Kubeconfig>)),
     op(GET, "/api/v3/projects/{project_id}/clusters/{cluster_id}/openapi", "show_cluster_endpoints", "cce-clusters", 200, "Show a cluster's API server endpoints")
-        .returns(Body::Object),
+        .returns(Type(typed::<crate::cce::access::Endpoints>)),
     op(GET, "/api/v3/projects/{project_id}/quotas", "show_quotas", "cce-clusters", 200, "Show the cluster, node pool and node quotas")
-        .returns(Body::Object),
+        .returns(Type(typed::<crate::cce::access::Quotas>)),
     op(PUT, "/autopilot/v3/projects/{project_id}/clusters/{cluster_id}", "update_autopilot_cluster", "autopilot", 200, "Update a cluster's alias, description, SANs, networks and deletion protection")
         .body(Type(typed::<cce_wire::ClusterInformation>))
-        .returns(Schema("CceCluster")),
+        .returns(Type(typed::<cce_wire::Cluster>)),
     op(POST, "/autopilot/v3/projects/{project_id}/clusters/{cluster_id}/clustercert", "create_autopilot_kubernetes_cluster_cert", "autopilot", 200, "A kubeconfig with a client certificate signed by the tenant's CA")
         .body(Type(typed::<cce_wire::CertDuration>))
-        .returns(Body::Object),
+        .returns(Type(typed::<crate::cce::access::Kubeconfig>)),
     op(GET, "/autopilot/v3/projects/{project_id}/clusters/{cluster_id}/openapi", "show_autopilot_cluster_endpoints", "autopilot", 200, "Show a cluster's API server endpoints")
-        .returns(Body::Object),
+        .returns(Type(typed::<crate::cce::access::Endpoints>)),
     op(GET, "/autopilot/v3/projects/{project_id}/quotas", "show_autopilot_quotas", "autopilot", 200, "Show the cluster, node pool and node quotas")
-        .returns(Body::Object),
+        .returns(Type(typed::<crate::cce::access::Quotas>)),
     // Addon templates and instances (docs/cce.md).
     op(GET, "/api/v3/addontemplates", "list_addon_templates", "cce-clusters", 200, "List the addon templates the version catalogue offers")
         .query(params::<crate::cce::addons::TemplateQuery>)
-        .returns(Schema("AddonTemplateList")),
+        .returns(Type(typed::<crate::cce::addons::TemplateList>)),
     op(GET, "/api/v3/addons", "list_addon_instances", "cce-clusters", 200, "List the addon instances of a cluster")
         .query(params::<crate::cce::addons::ClusterQuery>)
-        .returns(Schema("AddonInstanceList")),
+        .returns(Type(typed::<crate::cce::addons::InstanceList>)),
     op(POST, "/api/v3/addons", "create_addon_instance", "cce-clusters", 201, "Install an addon on a cluster")
         .body(Type(typed::<cce_wire::InstanceRequest>))
-        .returns(Schema("AddonInstance")),
+        .returns(Type(typed::<crate::cce::addons::AddonInstance>)),
     op(GET, "/api/v3/addons/{id}", "show_addon_instance", "cce-clusters", 200, "Show an addon instance")
         .query(params::<crate::cce::addons::ClusterQuery>)
-        .returns(Schema("AddonInstance")),
+        .returns(Type(typed::<crate::cce::addons::AddonInstance>)),
     op(PUT, "/api/v3/addons/{id}", "update_addon_instance", "cce-clusters", 200, "Move an addon instance to another version or values")
         .body(Type(typed::<cce_wire::InstanceRequest>))
-        .returns(Schema("AddonInstance")),
+        .returns(Type(typed::<crate::cce::addons::AddonInstance>)),
     op(DELETE, "/api/v3/addons/{id}", "delete_addon_instance", "cce-clusters", 200, "Remove an addon instance")
         .query(params::<crate::cce::addons::ClusterQuery>)
-        .returns(Body::Text("application/json")),
+        .returns(Type(typed::<String>)),
     op(GET, "/autopilot/v3/addontemplates", "list_autopilot_addon_templates", "autopilot", 200, "List the Autopilot addon templates the version catalogue offers")
         .query(params::<crate::cce::addons::TemplateQuery>)
-        .returns(Schema("AddonTemplateList")),
+        .returns(Type(typed::<crate::cce::addons::TemplateList>)),
     op(GET, "/autopilot/v3/addons", "list_autopilot_addon_instances", "autopilot", 200, "List the addon instances of a Autopilot cluster")
         .query(params::<crate::cce::addons::ClusterQuery>)
-        .returns(Schema("AddonInstanceList")),
+        .returns(Type(typed::<crate::cce::addons::InstanceList>)),
     op(POST, "/autopilot/v3/addons", "create_autopilot_addon_instance", "autopilot", 201, "Install an addon on a Autopilot cluster")
         .body(Type(typed::<cce_wire::InstanceRequest>))
-        .returns(Schema("AddonInstance")),
+        .returns(Type(typed::<crate::cce::addons::AddonInstance>)),
     op(GET, "/autopilot/v3/addons/{id}", "show_autopilot_addon_instance", "autopilot", 200, "Show an addon instance")
         .query(params::<crate::cce::addons::ClusterQuery>)
-        .returns(Schema("AddonInstance")),
+        .returns(Type(typed::<crate::cce::addons::AddonInstance>)),
     op(PUT, "/autopilot/v3/addons/{id}", "update_autopilot_addon_instance", "autopilot", 200, "Move an addon instance to another version or values")
         .body(Type(typed::<cce_wire::InstanceRequest>))
-        .returns(Schema("AddonInstance")),
+        .returns(Type(typed::<crate::cce::addons::AddonInstance>)),
     op(DELETE, "/autopilot/v3/addons/{id}", "delete_autopilot_addon_instance", "autopilot", 200, "Remove an addon instance")
         .query(params::<crate::cce::addons::ClusterQuery>)
-        .returns(Body::Text("application/json")),
+        .returns(Type(typed::<String>)),
     // Upgrade information and workflows.
     op(GET, "/api/v3/projects/{project_id}/clusters/{cluster_id}/upgradeinfo", "show_cluster_upgrade_info", "upgrades", 200, "Show a cluster's upgrade information")
         .sdk("C01")
-        .returns(Schema("UpgradeInfo")),
+        .returns(Type(typed::<crate::cce::workflows::UpgradeInfo>)),
     op(GET, "/autopilot/v3/projects/{project_id}/clusters/{cluster_id}/upgradeinfo", "show_autopilot_cluster_upgrade_info", "autopilot", 200, "Show an Autopilot cluster's upgrade information")
         .sdk("C24")
-        .returns(Schema("UpgradeInfo")),
+        .returns(Type(typed::<crate::cce::workflows::UpgradeInfo>)),
     op(GET, "/api/v3/clusterupgradepaths", "list_cluster_upgrade_paths", "upgrades", 200, "List the upgrade paths of CCE versions")
         .sdk("C02")
-        .returns(Schema("UpgradePaths")),
+        .returns(Type(typed::<crate::cce::workflows::UpgradePaths>)),
     op(GET, "/autopilot/v3/clusterupgradepaths", "list_autopilot_cluster_upgrade_paths", "autopilot", 200, "List the upgrade paths of Autopilot versions")
         .sdk("C25")
-        .returns(Schema("UpgradePaths")),
+        .returns(Type(typed::<crate::cce::workflows::UpgradePaths>)),
     op(GET, "/api/v3/clusterupgradefeaturegates", "list_cluster_upgrade_feature_gates", "upgrades", 200, "List the upgrade feature gates")
         .sdk("C03")
-        .returns(Schema("UpgradeFeatureGates")),
+        .returns(Type(typed::<crate::cce::workflows::UpgradeFeatureGateList>)),
     op(GET, "/autopilot/v3/clusterupgradefeaturegates", "list_autopilot_cluster_upgrade_feature_gates", "autopilot", 200, "List the Autopilot upgrade feature gates")
         .sdk("C26")
-        .returns(Schema("UpgradeFeatureGates")),
+        .returns(Type(typed::<crate::cce::workflows::UpgradeFeatureGateList>)),
     op(GET, "/api/v3.1/feature-gates", "show_feature_gates", "upgrades", 200, "Show the feature gates")
         .sdk("C04")
-        .returns(Schema("FeatureGates")),
+        .returns(Type(typed::<crate::cce::workflows::FeatureGates>)),
     op(GET, "/autopilot/v3.1/feature-gates", "show_autopilot_feature_gates", "autopilot", 200, "Show the Autopilot feature gates")
         .sdk("C27")
-        .returns(Schema("FeatureGates")),
+        .returns(Type(typed::<crate::cce::workflows::FeatureGates>)),
     op(POST, "/api/v3/projects/{project_id}/clusters/{cluster_id}/operation/upgradeworkflows", "create_upgrade_work_flow", "upgrades", 201, "Create an upgrade workflow")
         .sdk("C05")
         .body(Type(typed::<request::WorkflowCreate>))
-        .returns(Schema("WorkFlowTask")),
+        .returns(Type(typed::<crate::cce::workflows::WorkFlowTask>)),
     op(POST, "/autopilot/v3/projects/{project_id}/clusters/{cluster_id}/operation/upgradeworkflows", "create_autopilot_upgrade_work_flow", "autopilot", 201, "Create an Autopilot upgrade workflow")
         .sdk("C28")
         .body(Type(typed::<request::WorkflowCreate>))
-        .returns(Schema("WorkFlowTask")),
+        .returns(Type(typed::<crate::cce::workflows::WorkFlowTask>)),
     op(GET, "/api/v3/projects/{project_id}/clusters/{cluster_id}/operation/upgradeworkflows", "list_upgrade_work_flows", "upgrades", 200, "List a cluster's upgrade workflows")
         .sdk("C06")
-        .returns(Schema("UpgradeWorkFlowList")),
+        .returns(Type(typed::<crate::cce::workflows::UpgradeWorkFlowList>)),
     op(GET, "/autopilot/v3/projects/{project_id}/clusters/{cluster_id}/operation/upgradeworkflows", "list_autopilot_upgrade_work_flows", "autopilot", 200, "List an Autopilot cluster's upgrade workflows")
         .sdk("C29")
-        .returns(Schema("UpgradeWorkFlowList")),
+        .returns(Type(typed::<crate::cce::workflows::UpgradeWorkFlowList>)),
     op(GET, "/api/v3/projects/{project_id}/clusters/{cluster_id}/operation/upgradeworkflows/{upgrade_workflow_id}", "show_upgrade_work_flow", "upgrades", 200, "Show an upgrade workflow")
         .sdk("C07")
-        .returns(Schema("WorkFlowTask")),
+        .returns(Type(typed::<crate::cce::workflows::WorkFlowTask>)),
     op(GET, "/autopilot/v3/projects/{project_id}/clusters/{cluster_id}/operation/upgradeworkflows/{upgrade_workflow_id}", "show_autopilot_upgrade_work_flow", "autopilot", 200, "Show an Autopilot upgrade workflow")
         .sdk("C30")
-        .returns(Schema("WorkFlowTask")),
+        .returns(Type(typed::<crate::cce::workflows::WorkFlowTask>)),
     op(PATCH, "/api/v3/projects/{project_id}/clusters/{cluster_id}/operation/upgradeworkflows/{upgrade_workflow_id}", "upgrade_work_flow_update", "upgrades", 200, "Update (cancel) an upgrade workflow")
         .sdk("C08")
         .body(Type(typed::<cce_wire::UpgradeWorkFlowUpdateRequestBody>))
-        .returns(Schema("WorkFlowTask")),
+        .returns(Type(typed::<crate::cce::workflows::WorkFlowTask>)),
     op(PATCH, "/autopilot/v3/projects/{project_id}/clusters/{cluster_id}/operation/upgradeworkflows/{upgrade_workflow_id}", "upgrade_autopilot_work_flow_update", "autopilot", 200, "Update (cancel) an Autopilot upgrade workflow")
         .sdk("C31")
         .body(Type(typed::<cce_wire::UpgradeWorkFlowUpdateRequestBody>))
-        .returns(Schema("WorkFlowTask")),
+        .returns(Type(typed::<crate::cce::workflows::WorkFlowTask>)),
     // Upgrade tasks.
     op(POST, "/api/v3/projects/{project_id}/clusters/{cluster_id}/operation/precheck", "create_pre_check", "upgrades", 200, "Start an upgrade precheck")
         .sdk("C09")
         .body(Type(typed::<request::Precheck>))
-        .returns(Schema("PreCheckTask")),
+        .returns(Type(typed::<crate::cce::tasks::PreCheckTask>)),
     op(POST, "/autopilot/v3/projects/{project_id}/clusters/{cluster_id}/operation/precheck", "create_autopilot_pre_check", "autopilot", 200, "Start an Autopilot upgrade precheck")
         .sdk("C32")
         .body(Type(typed::<request::Precheck>))
-        .returns(Schema("PreCheckTask")),
+        .returns(Type(typed::<crate::cce::tasks::PreCheckTask>)),
     op(GET, "/api/v3/projects/{project_id}/clusters/{cluster_id}/operation/precheck/tasks", "list_pre_check_tasks", "upgrades", 200, "List a cluster's prechecks")
         .sdk("C10")
-        .returns(Schema("PreCheckTaskList")),
+        .returns(Type(typed::<crate::cce::tasks::PreCheckTaskList>)),
     op(GET, "/autopilot/v3/projects/{project_id}/clusters/{cluster_id}/operation/precheck/tasks", "list_autopilot_pre_check_tasks", "autopilot", 200, "List an Autopilot cluster's prechecks")
         .sdk("C33")
-        .returns(Schema("PreCheckTaskList")),
+        .returns(Type(typed::<crate::cce::tasks::PreCheckTaskList>)),
     op(GET, "/api/v3/projects/{project_id}/clusters/{cluster_id}/operation/precheck/tasks/{task_id}", "show_pre_check", "upgrades", 200, "Show a precheck")
         .sdk("C11")
-        .returns(Schema("PreCheckTask")),
+        .returns(Type(typed::<crate::cce::tasks::PreCheckTask>)),
     op(GET, "/autopilot/v3/projects/{project_id}/clusters/{cluster_id}/operation/precheck/tasks/{task_id}", "show_autopilot_pre_check", "autopilot", 200, "Show an Autopilot precheck")
         .sdk("C34")
-        .returns(Schema("PreCheckTask")),
+        .returns(Type(typed::<crate::cce::tasks::PreCheckTask>)),
     op(POST, "/api/v3.1/projects/{project_id}/clusters/{cluster_id}/operation/snapshot", "create_cluster_master_snapshot", "upgrades", 200, "Start a master snapshot")
         .sdk("C12")
-        .returns(Schema("SnapshotTaskCreated")),
+        .returns(Type(typed::<crate::cce::tasks::SnapshotCreated>)),
     op(POST, "/autopilot/v3.1/projects/{project_id}/clusters/{cluster_id}/operation/snapshot", "create_autopilot_cluster_master_snapshot", "autopilot", 200, "Start an Autopilot master snapshot")
         .sdk("C35")
-        .returns(Schema("SnapshotTaskCreated")),
+        .returns(Type(typed::<crate::cce::tasks::SnapshotCreated>)),
     op(GET, "/api/v3.1/projects/{project_id}/clusters/{cluster_id}/operation/snapshot/tasks", "list_cluster_master_snapshot_tasks", "upgrades", 200, "List a cluster's master snapshots")
         .sdk("C13")
-        .returns(Schema("SnapshotTaskList")),
+        .returns(Type(typed::<crate::cce::tasks::SnapshotTaskList>)),
     op(GET, "/autopilot/v3.1/projects/{project_id}/clusters/{cluster_id}/operation/snapshot/tasks", "list_autopilot_cluster_master_snapshot_tasks", "autopilot", 200, "List an Autopilot cluster's master snapshots")
         .sdk("C36")
-        .returns(Schema("SnapshotTaskList")),
+        .returns(Type(typed::<crate::cce::tasks::SnapshotTaskList>)),
     op(POST, "/api/v3/projects/{project_id}/clusters/{cluster_id}/operation/upgrade", "upgrade_cluster", "upgrades", 200, "Start a cluster upgrade")
         .sdk("C14")
         .body(Type(typed::<cce_wire::UpgradeClusterRequestBody>))
-        .returns(Schema("UpgradeClusterResponse")),
+        .returns(Type(typed::<crate::cce::tasks::UpgradeStarted>)),
     op(POST, "/autopilot/v3/projects/{project_id}/clusters/{cluster_id}/operation/upgrade", "upgrade_autopilot_cluster", "autopilot", 200, "Start an Autopilot cluster upgrade")
         .sdk("C37")
         .body(Type(typed::<cce_wire::UpgradeClusterRequestBody>))
-        .returns(Schema("UpgradeClusterResponse")),
+        .returns(Type(typed::<crate::cce::tasks::UpgradeStarted>)),
     op(GET, "/api/v3/projects/{project_id}/clusters/{cluster_id}/operation/upgrade/tasks", "list_upgrade_cluster_tasks", "upgrades", 200, "List a cluster's upgrade tasks")
         .sdk("C15")
-        .returns(Schema("UpgradeTaskList")),
+        .returns(Type(typed::<crate::cce::tasks::UpgradeTaskList>)),
     op(GET, "/autopilot/v3/projects/{project_id}/clusters/{cluster_id}/operation/upgrade/tasks", "list_autopilot_upgrade_cluster_tasks", "autopilot", 200, "List an Autopilot cluster's upgrade tasks")
         .sdk("C38")
-        .returns(Schema("UpgradeTaskList")),
+        .returns(Type(typed::<crate::cce::tasks::UpgradeTaskList>)),
     op(GET, "/api/v3/projects/{project_id}/clusters/{cluster_id}/operation/upgrade/tasks/{task_id}", "show_upgrade_cluster_task", "upgrades", 200, "Show an upgrade task")
         .sdk("C16")
-        .returns(Schema("UpgradeTask")),
+        .returns(Type(typed::<crate::cce::tasks::UpgradeTaskView>)),
     op(GET, "/autopilot/v3/projects/{project_id}/clusters/{cluster_id}/operation/upgrade/tasks/{task_id}", "show_autopilot_upgrade_cluster_task", "autopilot", 200, "Show an Autopilot upgrade task")
         .sdk("C39")
-        .returns(Schema("UpgradeTask")),
+        .returns(Type(typed::<crate::cce::tasks::UpgradeTaskView>)),
     op(POST, "/api/v3/projects/{project_id}/clusters/{cluster_id}/operation/upgrade/pause", "pause_upgrade_cluster_task", "upgrades", 200, "Pause the running cluster upgrade")
-        .sdk("C17"),
+        .sdk("C17")
+        .returns(Type(typed::<crate::cce::Empty>)),
     op(POST, "/autopilot/v3/projects/{project_id}/clusters/{cluster_id}/operation/upgrade/pause", "pause_autopilot_upgrade_cluster_task", "autopilot", 200, "Pause the running Autopilot cluster upgrade")
-        .note("No SDK method (the SDK has pause for CCE only); same behaviour as pause_upgrade_cluster_task."),
+        .note("No SDK method (the SDK has pause for CCE only); same behaviour as pause_upgrade_cluster_task.")
+        .returns(Type(typed::<crate::cce::Empty>)),
     op(POST, "/api/v3/projects/{project_id}/clusters/{cluster_id}/operation/upgrade/continue", "continue_upgrade_cluster_task", "upgrades", 200, "Continue a paused cluster upgrade")
-        .sdk("C18"),
+        .sdk("C18")
+        .returns(Type(typed::<crate::cce::Empty>)),
     op(POST, "/autopilot/v3/projects/{project_id}/clusters/{cluster_id}/operation/upgrade/continue", "continue_autopilot_upgrade_cluster_task", "autopilot", 200, "Continue a paused Autopilot cluster upgrade")
-        .note("No SDK method (the SDK has continue for CCE only); same behaviour as continue_upgrade_cluster_task."),
+        .note("No SDK method (the SDK has continue for CCE only); same behaviour as continue_upgrade_cluster_task.")
+        .returns(Type(typed::<crate::cce::Empty>)),
     op(POST, "/api/v3/projects/{project_id}/clusters/{cluster_id}/operation/upgrade/retry", "retry_upgrade_cluster_task", "upgrades", 200, "Retry a failed cluster upgrade")
-        .sdk("C19"),
+        .sdk("C19")
+        .returns(Type(typed::<crate::cce::Empty>)),
     op(POST, "/autopilot/v3/projects/{project_id}/clusters/{cluster_id}/operation/upgrade/retry", "retry_autopilot_upgrade_cluster_task", "autopilot", 200, "Retry a failed Autopilot cluster upgrade")
-        .sdk("C40"),
+        .sdk("C40")
+        .returns(Type(typed::<crate::cce::Empty>)),
     op(POST, "/api/v3/projects/{project_id}/clusters/{cluster_id}/operation/postcheck", "create_post_check", "upgrades", 200, "Run the post-upgrade check")
         .sdk("C20")
         .body(Type(typed::<request::Postcheck>))
-        .returns(Schema("PostCheckTask")),
+        .returns(Type(typed::<crate::cce::tasks::PostCheckTask>)),
     op(POST, "/autopilot/v3/projects/{project_id}/clusters/{cluster_id}/operation/postcheck", "create_autopilot_post_check", "autopilot", 200, "Run the Autopilot post-upgrade check")
         .sdk("C41")
         .body(Type(typed::<request::Postcheck>))
-        .returns(Schema("PostCheckTask")),
+        .returns(Type(typed::<crate::cce::tasks::PostCheckTask>)),
     op(POST, "/api/v3/projects/{project_id}/clusters/{cluster_id}/nodepools/{nodepool_id}/operation/upgrade", "upgrade_node_pool", "upgrades", 200, "Upgrade a node pool")
         .sdk("C21")
         .body(Type(typed::<request::NodePoolUpgrade>))
-        .returns(Schema("UpgradeNodePoolResponse")),
+        .returns(Type(typed::<crate::cce::tasks::NodePoolUpgradeStarted>)),
     op(POST, "/api/v3/projects/{project_id}/clusters/{cluster_id}/addons/precheck", "batch_create_addon_precheck", "upgrades", 200, "Start addon prechecks")
         .sdk("C22")
         .body(Type(typed::<cce_wire::AddonCheckRequest>))
-        .returns(Schema("AddonCheck")),
+        .returns(Type(typed::<crate::cce::tasks::AddonCheck>)),
     op(GET, "/api/v3/projects/{project_id}/clusters/{cluster_id}/addons/precheck/tasks", "list_addon_precheck_tasks", "upgrades", 200, "List addon prechecks")
         .sdk("C23")
         .query(params::<crate::cce::tasks::AddonCheckQuery>)
-        .returns(Schema("AddonCheckTaskList")),
+        .returns(Type(typed::<crate::cce::tasks::AddonCheckTaskList>)),
     op(GET, "/autopilot/v3/projects/{project_id}/clusters/{cluster_id}/upgradeplans", "list_autopilot_upgrade_plans", "autopilot", 200, "Show an Autopilot cluster's upgrade plan")
         .sdk("C42")
-        .returns(Schema("UpgradePlanList"))
+        .returns(Type(typed::<crate::cce::tasks::UpgradePlanList>))
         .note("`items` is one UpgradePlan object, not an array (docs/wire.md C42)."),
     op(PUT, "/autopilot/v3/projects/{project_id}/clusters/{cluster_id}/upgradeplans/{upgrade_plan_id}", "update_autopilot_upgrade_plan", "autopilot", 200, "Delay an Autopilot upgrade plan")
         .sdk("C43")
         .body(Type(typed::<crate::cce::tasks::DelayBody>))
-        .returns(Schema("UpgradePlan")),
+        .returns(Type(typed::<crate::cce::tasks::UpgradePlanView>)),
     // UCS clusters.
     op(GET, "/v1/clusters", "show_cluster_list", "clusters", 200, "List clusters")
         .sdk("U01")
@@ -850,17 +853,26 @@ impl Schemas {
         }
     }
 
-    /// The schemas section: the request types', the response types' and the hand-written ones. A
+    /// The schemas section: the request types' and the response types'. A
     /// type whose response schema differs from its request schema (a field the server always sends
-    /// that a client may leave out) is named `…Response` in the responses of `paths`.
+    /// that a client may leave out, or never sends, like a password), or refers to one that does, is
+    /// named `…Response` in the responses of `paths`.
     fn finish(mut self, paths: &mut Map<String, Value>) -> Value {
         let mut all = self.requests.take_definitions(true);
         let responses = self.responses.take_definitions(true);
-        let renamed: Vec<String> = responses
-            .iter()
-            .filter(|(name, schema)| all.get(*name).is_some_and(|request| request != *schema))
-            .map(|(name, _)| name.clone())
-            .collect();
+        let mut renamed: Vec<String> = Vec::new();
+        loop {
+            let differ = |(name, schema): &(&String, &Value)| {
+                let mut schema = (*schema).clone();
+                rename_refs(&mut schema, &renamed);
+                !renamed.contains(name) && all.get(*name).is_some_and(|request| *request != schema)
+            };
+            let more: Vec<String> = responses.iter().filter(differ).map(|(name, _)| name.clone()).collect();
+            if more.is_empty() {
+                break;
+            }
+            renamed.extend(more);
+        }
         let rename = |value: &mut Value| rename_refs(value, &renamed);
         for (name, mut schema) in responses {
             rename(&mut schema);
@@ -871,12 +883,6 @@ impl Schemas {
             for operation in item.values_mut() {
                 rename(&mut operation["responses"]);
             }
-        }
-        for (name, schema) in hand_written() {
-            assert!(
-                all.insert(name.to_string(), schema).is_none(),
-                "schema {name} is derived and hand-written"
-            );
         }
         Value::Object(all)
     }
@@ -932,7 +938,6 @@ fn content(body: Body, generator: &mut SchemaGenerator) -> Option<Value> {
     Some(match body {
         Body::None => return None,
         Body::Object => json!({ "application/json": { "schema": object } }),
-        Body::Schema(name) => json!({ "application/json": { "schema": reference(name) } }),
         Body::Type(schema) => json!({ "application/json": { "schema": schema(generator) } }),
         Body::JsonOrForm(schema) => {
             let schema = schema(generator);
@@ -953,10 +958,6 @@ fn content(body: Body, generator: &mut SchemaGenerator) -> Option<Value> {
     })
 }
 
-fn reference(name: &str) -> Value {
-    json!({ "$ref": format!("#/components/schemas/{name}") })
-}
-
 /// The value with every object's keys in order, whatever map serde_json was built with.
 fn sorted(value: Value) -> Value {
     match value {
@@ -968,469 +969,6 @@ fn sorted(value: Value) -> Value {
         Value::Array(items) => Value::Array(items.into_iter().map(sorted).collect()),
         other => other,
     }
-}
-
-// The schema vocabulary.
-
-fn obj<const N: usize>(properties: [(&str, Value); N]) -> Value {
-    let properties: Map<String, Value> = properties.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
-    json!({ "type": "object", "additionalProperties": true, "properties": properties })
-}
-
-fn string() -> Value {
-    json!({ "type": "string" })
-}
-
-fn integer() -> Value {
-    json!({ "type": "integer" })
-}
-
-fn boolean() -> Value {
-    json!({ "type": "boolean" })
-}
-
-/// Any JSON object.
-fn object() -> Value {
-    json!({ "type": "object", "additionalProperties": true })
-}
-
-fn array(items: Value) -> Value {
-    json!({ "type": "array", "items": items })
-}
-
-/// A JSON object with arbitrary keys whose values are `values`.
-fn dict(values: Value) -> Value {
-    json!({ "type": "object", "additionalProperties": values })
-}
-
-fn r(name: &str) -> Value {
-    reference(name)
-}
-
-fn strings() -> Value {
-    array(string())
-}
-
-/// The schemas not derived from a type yet, with the wire keys the SDK models use (docs/wire.md §7).
-fn hand_written() -> Vec<(&'static str, Value)> {
-    let schemas = vec![
-        // IAM (Keystone v3).
-        // UCS.
-        // CCE.
-        (
-            "Metadata",
-            obj([
-                ("uid", string()),
-                ("name", string()),
-                ("labels", dict(string())),
-                ("annotations", dict(string())),
-                ("updateTimestamp", string()),
-                ("creationTimestamp", string()),
-            ]),
-        ),
-        (
-            "CceCluster",
-            obj([
-                ("kind", string()),
-                ("apiVersion", string()),
-                ("metadata", r("Metadata")),
-                ("spec", object()),
-                ("status", object()),
-            ]),
-        ),
-        (
-            "CceJob",
-            obj([
-                ("kind", string()),
-                ("apiVersion", string()),
-                (
-                    "metadata",
-                    obj([("uid", string()), ("creationTimestamp", string()), ("updateTimestamp", string())]),
-                ),
-                (
-                    "spec",
-                    obj([
-                        ("type", string()),
-                        ("clusterUID", string()),
-                        ("resourceID", string()),
-                        ("resourceName", string()),
-                        ("extendParam", dict(string())),
-                        ("subJobs", array(object())),
-                    ]),
-                ),
-                ("status", obj([("phase", string()), ("reason", string())])),
-            ]),
-        ),
-        (
-            "NodePoolList",
-            obj([("kind", string()), ("apiVersion", string()), ("items", array(r("NodePool")))]),
-        ),
-        (
-            "Node",
-            obj([
-                ("kind", string()),
-                ("apiVersion", string()),
-                ("metadata", object()),
-                ("spec", object()),
-                ("status", object()),
-            ]),
-        ),
-        (
-            "NodeList",
-            obj([
-                ("kind", string()),
-                ("apiVersion", string()),
-                ("items", array(r("Node"))),
-                ("pageInfo", object()),
-            ]),
-        ),
-        (
-            "AddonTemplateList",
-            obj([("kind", string()), ("apiVersion", string()), ("items", array(object()))]),
-        ),
-        (
-            "AddonInstance",
-            obj([
-                ("kind", string()),
-                ("apiVersion", string()),
-                ("metadata", object()),
-                ("spec", object()),
-                ("status", object()),
-            ]),
-        ),
-        (
-            "AddonInstanceList",
-            obj([("kind", string()), ("apiVersion", string()), ("items", array(r("AddonInstance")))]),
-        ),
-        (
-            "CceClusterList",
-            obj([("kind", string()), ("apiVersion", string()), ("items", array(r("CceCluster")))]),
-        ),
-        (
-            "UpgradeInfoStatus",
-            obj([("phase", string()), ("progress", string()), ("completionTime", string())]),
-        ),
-        (
-            "UpgradeInfo",
-            obj([
-                ("kind", string()),
-                ("apiVersion", string()),
-                ("metadata", r("Metadata")),
-                (
-                    "spec",
-                    obj([
-                        ("lastUpgradeInfo", r("UpgradeInfoStatus")),
-                        (
-                            "versionInfo",
-                            obj([
-                                ("release", string()),
-                                ("patch", string()),
-                                ("suggestPatch", string()),
-                                ("targetVersions", strings()),
-                            ]),
-                        ),
-                        ("upgradeFeatureGates", obj([("supportUpgradePageV4", boolean())])),
-                    ]),
-                ),
-                ("status", r("UpgradeInfoStatus")),
-            ]),
-        ),
-        (
-            "UpgradePaths",
-            obj([
-                ("apiVersion", string()),
-                ("kind", string()),
-                ("metadata", r("Metadata")),
-                (
-                    "upgradePaths",
-                    array(obj([
-                        ("version", string()),
-                        ("platformVersion", string()),
-                        ("targetVersions", strings()),
-                    ])),
-                ),
-            ]),
-        ),
-        (
-            "UpgradeFeatureGates",
-            obj([
-                ("apiVersion", string()),
-                ("kind", string()),
-                ("metadata", r("Metadata")),
-                ("upgradeFeatureGates", dict(string())),
-            ]),
-        ),
-        ("FeatureGates", obj([("kind", string()), ("apiVersion", string()), ("spec", object())])),
-        (
-            "WorkFlowSpec",
-            obj([("clusterID", string()), ("clusterVersion", string()), ("targetVersion", string())]),
-        ),
-        (
-            "WorkFlowTask",
-            obj([
-                ("kind", string()),
-                ("apiVersion", string()),
-                ("metadata", r("Metadata")),
-                ("spec", r("WorkFlowSpec")),
-                (
-                    "status",
-                    obj([
-                        ("phase", string()),
-                        (
-                            "pointStatuses",
-                            array(obj([
-                                ("taskType", string()),
-                                ("taskID", string()),
-                                ("status", string()),
-                                ("startTimeStamp", string()),
-                                ("endTimeStamp", string()),
-                                ("expireTimeStamp", string()),
-                            ])),
-                        ),
-                        (
-                            "lineStatuses",
-                            array(obj([
-                                ("startPoint", obj([("taskType", string())])),
-                                ("endPoint", obj([("taskType", string())])),
-                                ("critical", boolean()),
-                            ])),
-                        ),
-                    ]),
-                ),
-            ]),
-        ),
-        (
-            "UpgradeWorkFlowList",
-            obj([("kind", string()), ("apiVersion", string()), ("items", array(r("WorkFlowTask")))]),
-        ),
-        (
-            "PreCheckItemStatus",
-            obj([
-                ("name", string()),
-                ("kind", string()),
-                ("group", string()),
-                ("level", string()),
-                ("phase", string()),
-                ("message", string()),
-                ("riskSource", object()),
-                ("errorCodes", strings()),
-            ]),
-        ),
-        (
-            "PrecheckStatus",
-            obj([
-                ("phase", string()),
-                ("expireTimeStamp", string()),
-                ("message", string()),
-                (
-                    "clusterCheckStatus",
-                    obj([("phase", string()), ("itemsStatus", array(r("PreCheckItemStatus")))]),
-                ),
-                (
-                    "addonCheckStatus",
-                    obj([("phase", string()), ("itemsStatus", array(r("PreCheckItemStatus")))]),
-                ),
-                (
-                    "nodeCheckStatus",
-                    obj([
-                        ("phase", string()),
-                        (
-                            "nodeStageStatus",
-                            array(obj([
-                                (
-                                    "nodeInfo",
-                                    obj([
-                                        ("uid", string()),
-                                        ("name", string()),
-                                        ("status", string()),
-                                        ("nodeType", string()),
-                                    ]),
-                                ),
-                                ("itemsStatus", array(r("PreCheckItemStatus"))),
-                            ])),
-                        ),
-                    ]),
-                ),
-            ]),
-        ),
-        (
-            "PreCheckTask",
-            obj([
-                ("apiVersion", string()),
-                ("kind", string()),
-                (
-                    "metadata",
-                    obj([("uid", string()), ("creationTimestamp", string()), ("updateTimestamp", string())]),
-                ),
-                ("spec", r("PrecheckSpec")),
-                ("status", r("PrecheckStatus")),
-            ]),
-        ),
-        (
-            "PreCheckTaskList",
-            obj([
-                ("apiVersion", string()),
-                ("kind", string()),
-                ("metadata", r("Metadata")),
-                ("items", array(r("PreCheckTask"))),
-            ]),
-        ),
-        (
-            "SnapshotTaskCreated",
-            obj([("uid", string()), ("metadata", obj([("apiVersion", string()), ("kind", string())]))]),
-        ),
-        (
-            "SnapshotTaskList",
-            obj([
-                ("apiVersion", string()),
-                ("kind", string()),
-                ("metadata", object()),
-                (
-                    "items",
-                    array(obj([
-                        ("kind", string()),
-                        ("apiVersion", string()),
-                        ("metadata", object()),
-                        ("spec", obj([("items", array(object()))])),
-                        (
-                            "status",
-                            obj([("phase", string()), ("progress", string()), ("completionTime", string())]),
-                        ),
-                    ])),
-                ),
-                ("status", obj([("latestBackupTime", string())])),
-            ]),
-        ),
-        (
-            "UpgradeClusterResponse",
-            obj([
-                ("metadata", obj([("uid", string())])),
-                (
-                    "spec",
-                    obj([(
-                        "clusterUpgradeAction",
-                        obj([
-                            ("version", string()),
-                            ("targetVersion", string()),
-                            ("targetPlatformVersion", string()),
-                            ("strategy", r("UpgradeStrategy")),
-                            ("config", object()),
-                        ]),
-                    )]),
-                ),
-            ]),
-        ),
-        (
-            "UpgradeTask",
-            obj([
-                ("apiVersion", string()),
-                ("kind", string()),
-                (
-                    "metadata",
-                    obj([("uid", string()), ("creationTimestamp", string()), ("updateTimestamp", string())]),
-                ),
-                ("spec", obj([("version", string()), ("targetVersion", string()), ("items", object())])),
-                ("status", obj([("phase", string()), ("progress", string()), ("completionTime", string())])),
-            ]),
-        ),
-        (
-            "UpgradeTaskList",
-            obj([
-                ("apiVersion", string()),
-                ("kind", string()),
-                ("metadata", object()),
-                ("items", array(r("UpgradeTask"))),
-            ]),
-        ),
-        (
-            "PostcheckSpec",
-            obj([("clusterID", string()), ("clusterVersion", string()), ("targetVersion", string())]),
-        ),
-        (
-            "PostCheckTask",
-            obj([
-                ("apiVersion", string()),
-                ("kind", string()),
-                ("metadata", obj([("uid", string())])),
-                ("spec", r("PostcheckSpec")),
-                ("status", obj([("phase", string())])),
-            ]),
-        ),
-        ("UpgradeNodePoolResponse", obj([("jobid", string())])),
-        (
-            "AddonCheck",
-            obj([
-                ("kind", string()),
-                ("apiVersion", string()),
-                ("spec", r("AddonCheckSpec")),
-                ("status", obj([("phase", string()), ("itemsStatus", array(r("PreCheckItemStatus")))])),
-            ]),
-        ),
-        (
-            "AddonCheckTaskList",
-            obj([
-                ("kind", string()),
-                ("apiVersion", string()),
-                ("pageInfo", obj([("currentCount", integer())])),
-                (
-                    "items",
-                    array(obj([
-                        (
-                            "metadata",
-                            obj([
-                                ("type", string()),
-                                ("taskID", string()),
-                                ("addonTemplateName", string()),
-                                ("addonInstanceName", string()),
-                                ("addonInstanceID", string()),
-                                ("createTimeStamp", string()),
-                                ("expireTimeStamp", string()),
-                            ]),
-                        ),
-                        ("spec", obj([("addonTargetVersion", string())])),
-                        (
-                            "status",
-                            obj([
-                                ("status", string()),
-                                ("message", string()),
-                                (
-                                    "riskList",
-                                    array(obj([
-                                        ("riskName", string()),
-                                        ("level", string()),
-                                        ("status", string()),
-                                        ("message", string()),
-                                    ])),
-                                ),
-                            ]),
-                        ),
-                    ])),
-                ),
-            ]),
-        ),
-        (
-            "UpgradePlan",
-            obj([
-                ("kind", string()),
-                ("apiVersion", string()),
-                ("metadata", r("Metadata")),
-                (
-                    "spec",
-                    obj([
-                        ("clusterID", string()),
-                        ("clusterVersion", string()),
-                        ("targetVersion", string()),
-                        ("notBefore", string()),
-                        ("notAfter", string()),
-                        ("notBeforeDeadline", string()),
-                    ]),
-                ),
-                ("status", obj([("phase", string())])),
-            ]),
-        ),
-        ("UpgradePlanList", obj([("kind", string()), ("apiVersion", string()), ("items", r("UpgradePlan"))])),
-    ];
-    schemas
 }
 
 #[cfg(test)]

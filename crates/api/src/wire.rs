@@ -19,8 +19,10 @@ impl Uid {
     }
 }
 
-/// The empty object some operations answer: `{}`.
+/// An empty object (`{}`): the answer of an action that returns nothing, a `metadata` that ucsd
+/// leaves empty.
 #[derive(serde::Serialize, schemars::JsonSchema)]
+#[schemars(extend("additionalProperties" = false))]
 pub struct Empty {}
 
 /// A kubeconfig as JSON (`kind: Config`) with one cluster, one user with a client certificate, and

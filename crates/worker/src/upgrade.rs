@@ -284,16 +284,20 @@ async fn apply(
             let name = task.request.get("addonTemplateName").and_then(Value::as_str).unwrap_or_default();
             let wanted = task.request.get("targetVersion").and_then(Value::as_str).unwrap_or_default();
             let offered = catalogue.find(&cluster.version).and_then(|v| v.addons.get(name));
-            let risks: Vec<Value> = match offered {
+            let fatal = |risk_name: &str, message: String| precheck::AddonCheckRisk {
+                risk_name: risk_name.to_string(),
+                level: precheck::Level::Fatal,
+                status: "Failed".to_string(),
+                message,
+            };
+            let release = release_of(&cluster.version);
+            let risks = match offered {
                 Some(versions) if versions.iter().any(|v| v == wanted) => Vec::new(),
-                Some(versions) => vec![json!({
-                    "riskName": "AddonVersion", "level": "Fatal", "status": "Failed",
-                    "message": format!("{name} {wanted} is not offered on {}; offered: {versions:?}", release_of(&cluster.version)),
-                })],
-                None => vec![json!({
-                    "riskName": "AddonTemplate", "level": "Fatal", "status": "Failed",
-                    "message": format!("no addon {name:?} is offered on {}", release_of(&cluster.version)),
-                })],
+                Some(versions) => vec![fatal(
+                    "AddonVersion",
+                    format!("{name} {wanted} is not offered on {release}; offered: {versions:?}"),
+                )],
+                None => vec![fatal("AddonTemplate", format!("no addon {name:?} is offered on {release}"))],
             };
             let failed = !risks.is_empty();
             task.result = json!({ "riskList": risks });

@@ -12,11 +12,12 @@ use domain::{
     authz::actions,
     cce::CceCluster,
     error::cce,
+    ids::CceClusterId,
     Error,
 };
 use schemars::JsonSchema;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
 use store::addon::AddonChange;
 
 use super::{as_value, cluster, route, version_of, Service};
@@ -64,14 +65,87 @@ fn releases_by_version(service: &Service, template: &str) -> BTreeMap<String, Ve
 }
 
 /// A `Versions` object: an addon version and the cluster versions it supports.
-fn version_view(version: &str, releases: &[String]) -> Value {
-    json!({
-        "version": version,
-        "input": {},
-        "stable": true,
-        "translate": {},
-        "supportVersions": [{ "clusterType": "VirtualMachine", "clusterVersion": releases }],
-    })
+fn version_view(version: &str, releases: &[String]) -> AddonVersion {
+    AddonVersion {
+        version: version.to_string(),
+        input: Map::new(),
+        stable: true,
+        translate: Map::new(),
+        support_versions: vec![SupportVersions {
+            cluster_type: "VirtualMachine",
+            cluster_version: releases.to_vec(),
+        }],
+    }
+}
+
+/// `Versions`: an addon version and the cluster versions it supports.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(rename = "AddonVersion")]
+struct AddonVersion {
+    version: String,
+    /// The addon's inputs (ucsd's addons have none).
+    input: Map<String, Value>,
+    stable: bool,
+    translate: Map<String, Value>,
+    support_versions: Vec<SupportVersions>,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+struct SupportVersions {
+    cluster_type: &'static str,
+    cluster_version: Vec<String>,
+}
+
+/// The metadata of an addon template or instance.
+fn addon_metadata(uid: String, name: &str, times: Option<(String, String)>) -> cce_wire::AddonMetadata {
+    let (creation_timestamp, update_timestamp) = times.unzip();
+    cce_wire::AddonMetadata {
+        uid: Some(uid),
+        name: Some(name.to_string()),
+        alias: Some(name.to_string()),
+        labels: Some(BTreeMap::new()),
+        annotations: Some(BTreeMap::new()),
+        update_timestamp,
+        creation_timestamp,
+    }
+}
+
+/// `list_addon_templates`' body.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(rename = "AddonTemplateList")]
+pub(crate) struct TemplateList {
+    kind: &'static str,
+    api_version: &'static str,
+    items: Vec<AddonTemplate>,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+struct AddonTemplate {
+    kind: &'static str,
+    api_version: &'static str,
+    metadata: cce_wire::AddonMetadata,
+    spec: TemplateSpec,
+}
+
+/// `Templatespec`.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(rename = "AddonTemplateSpec")]
+struct TemplateSpec {
+    #[serde(rename = "type")]
+    template_type: &'static str,
+    require: bool,
+    labels: Vec<String>,
+    #[serde(rename = "logoURL")]
+    logo_url: &'static str,
+    #[serde(rename = "readmeURL")]
+    readme_url: &'static str,
+    description: String,
+    versions: Vec<AddonVersion>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -80,77 +154,132 @@ pub(crate) struct TemplateQuery {
 }
 
 /// `GET /api/v3/addontemplates[?addon_template_name=]`: every addon the service's catalogue offers.
-async fn list_templates(service: Service, Query(q): Query<TemplateQuery>) -> ApiResult<JsonOut<Value>> {
+async fn list_templates(
+    service: Service,
+    Query(q): Query<TemplateQuery>,
+) -> ApiResult<JsonOut<TemplateList>> {
     let mut names: Vec<&String> = service.catalogue().versions.iter().flat_map(|v| v.addons.keys()).collect();
     names.sort();
     names.dedup();
     let optional = &domain::upgrade::Catalogue::get().optional_addons;
-    let items: Vec<Value> = names
+    let items = names
         .into_iter()
         .filter(|name| q.addon_template_name.as_deref().is_none_or(|wanted| wanted == name.as_str()))
         .map(|name| {
-            let versions: Vec<Value> = releases_by_version(&service, name)
+            let versions = releases_by_version(&service, name)
                 .iter()
                 .map(|(v, releases)| version_view(v, releases))
                 .collect();
-            json!({
-                "kind": "Addon",
-                "apiVersion": "v3",
-                "metadata": { "uid": name, "name": name, "alias": name, "labels": {}, "annotations": {} },
-                "spec": {
-                    "type": "helm",
-                    "require": !optional.contains(name),
-                    "labels": [],
-                    "logoURL": "",
-                    "readmeURL": "",
-                    "description": format!("the {name} addon"),
-                    "versions": versions,
+            AddonTemplate {
+                kind: "Addon",
+                api_version: "v3",
+                metadata: addon_metadata(name.clone(), name, None),
+                spec: TemplateSpec {
+                    template_type: "helm",
+                    require: !optional.contains(name),
+                    labels: Vec::new(),
+                    logo_url: "",
+                    readme_url: "",
+                    description: format!("the {name} addon"),
+                    versions,
                 },
-            })
+            }
         })
         .collect();
-    Ok(JsonOut(json!({ "kind": "Addon", "apiVersion": "v3", "items": items })))
+    Ok(JsonOut(TemplateList { kind: "Addon", api_version: "v3", items }))
 }
 
 /// The `AddonInstance` object of the wire for `template` of cluster `c`.
-fn instance_view(service: &Service, c: &CceCluster, template: &str) -> Result<Value, ApiError> {
+fn instance_view(service: &Service, c: &CceCluster, template: &str) -> Result<AddonInstance, ApiError> {
     let version = c.addons.get(template).ok_or_else(|| Error::internal("an addon view of no addon"))?;
     let instance = c.addon_instances.get(template).cloned().unwrap_or_default();
     let offered = version_of(service, c)?.addons.get(template).cloned().unwrap_or_default();
-    let newer: Vec<&String> = offered.iter().skip_while(|v| *v != version).skip(1).collect();
+    let newer: Vec<String> = offered.iter().skip_while(|v| *v != version).skip(1).cloned().collect();
     let releases = releases_by_version(service, template).remove(version).unwrap_or_default();
-    Ok(json!({
-        "kind": "Addon",
-        "apiVersion": "v3",
-        "metadata": {
-            "uid": instance_uid(c.id, template),
-            "name": template,
-            "alias": template,
-            "labels": {},
-            "annotations": {},
-            "creationTimestamp": rfc3339(instance.created_at.unwrap_or(c.created_at)),
-            "updateTimestamp": rfc3339(instance.updated_at.unwrap_or(c.created_at)),
+    let times = (
+        rfc3339(instance.created_at.unwrap_or(c.created_at)),
+        rfc3339(instance.updated_at.unwrap_or(c.created_at)),
+    );
+    Ok(AddonInstance {
+        kind: "Addon",
+        api_version: "v3",
+        metadata: addon_metadata(instance_uid(c.id, template), template, Some(times)),
+        spec: InstanceSpec {
+            cluster_id: c.id,
+            version: version.clone(),
+            addon_template_name: template.to_string(),
+            addon_template_type: "helm",
+            addon_template_logo: "",
+            addon_template_labels: Vec::new(),
+            description: format!("the {template} addon"),
+            values: match instance.values {
+                Value::Object(values) => values,
+                _ => Map::new(),
+            },
         },
-        "spec": {
-            "clusterID": c.id,
-            "version": version,
-            "addonTemplateName": template,
-            "addonTemplateType": "helm",
-            "addonTemplateLogo": "",
-            "addonTemplateLabels": [],
-            "description": format!("the {template} addon"),
-            "values": if instance.values.is_null() { json!({}) } else { instance.values },
+        status: InstanceStatus {
+            status: "running",
+            reason: "",
+            message: "",
+            target_versions: newer,
+            current_version: version_view(version, &releases),
+            is_rollbackable: false,
+            previous_version: "",
         },
-        "status": {
-            "status": "running",
-            "Reason": "",
-            "message": "",
-            "targetVersions": newer,
-            "currentVersion": version_view(version, &releases),
-            "isRollbackable": false,
-            "previousVersion": "",
-        },
-    }))
+    })
+}
+
+/// The `AddonInstance` object of the wire.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct AddonInstance {
+    kind: &'static str,
+    api_version: &'static str,
+    metadata: cce_wire::AddonMetadata,
+    spec: InstanceSpec,
+    status: InstanceStatus,
+}
+
+/// `InstanceSpec`.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(rename = "AddonInstanceSpec")]
+struct InstanceSpec {
+    #[serde(rename = "clusterID")]
+    cluster_id: CceClusterId,
+    version: String,
+    addon_template_name: String,
+    addon_template_type: &'static str,
+    addon_template_logo: &'static str,
+    addon_template_labels: Vec<String>,
+    description: String,
+    /// The values the user installed the addon with: open, as the addon defines them.
+    values: Map<String, Value>,
+}
+
+/// `AddonInstanceStatus`.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(rename = "AddonInstanceStatus")]
+struct InstanceStatus {
+    status: &'static str,
+    #[serde(rename = "Reason")]
+    reason: &'static str,
+    message: &'static str,
+    target_versions: Vec<String>,
+    current_version: AddonVersion,
+    is_rollbackable: bool,
+    previous_version: &'static str,
+}
+
+/// `list_addon_instances`' body.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(rename = "AddonInstanceList")]
+pub(crate) struct InstanceList {
+    kind: &'static str,
+    api_version: &'static str,
+    items: Vec<AddonInstance>,
 }
 
 /// The template an instance id names in cluster `c`.
@@ -190,10 +319,10 @@ async fn list(
     caller: Caller,
     service: Service,
     Query(q): Query<ClusterQuery>,
-) -> ApiResult<JsonOut<Value>> {
+) -> ApiResult<JsonOut<InstanceList>> {
     let c = cluster(&app, &caller, &service, q.cluster_id()?).await?;
     let items = c.addons.keys().map(|t| instance_view(&service, &c, t)).collect::<Result<Vec<_>, _>>()?;
-    Ok(JsonOut(json!({ "kind": "Addon", "apiVersion": "v3", "items": items })))
+    Ok(JsonOut(InstanceList { kind: "Addon", api_version: "v3", items }))
 }
 
 async fn show(
@@ -202,7 +331,7 @@ async fn show(
     service: Service,
     Path(id): Path<String>,
     Query(q): Query<ClusterQuery>,
-) -> ApiResult<JsonOut<Value>> {
+) -> ApiResult<JsonOut<AddonInstance>> {
     let c = cluster(&app, &caller, &service, q.instance_cluster()?).await?;
     let template = template_of(&c, &id)?;
     Ok(JsonOut(instance_view(&service, &c, &template)?))
@@ -215,7 +344,7 @@ async fn create(
     caller: Caller,
     service: Service,
     Json(body): Json<cce_wire::InstanceRequest>,
-) -> ApiResult<(StatusCode, JsonOut<Value>)> {
+) -> ApiResult<(StatusCode, JsonOut<AddonInstance>)> {
     let request = addon::validate_request(&as_value(&body))?;
     let c = cluster(&app, &caller, &service, &request.cluster_id).await?;
     let version =
@@ -236,7 +365,7 @@ async fn update(
     service: Service,
     Path(id): Path<String>,
     Json(body): Json<cce_wire::InstanceRequest>,
-) -> ApiResult<JsonOut<Value>> {
+) -> ApiResult<JsonOut<AddonInstance>> {
     let request = addon::validate_request(&as_value(&body))?;
     let c = cluster(&app, &caller, &service, &request.cluster_id).await?;
     let template = template_of(&c, &id)?;
@@ -262,9 +391,9 @@ async fn delete(
     service: Service,
     Path(id): Path<String>,
     Query(q): Query<ClusterQuery>,
-) -> ApiResult<JsonOut<Value>> {
+) -> ApiResult<JsonOut<&'static str>> {
     let c = cluster(&app, &caller, &service, q.instance_cluster()?).await?;
     let template = template_of(&c, &id)?;
     app.store.addon_change(&caller.actor(), service.0, c.id, AddonChange::Remove { template }).await?;
-    Ok(JsonOut(json!("success")))
+    Ok(JsonOut("success"))
 }

@@ -10,12 +10,14 @@ use domain::{
     upgrade::Flavor,
     Error,
 };
+use std::collections::BTreeMap;
+
 use schemars::JsonSchema;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use store::cce::CceClusterFilter;
 
-use super::{as_value, cluster, go_time, project_id, route, Service};
+use super::{as_value, cluster, go_time, project_id, route, stored, Metadata, Service};
 use crate::{
     auth::Caller,
     error::{ApiError, ApiResult},
@@ -47,32 +49,45 @@ pub(super) fn routes() -> Vec<Route> {
 /// The annotation that carries a cluster's full version (`spec.version` shows its release).
 pub const VERSION_ANNOTATION: &str = "cce.ucsd.io/version";
 
-/// The `Cluster` object of the wire.
-pub fn cluster_view(service: &Service, c: &CceCluster) -> Value {
+/// The `Cluster` object of the wire: what was recorded of the create request (and updates) with
+/// what ucsd decides (name, uid, times, version, status).
+pub fn cluster_view(service: &Service, c: &CceCluster) -> Result<cce_wire::Cluster, ApiError> {
     let entry = service.catalogue().find(&c.version);
-    let mut metadata = c.metadata.clone();
-    metadata["name"] = json!(c.name);
-    metadata["uid"] = json!(c.id);
-    metadata["creationTimestamp"] = json!(go_time(c.created_at));
-    metadata["updateTimestamp"] = json!(go_time(c.updated_at));
-    if !metadata["annotations"].is_object() {
-        metadata["annotations"] = json!({});
-    }
-    metadata["annotations"][VERSION_ANNOTATION] = json!(c.version);
-    let mut spec = c.spec.clone();
-    spec["version"] = json!(entry.map_or(c.version.as_str(), |e| e.release()));
-    spec["platformVersion"] = json!(entry.map_or("", |e| e.platform_version.as_str()));
-    json!({
-        "kind": "Cluster",
-        "apiVersion": "v3",
-        "metadata": metadata,
-        "spec": spec,
-        "status": {
-            "phase": c.phase.as_str(),
-            "jobID": c.job_id.map(|j| j.to_string()).unwrap_or_default(),
-            "endpoints": [{ "url": domain::cce::api_endpoint(c.id, c.flavor), "type": "Internal" }],
-        },
+    let mut metadata: cce_wire::ClusterMetadata = stored(&c.metadata, "cluster metadata")?;
+    metadata.name = Some(c.name.clone());
+    metadata.uid = Some(c.id.to_string());
+    metadata.creation_timestamp = Some(go_time(c.created_at));
+    metadata.update_timestamp = Some(go_time(c.updated_at));
+    metadata.annotations.get_or_insert_default().insert(VERSION_ANNOTATION.to_string(), c.version.clone());
+    let mut spec: cce_wire::ClusterSpec = stored(&c.spec, "cluster spec")?;
+    spec.version = Some(entry.map_or(c.version.as_str(), |e| e.release()).to_string());
+    spec.platform_version = Some(entry.map_or("", |e| e.platform_version.as_str()).to_string());
+    let status = cce_wire::ClusterStatus {
+        phase: Some(c.phase.as_str().to_string()),
+        job_id: Some(c.job_id.map(|j| j.to_string()).unwrap_or_default()),
+        endpoints: Some(vec![cce_wire::ClusterEndpoints {
+            url: Some(domain::cce::api_endpoint(c.id, c.flavor)),
+            r#type: Some("Internal".to_string()),
+        }]),
+        ..Default::default()
+    };
+    Ok(cce_wire::Cluster {
+        kind: Some("Cluster".to_string()),
+        api_version: Some("v3".to_string()),
+        metadata: Some(metadata),
+        spec: Some(spec),
+        status: Some(status),
     })
+}
+
+/// `list_clusters`' body.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(rename = "CceClusterList")]
+pub(crate) struct ClusterList {
+    kind: &'static str,
+    api_version: &'static str,
+    items: Vec<cce_wire::Cluster>,
 }
 
 /// `POST …/clusters`: validates, seals the proxy key, records the cluster and its build job.
@@ -81,7 +96,7 @@ async fn create(
     caller: Caller,
     service: Service,
     Json(body): Json<cce_wire::Cluster>,
-) -> ApiResult<(StatusCode, JsonOut<Value>)> {
+) -> ApiResult<(StatusCode, JsonOut<cce_wire::Cluster>)> {
     let project = project_id(&caller)?;
     let new = domain::cce::validate_create(service.0, as_value(&body))?;
     let id = CceClusterId::new();
@@ -93,7 +108,7 @@ async fn create(
         .store
         .cce_cluster_create(&caller.actor(), &project, &new, sealed, app.config.quotas.clusters, id)
         .await?;
-    Ok((StatusCode::CREATED, JsonOut(cluster_view(&service, &created))))
+    Ok((StatusCode::CREATED, JsonOut(cluster_view(&service, &created)?)))
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -111,11 +126,11 @@ async fn list(
     caller: Caller,
     service: Service,
     Query(q): Query<ListQuery>,
-) -> ApiResult<JsonOut<Value>> {
+) -> ApiResult<JsonOut<ClusterList>> {
     let filter = CceClusterFilter { phase: q.status, cluster_type: q.cluster_type, version: q.version };
     let clusters = app.store.cce_cluster_list(caller.domain_id(), service.0, &filter).await?;
-    let items: Vec<Value> = clusters.iter().map(|c| cluster_view(&service, c)).collect();
-    Ok(JsonOut(json!({ "kind": "Cluster", "apiVersion": "v3", "items": items })))
+    let items = clusters.iter().map(|c| cluster_view(&service, c)).collect::<Result<_, _>>()?;
+    Ok(JsonOut(ClusterList { kind: "Cluster", api_version: "v3", items }))
 }
 
 async fn show(
@@ -123,9 +138,9 @@ async fn show(
     caller: Caller,
     service: Service,
     Path((_, id)): Path<(String, String)>,
-) -> ApiResult<JsonOut<Value>> {
+) -> ApiResult<JsonOut<cce_wire::Cluster>> {
     let c = cluster(&app, &caller, &service, &id).await?;
-    Ok(JsonOut(cluster_view(&service, &c)))
+    Ok(JsonOut(cluster_view(&service, &c)?))
 }
 
 async fn delete(
@@ -133,10 +148,10 @@ async fn delete(
     caller: Caller,
     service: Service,
     Path((_, id)): Path<(String, String)>,
-) -> ApiResult<JsonOut<Value>> {
+) -> ApiResult<JsonOut<cce_wire::Cluster>> {
     let c = cluster(&app, &caller, &service, &id).await?;
     let deleting = app.store.cce_cluster_delete(&caller.actor(), service.0, c.id).await?;
-    Ok(JsonOut(cluster_view(&service, &deleting)))
+    Ok(JsonOut(cluster_view(&service, &deleting)?))
 }
 
 /// `GET …/jobs/{job_id}`: a job of the caller's clusters of this service (a cluster's creation or
@@ -147,7 +162,7 @@ async fn show_job(
     caller: Caller,
     service: Service,
     Path((_, id)): Path<(String, String)>,
-) -> ApiResult<JsonOut<Value>> {
+) -> ApiResult<JsonOut<JobView>> {
     let not_found = || Error::not_found(domain::error::cce::NOT_FOUND).with_detail("no such job");
     let id: JobId = id.parse().map_err(|_| not_found())?;
     let job =
@@ -157,20 +172,57 @@ async fn show_job(
     if cluster.as_ref().is_some_and(|c| c.flavor != service.0) {
         return Err(not_found().into());
     }
-    Ok(JsonOut(json!({
-        "kind": "Job",
-        "apiVersion": "v3",
-        "metadata": { "uid": job.id, "creationTimestamp": go_time(job.created_at), "updateTimestamp": go_time(job.updated_at) },
-        "spec": {
-            "type": job_type,
-            "clusterUID": cluster_id,
-            "resourceID": job.cursor["nodePool"].as_str().unwrap_or(&job.resource_id),
-            "resourceName": resource_name(cluster.as_ref(), &job.cursor),
-            "extendParam": {},
-            "subJobs": [],
+    Ok(JsonOut(JobView {
+        kind: "Job",
+        api_version: "v3",
+        metadata: Metadata::new(job.id, job.created_at, job.updated_at),
+        spec: JobSpec {
+            job_type,
+            cluster_uid: cluster_id,
+            resource_id: job.cursor["nodePool"].as_str().unwrap_or(&job.resource_id).to_string(),
+            resource_name: resource_name(cluster.as_ref(), &job.cursor),
+            extend_param: BTreeMap::new(),
+            sub_jobs: Vec::new(),
         },
-        "status": { "phase": job_phase(&job), "reason": job.last_error.clone().unwrap_or_default() },
-    })))
+        status: JobStatus { phase: job_phase(&job), reason: job.last_error.clone().unwrap_or_default() },
+    }))
+}
+
+/// `show_job`'s body: a CCE `Job`.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(rename = "CceJob")]
+pub(crate) struct JobView {
+    kind: &'static str,
+    api_version: &'static str,
+    metadata: Metadata,
+    spec: JobSpec,
+    status: JobStatus,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "CceJobSpec")]
+struct JobSpec {
+    #[serde(rename = "type")]
+    job_type: String,
+    #[serde(rename = "clusterUID")]
+    cluster_uid: CceClusterId,
+    #[serde(rename = "resourceID")]
+    resource_id: String,
+    #[serde(rename = "resourceName")]
+    resource_name: String,
+    #[serde(rename = "extendParam")]
+    extend_param: BTreeMap<String, String>,
+    /// ucsd's jobs have no sub-jobs.
+    #[serde(rename = "subJobs")]
+    sub_jobs: Vec<JobView>,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "CceJobStatus")]
+struct JobStatus {
+    phase: &'static str,
+    reason: String,
 }
 
 /// What a CCE job acts on: its cluster's id, the job type the API names, and the cluster if it still
@@ -217,33 +269,69 @@ async fn list_autopilot_jobs(
     State(app): State<AppState>,
     caller: Caller,
     _: NoParams,
-) -> ApiResult<JsonOut<Value>> {
+) -> ApiResult<JsonOut<Vec<AutopilotJob>>> {
     let mut items = Vec::new();
     for job in app.store.cce_jobs(caller.domain_id()).await? {
         let Some((cluster_id, job_type, Some(cluster))) = job_target(&app, &job).await? else { continue };
         if cluster.flavor != Flavor::Autopilot {
             continue;
         }
-        items.push(json!({
-            "kind": "Job",
-            "apiVersion": "v3",
-            "metadata": { "uid": job.id, "creationTimestamp": go_time(job.created_at), "updateTimestamp": go_time(job.updated_at) },
-            "spec": {
-                "type": job_type,
-                "clusteruid": cluster_id,
-                "resourceid": job.resource_id,
-                "resourcename": cluster.name,
-                "extendparam": {},
-                "subjobs": [],
+        items.push(AutopilotJob {
+            kind: "Job",
+            api_version: "v3",
+            metadata: Metadata::new(job.id, job.created_at, job.updated_at),
+            spec: AutopilotJobSpec {
+                job_type,
+                cluster_uid: cluster_id,
+                resource_id: job.resource_id.clone(),
+                resource_name: cluster.name,
+                extend_param: BTreeMap::new(),
+                sub_jobs: Vec::new(),
             },
-            "status": {
-                "status": job_phase(&job),
-                "reason": job.last_error.clone().unwrap_or_default(),
-                "completionTime": job.finished_at.map(go_time).unwrap_or_default(),
+            status: AutopilotJobStatus {
+                status: job_phase(&job),
+                reason: job.last_error.clone().unwrap_or_default(),
+                completion_time: job.finished_at.map(go_time).unwrap_or_default(),
             },
-        }));
+        });
     }
-    Ok(JsonOut(Value::Array(items)))
+    Ok(JsonOut(items))
+}
+
+/// A job of `list_autopilot_jobs`: the v2 shape, with lower-case spec keys.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct AutopilotJob {
+    kind: &'static str,
+    api_version: &'static str,
+    metadata: Metadata,
+    spec: AutopilotJobSpec,
+    status: AutopilotJobStatus,
+}
+
+#[derive(Serialize, JsonSchema)]
+struct AutopilotJobSpec {
+    #[serde(rename = "type")]
+    job_type: String,
+    #[serde(rename = "clusteruid")]
+    cluster_uid: CceClusterId,
+    #[serde(rename = "resourceid")]
+    resource_id: String,
+    #[serde(rename = "resourcename")]
+    resource_name: String,
+    #[serde(rename = "extendparam")]
+    extend_param: BTreeMap<String, String>,
+    /// ucsd's jobs have no sub-jobs.
+    #[serde(rename = "subjobs")]
+    sub_jobs: Vec<AutopilotJob>,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+struct AutopilotJobStatus {
+    status: &'static str,
+    reason: String,
+    completion_time: String,
 }
 
 /// The name of what a job acts on: the node pool of a node pool's job, else the cluster.

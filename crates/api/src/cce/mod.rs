@@ -2,14 +2,15 @@
 //! workflows and tasks. Each route is served under both services' paths where the SDK has twins; the
 //! path's service is the cluster's flavor, and a cluster of the other flavor is not found.
 
-mod access;
+pub(crate) mod access;
 pub(crate) mod addons;
 pub(crate) mod clusters;
 pub(crate) mod nodepools;
 pub(crate) mod tasks;
-mod workflows;
+pub(crate) mod workflows;
 
 use axum::{extract::FromRequestParts, handler::Handler, http::request::Parts};
+use chrono::{DateTime, Utc};
 use domain::{
     authz::Action,
     cce::CceCluster,
@@ -17,6 +18,8 @@ use domain::{
     upgrade::{catalogue::FlavorCatalogue, Catalogue, Flavor, VersionEntry},
     Error,
 };
+use schemars::JsonSchema;
+use serde::Serialize;
 use serde_json::Value;
 
 use crate::{auth::Caller, error::ApiError, routes::Route, AppState};
@@ -106,6 +109,38 @@ pub fn version_of<'c>(service: &'c Service, cluster: &CceCluster) -> Result<&'c 
 pub fn as_value<T: serde::Serialize>(body: &T) -> Value {
     serde_json::to_value(body).expect("wire types serialize")
 }
+
+/// What ucsd recorded of a typed request (`metadata`, `spec`), read back as its wire type for an
+/// answer: only the type's attributes are shown; `null` (nothing recorded) is the type's default.
+pub fn stored<T: serde::de::DeserializeOwned + Default>(value: &Value, what: &str) -> Result<T, ApiError> {
+    if value.is_null() {
+        return Ok(T::default());
+    }
+    T::deserialize(value)
+        .map_err(|e| ApiError(Error::internal(format!("the recorded {what} is not of its wire type: {e}"))))
+}
+
+/// The `metadata` of ucsd's jobs, tasks, workflows and plans: the object's id and times (Go's form).
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(rename = "CceObjectMetadata")]
+pub struct Metadata {
+    uid: String,
+    creation_timestamp: String,
+    update_timestamp: String,
+}
+
+impl Metadata {
+    pub fn new(uid: impl std::fmt::Display, created: DateTime<Utc>, updated: DateTime<Utc>) -> Self {
+        Self {
+            uid: uid.to_string(),
+            creation_timestamp: go_time(created),
+            update_timestamp: go_time(updated),
+        }
+    }
+}
+
+pub use crate::wire::Empty;
 
 /// A string field of a body, if present and a string.
 pub fn str_at<'v>(body: &'v Value, pointer: &str) -> Option<&'v str> {

@@ -9,15 +9,17 @@ use domain::{
     error::cce,
     nodepool, Error,
 };
+use std::collections::BTreeMap;
+
 use schemars::JsonSchema;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use store::nodepool::{NodePoolChange, NodePoolQuotas};
 
-use super::{as_value, cluster, go_time, route, Service};
+use super::{as_value, cluster, clusters::VERSION_ANNOTATION, go_time, route, stored, Service};
 use crate::{
     auth::Caller,
-    error::ApiResult,
+    error::{ApiError, ApiResult},
     extract::{Json, Path, Query},
     routes::Route,
     AppState,
@@ -59,64 +61,168 @@ fn time_or(at: Option<chrono::DateTime<chrono::Utc>>, default: chrono::DateTime<
     go_time(at.unwrap_or(default))
 }
 
-/// The `NodePool` object of the wire.
-pub fn pool_view(c: &CceCluster, p: &NodePool) -> Value {
-    let mut spec =
-        if p.spec.is_object() { p.spec.clone() } else { json!({ "type": "vm", "nodeTemplate": {} }) };
-    spec["initialNodeCount"] = json!(nodepool::desired(p));
+/// The `NodePool` object of the wire: what was recorded of the create request (and updates) with
+/// what ucsd decides (name, uid, times, node count, status).
+pub fn pool_view(c: &CceCluster, p: &NodePool) -> Result<cce_wire::NodePool, ApiError> {
+    let mut spec: cce_wire::NodePoolSpec = if p.spec.is_object() {
+        stored(&p.spec, "node pool spec")?
+    } else {
+        cce_wire::NodePoolSpec {
+            r#type: Some("vm".to_string()),
+            node_template: Some(cce_wire::NodeTemplate::default()),
+            ..Default::default()
+        }
+    };
+    spec.initial_node_count = Some(count(nodepool::desired(p)));
     let (current, creating, deleting) = nodepool::counts(p);
-    let mut status = json!({
-        "currentNode": current,
-        "creatingNode": creating,
-        "deletingNode": deleting,
-        "activeNode": nodepool::live(p),
-        "phase": nodepool::phase(p),
-        "jobId": p.job_id.map(|j| j.to_string()).unwrap_or_default(),
+    let conditions = p.error.as_ref().map(|error| {
+        vec![cce_wire::NodePoolCondition {
+            r#type: Some("Error".to_string()),
+            status: Some("True".to_string()),
+            reason: Some("JobFailed".to_string()),
+            message: Some(error.clone()),
+            ..Default::default()
+        }]
     });
-    if let Some(error) = &p.error {
-        status["conditions"] =
-            json!([{ "type": "Error", "status": "True", "reason": "JobFailed", "message": error }]);
-    }
-    json!({
-        "kind": "NodePool",
-        "apiVersion": "v3",
-        "metadata": {
-            "name": p.name,
-            "uid": p.id,
-            "annotations": { "cce.ucsd.io/version": p.version },
-            "creationTimestamp": time_or(p.created_at, c.created_at),
-            "updateTimestamp": time_or(p.updated_at, c.updated_at),
-        },
-        "spec": spec,
-        "status": status,
+    let status = cce_wire::NodePoolStatus {
+        current_node: Some(count(current)),
+        creating_node: Some(count(creating)),
+        deleting_node: Some(count(deleting)),
+        active_node: Some(count(nodepool::live(p))),
+        phase: Some(nodepool::phase(p).to_string()),
+        job_id: Some(p.job_id.map(|j| j.to_string()).unwrap_or_default()),
+        conditions,
+        ..Default::default()
+    };
+    let metadata = cce_wire::NodePoolMetadata {
+        name: Some(p.name.clone()),
+        uid: Some(p.id.clone()),
+        annotations: Some(BTreeMap::from([(VERSION_ANNOTATION.to_string(), p.version.clone())])),
+        creation_timestamp: Some(time_or(p.created_at, c.created_at)),
+        update_timestamp: Some(time_or(p.updated_at, c.updated_at)),
+        resource_version: None,
+    };
+    Ok(cce_wire::NodePool {
+        kind: Some("NodePool".to_string()),
+        api_version: Some("v3".to_string()),
+        metadata: Some(metadata),
+        spec: Some(spec),
+        status: Some(status),
     })
 }
 
+/// A node count as the wire's integers.
+fn count(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// `list_node_pools`' body.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(rename = "NodePoolList")]
+pub(crate) struct PoolList {
+    kind: &'static str,
+    api_version: &'static str,
+    items: Vec<cce_wire::NodePool>,
+}
+
+/// The `Node` object of the wire: the node with its pool's node template.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(rename = "Node")]
+pub(crate) struct NodeView {
+    kind: &'static str,
+    api_version: &'static str,
+    metadata: NodeMetadata,
+    spec: cce_wire::NodeTemplate,
+    status: NodeStatus,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+struct NodeMetadata {
+    name: String,
+    uid: String,
+    annotations: BTreeMap<String, String>,
+    creation_timestamp: String,
+    update_timestamp: String,
+    owner_references: NodeOwnerReference,
+}
+
+#[derive(Serialize, JsonSchema)]
+struct NodeOwnerReference {
+    #[serde(rename = "nodepoolName")]
+    nodepool_name: String,
+    #[serde(rename = "nodepoolID")]
+    nodepool_id: String,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "NodeStatus")]
+struct NodeStatus {
+    phase: &'static str,
+    #[serde(rename = "jobID")]
+    job_id: String,
+    #[serde(rename = "serverId")]
+    server_id: String,
+}
+
 /// The `Node` object of the wire.
-pub fn node_view(c: &CceCluster, p: &NodePool, n: &Node) -> Value {
-    let mut spec = p.spec.get("nodeTemplate").cloned().unwrap_or_else(|| json!({}));
-    if let Some(template) = spec.as_object_mut() {
-        template.remove("count");
-    }
+pub fn node_view(c: &CceCluster, p: &NodePool, n: &Node) -> Result<NodeView, ApiError> {
+    let template = p.spec.get("nodeTemplate").unwrap_or(&Value::Null);
+    let mut spec: cce_wire::NodeTemplate = stored(template, "node template")?;
+    spec.count = None;
     let job = (n.phase == NodePhase::Deleting).then_some(p.job_id).flatten();
-    json!({
-        "kind": "Node",
-        "apiVersion": "v3",
-        "metadata": {
-            "name": n.name,
-            "uid": n.uid,
-            "annotations": { "kubernetes.io/node-pool.id": p.id, "cce.ucsd.io/version": p.version },
-            "creationTimestamp": time_or(n.created_at, c.created_at),
-            "updateTimestamp": time_or(n.created_at, c.created_at),
-            "ownerReferences": { "nodepoolName": p.name, "nodepoolID": p.id },
+    let created = time_or(n.created_at, c.created_at);
+    Ok(NodeView {
+        kind: "Node",
+        api_version: "v3",
+        metadata: NodeMetadata {
+            name: n.name.clone(),
+            uid: n.uid.clone(),
+            annotations: BTreeMap::from([
+                ("kubernetes.io/node-pool.id".to_string(), p.id.clone()),
+                (VERSION_ANNOTATION.to_string(), p.version.clone()),
+            ]),
+            creation_timestamp: created.clone(),
+            update_timestamp: created,
+            owner_references: NodeOwnerReference { nodepool_name: p.name.clone(), nodepool_id: p.id.clone() },
         },
-        "spec": spec,
-        "status": {
-            "phase": n.phase.as_str(),
-            "jobID": job.map(|j| j.to_string()).unwrap_or_default(),
-            "serverId": n.uid,
+        spec,
+        status: NodeStatus {
+            phase: n.phase.as_str(),
+            job_id: job.map(|j| j.to_string()).unwrap_or_default(),
+            server_id: n.uid.clone(),
         },
     })
+}
+
+/// `list_nodes`' body: a page of nodes.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(rename = "NodeList")]
+pub(crate) struct NodeList {
+    kind: &'static str,
+    api_version: &'static str,
+    items: Vec<NodeView>,
+    page_info: PageInfo,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(rename = "NodePageInfo")]
+struct PageInfo {
+    current_count: usize,
+    next_marker: String,
+}
+
+/// `scale_node_pool`'s body.
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "ScaleNodePoolResponse")]
+pub(crate) struct ScaleAnswer {
+    /// Only prepaid nodes have an order: always empty.
+    #[serde(rename = "orderID")]
+    order_id: &'static str,
 }
 
 fn find_pool<'c>(c: &'c CceCluster, id: &str) -> Result<&'c NodePool, Error> {
@@ -139,11 +245,11 @@ async fn create(
     service: Service,
     Path((_, id)): Path<(String, String)>,
     Json(body): Json<cce_wire::NodePool>,
-) -> ApiResult<(StatusCode, JsonOut<Value>)> {
+) -> ApiResult<(StatusCode, JsonOut<cce_wire::NodePool>)> {
     let c = cluster(&app, &caller, &service, &id).await?;
     let new = nodepool::validate_create(as_value(&body))?;
     let pool = app.store.node_pool_create(&caller.actor(), service.0, c.id, &new, quotas(&app)).await?;
-    Ok((StatusCode::CREATED, JsonOut(pool_view(&c, &pool))))
+    Ok((StatusCode::CREATED, JsonOut(pool_view(&c, &pool)?)))
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -161,16 +267,16 @@ async fn list(
     service: Service,
     Path((_, id)): Path<(String, String)>,
     Query(q): Query<ListQuery>,
-) -> ApiResult<JsonOut<Value>> {
+) -> ApiResult<JsonOut<PoolList>> {
     let c = cluster(&app, &caller, &service, &id).await?;
     let show_default = q.show_default.as_deref() == Some("true");
-    let items: Vec<Value> = c
+    let items = c
         .node_pools
         .iter()
         .filter(|p| show_default || p.id != DEFAULT_POOL)
         .map(|p| pool_view(&c, p))
-        .collect();
-    Ok(JsonOut(json!({ "kind": "List", "apiVersion": "v3", "items": items })))
+        .collect::<Result<_, _>>()?;
+    Ok(JsonOut(PoolList { kind: "List", api_version: "v3", items }))
 }
 
 async fn show(
@@ -178,9 +284,9 @@ async fn show(
     caller: Caller,
     service: Service,
     Path((_, id, pool)): Path<(String, String, String)>,
-) -> ApiResult<JsonOut<Value>> {
+) -> ApiResult<JsonOut<cce_wire::NodePool>> {
     let c = cluster(&app, &caller, &service, &id).await?;
-    Ok(JsonOut(pool_view(&c, find_pool(&c, &pool)?)))
+    Ok(JsonOut(pool_view(&c, find_pool(&c, &pool)?)?))
 }
 
 /// Applies a change to a pool of the caller's cluster `c` and answers the pool as it now is.
@@ -201,11 +307,11 @@ async fn update(
     service: Service,
     Path((_, id, pool)): Path<(String, String, String)>,
     Json(body): Json<cce_wire::NodePoolUpdate>,
-) -> ApiResult<JsonOut<Value>> {
+) -> ApiResult<JsonOut<cce_wire::NodePool>> {
     let c = cluster(&app, &caller, &service, &id).await?;
     let update = nodepool::validate_update(as_value(&body))?;
     let p = change(&app, &caller, &service, &c, &pool, NodePoolChange::Update(update)).await?;
-    Ok(JsonOut(pool_view(&c, &p)))
+    Ok(JsonOut(pool_view(&c, &p)?))
 }
 
 async fn delete(
@@ -213,10 +319,10 @@ async fn delete(
     caller: Caller,
     service: Service,
     Path((_, id, pool)): Path<(String, String, String)>,
-) -> ApiResult<JsonOut<Value>> {
+) -> ApiResult<JsonOut<cce_wire::NodePool>> {
     let c = cluster(&app, &caller, &service, &id).await?;
     let p = change(&app, &caller, &service, &c, &pool, NodePoolChange::Delete).await?;
-    Ok(JsonOut(pool_view(&c, &p)))
+    Ok(JsonOut(pool_view(&c, &p)?))
 }
 
 /// `POST …/operation/scale`: answers `orderID` (only prepaid nodes have an order; the pool's
@@ -227,11 +333,11 @@ async fn scale(
     service: Service,
     Path((_, id, pool)): Path<(String, String, String)>,
     Json(body): Json<cce_wire::ScaleNodePoolRequestBody>,
-) -> ApiResult<JsonOut<Value>> {
+) -> ApiResult<JsonOut<ScaleAnswer>> {
     let c = cluster(&app, &caller, &service, &id).await?;
     let desired = nodepool::validate_scale(&as_value(&body))?;
     change(&app, &caller, &service, &c, &pool, NodePoolChange::Scale(desired)).await?;
-    Ok(JsonOut(json!({ "orderID": "" })))
+    Ok(JsonOut(ScaleAnswer { order_id: "" }))
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -247,7 +353,7 @@ async fn list_nodes(
     service: Service,
     Path((_, id)): Path<(String, String)>,
     Query(q): Query<NodesQuery>,
-) -> ApiResult<JsonOut<Value>> {
+) -> ApiResult<JsonOut<NodeList>> {
     let c = cluster(&app, &caller, &service, &id).await?;
     let all: Vec<(&NodePool, &Node)> =
         c.node_pools.iter().flat_map(|p| p.nodes.iter().map(move |n| (p, n))).collect();
@@ -258,13 +364,9 @@ async fn list_nodes(
     let limit = q.limit.filter(|l| *l > 0).unwrap_or(usize::MAX);
     let page: Vec<&(&NodePool, &Node)> = all.iter().skip(start).take(limit).collect();
     let next = if start + page.len() < all.len() { page.last().map(|(_, n)| n.uid.clone()) } else { None };
-    let items: Vec<Value> = page.iter().map(|(p, n)| node_view(&c, p, n)).collect();
-    Ok(JsonOut(json!({
-        "kind": "List",
-        "apiVersion": "v3",
-        "items": items,
-        "pageInfo": { "currentCount": items.len(), "nextMarker": next.unwrap_or_default() },
-    })))
+    let items: Vec<NodeView> = page.iter().map(|(p, n)| node_view(&c, p, n)).collect::<Result<_, _>>()?;
+    let page_info = PageInfo { current_count: items.len(), next_marker: next.unwrap_or_default() };
+    Ok(JsonOut(NodeList { kind: "List", api_version: "v3", items, page_info }))
 }
 
 async fn show_node(
@@ -272,10 +374,10 @@ async fn show_node(
     caller: Caller,
     service: Service,
     Path((_, id, node)): Path<(String, String, String)>,
-) -> ApiResult<JsonOut<Value>> {
+) -> ApiResult<JsonOut<NodeView>> {
     let c = cluster(&app, &caller, &service, &id).await?;
     let (p, n) = find_node(&c, &node)?;
-    Ok(JsonOut(node_view(&c, p, n)))
+    Ok(JsonOut(node_view(&c, p, n)?))
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -292,7 +394,7 @@ async fn delete_node(
     service: Service,
     Path((_, id, node)): Path<(String, String, String)>,
     Query(q): Query<DeleteNodeQuery>,
-) -> ApiResult<JsonOut<Value>> {
+) -> ApiResult<JsonOut<NodeView>> {
     let c = cluster(&app, &caller, &service, &id).await?;
     let scale_down = match q.scale_down.as_deref() {
         None | Some("") | Some("ScaleDown") => true,
@@ -309,5 +411,5 @@ async fn delete_node(
     let p = change(&app, &caller, &service, &c, &pool.id, change_node).await?;
     let n =
         p.nodes.iter().find(|n| n.uid == node).ok_or_else(|| Error::internal("the deleted node vanished"))?;
-    Ok(JsonOut(node_view(&c, &p, n)))
+    Ok(JsonOut(node_view(&c, &p, n)?))
 }

@@ -10,23 +10,24 @@ use domain::{
     authz::actions,
     cce::{CceCluster, DEFAULT_POOL},
     error::cce,
-    ids::{UpgradePlanId, UpgradeTaskId},
+    ids::{CceClusterId, UpgradePlanId, UpgradeTaskId},
     upgrade::{
-        request::{NodePoolUpgrade, Postcheck, Precheck, VersionSpec},
+        precheck::{AddonCheckRisk, Finding, Level},
+        request::{NodePoolUpgrade, Postcheck, Precheck, PrecheckSpec, VersionSpec},
         task::{cluster_steps, TaskStatus, TaskType, UpgradeTask},
         UpgradePlan,
     },
     Error,
 };
 use schemars::JsonSchema;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
 use store::upgrade::{NewTask, TaskControl};
 
 use super::{
-    as_value, check_kind, cluster, go_time, route, str_at, version_of,
+    as_value, check_kind, cluster, go_time, route, stored, str_at, version_of,
     workflows::{check_versions, versions_in},
-    Service,
+    Empty, Metadata, Service,
 };
 use crate::{
     auth::Caller,
@@ -86,8 +87,15 @@ pub(super) fn routes() -> Vec<Route> {
     .collect()
 }
 
-fn task_metadata(t: &UpgradeTask) -> Value {
-    json!({ "uid": t.id, "creationTimestamp": go_time(t.created_at), "updateTimestamp": go_time(t.updated_at) })
+fn task_metadata(t: &UpgradeTask) -> Metadata {
+    Metadata::new(t.id, t.created_at, t.updated_at)
+}
+
+/// A `metadata` that names only the task.
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "UpgradeTaskUid")]
+struct TaskUid {
+    uid: UpgradeTaskId,
 }
 
 fn task_id(raw: &str) -> Result<UpgradeTaskId, ApiError> {
@@ -119,11 +127,11 @@ fn fixed_steps(task_type: TaskType) -> Vec<String> {
 // ---- prechecks
 
 /// The `PreCheckTask` object: its findings grouped as the wire groups them.
-fn precheck_view(t: &UpgradeTask, c: &CceCluster) -> Value {
-    let findings: Vec<Value> =
-        t.result.get("findings").and_then(Value::as_array).cloned().unwrap_or_default();
-    let group = |names: &[&str]| -> Vec<Value> {
-        findings.iter().filter(|f| names.iter().any(|n| f["group"] == *n)).cloned().collect()
+fn precheck_view(t: &UpgradeTask, c: &CceCluster) -> Result<PreCheckTask, ApiError> {
+    let findings: Vec<Finding> =
+        stored(t.result.get("findings").unwrap_or(&Value::Null), "precheck findings")?;
+    let group = |names: &[&str]| -> Vec<Finding> {
+        findings.iter().filter(|f| names.contains(&f.group.as_ref())).cloned().collect()
     };
     let phase = match t.status {
         TaskStatus::Init => "Init",
@@ -131,44 +139,115 @@ fn precheck_view(t: &UpgradeTask, c: &CceCluster) -> Value {
         TaskStatus::Failed => "Failed",
         _ => "Running",
     };
-    let group_phase = |items: &[Value]| {
+    let group_phase = |items: &[Finding]| {
         if phase != "Success" && phase != "Failed" {
             phase
-        } else if items.iter().any(|f| f["level"] == "Fatal") {
+        } else if items.iter().any(|f| f.level == Level::Fatal) {
             "Failed"
         } else {
             "Success"
         }
     };
-    let cluster_items = group(&["LimitCheck", "MasterCheck"]);
-    let addon_items = group(&["AddonCheck"]);
+    let checked = |items: Vec<Finding>| CheckGroupStatus { phase: group_phase(&items), items_status: items };
     let node_items = group(&["NodeCheck"]);
-    let nodes: Vec<Value> = c
+    let nodes = c
         .node_pools
         .iter()
         .flat_map(|p| p.nodes.iter())
-        .map(|n| {
-            let items: Vec<&Value> = node_items
+        .map(|n| NodeStageStatus {
+            node_info: NodeInfo {
+                uid: n.uid.clone(),
+                name: n.name.clone(),
+                status: "Active",
+                node_type: "node",
+            },
+            items_status: node_items
                 .iter()
-                .filter(|f| f["riskSource"]["nodeRisks"][0]["NodeID"] == n.uid.as_str())
-                .collect();
-            json!({
-                "nodeInfo": { "uid": n.uid, "name": n.name, "status": "Active", "nodeType": "node" },
-                "itemsStatus": items,
-            })
+                .filter(|f| f.risk_source.node_risks.first().is_some_and(|r| r.node_id == n.uid))
+                .cloned()
+                .collect(),
         })
         .collect();
-    let mut status = json!({
-        "phase": phase,
-        "message": t.message,
-        "clusterCheckStatus": { "phase": group_phase(&cluster_items), "itemsStatus": cluster_items },
-        "addonCheckStatus": { "phase": group_phase(&addon_items), "itemsStatus": addon_items },
-        "nodeCheckStatus": { "phase": group_phase(&node_items), "nodeStageStatus": nodes },
-    });
-    if let Some(expiry) = t.expires_at {
-        status["expireTimeStamp"] = json!(go_time(expiry));
-    }
-    json!({ "apiVersion": "v3", "kind": "PreCheckTask", "metadata": task_metadata(t), "spec": t.request, "status": status })
+    let status = PrecheckStatus {
+        phase,
+        expire_time_stamp: t.expires_at.map(go_time),
+        message: t.message.clone(),
+        cluster_check_status: checked(group(&["LimitCheck", "MasterCheck"])),
+        addon_check_status: checked(group(&["AddonCheck"])),
+        node_check_status: NodeCheckStatus { phase: group_phase(&node_items), node_stage_status: nodes },
+    };
+    Ok(PreCheckTask {
+        api_version: "v3",
+        kind: "PreCheckTask",
+        metadata: task_metadata(t),
+        spec: stored(&t.request, "precheck request")?,
+        status,
+    })
+}
+
+/// The `PreCheckTask` object of the wire.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct PreCheckTask {
+    api_version: &'static str,
+    kind: &'static str,
+    metadata: Metadata,
+    spec: PrecheckSpec,
+    status: PrecheckStatus,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+struct PrecheckStatus {
+    phase: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expire_time_stamp: Option<String>,
+    message: String,
+    cluster_check_status: CheckGroupStatus,
+    addon_check_status: CheckGroupStatus,
+    node_check_status: NodeCheckStatus,
+}
+
+/// The findings of one group of checks (or of addon checks) and its phase.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+struct CheckGroupStatus {
+    phase: &'static str,
+    items_status: Vec<Finding>,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+struct NodeCheckStatus {
+    phase: &'static str,
+    node_stage_status: Vec<NodeStageStatus>,
+}
+
+/// A node and its findings.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+struct NodeStageStatus {
+    node_info: NodeInfo,
+    items_status: Vec<Finding>,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+struct NodeInfo {
+    uid: String,
+    name: String,
+    status: &'static str,
+    node_type: &'static str,
+}
+
+/// `list_pre_check_tasks`' body.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct PreCheckTaskList {
+    api_version: &'static str,
+    kind: &'static str,
+    metadata: Empty,
+    items: Vec<PreCheckTask>,
 }
 
 async fn create_precheck(
@@ -177,13 +256,13 @@ async fn create_precheck(
     service: Service,
     Path((_, id)): Path<(String, String)>,
     Json(body): Json<Precheck>,
-) -> ApiResult<JsonOut<Value>> {
+) -> ApiResult<JsonOut<PreCheckTask>> {
     let c = cluster(&app, &caller, &service, &id).await?;
     let spec = body.validate()?;
     let target = check_versions(&service, &c, &spec.versions(), true)?;
     let task = new_task(&app, TaskType::PreCheck, target, json!(spec), fixed_steps(TaskType::PreCheck));
     let t = app.store.upgrade_task_create(&caller.actor(), &c, task).await?;
-    Ok(JsonOut(precheck_view(&t, &c)))
+    Ok(JsonOut(precheck_view(&t, &c)?))
 }
 
 async fn list_prechecks(
@@ -192,11 +271,11 @@ async fn list_prechecks(
     service: Service,
     Path((_, id)): Path<(String, String)>,
     _: NoParams,
-) -> ApiResult<JsonOut<Value>> {
+) -> ApiResult<JsonOut<PreCheckTaskList>> {
     let c = cluster(&app, &caller, &service, &id).await?;
     let tasks = app.store.upgrade_task_list(c.id, &[TaskType::PreCheck]).await?;
-    let items: Vec<Value> = tasks.iter().rev().map(|t| precheck_view(t, &c)).collect();
-    Ok(JsonOut(json!({ "apiVersion": "v3", "kind": "List", "metadata": {}, "items": items })))
+    let items = tasks.iter().rev().map(|t| precheck_view(t, &c)).collect::<Result<_, _>>()?;
+    Ok(JsonOut(PreCheckTaskList { api_version: "v3", kind: "List", metadata: Empty {}, items }))
 }
 
 /// A task of `task_type` of the cluster, by its path id.
@@ -218,33 +297,111 @@ async fn show_precheck(
     caller: Caller,
     service: Service,
     Path((_, id, task)): Path<(String, String, String)>,
-) -> ApiResult<JsonOut<Value>> {
+) -> ApiResult<JsonOut<PreCheckTask>> {
     let c = cluster(&app, &caller, &service, &id).await?;
     let t = typed_task(&app, &c, &task, TaskType::PreCheck).await?;
-    Ok(JsonOut(precheck_view(&t, &c)))
+    Ok(JsonOut(precheck_view(&t, &c)?))
 }
 
 // ---- snapshots
 
-fn snapshot_view(t: &UpgradeTask) -> Value {
-    json!({
-        "kind": "SnapshotTask",
-        "apiVersion": "v3.1",
-        "metadata": task_metadata(t),
-        "spec": { "items": [{
-            "id": t.id,
-            "type": "master-backup",
-            "status": t.status.as_str(),
-            "creationTimestamp": go_time(t.created_at),
-            "updateTimestamp": go_time(t.updated_at),
-            "message": t.message,
-        }] },
-        "status": {
-            "phase": t.status.as_str(),
-            "progress": t.progress(),
-            "completionTime": t.finished_at.map(go_time).unwrap_or_default(),
+fn snapshot_view(t: &UpgradeTask) -> SnapshotTask {
+    SnapshotTask {
+        kind: "SnapshotTask",
+        api_version: "v3.1",
+        metadata: task_metadata(t),
+        spec: SnapshotSpec {
+            items: vec![SnapshotItem {
+                id: t.id,
+                item_type: "master-backup",
+                status: t.status.as_str(),
+                creation_timestamp: go_time(t.created_at),
+                update_timestamp: go_time(t.updated_at),
+                message: t.message.clone(),
+            }],
         },
-    })
+        status: TaskProgress::of(t),
+    }
+}
+
+/// A snapshot task of `list_cluster_master_snapshot_tasks`.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+struct SnapshotTask {
+    kind: &'static str,
+    api_version: &'static str,
+    metadata: Metadata,
+    spec: SnapshotSpec,
+    status: TaskProgress,
+}
+
+#[derive(Serialize, JsonSchema)]
+struct SnapshotSpec {
+    items: Vec<SnapshotItem>,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+struct SnapshotItem {
+    id: UpgradeTaskId,
+    #[serde(rename = "type")]
+    item_type: &'static str,
+    status: &'static str,
+    creation_timestamp: String,
+    update_timestamp: String,
+    message: String,
+}
+
+/// A task's phase and progress (`UpgradeInfoStatus`).
+#[derive(Clone, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(rename = "UpgradeInfoStatus")]
+pub(super) struct TaskProgress {
+    phase: &'static str,
+    progress: String,
+    completion_time: String,
+}
+
+impl TaskProgress {
+    pub(super) fn of(t: &UpgradeTask) -> Self {
+        Self {
+            phase: t.status.as_str(),
+            progress: t.progress(),
+            completion_time: t.finished_at.map(go_time).unwrap_or_default(),
+        }
+    }
+}
+
+/// `create_cluster_master_snapshot`'s body.
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "SnapshotTaskCreated")]
+pub(crate) struct SnapshotCreated {
+    uid: UpgradeTaskId,
+    metadata: SnapshotCreatedMetadata,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+struct SnapshotCreatedMetadata {
+    api_version: &'static str,
+    kind: &'static str,
+}
+
+/// `list_cluster_master_snapshot_tasks`' body.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct SnapshotTaskList {
+    api_version: &'static str,
+    kind: &'static str,
+    metadata: Empty,
+    items: Vec<SnapshotTask>,
+    status: SnapshotListStatus,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+struct SnapshotListStatus {
+    latest_backup_time: String,
 }
 
 async fn create_snapshot(
@@ -252,7 +409,7 @@ async fn create_snapshot(
     caller: Caller,
     service: Service,
     Path((_, id)): Path<(String, String)>,
-) -> ApiResult<JsonOut<Value>> {
+) -> ApiResult<JsonOut<SnapshotCreated>> {
     let c = cluster(&app, &caller, &service, &id).await?;
     check_versions(&service, &c, &VersionSpec::default(), false)?;
     // A snapshot belongs to the workflow under way (its target), if there is one.
@@ -265,7 +422,8 @@ async fn create_snapshot(
         .map_or_else(|| c.version.clone(), |w| w.target_version);
     let task = new_task(&app, TaskType::Snapshot, target, json!({}), fixed_steps(TaskType::Snapshot));
     let t = app.store.upgrade_task_create(&caller.actor(), &c, task).await?;
-    Ok(JsonOut(json!({ "uid": t.id, "metadata": { "apiVersion": "v3.1", "kind": "SnapshotTask" } })))
+    let metadata = SnapshotCreatedMetadata { api_version: "v3.1", kind: "SnapshotTask" };
+    Ok(JsonOut(SnapshotCreated { uid: t.id, metadata }))
 }
 
 async fn list_snapshots(
@@ -274,18 +432,17 @@ async fn list_snapshots(
     service: Service,
     Path((_, id)): Path<(String, String)>,
     _: NoParams,
-) -> ApiResult<JsonOut<Value>> {
+) -> ApiResult<JsonOut<SnapshotTaskList>> {
     let c = cluster(&app, &caller, &service, &id).await?;
     let tasks = app.store.upgrade_task_list(c.id, &[TaskType::Snapshot]).await?;
     let latest = tasks.iter().filter(|t| t.status == TaskStatus::Success).filter_map(|t| t.finished_at).max();
-    let items: Vec<Value> = tasks.iter().rev().map(snapshot_view).collect();
-    Ok(JsonOut(json!({
-        "apiVersion": "v3.1",
-        "kind": "List",
-        "metadata": {},
-        "items": items,
-        "status": { "latestBackupTime": latest.map(go_time).unwrap_or_default() },
-    })))
+    Ok(JsonOut(SnapshotTaskList {
+        api_version: "v3.1",
+        kind: "List",
+        metadata: Empty {},
+        items: tasks.iter().rev().map(snapshot_view).collect(),
+        status: SnapshotListStatus { latest_backup_time: latest.map(go_time).unwrap_or_default() },
+    }))
 }
 
 // ---- the cluster upgrade
@@ -296,8 +453,10 @@ async fn upgrade(
     service: Service,
     Path((_, id)): Path<(String, String)>,
     Json(body): Json<cce_wire::UpgradeClusterRequestBody>,
-) -> ApiResult<JsonOut<Value>> {
+) -> ApiResult<JsonOut<UpgradeStarted>> {
     let c = cluster(&app, &caller, &service, &id).await?;
+    let strategy =
+        body.spec.as_ref().and_then(|s| s.cluster_upgrade_action.as_ref()).and_then(|a| a.strategy.clone());
     let body = as_value(&body);
     check_kind(&body, "/metadata/kind", "UpgradeTask", "/metadata/apiVersion", &["v3"])?;
     let spec = body.get("spec").cloned().unwrap_or_else(|| json!({}));
@@ -333,36 +492,115 @@ async fn upgrade(
     let task = new_task(&app, TaskType::Cluster, target.clone(), spec, steps);
     let t = app.store.upgrade_task_create(&caller.actor(), &c, task).await?;
     let target_entry = service.catalogue().find(&target);
-    Ok(JsonOut(json!({
-        "metadata": { "uid": t.id },
-        "spec": { "clusterUpgradeAction": {
-            "version": c.version,
-            "targetVersion": target,
-            "targetPlatformVersion": target_entry.map(|e| e.platform_version.clone()).unwrap_or_default(),
-            "strategy": action.get("strategy").cloned().unwrap_or_else(|| json!({ "type": "inPlaceRollingUpdate" })),
-            "config": {},
-        } },
-    })))
+    Ok(JsonOut(UpgradeStarted {
+        metadata: TaskUid { uid: t.id },
+        spec: UpgradeStartedSpec {
+            cluster_upgrade_action: UpgradeStartedAction {
+                version: c.version.clone(),
+                target_version: target,
+                target_platform_version: target_entry.map(|e| e.platform_version.clone()).unwrap_or_default(),
+                strategy: strategy.unwrap_or_else(|| cce_wire::UpgradeStrategy {
+                    r#type: Some("inPlaceRollingUpdate".to_string()),
+                    ..Default::default()
+                }),
+                config: Map::new(),
+            },
+        },
+    }))
+}
+
+/// `upgrade_cluster`'s body.
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "UpgradeClusterResponse")]
+pub(crate) struct UpgradeStarted {
+    metadata: TaskUid,
+    spec: UpgradeStartedSpec,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(rename = "UpgradeResponseSpec")]
+struct UpgradeStartedSpec {
+    cluster_upgrade_action: UpgradeStartedAction,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(rename = "UpgradeResponseAction")]
+struct UpgradeStartedAction {
+    version: String,
+    target_version: String,
+    target_platform_version: String,
+    strategy: cce_wire::UpgradeStrategy,
+    /// The upgrade's configuration (none in ucsd).
+    config: Map<String, Value>,
 }
 
 /// The `UpgradeTask` object of the wire.
-fn upgrade_task_view(t: &UpgradeTask) -> Value {
-    json!({
-        "apiVersion": "v3",
-        "kind": "UpgradeTask",
-        "metadata": task_metadata(t),
-        "spec": {
-            "version": t.version,
-            "targetVersion": t.target_version,
-            "items": { "steps": t.steps, "doneSteps": t.done_steps },
+fn upgrade_task_view(t: &UpgradeTask) -> UpgradeTaskView {
+    UpgradeTaskView {
+        api_version: "v3",
+        kind: "UpgradeTask",
+        metadata: task_metadata(t),
+        spec: UpgradeTaskSpec {
+            version: t.version.clone(),
+            target_version: t.target_version.clone(),
+            items: UpgradeTaskItems { steps: t.steps.clone(), done_steps: t.done_steps },
         },
-        "status": {
-            "phase": t.status.as_str(),
-            "progress": t.progress(),
-            "completionTime": t.finished_at.map(go_time).unwrap_or_default(),
-            "message": t.message,
+        status: UpgradeTaskStatus {
+            phase: t.status.as_str(),
+            progress: t.progress(),
+            completion_time: t.finished_at.map(go_time).unwrap_or_default(),
+            message: t.message.clone(),
         },
-    })
+    }
+}
+
+/// The `UpgradeTask` object of the wire.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(rename = "UpgradeTask")]
+pub(crate) struct UpgradeTaskView {
+    api_version: &'static str,
+    kind: &'static str,
+    metadata: Metadata,
+    spec: UpgradeTaskSpec,
+    status: UpgradeTaskStatus,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+struct UpgradeTaskSpec {
+    version: String,
+    target_version: String,
+    items: UpgradeTaskItems,
+}
+
+/// The task's steps and how many are done.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+struct UpgradeTaskItems {
+    steps: Vec<String>,
+    done_steps: usize,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+struct UpgradeTaskStatus {
+    phase: &'static str,
+    progress: String,
+    completion_time: String,
+    message: String,
+}
+
+/// `list_upgrade_cluster_tasks`' body.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct UpgradeTaskList {
+    api_version: &'static str,
+    kind: &'static str,
+    metadata: Empty,
+    items: Vec<UpgradeTaskView>,
 }
 
 async fn list_upgrade_tasks(
@@ -371,11 +609,11 @@ async fn list_upgrade_tasks(
     service: Service,
     Path((_, id)): Path<(String, String)>,
     _: NoParams,
-) -> ApiResult<JsonOut<Value>> {
+) -> ApiResult<JsonOut<UpgradeTaskList>> {
     let c = cluster(&app, &caller, &service, &id).await?;
     let tasks = app.store.upgrade_task_list(c.id, &[TaskType::Cluster]).await?;
-    let items: Vec<Value> = tasks.iter().map(upgrade_task_view).collect();
-    Ok(JsonOut(json!({ "apiVersion": "v3", "kind": "List", "metadata": {}, "items": items })))
+    let items = tasks.iter().map(upgrade_task_view).collect();
+    Ok(JsonOut(UpgradeTaskList { api_version: "v3", kind: "List", metadata: Empty {}, items }))
 }
 
 async fn show_upgrade_task(
@@ -383,7 +621,7 @@ async fn show_upgrade_task(
     caller: Caller,
     service: Service,
     Path((_, id, task)): Path<(String, String, String)>,
-) -> ApiResult<JsonOut<Value>> {
+) -> ApiResult<JsonOut<UpgradeTaskView>> {
     let c = cluster(&app, &caller, &service, &id).await?;
     let t = typed_task(&app, &c, &task, TaskType::Cluster).await?;
     Ok(JsonOut(upgrade_task_view(&t)))
@@ -398,10 +636,10 @@ async fn control<const C: usize>(
     caller: Caller,
     service: Service,
     Path((_, id)): Path<(String, String)>,
-) -> ApiResult<JsonOut<Value>> {
+) -> ApiResult<JsonOut<Empty>> {
     let c = cluster(&app, &caller, &service, &id).await?;
     app.store.upgrade_task_control(&caller.actor(), c.id, CONTROLS[C]).await?;
-    Ok(JsonOut(json!({})))
+    Ok(JsonOut(Empty {}))
 }
 
 // ---- postcheck, node pools, addons
@@ -412,7 +650,7 @@ async fn create_postcheck(
     service: Service,
     Path((_, id)): Path<(String, String)>,
     Json(body): Json<Postcheck>,
-) -> ApiResult<JsonOut<Value>> {
+) -> ApiResult<JsonOut<PostCheckTask>> {
     let c = cluster(&app, &caller, &service, &id).await?;
     let spec = body.validate()?;
     let target = spec.target_version.as_deref().unwrap_or_default();
@@ -423,17 +661,33 @@ async fn create_postcheck(
         &app,
         TaskType::PostCheck,
         entry.version.clone(),
-        json!(spec),
+        json!(&spec),
         fixed_steps(TaskType::PostCheck),
     );
     let t = app.store.upgrade_task_create(&caller.actor(), &c, task).await?;
-    Ok(JsonOut(json!({
-        "apiVersion": "v3",
-        "kind": "PostCheckTask",
-        "metadata": { "uid": t.id },
-        "spec": spec,
-        "status": { "phase": t.status.as_str() },
-    })))
+    Ok(JsonOut(PostCheckTask {
+        api_version: "v3",
+        kind: "PostCheckTask",
+        metadata: TaskUid { uid: t.id },
+        spec,
+        status: PostCheckStatus { phase: t.status.as_str() },
+    }))
+}
+
+/// `create_post_check`'s body.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct PostCheckTask {
+    api_version: &'static str,
+    kind: &'static str,
+    metadata: TaskUid,
+    spec: VersionSpec,
+    status: PostCheckStatus,
+}
+
+#[derive(Serialize, JsonSchema)]
+struct PostCheckStatus {
+    phase: &'static str,
 }
 
 async fn upgrade_node_pool(
@@ -442,7 +696,7 @@ async fn upgrade_node_pool(
     service: Service,
     Path((_, id, pool)): Path<(String, String, String)>,
     Json(body): Json<NodePoolUpgrade>,
-) -> ApiResult<JsonOut<Value>> {
+) -> ApiResult<JsonOut<NodePoolUpgradeStarted>> {
     let c = cluster(&app, &caller, &service, &id).await?;
     check_versions(&service, &c, &VersionSpec::default(), false)?;
     let pool = if pool == DEFAULT_POOL { DEFAULT_POOL.to_string() } else { pool };
@@ -454,7 +708,14 @@ async fn upgrade_node_pool(
     let task =
         new_task(&app, TaskType::NodePool, c.version.clone(), request, fixed_steps(TaskType::NodePool));
     let t = app.store.upgrade_task_create(&caller.actor(), &c, task).await?;
-    Ok(JsonOut(json!({ "jobid": t.job_id.map(|j| j.to_string()).unwrap_or_default() })))
+    Ok(JsonOut(NodePoolUpgradeStarted { jobid: t.job_id.map(|j| j.to_string()).unwrap_or_default() }))
+}
+
+/// `upgrade_node_pool`'s body: the job that upgrades the pool.
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "UpgradeNodePoolResponse")]
+pub(crate) struct NodePoolUpgradeStarted {
+    jobid: String,
 }
 
 async fn create_addon_precheck(
@@ -463,8 +724,9 @@ async fn create_addon_precheck(
     service: Service,
     Path((_, id)): Path<(String, String)>,
     Json(body): Json<cce_wire::AddonCheckRequest>,
-) -> ApiResult<JsonOut<Value>> {
+) -> ApiResult<JsonOut<AddonCheck>> {
     let c = cluster(&app, &caller, &service, &id).await?;
+    let typed_spec = body.spec.clone().unwrap_or_default();
     let body = as_value(&body);
     check_kind(&body, "/kind", "AddonCheck", "/apiVersion", &["v3"])?;
     check_versions(&service, &c, &VersionSpec::default(), false)?;
@@ -502,24 +764,37 @@ async fn create_addon_precheck(
             ))
             .into());
         }
-        checks.push(json!({
-            "addonTemplateName": name,
-            "addonInstanceID": instance.unwrap_or_default(),
-            "targetVersion": version,
-            "type": kind,
-        }));
+        checks.push(cce_wire::AddonInfo {
+            addon_template_name: Some(name.to_string()),
+            addon_instance_id: Some(instance.unwrap_or_default()),
+            target_version: Some(version.to_string()),
+            r#type: Some(kind.to_string()),
+            values: None,
+        });
     }
     for check in checks {
+        let check = as_value(&check);
         let task =
             new_task(&app, TaskType::AddonCheck, c.version.clone(), check, fixed_steps(TaskType::AddonCheck));
         app.store.upgrade_task_create(&caller.actor(), &c, task).await?;
     }
-    Ok(JsonOut(json!({
-        "kind": "AddonCheck",
-        "apiVersion": "v3",
-        "spec": spec,
-        "status": { "phase": "Init", "itemsStatus": [] },
-    })))
+    Ok(JsonOut(AddonCheck {
+        kind: "AddonCheck",
+        api_version: "v3",
+        spec: typed_spec,
+        status: CheckGroupStatus { phase: "Init", items_status: Vec::new() },
+    }))
+}
+
+/// `batch_create_addon_precheck`'s body: the checks asked for (each its own task; see
+/// `list_addon_precheck_tasks`).
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct AddonCheck {
+    kind: &'static str,
+    api_version: &'static str,
+    spec: cce_wire::AddonCheckSpec,
+    status: CheckGroupStatus,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -537,69 +812,167 @@ async fn list_addon_prechecks(
     service: Service,
     Path((_, id)): Path<(String, String)>,
     Query(q): Query<AddonCheckQuery>,
-) -> ApiResult<JsonOut<Value>> {
+) -> ApiResult<JsonOut<AddonCheckTaskList>> {
     let c = cluster(&app, &caller, &service, &id).await?;
     let tasks = app.store.upgrade_task_list(c.id, &[TaskType::AddonCheck]).await?;
-    let field = |t: &UpgradeTask, key: &str| {
-        t.request.get(key).and_then(Value::as_str).unwrap_or_default().to_string()
-    };
-    let items: Vec<Value> = tasks
+    let checks = tasks
         .iter()
         .rev()
-        .filter(|t| q.check_type.as_deref().is_none_or(|k| field(t, "type") == k))
-        .filter(|t| q.task_id.as_deref().is_none_or(|id| t.id.to_string() == id))
-        .filter(|t| q.addon_instance_id.as_deref().is_none_or(|id| field(t, "addonInstanceID") == id))
-        .map(|t| {
-            let name = field(t, "addonTemplateName");
-            json!({
-                "metadata": {
-                    "type": field(t, "type"),
-                    "taskID": t.id,
-                    "addonTemplateName": name,
-                    "addonInstanceName": name,
-                    "addonInstanceID": field(t, "addonInstanceID"),
-                    "createTimeStamp": go_time(t.created_at),
-                    "expireTimeStamp": t.expires_at.map(go_time).unwrap_or_default(),
+        .map(|t| Ok((t, stored::<cce_wire::AddonInfo>(&t.request, "addon check")?)))
+        .collect::<Result<Vec<_>, ApiError>>()?;
+    let text = |field: &Option<String>| field.clone().unwrap_or_default();
+    let items: Vec<AddonCheckTask> = checks
+        .into_iter()
+        .filter(|(_, a)| q.check_type.as_deref().is_none_or(|k| a.r#type.as_deref().unwrap_or_default() == k))
+        .filter(|(t, _)| q.task_id.as_deref().is_none_or(|id| t.id.to_string() == id))
+        .filter(|(_, a)| {
+            q.addon_instance_id
+                .as_deref()
+                .is_none_or(|id| a.addon_instance_id.as_deref().unwrap_or_default() == id)
+        })
+        .map(|(t, a)| {
+            Ok(AddonCheckTask {
+                metadata: CheckTaskMetadata {
+                    check_type: text(&a.r#type),
+                    task_id: t.id,
+                    addon_template_name: text(&a.addon_template_name),
+                    addon_instance_name: text(&a.addon_template_name),
+                    addon_instance_id: text(&a.addon_instance_id),
+                    create_time_stamp: go_time(t.created_at),
+                    expire_time_stamp: t.expires_at.map(go_time).unwrap_or_default(),
                 },
-                "spec": { "addonTargetVersion": field(t, "targetVersion") },
-                "status": {
-                    "status": match t.status {
+                spec: CheckTaskSpec { addon_target_version: text(&a.target_version) },
+                status: CheckTaskStatus {
+                    status: match t.status {
                         TaskStatus::Success => "Success",
                         TaskStatus::Failed => "Failed",
                         TaskStatus::Init => "Init",
                         _ => "Running",
                     },
-                    "message": t.message,
-                    "riskList": t.result.get("riskList").cloned().unwrap_or_else(|| json!([])),
+                    message: t.message.clone(),
+                    risk_list: stored(t.result.get("riskList").unwrap_or(&Value::Null), "addon check risks")?,
                 },
             })
         })
-        .collect();
-    Ok(JsonOut(json!({
-        "kind": "AddonCheck",
-        "apiVersion": "v3",
-        "pageInfo": { "currentCount": items.len() },
-        "items": items,
-    })))
+        .collect::<Result<_, ApiError>>()?;
+    Ok(JsonOut(AddonCheckTaskList {
+        kind: "AddonCheck",
+        api_version: "v3",
+        page_info: AddonCheckPageInfo { current_count: items.len() },
+        items,
+    }))
+}
+
+/// `list_addon_precheck_tasks`' body.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct AddonCheckTaskList {
+    kind: &'static str,
+    api_version: &'static str,
+    page_info: AddonCheckPageInfo,
+    items: Vec<AddonCheckTask>,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+struct AddonCheckPageInfo {
+    current_count: usize,
+}
+
+/// One addon check (a task).
+#[derive(Serialize, JsonSchema)]
+struct AddonCheckTask {
+    metadata: CheckTaskMetadata,
+    spec: CheckTaskSpec,
+    status: CheckTaskStatus,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+struct CheckTaskMetadata {
+    #[serde(rename = "type")]
+    check_type: String,
+    #[serde(rename = "taskID")]
+    task_id: UpgradeTaskId,
+    addon_template_name: String,
+    addon_instance_name: String,
+    #[serde(rename = "addonInstanceID")]
+    addon_instance_id: String,
+    create_time_stamp: String,
+    expire_time_stamp: String,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+struct CheckTaskSpec {
+    addon_target_version: String,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+struct CheckTaskStatus {
+    status: &'static str,
+    message: String,
+    risk_list: Vec<AddonCheckRisk>,
 }
 
 // ---- Autopilot upgrade plans
 
-fn plan_view(p: &UpgradePlan) -> Value {
-    json!({
-        "kind": "UpgradePlan",
-        "apiVersion": "v3",
-        "metadata": { "uid": p.id, "creationTimestamp": go_time(p.created_at), "updateTimestamp": go_time(p.updated_at) },
-        "spec": {
-            "clusterID": p.cluster_id,
-            "clusterVersion": p.cluster_version,
-            "targetVersion": p.target_version,
-            "notBefore": go_time(p.not_before),
-            "notAfter": go_time(p.not_after),
-            "notBeforeDeadline": go_time(p.not_before_deadline),
+fn plan_view(p: &UpgradePlan) -> UpgradePlanView {
+    UpgradePlanView {
+        kind: "UpgradePlan",
+        api_version: "v3",
+        metadata: Metadata::new(p.id, p.created_at, p.updated_at),
+        spec: UpgradePlanSpec {
+            cluster_id: p.cluster_id,
+            cluster_version: p.cluster_version.clone(),
+            target_version: p.target_version.clone(),
+            not_before: go_time(p.not_before),
+            not_after: go_time(p.not_after),
+            not_before_deadline: go_time(p.not_before_deadline),
         },
-        "status": { "phase": p.phase.as_str() },
-    })
+        status: UpgradePlanStatus { phase: p.phase.as_str() },
+    }
+}
+
+/// The `UpgradePlan` object of the wire.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(rename = "UpgradePlan")]
+pub(crate) struct UpgradePlanView {
+    kind: &'static str,
+    api_version: &'static str,
+    metadata: Metadata,
+    spec: UpgradePlanSpec,
+    status: UpgradePlanStatus,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+struct UpgradePlanSpec {
+    #[serde(rename = "clusterID")]
+    cluster_id: CceClusterId,
+    cluster_version: String,
+    target_version: String,
+    not_before: String,
+    not_after: String,
+    not_before_deadline: String,
+}
+
+#[derive(Serialize, JsonSchema)]
+struct UpgradePlanStatus {
+    phase: &'static str,
+}
+
+/// `list_autopilot_upgrade_plans`' body: `items` is one plan, not a list (docs/wire.md C42), and
+/// absent while the cluster has none.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct UpgradePlanList {
+    kind: &'static str,
+    api_version: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    items: Option<UpgradePlanView>,
 }
 
 async fn list_plans(
@@ -608,15 +981,11 @@ async fn list_plans(
     service: Service,
     Path((_, id)): Path<(String, String)>,
     _: NoParams,
-) -> ApiResult<JsonOut<Value>> {
+) -> ApiResult<JsonOut<UpgradePlanList>> {
     let c = cluster(&app, &caller, &service, &id).await?;
     version_of(&service, &c)?;
-    let mut body = json!({ "kind": "List", "apiVersion": "v3" });
-    // One plan object, not a list (docs/wire.md C42).
-    if let Some(plan) = app.store.upgrade_plan_get(c.id).await? {
-        body["items"] = plan_view(&plan);
-    }
-    Ok(JsonOut(body))
+    let plan = app.store.upgrade_plan_get(c.id).await?;
+    Ok(JsonOut(UpgradePlanList { kind: "List", api_version: "v3", items: plan.as_ref().map(plan_view) }))
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -631,7 +1000,7 @@ async fn delay_plan(
     service: Service,
     Path((_, id, plan)): Path<(String, String, String)>,
     Json(body): Json<DelayBody>,
-) -> ApiResult<JsonOut<Value>> {
+) -> ApiResult<JsonOut<UpgradePlanView>> {
     let c = cluster(&app, &caller, &service, &id).await?;
     let plan: UpgradePlanId =
         plan.parse().map_err(|_| Error::not_found(cce::NOT_FOUND).with_detail("no such upgrade plan"))?;

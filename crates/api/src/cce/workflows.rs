@@ -6,7 +6,7 @@ use domain::{
     authz::actions,
     cce::CcePhase,
     error::cce,
-    ids::UpgradeWorkflowId,
+    ids::{CceClusterId, UpgradeTaskId, UpgradeWorkflowId},
     upgrade::{
         catalogue::release_of,
         request::{VersionSpec, WorkflowCreate},
@@ -15,9 +15,13 @@ use domain::{
     },
     Error,
 };
-use serde_json::{json, Value};
+use std::collections::BTreeMap;
 
-use super::{cluster, go_time, route, str_at, version_of, Service};
+use schemars::JsonSchema;
+use serde::Serialize;
+use serde_json::Value;
+
+use super::{cluster, go_time, route, str_at, tasks::TaskProgress, version_of, Empty, Metadata, Service};
 use crate::{
     auth::Caller,
     error::{ApiError, ApiResult},
@@ -59,13 +63,47 @@ pub(super) fn routes() -> Vec<Route> {
     .collect()
 }
 
-/// `UpgradeInfoStatus` of the newest cluster upgrade task.
-pub fn upgrade_status(task: &UpgradeTask) -> Value {
-    json!({
-        "phase": task.status.as_str(),
-        "progress": task.progress(),
-        "completionTime": task.finished_at.map(go_time).unwrap_or_default(),
-    })
+/// `show_upgrade_info`'s body.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct UpgradeInfo {
+    kind: &'static str,
+    api_version: &'static str,
+    metadata: UpgradeInfoMetadata,
+    spec: UpgradeInfoSpec,
+    /// The newest cluster upgrade's, once there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<TaskProgress>,
+}
+
+#[derive(Serialize, JsonSchema)]
+struct UpgradeInfoMetadata {
+    uid: CceClusterId,
+    name: String,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+struct UpgradeInfoSpec {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_upgrade_info: Option<TaskProgress>,
+    version_info: UpgradeVersionInfo,
+    upgrade_feature_gates: UpgradeFeatureGates,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+struct UpgradeVersionInfo {
+    release: String,
+    patch: String,
+    suggest_patch: String,
+    target_versions: Vec<String>,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+struct UpgradeFeatureGates {
+    support_upgrade_page_v4: bool,
 }
 
 async fn upgrade_info(
@@ -73,91 +111,191 @@ async fn upgrade_info(
     caller: Caller,
     service: Service,
     Path((_, id)): Path<(String, String)>,
-) -> ApiResult<JsonOut<Value>> {
+) -> ApiResult<JsonOut<UpgradeInfo>> {
     let c = cluster(&app, &caller, &service, &id).await?;
     let entry = version_of(&service, &c)?;
     let tasks = app.store.upgrade_task_list(c.id, &[TaskType::Cluster]).await?;
-    let last = tasks.last().map(upgrade_status);
+    let last = tasks.last().map(TaskProgress::of);
     let gates = &service.catalogue().feature_gates;
-    let mut spec = json!({
-        "versionInfo": {
-            "release": entry.release(),
-            "patch": entry.patch(),
-            "suggestPatch": entry.patch(),
-            "targetVersions": entry.target_versions,
+    let spec = UpgradeInfoSpec {
+        last_upgrade_info: last.clone(),
+        version_info: UpgradeVersionInfo {
+            release: entry.release().to_string(),
+            patch: entry.patch().to_string(),
+            suggest_patch: entry.patch().to_string(),
+            target_versions: entry.target_versions.clone(),
         },
-        "upgradeFeatureGates": {
-            "supportUpgradePageV4": gates.get("supportUpgradePageV4").is_some_and(|v| v == "true"),
+        upgrade_feature_gates: UpgradeFeatureGates {
+            support_upgrade_page_v4: gates.get("supportUpgradePageV4").is_some_and(|v| v == "true"),
         },
-    });
-    if let Some(last) = &last {
-        spec["lastUpgradeInfo"] = last.clone();
-    }
-    let mut body = json!({
-        "kind": "UpgradeInfo",
-        "apiVersion": "v3",
-        "metadata": { "uid": c.id, "name": c.name },
-        "spec": spec,
-    });
-    if let Some(last) = last {
-        body["status"] = last;
-    }
-    Ok(JsonOut(body))
-}
-
-async fn upgrade_paths(service: Service) -> JsonOut<Value> {
-    let paths: Vec<Value> = service
-        .catalogue()
-        .versions
-        .iter()
-        .map(|v| json!({ "version": v.version, "platformVersion": v.platform_version, "targetVersions": v.target_versions }))
-        .collect();
-    JsonOut(json!({ "apiVersion": "v3", "kind": "UpgradePath", "metadata": {}, "upgradePaths": paths }))
-}
-
-async fn upgrade_feature_gates(service: Service) -> JsonOut<Value> {
-    JsonOut(json!({
-        "apiVersion": "v3",
-        "kind": "UpgradeFeatureGates",
-        "metadata": {},
-        "upgradeFeatureGates": service.catalogue().feature_gates,
+    };
+    Ok(JsonOut(UpgradeInfo {
+        kind: "UpgradeInfo",
+        api_version: "v3",
+        metadata: UpgradeInfoMetadata { uid: c.id, name: c.name },
+        spec,
+        status: last,
     }))
 }
 
-async fn feature_gates(service: Service) -> JsonOut<Value> {
-    let spec: serde_json::Map<String, Value> = service
+/// `list_cluster_upgrade_paths`' body.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct UpgradePaths {
+    api_version: &'static str,
+    kind: &'static str,
+    metadata: Empty,
+    upgrade_paths: Vec<UpgradePath>,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+struct UpgradePath {
+    version: String,
+    platform_version: String,
+    target_versions: Vec<String>,
+}
+
+async fn upgrade_paths(service: Service) -> JsonOut<UpgradePaths> {
+    let upgrade_paths = service
+        .catalogue()
+        .versions
+        .iter()
+        .map(|v| UpgradePath {
+            version: v.version.clone(),
+            platform_version: v.platform_version.clone(),
+            target_versions: v.target_versions.clone(),
+        })
+        .collect();
+    JsonOut(UpgradePaths { api_version: "v3", kind: "UpgradePath", metadata: Empty {}, upgrade_paths })
+}
+
+/// `list_cluster_upgrade_feature_gates`' body: the catalogue's gates as it spells them.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(rename = "ClusterUpgradeFeatureGates")]
+pub(crate) struct UpgradeFeatureGateList {
+    api_version: &'static str,
+    kind: &'static str,
+    metadata: Empty,
+    upgrade_feature_gates: BTreeMap<String, String>,
+}
+
+async fn upgrade_feature_gates(service: Service) -> JsonOut<UpgradeFeatureGateList> {
+    JsonOut(UpgradeFeatureGateList {
+        api_version: "v3",
+        kind: "UpgradeFeatureGates",
+        metadata: Empty {},
+        upgrade_feature_gates: service.catalogue().feature_gates.clone(),
+    })
+}
+
+/// `show_feature_gates`' body: each gate a boolean where its value reads as one, else its text.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct FeatureGates {
+    kind: &'static str,
+    api_version: &'static str,
+    spec: BTreeMap<String, GateValue>,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(untagged)]
+#[schemars(rename = "FeatureGateValue")]
+enum GateValue {
+    Bool(bool),
+    Text(String),
+}
+
+async fn feature_gates(service: Service) -> JsonOut<FeatureGates> {
+    let spec = service
         .catalogue()
         .feature_gates
         .iter()
-        .map(|(k, v)| (k.clone(), v.parse::<bool>().map_or_else(|_| json!(v), Value::Bool)))
+        .map(|(k, v)| {
+            (k.clone(), v.parse::<bool>().map_or_else(|_| GateValue::Text(v.clone()), GateValue::Bool))
+        })
         .collect();
-    JsonOut(json!({ "kind": "Configuration", "apiVersion": "v3.1", "spec": spec }))
+    JsonOut(FeatureGates { kind: "Configuration", api_version: "v3.1", spec })
 }
 
 /// `PointStatus` of one point: its newest task, or only the type before one exists.
-fn point_view(task_type: TaskType, tasks: &[UpgradeTask]) -> Value {
+fn point_view(task_type: TaskType, tasks: &[UpgradeTask]) -> PointStatus {
     let Some(task) = tasks.iter().rev().find(|t| t.task_type == task_type) else {
-        return json!({ "taskType": task_type.as_str() });
+        return PointStatus { task_type: task_type.as_str(), ..Default::default() };
     };
-    let mut point = json!({
-        "taskType": task_type.as_str(),
-        "taskID": task.id,
-        "status": task.status.as_str(),
-    });
-    if let Some(start) = task.started_at {
-        point["startTimeStamp"] = json!(go_time(start));
+    PointStatus {
+        task_type: task_type.as_str(),
+        task_id: Some(task.id),
+        status: Some(task.status.as_str()),
+        start_time_stamp: task.started_at.map(go_time),
+        end_time_stamp: task.finished_at.map(go_time),
+        expire_time_stamp: task.expires_at.map(go_time),
     }
-    if let Some(end) = task.finished_at {
-        point["endTimeStamp"] = json!(go_time(end));
-    }
-    if let Some(expiry) = task.expires_at {
-        point["expireTimeStamp"] = json!(go_time(expiry));
-    }
-    point
 }
 
 /// The `WorkFlowTask` object of the wire.
-pub fn workflow_view(w: &UpgradeWorkflow, tasks: &[UpgradeTask]) -> Value {
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct WorkFlowTask {
+    kind: &'static str,
+    api_version: &'static str,
+    metadata: Metadata,
+    spec: WorkFlowSpec,
+    status: WorkFlowStatus,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+struct WorkFlowSpec {
+    #[serde(rename = "clusterID")]
+    cluster_id: CceClusterId,
+    cluster_version: String,
+    target_version: String,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+struct WorkFlowStatus {
+    phase: &'static str,
+    point_statuses: Vec<PointStatus>,
+    line_statuses: Vec<LineStatus>,
+}
+
+/// A point of a workflow: a task type and its newest task, once there is one.
+#[derive(Default, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+struct PointStatus {
+    task_type: &'static str,
+    #[serde(rename = "taskID", skip_serializing_if = "Option::is_none")]
+    task_id: Option<UpgradeTaskId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    start_time_stamp: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    end_time_stamp: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expire_time_stamp: Option<String>,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+struct LineStatus {
+    start_point: Point,
+    end_point: Point,
+    critical: bool,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(rename = "WorkFlowPoint")]
+struct Point {
+    task_type: &'static str,
+}
+
+/// The `WorkFlowTask` object of the wire.
+pub fn workflow_view(w: &UpgradeWorkflow, tasks: &[UpgradeTask]) -> WorkFlowTask {
     // The phase as the tasks shown give it (the row and the tasks are read one after the other; a
     // task that ended in between must not show beside an older phase). Cancel is the user's.
     let mut points = Points::default();
@@ -165,33 +303,40 @@ pub fn workflow_view(w: &UpgradeWorkflow, tasks: &[UpgradeTask]) -> Value {
         points.set(t.task_type, t.status);
     }
     let phase = if w.phase.is_terminal() { w.phase } else { workflow_sm::phase(false, &points) };
-    let point_views: Vec<Value> = POINTS.iter().map(|t| point_view(*t, tasks)).collect();
-    let lines: Vec<Value> = LINES
+    let point_statuses = POINTS.iter().map(|t| point_view(*t, tasks)).collect();
+    let line_statuses = LINES
         .iter()
-        .map(|(from, to, critical)| {
-            json!({
-                "startPoint": { "taskType": from.as_str() },
-                "endPoint": { "taskType": to.as_str() },
-                "critical": critical,
-            })
+        .map(|(from, to, critical)| LineStatus {
+            start_point: Point { task_type: from.as_str() },
+            end_point: Point { task_type: to.as_str() },
+            critical: *critical,
         })
         .collect();
-    json!({
-        "kind": "WorkFlowTask",
-        "apiVersion": "v3",
-        "metadata": {
-            "uid": w.id,
-            "creationTimestamp": go_time(w.created_at),
-            "updateTimestamp": go_time(w.updated_at),
+    WorkFlowTask {
+        kind: "WorkFlowTask",
+        api_version: "v3",
+        metadata: Metadata::new(w.id, w.created_at, w.updated_at),
+        spec: WorkFlowSpec {
+            cluster_id: w.cluster_id,
+            cluster_version: w.cluster_version.clone(),
+            target_version: w.target_version.clone(),
         },
-        "spec": { "clusterID": w.cluster_id, "clusterVersion": w.cluster_version, "targetVersion": w.target_version },
-        "status": { "phase": phase.as_str(), "pointStatuses": point_views, "lineStatuses": lines },
-    })
+        status: WorkFlowStatus { phase: phase.as_str(), point_statuses, line_statuses },
+    }
 }
 
-async fn view(app: &AppState, w: &UpgradeWorkflow) -> Result<Value, ApiError> {
+async fn view(app: &AppState, w: &UpgradeWorkflow) -> Result<WorkFlowTask, ApiError> {
     let tasks = app.store.upgrade_workflow_tasks(w.id).await?;
     Ok(workflow_view(w, &tasks))
+}
+
+/// `list_upgrade_work_flows`' body.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct UpgradeWorkFlowList {
+    kind: &'static str,
+    api_version: &'static str,
+    items: Vec<WorkFlowTask>,
 }
 
 /// The versions a body not typed yet names (`clusterID`, `clusterVersion`, `targetVersion`).
@@ -261,7 +406,7 @@ async fn create(
     service: Service,
     Path((_, id)): Path<(String, String)>,
     Json(body): Json<WorkflowCreate>,
-) -> ApiResult<(StatusCode, JsonOut<Value>)> {
+) -> ApiResult<(StatusCode, JsonOut<WorkFlowTask>)> {
     let c = cluster(&app, &caller, &service, &id).await?;
     let spec = body.validate()?;
     let target = check_versions(&service, &c, &spec, true)?;
@@ -275,13 +420,13 @@ async fn list(
     service: Service,
     Path((_, id)): Path<(String, String)>,
     _: NoParams,
-) -> ApiResult<JsonOut<Value>> {
+) -> ApiResult<JsonOut<UpgradeWorkFlowList>> {
     let c = cluster(&app, &caller, &service, &id).await?;
     let mut items = Vec::new();
     for w in app.store.upgrade_workflow_list(c.id).await? {
         items.push(view(&app, &w).await?);
     }
-    Ok(JsonOut(json!({ "kind": "List", "apiVersion": "v3", "items": items })))
+    Ok(JsonOut(UpgradeWorkFlowList { kind: "List", api_version: "v3", items }))
 }
 
 fn workflow_id(raw: &str) -> Result<UpgradeWorkflowId, ApiError> {
@@ -294,7 +439,7 @@ async fn show(
     caller: Caller,
     service: Service,
     Path((_, id, workflow)): Path<(String, String, String)>,
-) -> ApiResult<JsonOut<Value>> {
+) -> ApiResult<JsonOut<WorkFlowTask>> {
     let c = cluster(&app, &caller, &service, &id).await?;
     let w = app.store.upgrade_workflow_get(c.id, workflow_id(&workflow)?).await?;
     Ok(JsonOut(view(&app, &w).await?))
@@ -306,7 +451,7 @@ async fn update(
     service: Service,
     Path((_, id, workflow)): Path<(String, String, String)>,
     Json(body): Json<cce_wire::UpgradeWorkFlowUpdateRequestBody>,
-) -> ApiResult<JsonOut<Value>> {
+) -> ApiResult<JsonOut<WorkFlowTask>> {
     let c = cluster(&app, &caller, &service, &id).await?;
     let workflow = workflow_id(&workflow)?;
     let requested =

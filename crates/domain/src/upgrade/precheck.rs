@@ -2,32 +2,35 @@
 //! phase, node pools, addons, the APIs it uses, other upgrade work), shaped as the API shows them
 //! (`PreCheckItemStatus`). A Fatal finding fails the precheck.
 
-use std::collections::BTreeMap;
+use std::{borrow::Cow, collections::BTreeMap};
 
-use serde::Serialize;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 use super::catalogue::{release_of, Catalogue, VersionEntry};
 use crate::cce::NodePool;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[schemars(rename = "PreCheckItemLevel")]
 pub enum Level {
     Info,
     Warning,
     Fatal,
 }
 
-/// One finding (`PreCheckItemStatus`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// One finding (`PreCheckItemStatus`), as a precheck task records it and the API shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(rename = "PreCheckItemStatus")]
 pub struct Finding {
     pub name: String,
     /// `Exception` (the cluster cannot be upgraded as it is) or `Risk` (it can, with a consequence).
-    pub kind: &'static str,
+    pub kind: Cow<'static, str>,
     /// `LimitCheck`, `MasterCheck`, `NodeCheck` or `AddonCheck`.
-    pub group: &'static str,
+    pub group: Cow<'static, str>,
     pub level: Level,
     /// `Success` for an Info finding, else `Failed`.
-    pub phase: &'static str,
+    pub phase: Cow<'static, str>,
     pub message: String,
     pub risk_source: RiskSource,
     pub error_codes: Vec<String>,
@@ -36,8 +39,8 @@ pub struct Finding {
     pub node_uid: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", default)]
 pub struct RiskSource {
     #[serde(rename = "deprecatedAPIRisks", skip_serializing_if = "Vec::is_empty")]
     pub deprecated_api_risks: Vec<DeprecatedApiRisk>,
@@ -47,24 +50,36 @@ pub struct RiskSource {
     pub addon_risks: Vec<AddonRisk>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(rename = "DeprecatedAPIRisk")]
 pub struct DeprecatedApiRisk {
     pub url: String,
     pub user_agent: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct NodeRisk {
     #[serde(rename = "NodeID")]
     pub node_id: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AddonRisk {
     pub addon_template_name: String,
     pub alias: String,
+}
+
+/// A risk an addon check found (`CheckTaskRisk`), as the task records it and the API shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(rename = "CheckTaskRisk")]
+pub struct AddonCheckRisk {
+    pub risk_name: String,
+    pub level: Level,
+    pub status: String,
+    pub message: String,
 }
 
 /// A check the user asked to skip (`skippedCheckItemList`): the whole item, or only for some nodes.
@@ -98,10 +113,10 @@ pub struct Input<'a> {
 fn finding(name: &str, group: &'static str, level: Level, message: String) -> Finding {
     Finding {
         name: name.to_string(),
-        kind: if level == Level::Fatal { "Exception" } else { "Risk" },
-        group,
+        kind: if level == Level::Fatal { "Exception" } else { "Risk" }.into(),
+        group: group.into(),
         level,
-        phase: if level == Level::Info { "Success" } else { "Failed" },
+        phase: if level == Level::Info { "Success" } else { "Failed" }.into(),
         message,
         risk_source: RiskSource::default(),
         error_codes: Vec::new(),

@@ -176,6 +176,7 @@ pub struct NodePoolUpgrade {
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 #[allow(dead_code)]
+#[schemars(rename = "NodePoolUpgradeNodePoolMetadata")]
 pub struct NodePoolMetadata {
     pub name: Option<String>,
     pub uid: Option<String>,
@@ -232,6 +233,7 @@ pub struct NodeLifecycle {
 /// `Login`. The password is read and never recorded (a task keeps only that one was given).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(rename = "NodePoolUpgradeLogin")]
 pub struct Login {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ssh_key: Option<String>,
@@ -245,6 +247,7 @@ pub struct Login {
 
 /// `UserPassword`: the password is never serialized.
 #[derive(Clone, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[schemars(rename = "NodePoolUpgradeUserPassword")]
 pub struct UserPassword {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,
@@ -261,6 +264,7 @@ impl std::fmt::Debug for UserPassword {
 /// `VolumeConfig`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(rename = "NodePoolUpgradeVolumeConfig")]
 pub struct VolumeConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub volume_reset_policy: Option<String>,

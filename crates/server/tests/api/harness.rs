@@ -339,7 +339,7 @@ impl Call<'_> {
         let response = self
             .app
             .client
-            .request(self.method, format!("{}{}", self.app.url, self.path))
+            .request(self.method.clone(), format!("{}{}", self.app.url, self.path))
             .headers(headers)
             .body(self.body)
             .send()
@@ -348,6 +348,7 @@ impl Call<'_> {
         let status = response.status();
         let headers = response.headers().clone();
         let text = response.text().await.unwrap();
+        crate::response_schemas::check(&self.method, &self.path, status, &text);
         let body = serde_json::from_str(&text).unwrap_or(Value::Null);
         Response { status, headers, body, text }
     }

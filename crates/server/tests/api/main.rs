@@ -23,6 +23,7 @@ mod metrics;
 mod openapi;
 mod rate_limits;
 mod replicas;
+mod response_schemas;
 mod rules;
 mod seed_keys;
 mod testing;

@@ -34,7 +34,7 @@ fn declares_json(parts_headers: &axum::http::HeaderMap) -> Result<(), Error> {
 }
 
 /// Parses JSON with the path of the offending field in the message; a field `T` does not declare
-/// is refused.
+/// is refused, and so is an array where `T` has a struct (serde alone would fill it field by field).
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(Error::invalid_body("a JSON request body is required"));
@@ -42,7 +42,8 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     let mut unknown = Vec::new();
     let mut note = |path: serde_ignored::Path<'_>| unknown.push(path.to_string());
-    let parsed = serde_path_to_error::deserialize(serde_ignored::Deserializer::new(&mut *de, &mut note))
+    let strict = crate::objects_only::ObjectsOnly(&mut *de);
+    let parsed = serde_path_to_error::deserialize(serde_ignored::Deserializer::new(strict, &mut note))
         .map_err(|e| {
             let path = e.path().to_string();
             let inner = e.into_inner();

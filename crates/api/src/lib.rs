@@ -13,6 +13,7 @@ mod fleets;
 pub(crate) mod health;
 mod iam;
 pub mod metrics;
+mod objects_only;
 pub mod openapi;
 pub mod paging;
 mod pki;

@@ -256,9 +256,10 @@ async fn create(
 pub(crate) struct ListQuery {
     #[serde(rename = "showDefaultNodePool")]
     show_default: Option<String>,
+    /// Read and ignored (the SDK's `bool`: conditions of the whole pool), but a boolean like any.
     #[serde(rename = "advanceStatus")]
     #[allow(dead_code)]
-    advance_status: Option<String>,
+    advance_status: Option<bool>,
 }
 
 async fn list(

@@ -305,6 +305,30 @@ backend_tests! {
         }
     }
 
+    // Found by Schemathesis (scripts/schemathesis): advanceMillis near i64::MAX overflowed the
+    // clock, and every later request that read the time (and every worker) panicked, the handler's
+    // own included: dropped connections, no answer. So did settle with a horizonMillis that large.
+    async fn the_clock_stops_at_year_9999_and_settle_takes_any_horizon(app: TestApp) {
+        let app = testing_on(&app, &[]).await;
+        let t = app.tenant("t1").await;
+        let before = app.clock.now();
+        for advance in [i64::MAX, 300_000_000_000_000] {
+            let r = app.post(CLOCK).json(&json!({"advanceMillis": advance})).signed(&t).send().await;
+            r.assert_error(400, "UCS.01000012");
+            assert!(r.body["error_msg"].as_str().unwrap().contains("9999-12-31T23:59:59.999Z"), "{}", r.text);
+        }
+        assert!(app.clock.now() - before < chrono::Duration::seconds(1), "the clock did not move");
+        let r = app.get(CLOCK).signed(&t).send().await;
+        assert_eq!((r.status.as_u16(), r.body["offsetMillis"].as_i64()), (200, Some(0)), "{}", r.text);
+        // A registered cluster's activation is pending; nothing runs it here, so settle times out.
+        let id = app.register(&t, &attached("a1")).await;
+        for horizon in [i64::MAX, i64::MIN, 0] {
+            let r = app.post(&format!("{SETTLE}?timeoutMillis=10&horizonMillis={horizon}")).signed(&t).send().await;
+            assert_eq!(r.status, 200, "{}", r.text);
+        }
+        assert_eq!(app.cluster(&t, &id).await["metadata"]["uid"], id.as_str());
+    }
+
     async fn only_a_tenant_administrator_reaches_the_testing_routes(app: TestApp) {
         let app = testing_on(&app, &[]).await;
         let t = app.tenant("t1").await;

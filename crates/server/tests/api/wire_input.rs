@@ -108,4 +108,41 @@ backend_tests! {
         assert_cce_error(&cce.get(&format!("{}?bogus=1", cce.op(&id, "precheck/tasks"))).await, 400);
         assert_cce_error(&cce.get(&format!("{}?bogus=1", cce.clusters())).await, 400);
     }
+
+    // Found by Schemathesis (scripts/schemathesis): serde fills a struct from an array field by
+    // field, so `[null, null]` was a valid update (200, as if `{}`), and a nested object could be
+    // an array too; and `advanceStatus` took any text where the SDK sends a boolean.
+    async fn arrays_where_objects_belong_and_non_booleans_are_refused(app: TestApp) {
+        let t = app.tenant("t1").await;
+        let c = app.register(&t, &attached("a1")).await;
+        let before = app.cluster(&t, &c).await;
+        for body in [json!([null, null]), json!({"kind": "Cluster", "apiVersion": "v1", "spec": ["CN", "110000"]})] {
+            let r = app.call(Method::PUT, &format!("/v1/clusters/{c}")).json(&body).signed(&t).send().await;
+            r.assert_error(400, "UCS.01000012");
+            assert!(r.body["error_msg"].as_str().unwrap().contains("expected an object"), "{}", r.text);
+        }
+        assert_eq!(app.cluster(&t, &c).await, before);
+
+        let cce = Cce::new(&app, &t, Flavor::Cce);
+        let (from, _) = cce.hop().await;
+        let id = cce.available("strict", &from).await;
+        let shown = cce.show(&id).await;
+        for (method, path) in [
+            (Method::PUT, cce.cluster(&id)),
+            (Method::PUT, format!("{}/nodepools/DefaultPool", cce.cluster(&id))),
+        ] {
+            assert_cce_error(&cce.send(method.clone(), &path, Some(&json!([null, null]))).await, 400);
+            assert_cce_error(&cce.send(method, &path, Some(&json!({"spec": [null]}))).await, 400);
+        }
+        assert_eq!(cce.show(&id).await, shown, "nothing changed");
+
+        let pools = format!("{}/nodepools", cce.cluster(&id));
+        for value in ["AAA", "null", "1"] {
+            assert_cce_error(&cce.get(&format!("{pools}?advanceStatus={value}")).await, 400);
+        }
+        for value in ["true", "false"] {
+            let r = cce.get(&format!("{pools}?advanceStatus={value}&showDefaultNodePool=true")).await;
+            assert_eq!(r.status, 200, "{}", r.text);
+        }
+    }
 }

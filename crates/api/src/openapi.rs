@@ -948,7 +948,8 @@ fn content(body: Body, generator: &mut SchemaGenerator) -> Option<Value> {
         }
         Body::JsonOrYaml => json!({
             "application/json": { "schema": object },
-            "application/yaml": { "schema": { "type": "string" } },
+            // Multi-document YAML of the same objects: empty (`null` to a YAML parser) when there are none.
+            "application/yaml": { "schema": {} },
         }),
         Body::Text(media) => {
             let mut text = Map::new();

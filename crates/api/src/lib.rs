@@ -38,6 +38,7 @@ use domain::Error;
 use secrets::Keyring;
 use store::Store;
 use tower_http::{
+    catch_panic::CatchPanicLayer,
     request_id::{MakeRequestId, PropagateRequestIdLayer, SetRequestIdLayer},
     trace::TraceLayer,
 };
@@ -256,6 +257,17 @@ async fn method_not_allowed(method: Method) -> ApiError {
     )
 }
 
+/// A handler that panicked answers 500 in its route's family, with its request id, and the panic is
+/// logged as the error's internal cause; the connection is not dropped.
+fn panic_answer(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let cause = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("a panic without a message");
+    ApiError(Error::internal(format!("the handler panicked: {cause}"))).into_response()
+}
+
 /// The whole API.
 pub fn router(state: AppState) -> Router {
     let authenticated = routes::all()
@@ -272,6 +284,8 @@ pub fn router(state: AppState) -> Router {
         .merge(authenticated)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        // Inside the error rendering, so a panic's 500 is logged and rendered like any error.
+        .layer(CatchPanicLayer::custom(panic_answer))
         .layer(middleware::from_fn(error::render_errors))
         // Outside the error rendering, so it records the status sent; `MatchedPath` is set by now.
         .layer(middleware::from_fn_with_state(state.clone(), metrics::track))
@@ -289,4 +303,28 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::map_request(forget_client_request_id))
         .layer(axum::extract::DefaultBodyLimit::max(state.config.body_limit_bytes))
         .with_state(state)
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::{body::Body, routing::get};
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panicking_handler_answers_500_in_its_family_without_the_cause() {
+        let app = Router::new()
+            .route("/api/v3/boom", get(|| async { panic!("secret detail") as &str }))
+            .layer(CatchPanicLayer::custom(panic_answer))
+            .layer(middleware::from_fn(error::render_errors));
+        let request = axum::http::Request::get("/api/v3/boom").body(Body::empty()).unwrap();
+        let response = app.oneshot(request).await.unwrap();
+        assert_eq!(response.status(), 500);
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert!(body["error_code"].as_str().unwrap().starts_with("CCE."), "{body}");
+        assert!(!body["error_msg"].as_str().unwrap().contains("secret"), "the cause is logged, not sent");
+    }
 }

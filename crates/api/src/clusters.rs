@@ -461,7 +461,9 @@ async fn show(
 #[serde(rename_all = "camelCase")]
 #[schemars(rename = "RegisterCluster")]
 pub(crate) struct RegisterBody {
+    #[schemars(transform = crate::wire::one_of(["Cluster"]))]
     kind: Option<String>,
+    #[schemars(transform = crate::wire::one_of(["v1"]))]
     api_version: Option<String>,
     metadata: RegisterMetadata,
     spec: RegisterSpec,
@@ -625,7 +627,9 @@ async fn tenant_project(app: &AppState, caller: &Caller, named: &str, region: &s
 #[serde(rename_all = "camelCase")]
 #[schemars(rename = "UpdateClusterRequestBody")]
 pub(crate) struct UpdateBody {
+    #[schemars(transform = crate::wire::one_of(["Cluster"]))]
     kind: Option<String>,
+    #[schemars(transform = crate::wire::one_of(["v1"]))]
     api_version: Option<String>,
     metadata: Option<UpdateMetadata>,
     spec: Option<UpdateSpec>,
@@ -818,20 +822,27 @@ pub(crate) struct RequiredInput {
     #[serde(rename = "USERNAME")]
     username: Option<String>,
     #[serde(rename = "MASTER-1")]
+    #[schemars(transform = crate::wire::ip_address, required)]
     master_1: Option<String>,
     #[serde(rename = "MASTER-2")]
+    #[schemars(transform = crate::wire::ip_address)]
     master_2: Option<String>,
     #[serde(rename = "MASTER-3")]
+    #[schemars(transform = crate::wire::ip_address)]
     master_3: Option<String>,
     #[serde(rename = "ACCESS_EXTERNAL_LOAD_BALANCE")]
     access_external_load_balance: Option<bool>,
     #[serde(rename = "CILIUM_IPV4POOL_CIDR")]
+    #[schemars(regex(pattern = domain::wire_rules::IPV4_CIDR))]
     cilium_ipv4pool_cidr: Option<String>,
     #[serde(rename = "NETWORK_CIDR")]
+    #[schemars(regex(pattern = domain::wire_rules::IPV4_CIDR))]
     network_cidr: Option<String>,
     #[serde(rename = "DNS_SERVER_IP")]
+    #[schemars(transform = crate::wire::ip_address)]
     dns_server_ip: Option<String>,
     #[serde(rename = "NTP_SERVER_IP")]
+    #[schemars(transform = crate::wire::ip_address)]
     ntp_server_ip: Option<String>,
     #[serde(rename = "IAM_DOMAIN_ID")]
     iam_domain_id: Option<String>,
@@ -848,10 +859,7 @@ fn ip_field(name: &str, value: &Option<String>) -> Result<(), Error> {
 
 fn cidr_field(name: &str, value: &Option<String>) -> Result<(), Error> {
     let Some(v) = value else { return Ok(()) };
-    let ok = v.split_once('/').is_some_and(|(ip, bits)| {
-        ip.parse::<std::net::Ipv4Addr>().is_ok() && bits.parse::<u8>().is_ok_and(|b| b <= 32)
-    });
-    if ok {
+    if domain::cluster::is_ipv4_cidr(v) {
         Ok(())
     } else {
         Err(Error::invalid_body(format!("{name} {v:?} must be an IPv4 CIDR like 10.0.0.0/16")))

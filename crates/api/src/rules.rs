@@ -231,8 +231,10 @@ async fn delete(
 #[serde(deny_unknown_fields)]
 struct RuleIdNamespaces {
     #[serde(rename = "ruleIDs", default)]
+    #[schemars(length(min = 1), inner(regex(pattern = domain::ids::ID_PATTERN)))]
     rule_ids: Vec<String>,
     #[serde(default)]
+    #[schemars(length(min = 1), inner(regex(pattern = domain::wire_rules::NAMESPACE)))]
     namespaces: Vec<String>,
 }
 

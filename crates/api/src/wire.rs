@@ -132,3 +132,8 @@ pub fn one_of(values: impl IntoIterator<Item = &'static str>) -> impl FnMut(&mut
         schema.insert("enum".into(), std::mem::take(&mut values).into());
     }
 }
+
+/// A schema transform for a field that holds an IP address, v4 or v6 (`std::net::IpAddr`'s forms).
+pub fn ip_address(schema: &mut schemars::Schema) {
+    schema.insert("anyOf".into(), serde_json::json!([{ "format": "ipv4" }, { "format": "ipv6" }]));
+}

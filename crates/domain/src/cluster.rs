@@ -410,6 +410,17 @@ impl Registration {
     }
 }
 
+/// An IPv4 CIDR block: an address, `/`, a prefix length of at most 32 (`10.0.0.0/16`).
+pub fn is_ipv4_cidr(s: &str) -> bool {
+    s.split_once('/').is_some_and(|(ip, bits)| {
+        ip.parse::<std::net::Ipv4Addr>().is_ok()
+            && !bits.is_empty()
+            && bits.len() <= 2
+            && bits.bytes().all(|b| b.is_ascii_digit())
+            && bits.parse::<u8>().is_ok_and(|b| b <= 32)
+    })
+}
+
 /// A cluster name: a DNS-1123 label (lower-case letters, digits, `-`, alphanumeric at both ends), 1–63.
 pub fn validate_name(name: &str) -> Result<()> {
     if is_dns1123_label(name) {

@@ -12,6 +12,12 @@ pub const DNS1123_LABEL: &str = "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$";
 pub const ID_OR_EMPTY: &str =
     "^([0-9a-fA-F]{32}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})?$";
 
+/// A namespace a rule applies in: a DNS-1123 label, or `*` for all (`rbac::validate_attachments`).
+pub const NAMESPACE: &str = "^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?|\\*)$";
+
+/// An IPv4 CIDR block, `10.0.0.0/16` (the on-premises installer's network inputs).
+pub const IPV4_CIDR: &str = "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/([0-9]|[12][0-9]|3[0-2])$";
+
 /// A fleet name, 4–64, a letter first, not ending with `-` (`fleet::validate_name`).
 pub const FLEET_NAME: &str = "^[a-z][-a-z0-9]{2,62}[a-z0-9]$";
 
@@ -104,6 +110,20 @@ mod tests {
             "a-.com",
             "ex_ample.com",
             "EXAMPLE.com",
+            "*",
+            "**",
+            "a*",
+            "10.0.0.0/16",
+            "10.0.0.0/32",
+            "10.0.0.0/33",
+            "10.0.0.0/+5",
+            "10.0.0.0/032",
+            "01.0.0.0/8",
+            "256.0.0.0/8",
+            "1.2.3/8",
+            "1.2.3.4",
+            "1.2.3.4/",
+            "0.0.0.0/0",
             "line\nbreak",
             "tab\there",
             "bell\u{7}",
@@ -140,6 +160,8 @@ mod tests {
         agree(COUNTRY, usize::MAX, |s| cluster::validate_place(s, "").is_ok() || s == "CN");
         agree(DOMAIN_NAME, DOMAIN_NAME_MAX, |s| fleet::validate_dns_suffixes(&[s.to_string()]).is_ok());
         agree(PLAIN_TEXT, 255, |s| fleet::validate_description(s).is_ok());
+        agree(NAMESPACE, usize::MAX, |s| s == "*" || rule::is_dns1123_label(s));
+        agree(IPV4_CIDR, usize::MAX, cluster::is_ipv4_cidr);
     }
 
     #[test]

@@ -59,10 +59,14 @@ fn check_kind(body: &Value, kind: &str) -> Result<()> {
     Ok(())
 }
 
-/// Takes the login password out of a node template: it is never kept (CCE never returns it either).
+/// Takes the passwords out of a node template, the login's and the initial one of `extendParam`:
+/// they are never kept (CCE never returns them either).
 fn drop_password(template: &mut Value) {
     if let Some(password) = template.pointer_mut("/login/userPassword").and_then(Value::as_object_mut) {
         password.remove("password");
+    }
+    if let Some(extend) = template.get_mut("extendParam").and_then(Value::as_object_mut) {
+        extend.remove("init-node-password");
     }
 }
 
@@ -292,6 +296,7 @@ mod tests {
             "spec": {"initialNodeCount": 2, "nodeTemplate": {
                 "flavor": "c7.large.2", "az": "cn-north-4a",
                 "login": {"userPassword": {"username": "root", "password": "SECRET"}},
+                "extendParam": {"init-node-password": "SECRET", "maxPods": 110},
                 "rootVolume": {"size": 40, "volumetype": "SSD"},
                 "dataVolumes": [{"size": 100, "volumetype": "SSD"}]}}
         })
@@ -313,6 +318,7 @@ mod tests {
         assert!(p.spec.get("initialNodeCount").is_none());
         assert!(!p.spec.to_string().contains("SECRET"));
         assert_eq!(p.spec["nodeTemplate"]["login"]["userPassword"]["username"], "root");
+        assert_eq!(p.spec["nodeTemplate"]["extendParam"]["maxPods"], 110);
     }
 
     #[test]

@@ -359,9 +359,13 @@ impl Recorder {
 #[serde(deny_unknown_fields)]
 pub(crate) struct JournalQuery {
     operation: Option<String>,
+    #[schemars(regex(pattern = "^([1-5]xx|[1-5][0-9][0-9])$"))]
     status: Option<String>,
+    #[schemars(extend("format" = "date-time"))]
     since: Option<String>,
+    #[schemars(range(min = 1, max = 1000))]
     limit: Option<i64>,
+    #[schemars(range(min = 0))]
     offset: Option<i64>,
 }
 
@@ -496,8 +500,14 @@ async fn clock_get(State(app): State<AppState>, _caller: Caller) -> JsonOut<Cloc
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schemars(extend("anyOf" = [
+    {"required": ["advanceMillis"]},
+    {"required": ["stepMillis"]}
+]))]
 pub(crate) struct ClockChange {
+    #[schemars(range(min = 0))]
     advance_millis: Option<i64>,
+    #[schemars(range(max = MAX_STEP_MILLIS))]
     step_millis: Option<u64>,
 }
 
@@ -531,6 +541,7 @@ async fn clock_set(
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct SettleQuery {
+    #[schemars(range(max = MAX_SETTLE_MILLIS))]
     timeout_millis: Option<u64>,
     horizon_millis: Option<i64>,
 }

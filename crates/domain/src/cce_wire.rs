@@ -18,12 +18,16 @@ use serde_json::Value;
 /// `Cluster`.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct Cluster {
+    #[schemars(transform = crate::wire_rules::is("Cluster"))]
     #[serde(rename = "kind", default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
+    #[schemars(transform = crate::wire_rules::is("v3"))]
     #[serde(rename = "apiVersion", default, skip_serializing_if = "Option::is_none")]
     pub api_version: Option<String>,
+    #[schemars(required)]
     #[serde(rename = "metadata", default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<ClusterMetadata>,
+    #[schemars(required)]
     #[serde(rename = "spec", default, skip_serializing_if = "Option::is_none")]
     pub spec: Option<ClusterSpec>,
     #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
@@ -33,6 +37,7 @@ pub struct Cluster {
 /// `ClusterMetadata`.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct ClusterMetadata {
+    #[schemars(required, regex(pattern = crate::wire_rules::CCE_CLUSTER_NAME))]
     #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     #[serde(rename = "uid", default, skip_serializing_if = "Option::is_none")]
@@ -60,6 +65,7 @@ pub struct ClusterSpec {
     pub agency_name: Option<String>,
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub r#type: Option<String>,
+    #[schemars(required, regex(pattern = crate::wire_rules::NON_BLANK))]
     #[serde(rename = "flavor", default, skip_serializing_if = "Option::is_none")]
     pub flavor: Option<String>,
     #[serde(rename = "version", default, skip_serializing_if = "Option::is_none")]
@@ -74,6 +80,7 @@ pub struct ClusterSpec {
     pub custom_san: Option<Vec<String>>,
     #[serde(rename = "ipv6enable", default, skip_serializing_if = "Option::is_none")]
     pub ipv6enable: Option<bool>,
+    #[schemars(required)]
     #[serde(rename = "hostNetwork", default, skip_serializing_if = "Option::is_none")]
     pub host_network: Option<HostNetwork>,
     #[serde(rename = "containerNetwork", default, skip_serializing_if = "Option::is_none")]
@@ -123,8 +130,10 @@ pub struct ClusterSpec {
 /// `HostNetwork`.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct HostNetwork {
+    #[schemars(required, regex(pattern = crate::wire_rules::NON_BLANK))]
     #[serde(rename = "vpc", default, skip_serializing_if = "Option::is_none")]
     pub vpc: Option<String>,
+    #[schemars(required, regex(pattern = crate::wire_rules::NON_BLANK))]
     #[serde(rename = "subnet", default, skip_serializing_if = "Option::is_none")]
     pub subnet: Option<String>,
     #[serde(rename = "SecurityGroup", default, skip_serializing_if = "Option::is_none")]
@@ -394,12 +403,16 @@ pub struct ClusterCondition {
 /// `NodePool`.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct NodePool {
+    #[schemars(transform = crate::wire_rules::is("NodePool"))]
     #[serde(rename = "kind", default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
+    #[schemars(transform = crate::wire_rules::is("v3"))]
     #[serde(rename = "apiVersion", default, skip_serializing_if = "Option::is_none")]
     pub api_version: Option<String>,
+    #[schemars(required)]
     #[serde(rename = "metadata", default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<NodePoolMetadata>,
+    #[schemars(required)]
     #[serde(rename = "spec", default, skip_serializing_if = "Option::is_none")]
     pub spec: Option<NodePoolSpec>,
     #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
@@ -409,6 +422,7 @@ pub struct NodePool {
 /// `NodePoolMetadata`.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct NodePoolMetadata {
+    #[schemars(required)]
     #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     #[serde(rename = "uid", default, skip_serializing_if = "Option::is_none")]
@@ -1125,10 +1139,13 @@ pub struct NodePoolUpdateExtendParam {
 /// `ScaleNodePoolRequestBody`.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct ScaleNodePoolRequestBody {
+    #[schemars(transform = crate::wire_rules::is("NodePool"))]
     #[serde(rename = "kind", default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
+    #[schemars(transform = crate::wire_rules::is("v3"))]
     #[serde(rename = "apiVersion", default, skip_serializing_if = "Option::is_none")]
     pub api_version: Option<String>,
+    #[schemars(required)]
     #[serde(rename = "spec", default, skip_serializing_if = "Option::is_none")]
     pub spec: Option<ScaleNodePoolSpec>,
 }
@@ -1180,12 +1197,15 @@ pub struct ScaleUpExtendParam {
 /// `InstanceRequest`.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct InstanceRequest {
+    #[schemars(transform = crate::wire_rules::is("Addon"))]
     #[serde(rename = "kind", default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
+    #[schemars(transform = crate::wire_rules::is("v3"))]
     #[serde(rename = "apiVersion", default, skip_serializing_if = "Option::is_none")]
     pub api_version: Option<String>,
     #[serde(rename = "metadata", default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<AddonMetadata>,
+    #[schemars(required)]
     #[serde(rename = "spec", default, skip_serializing_if = "Option::is_none")]
     pub spec: Option<InstanceRequestSpec>,
 }
@@ -1212,12 +1232,15 @@ pub struct AddonMetadata {
 /// `InstanceRequestSpec`.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct InstanceRequestSpec {
+    #[schemars(length(min = 1))]
     #[serde(rename = "version", default, skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
+    #[schemars(required, regex(pattern = crate::wire_rules::NON_BLANK))]
     #[serde(rename = "clusterID", default, skip_serializing_if = "Option::is_none")]
     pub cluster_id: Option<String>,
     #[serde(rename = "values", default, skip_serializing_if = "Option::is_none")]
     pub values: Option<BTreeMap<String, Value>>,
+    #[schemars(required, regex(pattern = crate::wire_rules::NON_BLANK))]
     #[serde(rename = "addonTemplateName", default, skip_serializing_if = "Option::is_none")]
     pub addon_template_name: Option<String>,
 }
@@ -1225,6 +1248,7 @@ pub struct InstanceRequestSpec {
 /// `CertDuration`.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct CertDuration {
+    #[schemars(required, transform = crate::wire_rules::cert_duration)]
     #[serde(rename = "duration", default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<i64>,
 }
@@ -1305,6 +1329,7 @@ pub struct ClusterMetadataForUpdate {
 pub struct UpgradeClusterRequestBody {
     #[serde(rename = "metadata", default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<UpgradeClusterRequestMetadata>,
+    #[schemars(required)]
     #[serde(rename = "spec", default, skip_serializing_if = "Option::is_none")]
     pub spec: Option<UpgradeSpec>,
 }
@@ -1312,8 +1337,10 @@ pub struct UpgradeClusterRequestBody {
 /// `UpgradeClusterRequestMetadata`.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct UpgradeClusterRequestMetadata {
+    #[schemars(transform = crate::wire_rules::is("v3"))]
     #[serde(rename = "apiVersion", default, skip_serializing_if = "Option::is_none")]
     pub api_version: Option<String>,
+    #[schemars(transform = crate::wire_rules::is("UpgradeTask"))]
     #[serde(rename = "kind", default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
 }
@@ -1321,6 +1348,7 @@ pub struct UpgradeClusterRequestMetadata {
 /// `UpgradeSpec`.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct UpgradeSpec {
+    #[schemars(required)]
     #[serde(rename = "clusterUpgradeAction", default, skip_serializing_if = "Option::is_none")]
     pub cluster_upgrade_action: Option<ClusterUpgradeAction>,
 }
@@ -1336,6 +1364,7 @@ pub struct ClusterUpgradeAction {
     pub node_pool_order: Option<BTreeMap<String, i64>>,
     #[serde(rename = "strategy", default, skip_serializing_if = "Option::is_none")]
     pub strategy: Option<UpgradeStrategy>,
+    #[schemars(required)]
     #[serde(rename = "targetVersion", default, skip_serializing_if = "Option::is_none")]
     pub target_version: Option<String>,
     #[serde(rename = "isOnlyUpgrade", default, skip_serializing_if = "Option::is_none")]
@@ -1380,6 +1409,7 @@ pub struct NodeSelector {
 /// `UpgradeStrategy`.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct UpgradeStrategy {
+    #[schemars(transform = crate::wire_rules::is("inPlaceRollingUpdate"))]
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub r#type: Option<String>,
     #[serde(rename = "inPlaceRollingUpdate", default, skip_serializing_if = "Option::is_none")]
@@ -1398,10 +1428,13 @@ pub struct InPlaceRollingUpdate {
 /// `AddonCheckRequest`.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct AddonCheckRequest {
+    #[schemars(transform = crate::wire_rules::is("AddonCheck"))]
     #[serde(rename = "kind", default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
+    #[schemars(transform = crate::wire_rules::is("v3"))]
     #[serde(rename = "apiVersion", default, skip_serializing_if = "Option::is_none")]
     pub api_version: Option<String>,
+    #[schemars(required)]
     #[serde(rename = "spec", default, skip_serializing_if = "Option::is_none")]
     pub spec: Option<AddonCheckSpec>,
 }
@@ -1411,6 +1444,7 @@ pub struct AddonCheckRequest {
 pub struct AddonCheckSpec {
     #[serde(rename = "clusterID", default, skip_serializing_if = "Option::is_none")]
     pub cluster_id: Option<String>,
+    #[schemars(required, length(min = 1))]
     #[serde(rename = "addonList", default, skip_serializing_if = "Option::is_none")]
     pub addon_list: Option<Vec<AddonInfo>>,
 }
@@ -1418,12 +1452,15 @@ pub struct AddonCheckSpec {
 /// `AddonInfo`.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct AddonInfo {
+    #[schemars(required, length(min = 1))]
     #[serde(rename = "addonTemplateName", default, skip_serializing_if = "Option::is_none")]
     pub addon_template_name: Option<String>,
     #[serde(rename = "addonInstanceID", default, skip_serializing_if = "Option::is_none")]
     pub addon_instance_id: Option<String>,
+    #[schemars(required, length(min = 1))]
     #[serde(rename = "targetVersion", default, skip_serializing_if = "Option::is_none")]
     pub target_version: Option<String>,
+    #[schemars(transform = crate::wire_rules::one_of(crate::wire_rules::ADDON_CHECK_TYPES))]
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub r#type: Option<String>,
     #[serde(rename = "values", default, skip_serializing_if = "Option::is_none")]
@@ -1433,6 +1470,7 @@ pub struct AddonInfo {
 /// `UpgradeWorkFlowUpdateRequestBody`.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct UpgradeWorkFlowUpdateRequestBody {
+    #[schemars(required)]
     #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<UpgradeWorkFlowUpdateRequestBodyStatus>,
 }
@@ -1440,6 +1478,7 @@ pub struct UpgradeWorkFlowUpdateRequestBody {
 /// `UpgradeWorkFlowUpdateRequestBodyStatus`.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct UpgradeWorkFlowUpdateRequestBodyStatus {
+    #[schemars(required, transform = crate::wire_rules::one_of(crate::upgrade::workflow::WorkflowPhase::ALL.map(crate::upgrade::workflow::WorkflowPhase::as_str)))]
     #[serde(rename = "phase", default, skip_serializing_if = "Option::is_none")]
     pub phase: Option<String>,
 }

@@ -24,18 +24,31 @@ use crate::Error;
 /// The longest delay a rule may ask for.
 pub const MAX_DELAY_MILLIS: u64 = 60_000;
 
+/// The methods a request fault may name.
+pub const FAULT_METHODS: [&str; 5] = ["GET", "POST", "PUT", "PATCH", "DELETE"];
+
 /// A fault rule as the API takes it and keeps it (docs/testing.md).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schemars(extend("anyOf" = [
+    {"required": ["error"]},
+    {"required": ["delay"]},
+    {"required": ["step"]}
+]))]
 pub struct FaultSpec {
     pub operation: Option<String>,
+    #[schemars(transform = crate::wire_rules::one_of(FAULT_METHODS))]
     pub method: Option<String>,
     pub path: Option<String>,
+    #[schemars(length(min = 1))]
     pub resource: Option<String>,
     pub error: Option<FaultError>,
     pub delay: Option<FaultDelay>,
+    #[schemars(regex(pattern = "^[^:]+$"))]
     pub step: Option<String>,
+    #[schemars(range(min = 1))]
     pub times: Option<u64>,
+    #[schemars(range(max = 1.0), extend("exclusiveMinimum" = 0))]
     pub probability: Option<f64>,
 }
 
@@ -43,6 +56,7 @@ pub struct FaultSpec {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct FaultError {
+    #[schemars(range(min = 400, max = 599))]
     pub status: u16,
     pub code: Option<String>,
     pub message: Option<String>,
@@ -52,7 +66,9 @@ pub struct FaultError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct FaultDelay {
+    #[schemars(range(max = MAX_DELAY_MILLIS))]
     pub millis: u64,
+    #[schemars(range(max = MAX_DELAY_MILLIS))]
     #[serde(default)]
     pub jitter_millis: u64,
 }
@@ -100,7 +116,7 @@ impl FaultSpec {
             }
         }
         if let Some(method) = &self.method {
-            if !["GET", "POST", "PUT", "PATCH", "DELETE"].contains(&method.as_str()) {
+            if !FAULT_METHODS.contains(&method.as_str()) {
                 return bad("method must be GET, POST, PUT, PATCH or DELETE");
             }
         }

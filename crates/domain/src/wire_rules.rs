@@ -8,6 +8,16 @@ use crate::{cluster::CLUSTER_KINDS, rule::RuleType};
 /// A DNS-1123 label, 1–63: cluster and rule names (`cluster::validate_name`, `rule::validate_name`).
 pub const DNS1123_LABEL: &str = "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$";
 
+/// A CCE cluster name, 4–128, a letter first, not ending with `-` (`cce::validate_name`).
+pub const CCE_CLUSTER_NAME: &str = "^[a-z][-a-z0-9]{2,126}[a-z0-9]$";
+
+/// A string with a character other than white space: a CCE field that is "required and non-empty"
+/// (`cce::required`).
+pub const NON_BLANK: &str = "\\S";
+
+/// The longest validity of a cluster certificate, in days (`duration`; `-1` asks for this).
+pub const MAX_CERT_DAYS: i64 = 1825;
+
 /// An id of either canonical form, or empty (an optional id sent as `""`).
 pub const ID_OR_EMPTY: &str =
     "^([0-9a-fA-F]{32}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})?$";
@@ -53,6 +63,36 @@ pub fn rule_types() -> Vec<&'static str> {
     RuleType::ALL.iter().map(|t| t.as_str()).collect()
 }
 
+/// A schemars transform: the field's value is one of `values` (or `null`, when the field's type
+/// allows it) — `domain`'s twin of `api::wire::one_of`.
+pub fn one_of(values: impl IntoIterator<Item = &'static str>) -> impl FnMut(&mut schemars::Schema) {
+    let mut values: Vec<serde_json::Value> = values.into_iter().map(serde_json::Value::from).collect();
+    move |schema| {
+        let nullable = schema
+            .get("type")
+            .and_then(serde_json::Value::as_array)
+            .is_some_and(|types| types.iter().any(|t| t == "null"));
+        if nullable {
+            values.push(serde_json::Value::Null);
+        }
+        schema.insert("enum".into(), std::mem::take(&mut values).into());
+    }
+}
+
+/// [`one_of`] a single value: a `kind` or `apiVersion` that, if sent, must be this one.
+pub fn is(value: &'static str) -> impl FnMut(&mut schemars::Schema) {
+    one_of([value])
+}
+
+/// The `type` of an addon of an addon check.
+pub const ADDON_CHECK_TYPES: [&str; 2] = ["addonStatic", "addonUpgrade"];
+
+/// A schemars transform for a cluster certificate's `duration`: `-1`, or 1 to [`MAX_CERT_DAYS`] days.
+pub fn cert_duration(schema: &mut schemars::Schema) {
+    schema
+        .insert("anyOf".into(), serde_json::json!([{"const": -1}, {"minimum": 1, "maximum": MAX_CERT_DAYS}]));
+}
+
 fn distinct(values: impl Iterator<Item = &'static str>) -> Vec<&'static str> {
     let mut out: Vec<&'static str> = Vec::new();
     for v in values {
@@ -68,7 +108,7 @@ mod tests {
     use regex::Regex;
 
     use super::*;
-    use crate::{cluster, fleet, rule};
+    use crate::{cce, cluster, fleet, rule};
 
     /// Strings near every rule's edges: lengths, first and last characters, case, separators.
     fn samples() -> Vec<String> {
@@ -135,7 +175,7 @@ mod tests {
         .iter()
         .map(|s| s.to_string())
         .collect();
-        for n in [62, 63, 64, 65, 252, 253, 254] {
+        for n in [2, 3, 4, 5, 62, 63, 64, 65, 127, 128, 129, 252, 253, 254] {
             out.push("a".repeat(n));
             out.push(format!("{}.com", "a".repeat(n)));
             out.push(format!("v{}", "1".repeat(n.min(40))));
@@ -155,6 +195,8 @@ mod tests {
     fn patterns_state_what_the_validators_enforce() {
         agree(DNS1123_LABEL, usize::MAX, |s| cluster::validate_name(s).is_ok());
         agree(DNS1123_LABEL, usize::MAX, |s| rule::validate_name(s).is_ok());
+        agree(CCE_CLUSTER_NAME, usize::MAX, |s| cce::validate_name(s).is_ok());
+        agree(NON_BLANK, usize::MAX, |s| !s.trim().is_empty());
         agree(FLEET_NAME, usize::MAX, |s| fleet::validate_name(s).is_ok());
         // `CN` also needs a city code of the reference's table.
         agree(COUNTRY, usize::MAX, |s| cluster::validate_place(s, "").is_ok() || s == "CN");

@@ -36,8 +36,7 @@ pub(super) fn routes() -> Vec<Route> {
     .collect()
 }
 
-/// The longest validity a certificate may ask for, in days (`duration: -1` asks for it).
-const MAX_CERT_DAYS: i64 = 1825;
+use domain::wire_rules::MAX_CERT_DAYS;
 
 /// `PUT …/clusters/{id}`: alias, description, SANs, networks, deletion protection.
 async fn update(

@@ -743,7 +743,7 @@ async fn create_addon_precheck(
             return Err(Error::invalid_body("every addon needs addonTemplateName and targetVersion").into());
         };
         let kind = str_at(addon, "/type").unwrap_or("addonUpgrade");
-        if kind != "addonStatic" && kind != "addonUpgrade" {
+        if !domain::wire_rules::ADDON_CHECK_TYPES.contains(&kind) {
             return Err(Error::invalid_body(format!(
                 "addon type {kind:?} must be addonStatic or addonUpgrade"
             ))
@@ -991,6 +991,7 @@ async fn list_plans(
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct DelayBody {
+    #[schemars(extend("format" = "date"))]
     not_before: String,
 }
 

@@ -43,8 +43,11 @@ pub struct VersionSpec {
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Precheck {
+    #[schemars(transform = crate::wire_rules::is("v3"))]
     pub api_version: Option<String>,
+    #[schemars(transform = crate::wire_rules::is("PreCheckTask"))]
     pub kind: Option<String>,
+    #[schemars(required, extend("required" = ["targetVersion"]))]
     #[serde(default)]
     pub spec: PrecheckSpec,
 }
@@ -121,8 +124,11 @@ fn selector_key(s: ResourceSelector) -> (Option<String>, Option<Vec<String>>, Op
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Postcheck {
+    #[schemars(transform = crate::wire_rules::is("v3"))]
     pub api_version: Option<String>,
+    #[schemars(transform = crate::wire_rules::is("PostCheckTask"))]
     pub kind: Option<String>,
+    #[schemars(required, extend("required" = ["targetVersion"]))]
     #[serde(default)]
     pub spec: VersionSpec,
 }
@@ -142,8 +148,11 @@ impl Postcheck {
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct WorkflowCreate {
+    #[schemars(transform = crate::wire_rules::is("v3"))]
     pub api_version: Option<String>,
+    #[schemars(transform = crate::wire_rules::is("WorkFlowTask"))]
     pub kind: Option<String>,
+    #[schemars(required, extend("required" = ["clusterVersion", "targetVersion"]))]
     #[serde(default)]
     pub spec: VersionSpec,
 }
@@ -166,6 +175,7 @@ impl WorkflowCreate {
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct NodePoolUpgrade {
+    #[schemars(transform = crate::wire_rules::is("NodePool"))]
     pub kind: Option<String>,
     pub api_version: Option<String>,
     pub metadata: Option<NodePoolMetadata>,
@@ -190,10 +200,12 @@ pub struct NodePoolMetadata {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct NodePoolUpgradeSpec {
+    #[schemars(range(min = 0))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_unavailable: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub force: Option<bool>,
+    #[schemars(range(min = 0))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_times: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

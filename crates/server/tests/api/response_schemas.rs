@@ -96,7 +96,11 @@ fn an_answer_that_drifts_from_its_schema_is_refused() {
         let text = body.to_string();
         std::panic::catch_unwind(|| check(&Method::GET, path, StatusCode::OK, &text)).is_err()
     };
-    let good = json!({ "kind": "Cluster", "apiVersion": "v3", "metadata": { "name": "a" }, "status": { "phase": "Available" } });
+    let good = json!({
+        "kind": "Cluster", "apiVersion": "v3", "metadata": { "name": "prod" },
+        "spec": { "flavor": "cce.s1.small", "hostNetwork": { "vpc": "v", "subnet": "s" } },
+        "status": { "phase": "Available" },
+    });
     assert!(!refused(cluster, good.clone()), "a well-formed cluster is refused");
     let mut unknown = good.clone();
     unknown["status"]["Phase"] = json!("Available");

@@ -363,7 +363,7 @@ fn check_kind(kind: &Option<String>, api_version: &Option<String>) -> Result<(),
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ListQuery {
-    #[schemars(transform = crate::wire::one_of(domain::wire_rules::categories().into_iter().chain([""])))]
+    #[schemars(transform = domain::wire_rules::one_of(domain::wire_rules::categories().into_iter().chain([""])))]
     category: Option<String>,
     enablestatus: Option<bool>,
     #[schemars(regex(pattern = domain::wire_rules::ID_OR_EMPTY))]
@@ -372,11 +372,11 @@ pub(crate) struct ListQuery {
     limit: Option<i64>,
     #[schemars(range(min = 0))]
     offset: Option<i64>,
-    #[schemars(transform = crate::wire::one_of(["create_at", "update_at"]))]
+    #[schemars(transform = domain::wire_rules::one_of(["create_at", "update_at"]))]
     order_by: Option<String>,
-    #[schemars(transform = crate::wire::one_of(["desc", "asc"]))]
+    #[schemars(transform = domain::wire_rules::one_of(["desc", "asc"]))]
     order: Option<String>,
-    #[schemars(transform = crate::wire::one_of(["all", "grouped", "discrete"]))]
+    #[schemars(transform = domain::wire_rules::one_of(["all", "grouped", "discrete"]))]
     managetype: Option<String>,
     clusterids: Option<String>,
 }
@@ -461,9 +461,9 @@ async fn show(
 #[serde(rename_all = "camelCase")]
 #[schemars(rename = "RegisterCluster")]
 pub(crate) struct RegisterBody {
-    #[schemars(transform = crate::wire::one_of(["Cluster"]))]
+    #[schemars(transform = domain::wire_rules::one_of(["Cluster"]))]
     kind: Option<String>,
-    #[schemars(transform = crate::wire::one_of(["v1"]))]
+    #[schemars(transform = domain::wire_rules::one_of(["v1"]))]
     api_version: Option<String>,
     metadata: RegisterMetadata,
     spec: RegisterSpec,
@@ -492,12 +492,12 @@ struct RegisterSpec {
     #[serde(rename = "clusterGroupID")]
     #[schemars(regex(pattern = domain::wire_rules::ID_OR_EMPTY))]
     cluster_group_id: Option<String>,
-    #[schemars(transform = crate::wire::one_of(domain::wire_rules::categories()))]
+    #[schemars(transform = domain::wire_rules::one_of(domain::wire_rules::categories()))]
     category: String,
     #[serde(rename = "type")]
-    #[schemars(transform = crate::wire::one_of(domain::wire_rules::cluster_types()))]
+    #[schemars(transform = domain::wire_rules::one_of(domain::wire_rules::cluster_types()))]
     cluster_type: String,
-    #[schemars(transform = crate::wire::one_of(domain::wire_rules::providers()))]
+    #[schemars(transform = domain::wire_rules::one_of(domain::wire_rules::providers()))]
     provider: String,
     #[schemars(regex(pattern = domain::wire_rules::COUNTRY))]
     country: String,
@@ -510,7 +510,7 @@ struct RegisterSpec {
     #[serde(rename = "projectID", default)]
     #[schemars(length(max = 64))]
     project_id: String,
-    #[schemars(transform = crate::wire::one_of(["grouped", "discrete"]))]
+    #[schemars(transform = domain::wire_rules::one_of(["grouped", "discrete"]))]
     manage_type: String,
 }
 
@@ -627,9 +627,9 @@ async fn tenant_project(app: &AppState, caller: &Caller, named: &str, region: &s
 #[serde(rename_all = "camelCase")]
 #[schemars(rename = "UpdateClusterRequestBody")]
 pub(crate) struct UpdateBody {
-    #[schemars(transform = crate::wire::one_of(["Cluster"]))]
+    #[schemars(transform = domain::wire_rules::one_of(["Cluster"]))]
     kind: Option<String>,
-    #[schemars(transform = crate::wire::one_of(["v1"]))]
+    #[schemars(transform = domain::wire_rules::one_of(["v1"]))]
     api_version: Option<String>,
     metadata: Option<UpdateMetadata>,
     spec: Option<UpdateSpec>,

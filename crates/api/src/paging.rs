@@ -14,9 +14,9 @@ pub struct PageQuery {
     limit: Option<i64>,
     #[schemars(range(min = 0))]
     offset: Option<i64>,
-    #[schemars(transform = crate::wire::one_of(["create_at", "update_at"]))]
+    #[schemars(transform = domain::wire_rules::one_of(["create_at", "update_at"]))]
     order_by: Option<String>,
-    #[schemars(transform = crate::wire::one_of(["desc", "asc"]))]
+    #[schemars(transform = domain::wire_rules::one_of(["desc", "asc"]))]
     order: Option<String>,
 }
 

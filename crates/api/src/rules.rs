@@ -142,7 +142,7 @@ struct SpecBody {
     #[schemars(length(max = domain::rule::MAX_IAM_USERS), inner(regex(pattern = domain::ids::ID_PATTERN)))]
     iam_user_ids: Option<Vec<String>>,
     #[serde(rename = "type")]
-    #[schemars(transform = crate::wire::one_of(domain::wire_rules::rule_types()))]
+    #[schemars(transform = domain::wire_rules::one_of(domain::wire_rules::rule_types()))]
     rule_type: Option<String>,
     #[schemars(length(max = domain::rule::MAX_CONTENTS))]
     contents: Option<Vec<ContentBody>>,
@@ -285,7 +285,7 @@ async fn attach_to_fleet(
 #[serde(deny_unknown_fields)]
 pub(crate) struct RbacQuery {
     /// `json` (a Kubernetes `List`, the default) or `yaml` (multi-document).
-    #[schemars(transform = crate::wire::one_of(["json", "yaml"]))]
+    #[schemars(transform = domain::wire_rules::one_of(["json", "yaml"]))]
     format: Option<String>,
 }
 

@@ -28,7 +28,7 @@ pub const FORMAT: &str = "ucsd-snapshot/1";
 #[derive(Debug, Serialize, Deserialize, JsonSchema)]
 pub struct Snapshot {
     /// [`FORMAT`].
-    #[schemars(transform = crate::wire::one_of([FORMAT]))]
+    #[schemars(transform = domain::wire_rules::one_of([FORMAT]))]
     pub format: String,
     /// Whether sealed secrets are in the document (in the clear).
     #[serde(default)]

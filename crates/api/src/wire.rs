@@ -117,22 +117,6 @@ impl Kubeconfig {
     }
 }
 
-/// A schema transform for a field that takes one of `values` (and `null`, where the field is
-/// optional): `#[schemars(transform = wire::one_of(…))]`.
-pub fn one_of(values: impl IntoIterator<Item = &'static str>) -> impl FnMut(&mut schemars::Schema) {
-    let mut values: Vec<serde_json::Value> = values.into_iter().map(serde_json::Value::from).collect();
-    move |schema| {
-        let nullable = schema
-            .get("type")
-            .and_then(serde_json::Value::as_array)
-            .is_some_and(|types| types.iter().any(|t| t == "null"));
-        if nullable {
-            values.push(serde_json::Value::Null);
-        }
-        schema.insert("enum".into(), std::mem::take(&mut values).into());
-    }
-}
-
 /// A schema transform for a field that holds an IP address, v4 or v6 (`std::net::IpAddr`'s forms).
 pub fn ip_address(schema: &mut schemars::Schema) {
     schema.insert("anyOf".into(), serde_json::json!([{ "format": "ipv4" }, { "format": "ipv6" }]));

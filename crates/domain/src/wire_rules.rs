@@ -64,7 +64,7 @@ pub fn rule_types() -> Vec<&'static str> {
 }
 
 /// A schemars transform: the field's value is one of `values` (or `null`, when the field's type
-/// allows it) — `domain`'s twin of `api::wire::one_of`.
+/// allows it): `#[schemars(transform = wire_rules::one_of(…))]`.
 pub fn one_of(values: impl IntoIterator<Item = &'static str>) -> impl FnMut(&mut schemars::Schema) {
     let mut values: Vec<serde_json::Value> = values.into_iter().map(serde_json::Value::from).collect();
     move |schema| {

@@ -383,7 +383,7 @@ async fn show_node(
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub(crate) struct DeleteNodeQuery {
-    #[schemars(transform = crate::wire::one_of(["NoScaleDown", "ScaleDown", ""]))]
+    #[schemars(transform = domain::wire_rules::one_of(["NoScaleDown", "ScaleDown", ""]))]
     #[serde(rename = "nodepoolScaleDown")]
     scale_down: Option<String>,
 }

@@ -822,13 +822,13 @@ pub(crate) struct RequiredInput {
     #[serde(rename = "USERNAME")]
     username: Option<String>,
     #[serde(rename = "MASTER-1")]
-    #[schemars(transform = crate::wire::ip_address, required)]
+    #[schemars(transform = domain::wire_rules::ip_address, required)]
     master_1: Option<String>,
     #[serde(rename = "MASTER-2")]
-    #[schemars(transform = crate::wire::ip_address)]
+    #[schemars(transform = domain::wire_rules::ip_address)]
     master_2: Option<String>,
     #[serde(rename = "MASTER-3")]
-    #[schemars(transform = crate::wire::ip_address)]
+    #[schemars(transform = domain::wire_rules::ip_address)]
     master_3: Option<String>,
     #[serde(rename = "ACCESS_EXTERNAL_LOAD_BALANCE")]
     access_external_load_balance: Option<bool>,
@@ -839,10 +839,10 @@ pub(crate) struct RequiredInput {
     #[schemars(regex(pattern = domain::wire_rules::IPV4_CIDR))]
     network_cidr: Option<String>,
     #[serde(rename = "DNS_SERVER_IP")]
-    #[schemars(transform = crate::wire::ip_address)]
+    #[schemars(transform = domain::wire_rules::ip_address)]
     dns_server_ip: Option<String>,
     #[serde(rename = "NTP_SERVER_IP")]
-    #[schemars(transform = crate::wire::ip_address)]
+    #[schemars(transform = domain::wire_rules::ip_address)]
     ntp_server_ip: Option<String>,
     #[serde(rename = "IAM_DOMAIN_ID")]
     iam_domain_id: Option<String>,

@@ -116,8 +116,3 @@ impl Kubeconfig {
         }
     }
 }
-
-/// A schema transform for a field that holds an IP address, v4 or v6 (`std::net::IpAddr`'s forms).
-pub fn ip_address(schema: &mut schemars::Schema) {
-    schema.insert("anyOf".into(), serde_json::json!([{ "format": "ipv4" }, { "format": "ipv6" }]));
-}

@@ -79,6 +79,11 @@ pub fn one_of(values: impl IntoIterator<Item = &'static str>) -> impl FnMut(&mut
     }
 }
 
+/// A schemars transform: the field holds an IP address, v4 or v6 (`std::net::IpAddr`'s forms).
+pub fn ip_address(schema: &mut schemars::Schema) {
+    schema.insert("anyOf".into(), serde_json::json!([{ "format": "ipv4" }, { "format": "ipv6" }]));
+}
+
 /// [`one_of`] a single value: a `kind` or `apiVersion` that, if sent, must be this one.
 pub fn is(value: &'static str) -> impl FnMut(&mut schemars::Schema) {
     one_of([value])

@@ -338,7 +338,7 @@ async fn update_zones(
 pub(crate) struct JoinBody {
     /// The reference's example spells it `clustergroupID`.
     #[serde(rename = "clusterGroupID", alias = "clustergroupID")]
-    #[schemars(regex(pattern = domain::ids::ID_PATTERN))]
+    #[schemars(required, regex(pattern = domain::ids::ID_PATTERN))]
     cluster_group_id: Option<String>,
 }
 

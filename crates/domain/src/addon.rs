@@ -7,10 +7,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::{
-    cce::required,
+    cce::{recorded, CceCluster},
+    cce_wire,
     error::{Error, Result},
     ids::{derived_uuid, CceClusterId},
     upgrade::VersionEntry,
+    wire_rules::{check_kind, required, ADDON_CHECK_TYPES},
 };
 
 /// What ucsd keeps of an installed addon besides its version.
@@ -39,34 +41,78 @@ pub struct AddonRequest {
 }
 
 /// Validates an `InstanceRequest` body.
-pub fn validate_request(body: &Value) -> Result<AddonRequest> {
-    if !body.is_object() {
-        return Err(Error::invalid_body("the body must be an Addon instance request"));
+pub fn validate_request(body: &cce_wire::InstanceRequest) -> Result<AddonRequest> {
+    check_kind(body.kind.as_deref(), "Addon", body.api_version.as_deref(), &["v3"])?;
+    let spec = body.spec.as_ref();
+    let version = spec.and_then(|s| s.version.as_deref());
+    if version == Some("") {
+        return Err(Error::invalid_body("spec.version must be a version, not \"\""));
     }
-    if let Some(kind) = body.get("kind").filter(|k| !k.is_null() && *k != "Addon") {
-        return Err(Error::invalid_body(format!("kind must be Addon, not {kind}")));
-    }
-    if let Some(v) = body.get("apiVersion").filter(|v| !v.is_null() && *v != "v3") {
-        return Err(Error::invalid_body(format!("apiVersion must be v3, not {v}")));
-    }
-    let version = match body.pointer("/spec/version") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(v)) if !v.is_empty() => Some(v.clone()),
-        Some(other) => {
-            return Err(Error::invalid_body(format!("spec.version must be a version, not {other}")))
-        }
-    };
-    let values = match body.pointer("/spec/values") {
-        None | Some(Value::Null) => None,
-        Some(v @ Value::Object(_)) => Some(v.clone()),
-        Some(_) => return Err(Error::invalid_body("spec.values must be an object")),
-    };
     Ok(AddonRequest {
-        cluster_id: required(body, "/spec/clusterID")?.to_string(),
-        template: required(body, "/spec/addonTemplateName")?.to_string(),
-        version,
-        values,
+        cluster_id: required(spec.and_then(|s| s.cluster_id.as_deref()), "spec.clusterID")?.to_string(),
+        template: required(spec.and_then(|s| s.addon_template_name.as_deref()), "spec.addonTemplateName")?
+            .to_string(),
+        version: version.map(str::to_string),
+        values: spec.and_then(|s| s.values.as_ref()).map(recorded),
     })
+}
+
+/// Checks `batch_create_addon_precheck`'s body (`AddonCheck`) against `cluster`: one check per addon
+/// (the first of repeats), each naming a template and a target version; an upgrade check
+/// (`addonUpgrade`, the default) acts on the cluster's installed instance of the addon, which it
+/// names. What each check's task records.
+pub fn validate_checks(
+    body: &cce_wire::AddonCheckRequest,
+    cluster: &CceCluster,
+) -> Result<Vec<cce_wire::AddonInfo>> {
+    check_kind(body.kind.as_deref(), "AddonCheck", body.api_version.as_deref(), &["v3"])?;
+    let spec = body.spec.as_ref();
+    if let Some(id) = spec.and_then(|s| s.cluster_id.as_deref()).filter(|id| !id.is_empty()) {
+        if id != cluster.id.to_string() {
+            return Err(Error::invalid_body(format!("spec.clusterID {id:?} is not the path's cluster")));
+        }
+    }
+    let addons = spec.and_then(|s| s.addon_list.as_deref()).unwrap_or_default();
+    if addons.is_empty() {
+        return Err(Error::invalid_body("spec.addonList must name at least one addon"));
+    }
+    let mut checks: Vec<cce_wire::AddonInfo> = Vec::new();
+    for addon in addons {
+        let name = addon.addon_template_name.as_deref().filter(|n| !n.is_empty());
+        let version = addon.target_version.as_deref().filter(|v| !v.is_empty());
+        let (Some(name), Some(version)) = (name, version) else {
+            return Err(Error::invalid_body("every addon needs addonTemplateName and targetVersion"));
+        };
+        let kind = addon.r#type.as_deref().unwrap_or("addonUpgrade");
+        if !ADDON_CHECK_TYPES.contains(&kind) {
+            return Err(Error::invalid_body(format!(
+                "addon type {kind:?} must be addonStatic or addonUpgrade"
+            )));
+        }
+        let instance = cluster.addons.contains_key(name).then(|| instance_uid(cluster.id, name));
+        if kind == "addonUpgrade" && instance.is_none() {
+            return Err(Error::invalid_body(format!(
+                "addon {name} is not installed; check it as addonStatic"
+            )));
+        }
+        let named = addon.addon_instance_id.as_deref().filter(|i| !i.is_empty());
+        if let Some(named) = named.filter(|n| Some(*n) != instance.as_deref()) {
+            return Err(Error::invalid_body(format!(
+                "addonInstanceID {named:?} is no instance of {name} here"
+            )));
+        }
+        let check = cce_wire::AddonInfo {
+            addon_template_name: Some(name.to_string()),
+            addon_instance_id: Some(instance.unwrap_or_default()),
+            target_version: Some(version.to_string()),
+            r#type: Some(kind.to_string()),
+            values: None,
+        };
+        if !checks.contains(&check) {
+            checks.push(check);
+        }
+    }
+    Ok(checks)
 }
 
 /// The version of `template` to run on a cluster of `entry`: the one asked for if offered, else the
@@ -92,6 +138,10 @@ mod tests {
     use super::*;
     use crate::upgrade::{Catalogue, Flavor};
 
+    fn parse<T: serde::de::DeserializeOwned>(body: Value) -> T {
+        serde_json::from_value(body).expect("a body of the model")
+    }
+
     fn body() -> Value {
         json!({"kind": "Addon", "apiVersion": "v3", "spec": {"clusterID": "c", "addonTemplateName": "metrics-server",
                "version": "1.3.60", "values": {"basic": {"a": 1}}}})
@@ -99,7 +149,7 @@ mod tests {
 
     #[test]
     fn a_request_names_its_cluster_template_version_and_values() {
-        let r = validate_request(&body()).unwrap();
+        let r = validate_request(&parse(body())).unwrap();
         assert_eq!(
             (r.cluster_id.as_str(), r.template.as_str(), r.version.as_deref()),
             ("c", "metrics-server", Some("1.3.60"))
@@ -107,15 +157,19 @@ mod tests {
         assert_eq!(r.values, Some(json!({"basic": {"a": 1}})));
         for (pointer, value, field) in [
             ("/spec/clusterID", json!(""), "clusterID"),
-            ("/spec/addonTemplateName", json!(3), "addonTemplateName"),
-            ("/spec/version", json!(1), "version"),
-            ("/spec/values", json!([1]), "values"),
+            ("/spec/addonTemplateName", json!(" "), "addonTemplateName"),
+            ("/spec/version", json!(""), "version"),
             ("/kind", json!("Node"), "kind"),
         ] {
             let mut b = body();
             *b.pointer_mut(pointer).unwrap() = value;
-            let e = validate_request(&b).unwrap_err();
+            let e = validate_request(&parse(b)).unwrap_err();
             assert!(e.status() == 400 && e.message().contains(field), "{pointer}: {}", e.message());
+        }
+        for (pointer, value) in [("/spec/addonTemplateName", json!(3)), ("/spec/values", json!([1]))] {
+            let mut b = body();
+            *b.pointer_mut(pointer).unwrap() = value;
+            assert!(serde_json::from_value::<cce_wire::InstanceRequest>(b).is_err(), "{pointer}");
         }
     }
 

@@ -9,9 +9,11 @@ use serde_json::Value;
 
 use crate::{
     addon::AddonInstance,
+    cce_wire,
     error::{Error, Result},
     ids::{CceClusterId, DomainId, JobId},
     upgrade::{Catalogue, Flavor},
+    wire_rules::{check_kind, required},
 };
 
 /// `status.phase` of a CCE cluster.
@@ -177,126 +179,79 @@ pub fn validate_name(name: &str) -> Result<()> {
     }
 }
 
-fn string_at<'v>(body: &'v Value, pointer: &str) -> Option<&'v str> {
-    body.pointer(pointer).and_then(Value::as_str)
-}
-
-/// A non-empty string at `pointer`, or a 400 naming the field.
-pub(crate) fn required<'v>(body: &'v Value, pointer: &str) -> Result<&'v str> {
-    match string_at(body, pointer) {
-        Some(s) if !s.trim().is_empty() => Ok(s),
-        _ => Err(Error::invalid_body(format!(
-            "{} is required and must be a non-empty string",
-            pointer.trim_start_matches('/').replace('/', ".")
-        ))),
-    }
-}
-
-/// Validates `POST …/clusters` of `flavor`.
-pub fn validate_create(flavor: Flavor, mut body: Value) -> Result<NewCceCluster> {
-    if !body.is_object() {
-        return Err(Error::invalid_body("the body must be a Cluster object"));
-    }
-    if let Some(kind) = body.get("kind").filter(|k| !k.is_null()) {
-        if kind != "Cluster" {
-            return Err(Error::invalid_body(format!("kind must be Cluster, not {kind}")));
-        }
-    }
-    if let Some(version) = body.get("apiVersion").filter(|k| !k.is_null()) {
-        if version != "v3" {
-            return Err(Error::invalid_body(format!("apiVersion must be v3, not {version}")));
-        }
-    }
-    let name = required(&body, "/metadata/name")?.to_string();
+/// Validates `POST …/clusters` of `flavor`: the typed body (its shape is serde's) and the rules its
+/// schema states beyond the shape.
+pub fn validate_create(flavor: Flavor, body: cce_wire::Cluster) -> Result<NewCceCluster> {
+    check_kind(body.kind.as_deref(), "Cluster", body.api_version.as_deref(), &["v3"])?;
+    let mut metadata = body.metadata.unwrap_or_default();
+    let name = required(metadata.name.as_deref(), "metadata.name")?.to_string();
     validate_name(&name)?;
-    for pointer in ["/spec/flavor", "/spec/hostNetwork/vpc", "/spec/hostNetwork/subnet"] {
-        required(&body, pointer)?;
-    }
+    metadata.name = None;
+    let mut spec = body.spec.unwrap_or_default();
+    required(spec.flavor.as_deref(), "spec.flavor")?;
+    let host = spec.host_network.as_ref();
+    required(host.and_then(|h| h.vpc.as_deref()), "spec.hostNetwork.vpc")?;
+    required(host.and_then(|h| h.subnet.as_deref()), "spec.hostNetwork.subnet")?;
     let catalogue = Catalogue::get().flavor(flavor);
-    let version = match body.pointer("/spec/version") {
-        None | Some(Value::Null) => catalogue.newest().version.clone(),
-        Some(Value::String(v)) => catalogue
-            .find(v)
+    let version = match spec.version.take() {
+        None => catalogue.newest().version.clone(),
+        Some(v) => catalogue
+            .find(&v)
             .ok_or_else(|| {
                 let offered: Vec<&str> = catalogue.versions.iter().map(|v| v.release()).collect();
                 Error::invalid_body(format!("spec.version {v:?} is not offered; choose one of {offered:?}"))
             })?
             .version
             .clone(),
-        Some(other) => {
-            return Err(Error::invalid_body(format!("spec.version must be a string, not {other}")))
-        }
     };
-    let mut metadata = body["metadata"].take();
-    if !metadata.is_object() {
-        return Err(Error::invalid_body("metadata must be an object"));
-    }
-    metadata.as_object_mut().expect("checked").remove("name");
-    let mut spec = body["spec"].take();
-    let fields = spec.as_object_mut().ok_or_else(|| Error::invalid_body("spec must be an object"))?;
-    fields.remove("version");
-    fields.remove("platformVersion");
-    fields.entry("type").or_insert_with(|| Value::from("VirtualMachine"));
+    spec.platform_version = None;
+    spec.r#type.get_or_insert_with(|| "VirtualMachine".to_string());
     let proxy_private_key = spec
-        .pointer_mut("/authentication/authenticatingProxy")
-        .and_then(Value::as_object_mut)
-        .and_then(|proxy| proxy.remove("privateKey"))
-        .and_then(|key| key.as_str().map(str::to_string));
-    Ok(NewCceCluster { flavor, name, version, metadata, spec, proxy_private_key })
+        .authentication
+        .as_mut()
+        .and_then(|a| a.authenticating_proxy.as_mut())
+        .and_then(|proxy| proxy.private_key.take());
+    Ok(NewCceCluster {
+        flavor,
+        name,
+        version,
+        metadata: recorded(&metadata),
+        spec: recorded(&spec),
+        proxy_private_key,
+    })
+}
+
+/// What ucsd records of a typed request part: the typed value written back (only the model's
+/// attributes, none unset).
+pub fn recorded<T: Serialize>(part: &T) -> Value {
+    serde_json::to_value(part).expect("wire types serialize")
 }
 
 /// A validated `update_cluster` body (`ClusterInformation`): what it changes of the cluster.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ClusterUpdate {
     pub alias: Option<String>,
-    /// `spec` fields that replace the cluster's; `hostNetwork` and `containerNetwork` are merged.
+    /// `spec` fields that replace the cluster's; object fields (`hostNetwork`, `containerNetwork`,
+    /// `secretConfig`, …) are merged key by key.
     pub spec: serde_json::Map<String, Value>,
 }
 
-/// Whether a JSON value has the type a field needs.
-type TypeCheck = fn(&Value) -> bool;
+/// The longest alias of a cluster.
+pub const MAX_ALIAS: usize = 128;
 
-/// The `ClusterInformationSpec` fields an update may change, with the JSON type each must have.
-const UPDATABLE: [(&str, TypeCheck); 7] = [
-    ("description", Value::is_string),
-    ("customSan", Value::is_array),
-    ("containerNetwork", Value::is_object),
-    ("eniNetwork", Value::is_object),
-    ("hostNetwork", Value::is_object),
-    ("deletionProtection", Value::is_boolean),
-    ("agencyName", Value::is_string),
-];
-
-/// Validates `PUT …/clusters/{id}`.
-pub fn validate_update(body: &Value) -> Result<ClusterUpdate> {
-    if !body.is_object() {
-        return Err(Error::invalid_body("the body must be a ClusterInformation object"));
+/// Validates `PUT …/clusters/{id}`: every attribute of `ClusterInformationSpec` may change.
+pub fn validate_update(body: cce_wire::ClusterInformation) -> Result<ClusterUpdate> {
+    let alias = body.metadata.and_then(|m| m.alias);
+    if let Some(alias) = alias.as_deref().filter(|a| a.chars().count() > MAX_ALIAS) {
+        return Err(Error::invalid_body(format!(
+            "metadata.alias must be up to {MAX_ALIAS} characters, not {}",
+            alias.chars().count()
+        )));
     }
-    let alias = match body.pointer("/metadata/alias") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(a)) if a.chars().count() <= 128 => Some(a.clone()),
-        Some(other) => {
-            return Err(Error::invalid_body(format!(
-                "metadata.alias must be up to 128 characters, not {other}"
-            )))
-        }
+    let spec = match body.spec.map(|s| recorded(&s)) {
+        Some(Value::Object(fields)) => fields,
+        _ => serde_json::Map::new(),
     };
-    let mut spec = serde_json::Map::new();
-    match body.get("spec") {
-        None | Some(Value::Null) => {}
-        Some(Value::Object(fields)) => {
-            for (key, value) in fields.iter().filter(|(_, v)| !v.is_null()) {
-                let Some((_, kind_ok)) = UPDATABLE.iter().find(|(name, _)| name == key) else {
-                    return Err(Error::invalid_body(format!("spec.{key} cannot be updated")));
-                };
-                if !kind_ok(value) {
-                    return Err(Error::invalid_body(format!("spec.{key} has the wrong type: {value}")));
-                }
-                spec.insert(key.clone(), value.clone());
-            }
-        }
-        Some(_) => return Err(Error::invalid_body("spec must be an object")),
-    }
     Ok(ClusterUpdate { alias, spec })
 }
 
@@ -307,11 +262,7 @@ pub fn apply_update(metadata: &mut Value, spec: &mut Value, update: &ClusterUpda
     }
     for (key, value) in &update.spec {
         match (spec.get_mut(key), value) {
-            (Some(Value::Object(old)), Value::Object(new))
-                if key == "hostNetwork" || key == "containerNetwork" =>
-            {
-                old.extend(new.clone());
-            }
+            (Some(Value::Object(old)), Value::Object(new)) => old.extend(new.clone()),
             _ => spec[key] = value.clone(),
         }
     }
@@ -323,6 +274,10 @@ mod tests {
 
     use super::*;
 
+    fn parse<T: serde::de::DeserializeOwned>(body: Value) -> T {
+        serde_json::from_value(body).expect("a body of the model")
+    }
+
     fn body() -> Value {
         json!({
             "kind": "Cluster", "apiVersion": "v3",
@@ -333,7 +288,7 @@ mod tests {
 
     #[test]
     fn a_create_request_resolves_its_version_and_keeps_the_rest() {
-        let c = validate_create(Flavor::Cce, body()).unwrap();
+        let c = validate_create(Flavor::Cce, parse(body())).unwrap();
         assert_eq!(c.name, "prod-1");
         assert_eq!(c.version, "v1.28.15-r10");
         assert_eq!(c.metadata, json!({"labels": {"a": "b"}}));
@@ -342,14 +297,14 @@ mod tests {
         let mut no_version = body();
         no_version["spec"].as_object_mut().unwrap().remove("version");
         let newest = Catalogue::get().flavor(Flavor::Autopilot).newest().version.clone();
-        assert_eq!(validate_create(Flavor::Autopilot, no_version).unwrap().version, newest);
+        assert_eq!(validate_create(Flavor::Autopilot, parse(no_version)).unwrap().version, newest);
     }
 
     #[test]
     fn the_private_key_of_an_authenticating_proxy_is_taken_out() {
         let mut b = body();
         b["spec"]["authentication"] = json!({"mode": "authenticating_proxy", "authenticatingProxy": {"ca": "c", "privateKey": "SECRET"}});
-        let c = validate_create(Flavor::Cce, b).unwrap();
+        let c = validate_create(Flavor::Cce, parse(b)).unwrap();
         assert_eq!(c.proxy_private_key.as_deref(), Some("SECRET"));
         assert!(!c.spec.to_string().contains("SECRET"));
     }
@@ -368,18 +323,18 @@ mod tests {
         for (pointer, value, field) in cases {
             let mut b = body();
             *b.pointer_mut(pointer).unwrap() = value;
-            let e = validate_create(Flavor::Cce, b).unwrap_err();
+            let e = validate_create(Flavor::Cce, parse(b)).unwrap_err();
             assert_eq!(e.status(), 400);
             assert!(e.message().contains(field), "{pointer}: {}", e.message());
         }
-        assert!(validate_create(Flavor::Cce, json!([])).is_err());
-        assert!(validate_create(Flavor::Cce, json!({"metadata": {"name": "abcd"}})).is_err());
+        assert!(serde_json::from_value::<cce_wire::Cluster>(json!({"spec": {"version": 1}})).is_err());
+        assert!(validate_create(Flavor::Cce, parse(json!({"metadata": {"name": "abcd"}}))).is_err());
     }
 
     #[test]
     fn an_update_merges_networks_and_refuses_what_cannot_change() {
-        let u = validate_update(&json!({"metadata": {"alias": "prod"}, "spec": {"description": "d",
-            "hostNetwork": {"SecurityGroup": "sg"}, "deletionProtection": true}}))
+        let u = validate_update(parse(json!({"metadata": {"alias": "prod"}, "spec": {"description": "d",
+            "hostNetwork": {"SecurityGroup": "sg"}, "deletionProtection": true}})))
         .unwrap();
         let (mut metadata, mut spec) = (json!({}), json!({"hostNetwork": {"vpc": "v"}, "flavor": "f"}));
         apply_update(&mut metadata, &mut spec, &u);
@@ -389,14 +344,14 @@ mod tests {
             (spec["description"].as_str(), spec["deletionProtection"].as_bool()),
             (Some("d"), Some(true))
         );
-        for bad in [
-            json!({"spec": {"flavor": "x"}}),
-            json!({"spec": {"description": 1}}),
-            json!({"spec": 1}),
-            json!([]),
-        ] {
-            assert_eq!(validate_update(&bad).unwrap_err().status(), 400, "{bad}");
+        // A value of the wrong type does not parse; what cannot change (`spec.flavor`) is no attribute
+        // of the model, and an array is no object: the API's extractor refuses both
+        // (api::extract::parse_json).
+        for bad in [json!({"spec": {"description": 1}}), json!({"spec": 1})] {
+            assert!(serde_json::from_value::<cce_wire::ClusterInformation>(bad.clone()).is_err(), "{bad}");
         }
+        let long = json!({"metadata": {"alias": "a".repeat(MAX_ALIAS + 1)}});
+        assert_eq!(validate_update(parse(long)).unwrap_err().status(), 400);
     }
 
     #[test]

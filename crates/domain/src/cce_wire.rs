@@ -442,8 +442,10 @@ pub struct NodePoolMetadata {
 pub struct NodePoolSpec {
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub r#type: Option<String>,
+    #[schemars(required)]
     #[serde(rename = "nodeTemplate", default, skip_serializing_if = "Option::is_none")]
     pub node_template: Option<NodeTemplate>,
+    #[schemars(range(min = 0))]
     #[serde(rename = "initialNodeCount", default, skip_serializing_if = "Option::is_none")]
     pub initial_node_count: Option<i64>,
     #[serde(rename = "autoscaling", default, skip_serializing_if = "Option::is_none")]
@@ -469,18 +471,24 @@ pub struct NodePoolSpec {
 /// `NodeTemplate`.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct NodeTemplate {
+    #[schemars(required, regex(pattern = crate::wire_rules::NON_BLANK))]
     #[serde(rename = "flavor", default, skip_serializing_if = "Option::is_none")]
     pub flavor: Option<String>,
+    #[schemars(required, regex(pattern = crate::wire_rules::NON_BLANK))]
     #[serde(rename = "az", default, skip_serializing_if = "Option::is_none")]
     pub az: Option<String>,
     #[serde(rename = "os", default, skip_serializing_if = "Option::is_none")]
     pub os: Option<String>,
+    /// Needs `sshKey` or `userPassword` (a rule joining two fields: checked, not stated here).
+    #[schemars(required)]
     #[serde(rename = "login", default, skip_serializing_if = "Option::is_none")]
     pub login: Option<Login>,
     #[serde(rename = "volumeConfig", default, skip_serializing_if = "Option::is_none")]
     pub volume_config: Option<VolumeConfig>,
+    #[schemars(required)]
     #[serde(rename = "rootVolume", default, skip_serializing_if = "Option::is_none")]
     pub root_volume: Option<Volume>,
+    #[schemars(required, length(min = 1))]
     #[serde(rename = "dataVolumes", default, skip_serializing_if = "Option::is_none")]
     pub data_volumes: Option<Vec<Volume>>,
     #[serde(rename = "storage", default, skip_serializing_if = "Option::is_none")]
@@ -794,7 +802,8 @@ pub struct NodeExtendParam {
     pub kube_reserved_storage: Option<i64>,
     #[serde(rename = "systemReservedStorage", default, skip_serializing_if = "Option::is_none")]
     pub system_reserved_storage: Option<i64>,
-    #[serde(rename = "init-node-password", default, skip_serializing_if = "Option::is_none")]
+    /// Read, never written back: what ucsd records of a request never holds a password.
+    #[serde(rename = "init-node-password", default, skip_serializing)]
     pub init_node_password: Option<String>,
     #[serde(rename = "securityReinforcementType", default, skip_serializing_if = "Option::is_none")]
     pub security_reinforcement_type: Option<String>,
@@ -1029,6 +1038,7 @@ pub struct NodePoolMetadataUpdate {
 pub struct NodePoolSpecUpdate {
     #[serde(rename = "nodeTemplate", default, skip_serializing_if = "Option::is_none")]
     pub node_template: Option<NodeSpecUpdate>,
+    #[schemars(range(min = 0))]
     #[serde(rename = "initialNodeCount", default, skip_serializing_if = "Option::is_none")]
     pub initial_node_count: Option<i64>,
     #[serde(rename = "ignoreInitialNodeCount", default, skip_serializing_if = "Option::is_none")]
@@ -1153,8 +1163,10 @@ pub struct ScaleNodePoolRequestBody {
 /// `ScaleNodePoolSpec`.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct ScaleNodePoolSpec {
+    #[schemars(required, range(min = 0))]
     #[serde(rename = "desiredNodeCount", default, skip_serializing_if = "Option::is_none")]
     pub desired_node_count: Option<i64>,
+    #[schemars(extend("items" = {"type": "string", "enum": ["default"]}))]
     #[serde(rename = "scaleGroups", default, skip_serializing_if = "Option::is_none")]
     pub scale_groups: Option<Vec<String>>,
     #[serde(rename = "options", default, skip_serializing_if = "Option::is_none")]
@@ -1320,6 +1332,7 @@ pub struct SecretConfigUpdate {
 /// `ClusterMetadataForUpdate`.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct ClusterMetadataForUpdate {
+    #[schemars(length(max = 128))]
     #[serde(rename = "alias", default, skip_serializing_if = "Option::is_none")]
     pub alias: Option<String>,
 }

@@ -6,8 +6,10 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
 use crate::{
-    cce::{Node, NodePhase, NodePool, DEFAULT_POOL},
+    cce::{recorded, Node, NodePhase, NodePool, DEFAULT_POOL},
+    cce_wire,
     error::{Error, Result},
+    wire_rules::{check_kind, required},
 };
 
 /// CCE's node pool name rule: 1–50 lower-case letters, digits or `-`, starting with a letter, not
@@ -38,90 +40,46 @@ pub struct NewNodePool {
     pub desired: usize,
 }
 
-fn node_count(value: &Value, field: &str) -> Result<usize> {
-    value
-        .as_u64()
-        .and_then(|n| usize::try_from(n).ok())
-        .ok_or_else(|| Error::invalid_body(format!("{field} must be a non-negative integer, not {value}")))
-}
-
-fn check_kind(body: &Value, kind: &str) -> Result<()> {
-    if let Some(k) = body.get("kind").filter(|k| !k.is_null()) {
-        if k != kind {
-            return Err(Error::invalid_body(format!("kind must be {kind}, not {k}")));
-        }
-    }
-    if let Some(v) = body.get("apiVersion").filter(|v| !v.is_null()) {
-        if v != "v3" {
-            return Err(Error::invalid_body(format!("apiVersion must be v3, not {v}")));
-        }
-    }
-    Ok(())
-}
-
-/// Takes the passwords out of a node template, the login's and the initial one of `extendParam`:
-/// they are never kept (CCE never returns them either).
-fn drop_password(template: &mut Value) {
-    if let Some(password) = template.pointer_mut("/login/userPassword").and_then(Value::as_object_mut) {
-        password.remove("password");
-    }
-    if let Some(extend) = template.get_mut("extendParam").and_then(Value::as_object_mut) {
-        extend.remove("init-node-password");
-    }
+/// A node count of a request: not negative.
+fn node_count(value: i64, field: &str) -> Result<usize> {
+    usize::try_from(value)
+        .map_err(|_| Error::invalid_body(format!("{field} must be a non-negative integer, not {value}")))
 }
 
 /// Validates the node template of a create request: what every node of the pool is made from.
-fn check_template(template: &Value) -> Result<()> {
-    if !template.is_object() {
-        return Err(Error::invalid_body("spec.nodeTemplate is required and must be an object"));
-    }
-    for field in ["flavor", "az"] {
-        if template.get(field).and_then(Value::as_str).is_none_or(|s| s.trim().is_empty()) {
-            return Err(Error::invalid_body(format!(
-                "spec.nodeTemplate.{field} is required and must be a non-empty string"
-            )));
-        }
-    }
-    let login = template.get("login");
-    let has_login =
-        login.and_then(|l| l.get("sshKey")).and_then(Value::as_str).is_some_and(|k| !k.is_empty())
-            || login.and_then(|l| l.get("userPassword")).is_some_and(Value::is_object);
+fn check_template(template: Option<&cce_wire::NodeTemplate>) -> Result<()> {
+    let template =
+        template.ok_or_else(|| Error::invalid_body("spec.nodeTemplate is required and must be an object"))?;
+    required(template.flavor.as_deref(), "spec.nodeTemplate.flavor")?;
+    required(template.az.as_deref(), "spec.nodeTemplate.az")?;
+    let login = template.login.as_ref();
+    let has_login = login.and_then(|l| l.ssh_key.as_deref()).is_some_and(|k| !k.is_empty())
+        || login.is_some_and(|l| l.user_password.is_some());
     if !has_login {
         return Err(Error::invalid_body("spec.nodeTemplate.login needs sshKey or userPassword"));
     }
-    if !template.get("rootVolume").is_some_and(Value::is_object) {
+    if template.root_volume.is_none() {
         return Err(Error::invalid_body("spec.nodeTemplate.rootVolume is required"));
     }
-    if template.get("dataVolumes").and_then(Value::as_array).is_none_or(Vec::is_empty) {
+    if template.data_volumes.as_ref().is_none_or(Vec::is_empty) {
         return Err(Error::invalid_body("spec.nodeTemplate.dataVolumes must name at least one volume"));
     }
     Ok(())
 }
 
-/// Validates `POST …/nodepools`.
-pub fn validate_create(mut body: Value) -> Result<NewNodePool> {
-    if !body.is_object() {
-        return Err(Error::invalid_body("the body must be a NodePool object"));
-    }
-    check_kind(&body, "NodePool")?;
-    let name = body
-        .pointer("/metadata/name")
-        .and_then(Value::as_str)
-        .ok_or_else(|| Error::invalid_body("metadata.name is required and must be a string"))?
-        .to_string();
-    validate_name(&name)?;
-    let mut spec = body["spec"].take();
-    let fields = spec.as_object_mut().ok_or_else(|| Error::invalid_body("spec is required"))?;
-    let desired = match fields.remove("initialNodeCount") {
-        None | Some(Value::Null) => 0,
-        Some(n) => node_count(&n, "spec.initialNodeCount")?,
-    };
-    check_template(fields.get("nodeTemplate").unwrap_or(&Value::Null))?;
-    fields.entry("type").or_insert_with(|| Value::from("vm"));
-    if let Some(template) = fields.get_mut("nodeTemplate") {
-        drop_password(template);
-    }
-    Ok(NewNodePool { name, spec, desired })
+/// Validates `POST …/nodepools`. What the pool keeps of `spec` is the typed value written back, so
+/// the passwords (the login's, the initial one of `extendParam`) are never kept: the wire types do
+/// not serialize them (CCE never returns them either).
+pub fn validate_create(body: cce_wire::NodePool) -> Result<NewNodePool> {
+    check_kind(body.kind.as_deref(), "NodePool", body.api_version.as_deref(), &["v3"])?;
+    let name = required(body.metadata.as_ref().and_then(|m| m.name.as_deref()), "metadata.name")?;
+    validate_name(name)?;
+    let name = name.to_string();
+    let mut spec = body.spec.ok_or_else(|| Error::invalid_body("spec is required"))?;
+    let desired = node_count(spec.initial_node_count.take().unwrap_or(0), "spec.initialNodeCount")?;
+    check_template(spec.node_template.as_ref())?;
+    spec.r#type.get_or_insert_with(|| "vm".to_string());
+    Ok(NewNodePool { name, spec: recorded(&spec), desired })
 }
 
 /// A validated `update_node_pool` request.
@@ -135,40 +93,21 @@ pub struct NodePoolUpdate {
 }
 
 /// Validates `PUT …/nodepools/{id}`.
-pub fn validate_update(body: Value) -> Result<NodePoolUpdate> {
-    if !body.is_object() {
-        return Err(Error::invalid_body("the body must be a NodePool update"));
+pub fn validate_update(body: cce_wire::NodePoolUpdate) -> Result<NodePoolUpdate> {
+    let name = body.metadata.and_then(|m| m.name);
+    if let Some(name) = &name {
+        validate_name(name)?;
     }
-    let name = match body.pointer("/metadata/name") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(name)) => {
-            validate_name(name)?;
-            Some(name.clone())
-        }
-        Some(other) => {
-            return Err(Error::invalid_body(format!("metadata.name must be a string, not {other}")))
-        }
+    let mut spec = body.spec.unwrap_or_default();
+    let ignore = spec.ignore_initial_node_count.take().unwrap_or(false);
+    let desired = match spec.initial_node_count.take() {
+        Some(n) if !ignore => Some(node_count(n, "spec.initialNodeCount")?),
+        _ => None,
     };
-    let mut spec = match body.get("spec") {
-        None | Some(Value::Null) => Map::new(),
-        Some(Value::Object(spec)) => spec.clone(),
-        Some(_) => return Err(Error::invalid_body("spec must be an object")),
-    };
-    let ignore = spec.remove("ignoreInitialNodeCount").and_then(|v| v.as_bool()).unwrap_or(false);
-    let desired = match spec.remove("initialNodeCount") {
-        None | Some(Value::Null) => None,
-        Some(_) if ignore => None,
-        Some(n) => Some(node_count(&n, "spec.initialNodeCount")?),
-    };
+    let Value::Object(mut spec) = recorded(&spec) else { unreachable!("a struct serializes to an object") };
     // The SDK names the update's node management `nodeManagementUpdate`; the pool keeps `nodeManagement`.
     if let Some(management) = spec.remove("nodeManagementUpdate") {
         spec.insert("nodeManagement".into(), management);
-    }
-    if let Some(template) = spec.get_mut("nodeTemplate") {
-        if !template.is_object() {
-            return Err(Error::invalid_body("spec.nodeTemplate must be an object"));
-        }
-        drop_password(template);
     }
     Ok(NodePoolUpdate { name, spec, desired })
 }
@@ -192,17 +131,15 @@ pub fn merge_spec(spec: &mut Value, update: &Map<String, Value>) {
 }
 
 /// Validates `POST …/nodepools/{id}/operation/scale`: the desired node count.
-pub fn validate_scale(body: &Value) -> Result<usize> {
-    check_kind(body, "NodePool")?;
-    let spec =
-        body.get("spec").filter(|s| s.is_object()).ok_or_else(|| Error::invalid_body("spec is required"))?;
-    if let Some(groups) = spec.get("scaleGroups").filter(|g| !g.is_null()) {
-        let only_default = groups.as_array().is_some_and(|g| g.iter().all(|g| g == "default"));
-        if !only_default {
-            return Err(Error::invalid_body("spec.scaleGroups may only name the pool's default scale group"));
-        }
+pub fn validate_scale(body: &cce_wire::ScaleNodePoolRequestBody) -> Result<usize> {
+    check_kind(body.kind.as_deref(), "NodePool", body.api_version.as_deref(), &["v3"])?;
+    let spec = body.spec.as_ref().ok_or_else(|| Error::invalid_body("spec is required"))?;
+    if spec.scale_groups.as_ref().is_some_and(|groups| groups.iter().any(|g| g != "default")) {
+        return Err(Error::invalid_body("spec.scaleGroups may only name the pool's default scale group"));
     }
-    node_count(spec.get("desiredNodeCount").unwrap_or(&Value::Null), "spec.desiredNodeCount")
+    let count =
+        spec.desired_node_count.ok_or_else(|| Error::invalid_body("spec.desiredNodeCount is required"))?;
+    node_count(count, "spec.desiredNodeCount")
 }
 
 /// What a pool's job does next: create `create` nodes and remove `remove`.
@@ -289,6 +226,10 @@ mod tests {
 
     use super::*;
 
+    fn parse<T: serde::de::DeserializeOwned>(body: Value) -> T {
+        serde_json::from_value(body).expect("a body of the model")
+    }
+
     fn body() -> Value {
         json!({
             "kind": "NodePool", "apiVersion": "v3",
@@ -312,7 +253,7 @@ mod tests {
 
     #[test]
     fn a_create_request_keeps_its_spec_less_the_count_and_password() {
-        let p = validate_create(body()).unwrap();
+        let p = validate_create(parse(body())).unwrap();
         assert_eq!((p.name.as_str(), p.desired), ("pool-a", 2));
         assert_eq!(p.spec["type"], "vm");
         assert!(p.spec.get("initialNodeCount").is_none());
@@ -323,11 +264,10 @@ mod tests {
 
     #[test]
     fn bad_create_requests_name_their_field() {
-        let cases: [(&str, Value, &str); 8] = [
+        let cases: [(&str, Value, &str); 7] = [
             ("/metadata/name", json!("Bad"), "metadata.name"),
             ("/metadata/name", json!("DefaultPool"), "DefaultPool"),
             ("/metadata/name", json!("a-"), "metadata.name"),
-            ("/spec/initialNodeCount", json!(-1), "initialNodeCount"),
             ("/spec/nodeTemplate/flavor", json!(""), "flavor"),
             ("/spec/nodeTemplate/login", json!({}), "login"),
             ("/spec/nodeTemplate/dataVolumes", json!([]), "dataVolumes"),
@@ -336,26 +276,33 @@ mod tests {
         for (pointer, value, field) in cases {
             let mut b = body();
             *b.pointer_mut(pointer).unwrap() = value;
-            let e = validate_create(b).unwrap_err();
+            let e = validate_create(parse(b)).unwrap_err();
             assert_eq!(e.status(), 400);
             assert!(e.message().contains(field), "{pointer}: {}", e.message());
         }
-        assert!(validate_create(json!({"metadata": {"name": "abc"}})).is_err());
+        assert!(validate_create(parse(json!({"metadata": {"name": "abc"}}))).is_err());
+        let mut negative = body();
+        negative["spec"]["initialNodeCount"] = json!(-1);
+        assert!(validate_create(parse(negative)).unwrap_err().message().contains("initialNodeCount"));
     }
 
     #[test]
     fn updates_and_scales_validate_their_counts() {
-        let u = validate_update(json!({"metadata": {"name": "b"}, "spec": {"initialNodeCount": 3,
-            "nodeTemplate": {"k8sTags": {"a": "b"}}, "nodeManagementUpdate": {"x": 1}}}))
+        let u = validate_update(parse(json!({"metadata": {"name": "b"}, "spec": {"initialNodeCount": 3,
+            "nodeTemplate": {"k8sTags": {"a": "b"}}, "nodeManagementUpdate": {}}})))
         .unwrap();
         assert_eq!((u.name.as_deref(), u.desired), (Some("b"), Some(3)));
         assert!(u.spec.contains_key("nodeManagement"));
         let ignored =
-            validate_update(json!({"spec": {"initialNodeCount": 3, "ignoreInitialNodeCount": true}}));
+            validate_update(parse(json!({"spec": {"initialNodeCount": 3, "ignoreInitialNodeCount": true}})));
         assert_eq!(ignored.unwrap().desired, None);
-        assert!(validate_update(json!({"spec": {"initialNodeCount": "3"}})).is_err());
+        assert!(serde_json::from_value::<cce_wire::NodePoolUpdate>(
+            json!({"spec": {"initialNodeCount": "3"}})
+        )
+        .is_err());
         assert_eq!(
-            validate_scale(&json!({"spec": {"desiredNodeCount": 4, "scaleGroups": ["default"]}})).unwrap(),
+            validate_scale(&parse(json!({"spec": {"desiredNodeCount": 4, "scaleGroups": ["default"]}})))
+                .unwrap(),
             4
         );
         for bad in [
@@ -363,16 +310,17 @@ mod tests {
             json!({"spec": {"desiredNodeCount": -2}}),
             json!({"spec": {"desiredNodeCount": 1, "scaleGroups": ["x"]}}),
         ] {
-            assert_eq!(validate_scale(&bad).unwrap_err().status(), 400, "{bad}");
+            assert_eq!(validate_scale(&parse(bad.clone())).unwrap_err().status(), 400, "{bad}");
         }
     }
 
     #[test]
     fn merging_a_template_keeps_what_the_update_does_not_name() {
         let mut spec = json!({"nodeTemplate": {"flavor": "f", "az": "a"}, "type": "vm"});
-        let update =
-            validate_update(json!({"spec": {"nodeTemplate": {"az": "b"}, "autoscaling": {"enable": true}}}))
-                .unwrap();
+        let update = validate_update(parse(
+            json!({"spec": {"nodeTemplate": {"az": "b"}, "autoscaling": {"enable": true}}}),
+        ))
+        .unwrap();
         merge_spec(&mut spec, &update.spec);
         assert_eq!(
             spec,

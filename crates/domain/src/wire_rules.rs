@@ -2,8 +2,11 @@
 //! Each states what a validator of this crate enforces (its tests check that the two agree), so a
 //! request the document calls valid is one ucsd accepts, field by field. Rules that join fields (a
 //! cluster type that belongs to its category, a fleet that exists) stay in the validators.
+//!
+//! The checks the typed CCE bodies share ([`check_kind`], [`required`]) live here too: serde refuses
+//! what breaks a body's shape, these what its schema states beyond the shape.
 
-use crate::{cluster::CLUSTER_KINDS, rule::RuleType};
+use crate::{cluster::CLUSTER_KINDS, rule::RuleType, Error};
 
 /// A DNS-1123 label, 1–63: cluster and rule names (`cluster::validate_name`, `rule::validate_name`).
 pub const DNS1123_LABEL: &str = "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$";
@@ -96,6 +99,31 @@ pub const ADDON_CHECK_TYPES: [&str; 2] = ["addonStatic", "addonUpgrade"];
 pub fn cert_duration(schema: &mut schemars::Schema) {
     schema
         .insert("anyOf".into(), serde_json::json!([{"const": -1}, {"minimum": 1, "maximum": MAX_CERT_DAYS}]));
+}
+
+/// The `kind` / `apiVersion` pair of a body: each optional, and if sent, the operation's (what
+/// [`is`] states in the document).
+pub fn check_kind(
+    kind: Option<&str>,
+    want_kind: &str,
+    api_version: Option<&str>,
+    versions: &[&str],
+) -> Result<(), Error> {
+    if let Some(k) = kind.filter(|k| *k != want_kind) {
+        return Err(Error::invalid_body(format!("kind must be {want_kind}, not {k:?}")));
+    }
+    if let Some(v) = api_version.filter(|v| !versions.contains(v)) {
+        return Err(Error::invalid_body(format!("apiVersion must be {}, not {v:?}", versions.join(" or "))));
+    }
+    Ok(())
+}
+
+/// A field that is required and not blank ([`NON_BLANK`]), or a 400 naming it (`field` as the wire
+/// spells it: `spec.hostNetwork.vpc`).
+pub fn required<'v>(value: Option<&'v str>, field: &str) -> Result<&'v str, Error> {
+    value
+        .filter(|s| !s.trim().is_empty())
+        .ok_or_else(|| Error::invalid_body(format!("{field} is required and must be a non-empty string")))
 }
 
 fn distinct(values: impl Iterator<Item = &'static str>) -> Vec<&'static str> {

@@ -9,7 +9,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use store::cce::CceClusterFilter;
 
-use super::{as_value, cluster, clusters::cluster_view, route, Service};
+use super::{cluster, clusters::cluster_view, route, Service};
 use crate::{
     auth::Caller,
     error::ApiResult,
@@ -47,7 +47,7 @@ async fn update(
     Json(body): Json<cce_wire::ClusterInformation>,
 ) -> ApiResult<JsonOut<cce_wire::Cluster>> {
     let c = cluster(&app, &caller, &service, &id).await?;
-    let update = domain::cce::validate_update(&as_value(&body))?;
+    let update = domain::cce::validate_update(body)?;
     let updated = app.store.cce_cluster_update_info(&caller.actor(), service.0, c.id, &update).await?;
     Ok(JsonOut(cluster_view(&service, &updated)?))
 }

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use store::addon::AddonChange;
 
-use super::{as_value, cluster, route, version_of, Service};
+use super::{cluster, route, version_of, Service};
 use crate::{
     auth::Caller,
     error::{ApiError, ApiResult},
@@ -345,7 +345,7 @@ async fn create(
     service: Service,
     Json(body): Json<cce_wire::InstanceRequest>,
 ) -> ApiResult<(StatusCode, JsonOut<AddonInstance>)> {
-    let request = addon::validate_request(&as_value(&body))?;
+    let request = addon::validate_request(&body)?;
     let c = cluster(&app, &caller, &service, &request.cluster_id).await?;
     let version =
         addon::resolve_version(version_of(&service, &c)?, &request.template, request.version.as_deref())?;
@@ -366,7 +366,7 @@ async fn update(
     Path(id): Path<String>,
     Json(body): Json<cce_wire::InstanceRequest>,
 ) -> ApiResult<JsonOut<AddonInstance>> {
-    let request = addon::validate_request(&as_value(&body))?;
+    let request = addon::validate_request(&body)?;
     let c = cluster(&app, &caller, &service, &request.cluster_id).await?;
     let template = template_of(&c, &id)?;
     if template != request.template {

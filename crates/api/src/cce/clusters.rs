@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use store::cce::CceClusterFilter;
 
-use super::{as_value, cluster, go_time, project_id, route, stored, Metadata, Service};
+use super::{cluster, go_time, project_id, route, stored, Metadata, Service};
 use crate::{
     auth::Caller,
     error::{ApiError, ApiResult},
@@ -98,7 +98,7 @@ async fn create(
     Json(body): Json<cce_wire::Cluster>,
 ) -> ApiResult<(StatusCode, JsonOut<cce_wire::Cluster>)> {
     let project = project_id(&caller)?;
-    let new = domain::cce::validate_create(service.0, as_value(&body))?;
+    let new = domain::cce::validate_create(service.0, body)?;
     let id = CceClusterId::new();
     let sealed = new
         .proxy_private_key

@@ -104,12 +104,6 @@ pub fn version_of<'c>(service: &'c Service, cluster: &CceCluster) -> Result<&'c 
     })
 }
 
-/// A typed CCE body (`domain::cce_wire`) as the domain's validation of it reads it: the typed value
-/// written back, so only attributes of the SDK's model reach it (and are recorded).
-pub fn as_value<T: serde::Serialize>(body: &T) -> Value {
-    serde_json::to_value(body).expect("wire types serialize")
-}
-
 /// What ucsd recorded of a typed request (`metadata`, `spec`), read back as its wire type for an
 /// answer: only the type's attributes are shown; `null` (nothing recorded) is the type's default.
 pub fn stored<T: serde::de::DeserializeOwned + Default>(value: &Value, what: &str) -> Result<T, ApiError> {
@@ -141,33 +135,3 @@ impl Metadata {
 }
 
 pub use crate::wire::Empty;
-
-/// A string field of a body, if present and a string.
-pub fn str_at<'v>(body: &'v Value, pointer: &str) -> Option<&'v str> {
-    body.pointer(pointer).and_then(Value::as_str)
-}
-
-/// Checks an optional `kind`/`apiVersion` pair of a body.
-pub fn check_kind(
-    body: &Value,
-    kind_pointer: &str,
-    kind: &str,
-    version_pointer: &str,
-    versions: &[&str],
-) -> Result<(), ApiError> {
-    if let Some(k) = body.pointer(kind_pointer).filter(|v| !v.is_null()) {
-        if k != kind {
-            return Err(Error::invalid_body(format!("kind must be {kind}, not {k}")).into());
-        }
-    }
-    if let Some(v) = body.pointer(version_pointer).filter(|v| !v.is_null()) {
-        if !versions.iter().any(|allowed| v == allowed) {
-            return Err(Error::invalid_body(format!(
-                "apiVersion must be {}, not {v}",
-                versions.join(" or ")
-            ))
-            .into());
-        }
-    }
-    Ok(())
-}

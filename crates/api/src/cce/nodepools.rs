@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use store::nodepool::{NodePoolChange, NodePoolQuotas};
 
-use super::{as_value, cluster, clusters::VERSION_ANNOTATION, go_time, route, stored, Service};
+use super::{cluster, clusters::VERSION_ANNOTATION, go_time, route, stored, Service};
 use crate::{
     auth::Caller,
     error::{ApiError, ApiResult},
@@ -247,7 +247,7 @@ async fn create(
     Json(body): Json<cce_wire::NodePool>,
 ) -> ApiResult<(StatusCode, JsonOut<cce_wire::NodePool>)> {
     let c = cluster(&app, &caller, &service, &id).await?;
-    let new = nodepool::validate_create(as_value(&body))?;
+    let new = nodepool::validate_create(body)?;
     let pool = app.store.node_pool_create(&caller.actor(), service.0, c.id, &new, quotas(&app)).await?;
     Ok((StatusCode::CREATED, JsonOut(pool_view(&c, &pool)?)))
 }
@@ -310,7 +310,7 @@ async fn update(
     Json(body): Json<cce_wire::NodePoolUpdate>,
 ) -> ApiResult<JsonOut<cce_wire::NodePool>> {
     let c = cluster(&app, &caller, &service, &id).await?;
-    let update = nodepool::validate_update(as_value(&body))?;
+    let update = nodepool::validate_update(body)?;
     let p = change(&app, &caller, &service, &c, &pool, NodePoolChange::Update(update)).await?;
     Ok(JsonOut(pool_view(&c, &p)?))
 }
@@ -336,7 +336,7 @@ async fn scale(
     Json(body): Json<cce_wire::ScaleNodePoolRequestBody>,
 ) -> ApiResult<JsonOut<ScaleAnswer>> {
     let c = cluster(&app, &caller, &service, &id).await?;
-    let desired = nodepool::validate_scale(&as_value(&body))?;
+    let desired = nodepool::validate_scale(&body)?;
     change(&app, &caller, &service, &c, &pool, NodePoolChange::Scale(desired)).await?;
     Ok(JsonOut(ScaleAnswer { order_id: "" }))
 }

@@ -2,8 +2,6 @@
 //! (C14–C19), postchecks (C20), node pool upgrades (C21), addon prechecks (C22–C23) and Autopilot
 //! upgrade plans (C42–C43). Each create records the task and its job; the engine runs it.
 
-use std::collections::BTreeMap;
-
 use axum::{extract::State, Json as JsonOut};
 use chrono::{NaiveDate, TimeZone, Utc};
 use domain::{
@@ -13,7 +11,7 @@ use domain::{
     ids::{CceClusterId, UpgradePlanId, UpgradeTaskId},
     upgrade::{
         precheck::{AddonCheckRisk, Finding, Level},
-        request::{NodePoolUpgrade, Postcheck, Precheck, PrecheckSpec, VersionSpec},
+        request::{ClusterUpgrade, NodePoolUpgrade, Postcheck, Precheck, PrecheckSpec, VersionSpec},
         task::{cluster_steps, TaskStatus, TaskType, UpgradeTask},
         UpgradePlan,
     },
@@ -25,9 +23,7 @@ use serde_json::{json, Map, Value};
 use store::upgrade::{NewTask, TaskControl};
 
 use super::{
-    as_value, check_kind, cluster, go_time, route, stored, str_at, version_of,
-    workflows::{check_versions, versions_in},
-    Empty, Metadata, Service,
+    cluster, go_time, route, stored, version_of, workflows::check_versions, Empty, Metadata, Service,
 };
 use crate::{
     auth::Caller,
@@ -455,41 +451,10 @@ async fn upgrade(
     Json(body): Json<cce_wire::UpgradeClusterRequestBody>,
 ) -> ApiResult<JsonOut<UpgradeStarted>> {
     let c = cluster(&app, &caller, &service, &id).await?;
-    let strategy =
-        body.spec.as_ref().and_then(|s| s.cluster_upgrade_action.as_ref()).and_then(|a| a.strategy.clone());
-    let body = as_value(&body);
-    check_kind(&body, "/metadata/kind", "UpgradeTask", "/metadata/apiVersion", &["v3"])?;
-    let spec = body.get("spec").cloned().unwrap_or_else(|| json!({}));
-    let action = spec.get("clusterUpgradeAction").cloned().unwrap_or(Value::Null);
-    if !action.is_object() {
-        return Err(Error::invalid_body("spec.clusterUpgradeAction is required").into());
-    }
-    let target = check_versions(&service, &c, &versions_in(&action), true)?;
-    if let Some(kind) = str_at(&action, "/strategy/type") {
-        if kind != "inPlaceRollingUpdate" {
-            return Err(Error::invalid_body(format!(
-                "strategy.type {kind:?} is not supported; use inPlaceRollingUpdate"
-            ))
-            .into());
-        }
-    }
-    let order: BTreeMap<String, i64> = match action.get("nodePoolOrder") {
-        None | Some(Value::Null) => BTreeMap::new(),
-        Some(v) => serde_json::from_value(v.clone()).map_err(|_| {
-            Error::invalid_body("clusterUpgradeAction.nodePoolOrder must map node pool ids to priorities")
-        })?,
-    };
-    if let Some(unknown) = order.keys().find(|id| !c.node_pools.iter().any(|p| &&p.id == id)) {
-        return Err(Error::invalid_body(format!(
-            "nodePoolOrder names {unknown:?}, which is no node pool of the cluster"
-        ))
-        .into());
-    }
-    let only_master = action.get("isOnlyUpgrade").and_then(Value::as_bool).unwrap_or(false);
-    let pools: Vec<(String, i64)> =
-        c.node_pools.iter().map(|p| (p.id.clone(), order.get(&p.id).copied().unwrap_or(0))).collect();
-    let steps = cluster_steps(&pools, only_master);
-    let task = new_task(&app, TaskType::Cluster, target.clone(), spec, steps);
+    let upgrade = ClusterUpgrade::validate(body)?;
+    let target = check_versions(&service, &c, &upgrade.versions, true)?;
+    let steps = cluster_steps(&upgrade.pools_by_priority(&c.node_pools)?, upgrade.only_control_plane);
+    let task = new_task(&app, TaskType::Cluster, target.clone(), upgrade.request, steps);
     let t = app.store.upgrade_task_create(&caller.actor(), &c, task).await?;
     let target_entry = service.catalogue().find(&target);
     Ok(JsonOut(UpgradeStarted {
@@ -499,10 +464,7 @@ async fn upgrade(
                 version: c.version.clone(),
                 target_version: target,
                 target_platform_version: target_entry.map(|e| e.platform_version.clone()).unwrap_or_default(),
-                strategy: strategy.unwrap_or_else(|| cce_wire::UpgradeStrategy {
-                    r#type: Some("inPlaceRollingUpdate".to_string()),
-                    ..Default::default()
-                }),
+                strategy: upgrade.strategy,
                 config: Map::new(),
             },
         },
@@ -726,62 +688,21 @@ async fn create_addon_precheck(
     Json(body): Json<cce_wire::AddonCheckRequest>,
 ) -> ApiResult<JsonOut<AddonCheck>> {
     let c = cluster(&app, &caller, &service, &id).await?;
-    let typed_spec = body.spec.clone().unwrap_or_default();
-    let body = as_value(&body);
-    check_kind(&body, "/kind", "AddonCheck", "/apiVersion", &["v3"])?;
     check_versions(&service, &c, &VersionSpec::default(), false)?;
-    let spec = body.get("spec").cloned().unwrap_or_else(|| json!({}));
-    let addons = spec.get("addonList").and_then(Value::as_array).cloned().unwrap_or_default();
-    if addons.is_empty() {
-        return Err(Error::invalid_body("spec.addonList must name at least one addon").into());
-    }
-    let mut checks = Vec::new();
-    for addon in &addons {
-        let name = str_at(addon, "/addonTemplateName").filter(|n| !n.is_empty());
-        let version = str_at(addon, "/targetVersion").filter(|v| !v.is_empty());
-        let (Some(name), Some(version)) = (name, version) else {
-            return Err(Error::invalid_body("every addon needs addonTemplateName and targetVersion").into());
-        };
-        let kind = str_at(addon, "/type").unwrap_or("addonUpgrade");
-        if !domain::wire_rules::ADDON_CHECK_TYPES.contains(&kind) {
-            return Err(Error::invalid_body(format!(
-                "addon type {kind:?} must be addonStatic or addonUpgrade"
-            ))
-            .into());
-        }
-        // An upgrade check acts on the cluster's installed instance of the addon.
-        let instance = c.addons.contains_key(name).then(|| domain::addon::instance_uid(c.id, name));
-        let named = str_at(addon, "/addonInstanceID").filter(|i| !i.is_empty());
-        if kind == "addonUpgrade" && instance.is_none() {
-            return Err(Error::invalid_body(format!(
-                "addon {name} is not installed; check it as addonStatic"
-            ))
-            .into());
-        }
-        if let Some(named) = named.filter(|n| Some(*n) != instance.as_deref()) {
-            return Err(Error::invalid_body(format!(
-                "addonInstanceID {named:?} is no instance of {name} here"
-            ))
-            .into());
-        }
-        checks.push(cce_wire::AddonInfo {
-            addon_template_name: Some(name.to_string()),
-            addon_instance_id: Some(instance.unwrap_or_default()),
-            target_version: Some(version.to_string()),
-            r#type: Some(kind.to_string()),
-            values: None,
-        });
-    }
-    for check in checks {
-        let check = as_value(&check);
-        let task =
-            new_task(&app, TaskType::AddonCheck, c.version.clone(), check, fixed_steps(TaskType::AddonCheck));
+    for check in domain::addon::validate_checks(&body, &c)? {
+        let task = new_task(
+            &app,
+            TaskType::AddonCheck,
+            c.version.clone(),
+            domain::cce::recorded(&check),
+            fixed_steps(TaskType::AddonCheck),
+        );
         app.store.upgrade_task_create(&caller.actor(), &c, task).await?;
     }
     Ok(JsonOut(AddonCheck {
         kind: "AddonCheck",
         api_version: "v3",
-        spec: typed_spec,
+        spec: body.spec.unwrap_or_default(),
         status: CheckGroupStatus { phase: "Init", items_status: Vec::new() },
     }))
 }

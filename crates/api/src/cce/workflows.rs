@@ -19,9 +19,8 @@ use std::collections::BTreeMap;
 
 use schemars::JsonSchema;
 use serde::Serialize;
-use serde_json::Value;
 
-use super::{cluster, go_time, route, str_at, tasks::TaskProgress, version_of, Empty, Metadata, Service};
+use super::{cluster, go_time, route, tasks::TaskProgress, version_of, Empty, Metadata, Service};
 use crate::{
     auth::Caller,
     error::{ApiError, ApiResult},
@@ -337,16 +336,6 @@ pub(crate) struct UpgradeWorkFlowList {
     kind: &'static str,
     api_version: &'static str,
     items: Vec<WorkFlowTask>,
-}
-
-/// The versions a body not typed yet names (`clusterID`, `clusterVersion`, `targetVersion`).
-pub fn versions_in(spec: &Value) -> VersionSpec {
-    let at = |pointer| str_at(spec, pointer).map(str::to_string);
-    VersionSpec {
-        cluster_id: at("/clusterID"),
-        cluster_version: at("/clusterVersion"),
-        target_version: at("/targetVersion"),
-    }
 }
 
 /// Checks `clusterVersion` against the cluster and `targetVersion` against its upgrade paths; the

@@ -9,23 +9,7 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::Error;
-
-/// The `kind` / `apiVersion` pair of a body: each optional, and if sent, the operation's.
-pub fn check_kind(
-    kind: Option<&str>,
-    want_kind: &str,
-    api_version: Option<&str>,
-    versions: &[&str],
-) -> Result<(), Error> {
-    if let Some(k) = kind.filter(|k| *k != want_kind) {
-        return Err(Error::invalid_body(format!("kind must be {want_kind}, not {k:?}")));
-    }
-    if let Some(v) = api_version.filter(|v| !versions.contains(v)) {
-        return Err(Error::invalid_body(format!("apiVersion must be {}, not {v:?}", versions.join(" or "))));
-    }
-    Ok(())
-}
+use crate::{cce_wire, wire_rules::check_kind, Error};
 
 /// The versions a precheck or postcheck names (`PrecheckSpec`, `PostcheckSpec`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
@@ -168,6 +152,72 @@ impl WorkflowCreate {
             return Err(Error::invalid_body("spec.targetVersion is required"));
         }
         Ok(self.spec)
+    }
+}
+
+/// C10/C33 `UpgradeClusterRequestBody`, checked: what the cluster's upgrade task is made from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClusterUpgrade {
+    /// The versions it names (the target only: an upgrade starts from the cluster's version).
+    pub versions: VersionSpec,
+    /// `inPlaceRollingUpdate`, the one strategy ucsd runs (the default when none is sent).
+    pub strategy: cce_wire::UpgradeStrategy,
+    /// Node pool id → priority: pools of a higher priority upgrade first.
+    pub node_pool_order: BTreeMap<String, i64>,
+    /// `isOnlyUpgrade`: the control plane only, no node pool.
+    pub only_control_plane: bool,
+    /// `spec` as the task records it (the typed value written back).
+    pub request: serde_json::Value,
+}
+
+/// The one upgrade strategy ucsd runs.
+pub const IN_PLACE_ROLLING_UPDATE: &str = "inPlaceRollingUpdate";
+
+impl ClusterUpgrade {
+    /// Checks `UpgradeClusterRequestBody`: `metadata.kind` `UpgradeTask`, `metadata.apiVersion` `v3`,
+    /// a `spec.clusterUpgradeAction` with a target, the in-place strategy.
+    pub fn validate(body: cce_wire::UpgradeClusterRequestBody) -> Result<Self, Error> {
+        let metadata = body.metadata.unwrap_or_default();
+        check_kind(metadata.kind.as_deref(), "UpgradeTask", metadata.api_version.as_deref(), &["v3"])?;
+        let spec = body.spec.unwrap_or_default();
+        let action = spec
+            .cluster_upgrade_action
+            .as_ref()
+            .ok_or_else(|| Error::invalid_body("spec.clusterUpgradeAction is required"))?;
+        let target = action
+            .target_version
+            .clone()
+            .ok_or_else(|| Error::invalid_body("spec.clusterUpgradeAction.targetVersion is required"))?;
+        let strategy = action.strategy.clone().unwrap_or_else(|| cce_wire::UpgradeStrategy {
+            r#type: Some(IN_PLACE_ROLLING_UPDATE.to_string()),
+            ..Default::default()
+        });
+        if let Some(kind) = strategy.r#type.as_deref().filter(|k| *k != IN_PLACE_ROLLING_UPDATE) {
+            return Err(Error::invalid_body(format!(
+                "strategy.type {kind:?} is not supported; use {IN_PLACE_ROLLING_UPDATE}"
+            )));
+        }
+        Ok(Self {
+            versions: VersionSpec { target_version: Some(target), ..VersionSpec::default() },
+            strategy,
+            node_pool_order: action.node_pool_order.clone().unwrap_or_default(),
+            only_control_plane: action.is_only_upgrade.unwrap_or(false),
+            request: crate::cce::recorded(&spec),
+        })
+    }
+
+    /// Each of `pools` with its priority (0 where the order does not name it); an order naming a
+    /// pool that is not one of them is refused.
+    pub fn pools_by_priority(&self, pools: &[crate::cce::NodePool]) -> Result<Vec<(String, i64)>, Error> {
+        if let Some(unknown) = self.node_pool_order.keys().find(|id| !pools.iter().any(|p| &&p.id == id)) {
+            return Err(Error::invalid_body(format!(
+                "nodePoolOrder names {unknown:?}, which is no node pool of the cluster"
+            )));
+        }
+        Ok(pools
+            .iter()
+            .map(|p| (p.id.clone(), self.node_pool_order.get(&p.id).copied().unwrap_or(0)))
+            .collect())
     }
 }
 

@@ -1064,8 +1064,10 @@ pub struct NodePoolSpecUpdate {
 /// `NodeSpecUpdate`.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct NodeSpecUpdate {
+    #[schemars(regex(pattern = crate::wire_rules::NON_BLANK))]
     #[serde(rename = "flavor", default, skip_serializing_if = "Option::is_none")]
     pub flavor: Option<String>,
+    #[schemars(regex(pattern = crate::wire_rules::NON_BLANK))]
     #[serde(rename = "az", default, skip_serializing_if = "Option::is_none")]
     pub az: Option<String>,
     #[serde(rename = "os", default, skip_serializing_if = "Option::is_none")]
@@ -1074,6 +1076,7 @@ pub struct NodeSpecUpdate {
     pub login: Option<Login>,
     #[serde(rename = "rootVolumeUpdate", default, skip_serializing_if = "Option::is_none")]
     pub root_volume_update: Option<Volume>,
+    #[schemars(length(min = 1))]
     #[serde(rename = "dataVolumesUpdate", default, skip_serializing_if = "Option::is_none")]
     pub data_volumes_update: Option<Vec<Volume>>,
     #[serde(rename = "storage", default, skip_serializing_if = "Option::is_none")]

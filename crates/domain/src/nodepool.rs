@@ -99,17 +99,38 @@ pub fn validate_update(body: cce_wire::NodePoolUpdate) -> Result<NodePoolUpdate>
         validate_name(name)?;
     }
     let mut spec = body.spec.unwrap_or_default();
+    if let Some(template) = &spec.node_template {
+        // What every node is made from may change, but not to nothing.
+        for (field, value) in [("flavor", &template.flavor), ("az", &template.az)] {
+            if let Some(value) = value {
+                required(Some(value), &format!("spec.nodeTemplate.{field}"))?;
+            }
+        }
+    }
     let ignore = spec.ignore_initial_node_count.take().unwrap_or(false);
     let desired = match spec.initial_node_count.take() {
         Some(n) if !ignore => Some(node_count(n, "spec.initialNodeCount")?),
         _ => None,
     };
+    if spec.node_template.as_ref().and_then(|t| t.data_volumes_update.as_ref()).is_some_and(Vec::is_empty) {
+        return Err(Error::invalid_body("spec.nodeTemplate.dataVolumesUpdate must name at least one volume"));
+    }
     let Value::Object(mut spec) = recorded(&spec) else { unreachable!("a struct serializes to an object") };
-    // The SDK names the update's node management `nodeManagementUpdate`; the pool keeps `nodeManagement`.
-    if let Some(management) = spec.remove("nodeManagementUpdate") {
-        spec.insert("nodeManagement".into(), management);
+    // The SDK names some of what an update changes apart from what the pool keeps: the update's
+    // `nodeManagementUpdate` is the pool's `nodeManagement`, its template's `rootVolumeUpdate` and
+    // `dataVolumesUpdate` the template's `rootVolume` and `dataVolumes`.
+    rename(&mut spec, "nodeManagementUpdate", "nodeManagement");
+    if let Some(Value::Object(template)) = spec.get_mut("nodeTemplate") {
+        rename(template, "rootVolumeUpdate", "rootVolume");
+        rename(template, "dataVolumesUpdate", "dataVolumes");
     }
     Ok(NodePoolUpdate { name, spec, desired })
+}
+
+fn rename(fields: &mut Map<String, Value>, from: &str, to: &str) {
+    if let Some(value) = fields.remove(from) {
+        fields.insert(to.into(), value);
+    }
 }
 
 /// Applies an update's spec to a pool's.
@@ -293,9 +314,21 @@ mod tests {
         .unwrap();
         assert_eq!((u.name.as_deref(), u.desired), (Some("b"), Some(3)));
         assert!(u.spec.contains_key("nodeManagement"));
+        let volumes = validate_update(parse(json!({"spec": {"nodeTemplate": {
+            "rootVolumeUpdate": {"size": 50}, "dataVolumesUpdate": [{"size": 200}]}}})))
+        .unwrap();
+        assert_eq!(
+            volumes.spec["nodeTemplate"],
+            json!({"rootVolume": {"size": 50}, "dataVolumes": [{"size": 200}]})
+        );
+        assert!(validate_update(parse(json!({"spec": {"nodeTemplate": {"dataVolumesUpdate": []}}}))).is_err());
         let ignored =
             validate_update(parse(json!({"spec": {"initialNodeCount": 3, "ignoreInitialNodeCount": true}})));
         assert_eq!(ignored.unwrap().desired, None);
+        for field in ["flavor", "az"] {
+            let blank = json!({"spec": {"nodeTemplate": {field: " "}}});
+            assert!(validate_update(parse(blank)).unwrap_err().message().contains(field));
+        }
         assert!(serde_json::from_value::<cce_wire::NodePoolUpdate>(
             json!({"spec": {"initialNodeCount": "3"}})
         )

@@ -146,14 +146,17 @@ crate::harness::backend_tests! {
         let replaced = nodes_of(&cce, &id, &pool).await;
         assert!(!replaced.contains(&all[1]) && replaced.len() == 3, "{replaced:?}");
 
-        // Update renames, merges the template and sets the count.
+        // Update renames, merges the template (the update's volumes are the template's) and sets the count.
         let r = cce.send(Method::PUT, &pool_path(&cce, &id, &pool), Some(&json!({
             "metadata": {"name": "pool-b"},
-            "spec": {"initialNodeCount": 1, "nodeTemplate": {"k8sTags": {"team": "a"}}}}))).await;
+            "spec": {"initialNodeCount": 1, "nodeTemplate": {"k8sTags": {"team": "a"},
+                     "dataVolumesUpdate": [{"size": 200, "volumetype": "SSD"}]}}}))).await;
         assert_eq!(r.status, 200, "{}", r.text);
         assert_eq!(r.body["metadata"]["name"], "pool-b", "{}", r.text);
         let p = await_pool(&app, &cce, &id, &pool, 1).await;
-        assert_eq!((p["spec"]["nodeTemplate"]["k8sTags"]["team"].as_str(), p["spec"]["nodeTemplate"]["flavor"].as_str()), (Some("a"), Some("c7.large.2")), "{p}");
+        let template = &p["spec"]["nodeTemplate"];
+        assert_eq!((template["k8sTags"]["team"].as_str(), template["flavor"].as_str()), (Some("a"), Some("c7.large.2")), "{p}");
+        assert_eq!(template["dataVolumes"], json!([{"size": 200, "volumetype": "SSD"}]), "{p}");
 
         // Delete: Deleting at once, gone with its nodes when its job ends.
         let r = cce.send(Method::DELETE, &pool_path(&cce, &id, &pool), None).await;
@@ -360,7 +363,9 @@ crate::harness::backend_tests! {
         for body in [json!({}), json!({"spec": {"desiredNodeCount": "2"}}), json!({"spec": {"desiredNodeCount": 2, "scaleGroups": ["gpu"]}})] {
             assert_cce_error(&cce.post(&scale, &body).await, 400);
         }
-        for body in [json!({"metadata": {"name": "UPPER"}}), json!({"spec": {"initialNodeCount": -3}}), json!({"spec": "x"})] {
+        let blank_flavor = json!({"spec": {"nodeTemplate": {"flavor": ""}}});
+        let no_volumes = json!({"spec": {"nodeTemplate": {"dataVolumesUpdate": []}}});
+        for body in [json!({"metadata": {"name": "UPPER"}}), json!({"spec": {"initialNodeCount": -3}}), json!({"spec": "x"}), blank_flavor, no_volumes] {
             assert_cce_error(&cce.send(Method::PUT, &pool_path(&cce, &id, &pool), Some(&body)).await, 400);
         }
         assert_cce_error(&cce.send(Method::DELETE, &format!("{}?nodepoolScaleDown=maybe", node_path(&cce, &id, "x")), None).await, 400);

@@ -16,14 +16,17 @@ use serde::de::{
 /// Wraps a deserializer; see the module documentation.
 pub struct ObjectsOnly<D>(pub D);
 
-/// Wraps a visitor: everything it is handed is wrapped in turn. `structs` refuses sequences.
+/// Wraps a visitor: everything it is handed is wrapped in turn. `structs` refuses sequences;
+/// `integers` reads an integral number written with a fraction (`5.0`) as the integer it is, as JSON
+/// Schema's `integer` does.
 struct Wrap<V> {
     inner: V,
     structs: bool,
+    integers: bool,
 }
 
 fn wrap<V>(inner: V) -> Wrap<V> {
-    Wrap { inner, structs: false }
+    Wrap { inner, structs: false, integers: false }
 }
 
 /// Wraps a seed, so the value it deserializes is read through [`ObjectsOnly`].
@@ -45,13 +48,24 @@ macro_rules! forward {
     )*};
 }
 
+macro_rules! forward_integer {
+    ($($method:ident)*) => {$(
+        fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
+            self.0.$method(Wrap { integers: true, ..wrap(visitor) })
+        }
+    )*};
+}
+
 impl<'de, D: Deserializer<'de>> Deserializer<'de> for ObjectsOnly<D> {
     type Error = D::Error;
 
+    forward_integer! {
+        deserialize_i8 deserialize_i16 deserialize_i32 deserialize_i64 deserialize_i128 deserialize_u8
+        deserialize_u16 deserialize_u32 deserialize_u64 deserialize_u128
+    }
+
     forward! {
-        deserialize_any deserialize_bool deserialize_i8 deserialize_i16 deserialize_i32 deserialize_i64
-        deserialize_i128 deserialize_u8 deserialize_u16 deserialize_u32 deserialize_u64 deserialize_u128
-        deserialize_f32 deserialize_f64 deserialize_char deserialize_str deserialize_string
+        deserialize_any deserialize_bool deserialize_f32 deserialize_f64 deserialize_char deserialize_str deserialize_string
         deserialize_bytes deserialize_byte_buf deserialize_option deserialize_unit deserialize_seq
         deserialize_map deserialize_identifier deserialize_ignored_any
     }
@@ -91,7 +105,7 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for ObjectsOnly<D> {
         fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, D::Error> {
-        self.0.deserialize_struct(name, fields, Wrap { inner: visitor, structs: true })
+        self.0.deserialize_struct(name, fields, Wrap { structs: true, ..wrap(visitor) })
     }
 
     fn deserialize_enum<V: Visitor<'de>>(
@@ -130,8 +144,16 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for Wrap<V> {
     pass! {
         visit_bool(bool) visit_i8(i8) visit_i16(i16) visit_i32(i32) visit_i64(i64) visit_i128(i128)
         visit_u8(u8) visit_u16(u16) visit_u32(u32) visit_u64(u64) visit_u128(u128) visit_f32(f32)
-        visit_f64(f64) visit_char(char) visit_str(&str) visit_borrowed_str(&'de str) visit_string(String)
+        visit_char(char) visit_str(&str) visit_borrowed_str(&'de str) visit_string(String)
         visit_bytes(&[u8]) visit_borrowed_bytes(&'de [u8]) visit_byte_buf(Vec<u8>)
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<V::Value, E> {
+        // Integral and within 2^53, where every integer is exact.
+        if self.integers && v.fract() == 0.0 && v.abs() <= 9_007_199_254_740_992.0 {
+            return if v < 0.0 { self.inner.visit_i64(v as i64) } else { self.inner.visit_u64(v as u64) };
+        }
+        self.inner.visit_f64(v)
     }
 
     fn visit_none<E: de::Error>(self) -> Result<V::Value, E> {
@@ -226,7 +248,7 @@ impl<'de, A: VariantAccess<'de>> VariantAccess<'de> for Access<A> {
         fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, A::Error> {
-        self.0.struct_variant(fields, Wrap { inner: visitor, structs: true })
+        self.0.struct_variant(fields, Wrap { structs: true, ..wrap(visitor) })
     }
 }
 
@@ -279,5 +301,17 @@ mod tests {
             assert!(e.contains("invalid type: sequence, expected an object"), "{text}: {e}");
             assert!(serde_json::from_str::<Outer>(text).is_ok(), "serde alone accepts {text}");
         }
+    }
+
+    #[test]
+    fn an_integral_number_with_a_fraction_is_an_integer_where_one_is_expected() {
+        assert_eq!(parse(r#"{"inner": {"x": 7.0}}"#).unwrap().inner, Some(Inner { x: Some(7) }));
+        for text in [r#"{"inner": {"x": 7.5}}"#, r#"{"inner": {"x": 300.0}}"#, r#"{"inner": {"x": -1.0}}"#] {
+            assert!(parse(text).is_err(), "{text}");
+        }
+        assert!(
+            serde_json::from_str::<Outer>(r#"{"inner": {"x": 7.0}}"#).is_err(),
+            "serde alone refuses 7.0"
+        );
     }
 }

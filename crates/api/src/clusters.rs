@@ -378,6 +378,7 @@ pub(crate) struct ListQuery {
     order: Option<String>,
     #[schemars(transform = domain::wire_rules::one_of(["all", "grouped", "discrete"]))]
     managetype: Option<String>,
+    #[schemars(regex(pattern = domain::ids::ID_LIST_PATTERN))]
     clusterids: Option<String>,
 }
 
@@ -702,6 +703,7 @@ async fn unregister(
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct AccessInfoQuery {
+    #[schemars(transform = domain::wire_rules::ip_address)]
     vpcendpoint: Option<String>,
     region: Option<String>,
 }

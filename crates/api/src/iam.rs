@@ -56,7 +56,9 @@ struct AuthBody {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[schemars(rename = "TokenIdentity")]
 struct Identity {
+    #[schemars(extend("contains" = {"const": "password"}))]
     methods: Vec<String>,
+    #[schemars(required)]
     password: Option<PasswordMethod>,
 }
 

@@ -230,7 +230,7 @@ async fn delete(
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RuleIdNamespaces {
-    #[serde(rename = "ruleIDs", default)]
+    #[serde(rename = "ruleIDs")]
     #[schemars(length(min = 1), inner(regex(pattern = domain::ids::ID_PATTERN)))]
     rule_ids: Vec<String>,
     #[serde(default)]

@@ -25,10 +25,10 @@ pub struct Cluster {
     #[serde(rename = "apiVersion", default, skip_serializing_if = "Option::is_none")]
     pub api_version: Option<String>,
     #[schemars(required)]
-    #[serde(rename = "metadata", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "metadata", skip_serializing_if = "Option::is_none")]
     pub metadata: Option<ClusterMetadata>,
     #[schemars(required)]
-    #[serde(rename = "spec", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "spec", skip_serializing_if = "Option::is_none")]
     pub spec: Option<ClusterSpec>,
     #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<ClusterStatus>,
@@ -38,7 +38,7 @@ pub struct Cluster {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct ClusterMetadata {
     #[schemars(required, regex(pattern = crate::wire_rules::CCE_CLUSTER_NAME))]
-    #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     #[serde(rename = "uid", default, skip_serializing_if = "Option::is_none")]
     pub uid: Option<String>,
@@ -66,7 +66,7 @@ pub struct ClusterSpec {
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub r#type: Option<String>,
     #[schemars(required, regex(pattern = crate::wire_rules::NON_BLANK))]
-    #[serde(rename = "flavor", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "flavor", skip_serializing_if = "Option::is_none")]
     pub flavor: Option<String>,
     #[serde(rename = "version", default, skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
@@ -81,7 +81,7 @@ pub struct ClusterSpec {
     #[serde(rename = "ipv6enable", default, skip_serializing_if = "Option::is_none")]
     pub ipv6enable: Option<bool>,
     #[schemars(required)]
-    #[serde(rename = "hostNetwork", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "hostNetwork", skip_serializing_if = "Option::is_none")]
     pub host_network: Option<HostNetwork>,
     #[serde(rename = "containerNetwork", default, skip_serializing_if = "Option::is_none")]
     pub container_network: Option<ContainerNetwork>,
@@ -131,10 +131,10 @@ pub struct ClusterSpec {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct HostNetwork {
     #[schemars(required, regex(pattern = crate::wire_rules::NON_BLANK))]
-    #[serde(rename = "vpc", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "vpc", skip_serializing_if = "Option::is_none")]
     pub vpc: Option<String>,
     #[schemars(required, regex(pattern = crate::wire_rules::NON_BLANK))]
-    #[serde(rename = "subnet", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "subnet", skip_serializing_if = "Option::is_none")]
     pub subnet: Option<String>,
     #[serde(rename = "SecurityGroup", default, skip_serializing_if = "Option::is_none")]
     pub security_group: Option<String>,
@@ -410,10 +410,10 @@ pub struct NodePool {
     #[serde(rename = "apiVersion", default, skip_serializing_if = "Option::is_none")]
     pub api_version: Option<String>,
     #[schemars(required)]
-    #[serde(rename = "metadata", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "metadata", skip_serializing_if = "Option::is_none")]
     pub metadata: Option<NodePoolMetadata>,
     #[schemars(required)]
-    #[serde(rename = "spec", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "spec", skip_serializing_if = "Option::is_none")]
     pub spec: Option<NodePoolSpec>,
     #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<NodePoolStatus>,
@@ -422,8 +422,10 @@ pub struct NodePool {
 /// `NodePoolMetadata`.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct NodePoolMetadata {
+    /// The name rule (`NodePoolMetadataUpdate`'s pattern) is not stated here: answers name the
+    /// cluster's `DefaultPool` with this type.
     #[schemars(required)]
-    #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     #[serde(rename = "uid", default, skip_serializing_if = "Option::is_none")]
     pub uid: Option<String>,
@@ -443,9 +445,9 @@ pub struct NodePoolSpec {
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub r#type: Option<String>,
     #[schemars(required)]
-    #[serde(rename = "nodeTemplate", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "nodeTemplate", skip_serializing_if = "Option::is_none")]
     pub node_template: Option<NodeTemplate>,
-    #[schemars(range(min = 0))]
+    #[schemars(range(min = 0, max = crate::nodepool::MAX_NODES))]
     #[serde(rename = "initialNodeCount", default, skip_serializing_if = "Option::is_none")]
     pub initial_node_count: Option<i64>,
     #[serde(rename = "autoscaling", default, skip_serializing_if = "Option::is_none")]
@@ -472,24 +474,24 @@ pub struct NodePoolSpec {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct NodeTemplate {
     #[schemars(required, regex(pattern = crate::wire_rules::NON_BLANK))]
-    #[serde(rename = "flavor", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "flavor", skip_serializing_if = "Option::is_none")]
     pub flavor: Option<String>,
     #[schemars(required, regex(pattern = crate::wire_rules::NON_BLANK))]
-    #[serde(rename = "az", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "az", skip_serializing_if = "Option::is_none")]
     pub az: Option<String>,
     #[serde(rename = "os", default, skip_serializing_if = "Option::is_none")]
     pub os: Option<String>,
     /// Needs `sshKey` or `userPassword` (a rule joining two fields: checked, not stated here).
     #[schemars(required)]
-    #[serde(rename = "login", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "login", skip_serializing_if = "Option::is_none")]
     pub login: Option<Login>,
     #[serde(rename = "volumeConfig", default, skip_serializing_if = "Option::is_none")]
     pub volume_config: Option<VolumeConfig>,
     #[schemars(required)]
-    #[serde(rename = "rootVolume", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "rootVolume", skip_serializing_if = "Option::is_none")]
     pub root_volume: Option<Volume>,
     #[schemars(required, length(min = 1))]
-    #[serde(rename = "dataVolumes", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "dataVolumes", skip_serializing_if = "Option::is_none")]
     pub data_volumes: Option<Vec<Volume>>,
     #[serde(rename = "storage", default, skip_serializing_if = "Option::is_none")]
     pub storage: Option<Storage>,
@@ -1029,6 +1031,7 @@ pub struct NodePoolUpdate {
 /// `NodePoolMetadataUpdate`.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct NodePoolMetadataUpdate {
+    #[schemars(regex(pattern = crate::wire_rules::NODE_POOL_NAME))]
     #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
@@ -1038,7 +1041,7 @@ pub struct NodePoolMetadataUpdate {
 pub struct NodePoolSpecUpdate {
     #[serde(rename = "nodeTemplate", default, skip_serializing_if = "Option::is_none")]
     pub node_template: Option<NodeSpecUpdate>,
-    #[schemars(range(min = 0))]
+    #[schemars(range(min = 0, max = crate::nodepool::MAX_NODES))]
     #[serde(rename = "initialNodeCount", default, skip_serializing_if = "Option::is_none")]
     pub initial_node_count: Option<i64>,
     #[serde(rename = "ignoreInitialNodeCount", default, skip_serializing_if = "Option::is_none")]
@@ -1159,15 +1162,15 @@ pub struct ScaleNodePoolRequestBody {
     #[serde(rename = "apiVersion", default, skip_serializing_if = "Option::is_none")]
     pub api_version: Option<String>,
     #[schemars(required)]
-    #[serde(rename = "spec", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "spec", skip_serializing_if = "Option::is_none")]
     pub spec: Option<ScaleNodePoolSpec>,
 }
 
 /// `ScaleNodePoolSpec`.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct ScaleNodePoolSpec {
-    #[schemars(required, range(min = 0))]
-    #[serde(rename = "desiredNodeCount", default, skip_serializing_if = "Option::is_none")]
+    #[schemars(required, range(min = 0, max = crate::nodepool::MAX_NODES))]
+    #[serde(rename = "desiredNodeCount", skip_serializing_if = "Option::is_none")]
     pub desired_node_count: Option<i64>,
     #[schemars(extend("items" = {"type": "string", "enum": ["default"]}))]
     #[serde(rename = "scaleGroups", default, skip_serializing_if = "Option::is_none")]
@@ -1221,7 +1224,7 @@ pub struct InstanceRequest {
     #[serde(rename = "metadata", default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<AddonMetadata>,
     #[schemars(required)]
-    #[serde(rename = "spec", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "spec", skip_serializing_if = "Option::is_none")]
     pub spec: Option<InstanceRequestSpec>,
 }
 
@@ -1251,12 +1254,12 @@ pub struct InstanceRequestSpec {
     #[serde(rename = "version", default, skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
     #[schemars(required, regex(pattern = crate::wire_rules::NON_BLANK))]
-    #[serde(rename = "clusterID", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "clusterID", skip_serializing_if = "Option::is_none")]
     pub cluster_id: Option<String>,
     #[serde(rename = "values", default, skip_serializing_if = "Option::is_none")]
     pub values: Option<BTreeMap<String, Value>>,
     #[schemars(required, regex(pattern = crate::wire_rules::NON_BLANK))]
-    #[serde(rename = "addonTemplateName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "addonTemplateName", skip_serializing_if = "Option::is_none")]
     pub addon_template_name: Option<String>,
 }
 
@@ -1264,7 +1267,7 @@ pub struct InstanceRequestSpec {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct CertDuration {
     #[schemars(required, transform = crate::wire_rules::cert_duration)]
-    #[serde(rename = "duration", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "duration", skip_serializing_if = "Option::is_none")]
     pub duration: Option<i64>,
 }
 
@@ -1346,7 +1349,7 @@ pub struct UpgradeClusterRequestBody {
     #[serde(rename = "metadata", default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<UpgradeClusterRequestMetadata>,
     #[schemars(required)]
-    #[serde(rename = "spec", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "spec", skip_serializing_if = "Option::is_none")]
     pub spec: Option<UpgradeSpec>,
 }
 
@@ -1365,7 +1368,7 @@ pub struct UpgradeClusterRequestMetadata {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct UpgradeSpec {
     #[schemars(required)]
-    #[serde(rename = "clusterUpgradeAction", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "clusterUpgradeAction", skip_serializing_if = "Option::is_none")]
     pub cluster_upgrade_action: Option<ClusterUpgradeAction>,
 }
 
@@ -1381,7 +1384,7 @@ pub struct ClusterUpgradeAction {
     #[serde(rename = "strategy", default, skip_serializing_if = "Option::is_none")]
     pub strategy: Option<UpgradeStrategy>,
     #[schemars(required)]
-    #[serde(rename = "targetVersion", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "targetVersion", skip_serializing_if = "Option::is_none")]
     pub target_version: Option<String>,
     #[serde(rename = "isOnlyUpgrade", default, skip_serializing_if = "Option::is_none")]
     pub is_only_upgrade: Option<bool>,
@@ -1451,7 +1454,7 @@ pub struct AddonCheckRequest {
     #[serde(rename = "apiVersion", default, skip_serializing_if = "Option::is_none")]
     pub api_version: Option<String>,
     #[schemars(required)]
-    #[serde(rename = "spec", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "spec", skip_serializing_if = "Option::is_none")]
     pub spec: Option<AddonCheckSpec>,
 }
 
@@ -1461,7 +1464,7 @@ pub struct AddonCheckSpec {
     #[serde(rename = "clusterID", default, skip_serializing_if = "Option::is_none")]
     pub cluster_id: Option<String>,
     #[schemars(required, length(min = 1))]
-    #[serde(rename = "addonList", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "addonList", skip_serializing_if = "Option::is_none")]
     pub addon_list: Option<Vec<AddonInfo>>,
 }
 
@@ -1469,12 +1472,12 @@ pub struct AddonCheckSpec {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct AddonInfo {
     #[schemars(required, length(min = 1))]
-    #[serde(rename = "addonTemplateName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "addonTemplateName", skip_serializing_if = "Option::is_none")]
     pub addon_template_name: Option<String>,
     #[serde(rename = "addonInstanceID", default, skip_serializing_if = "Option::is_none")]
     pub addon_instance_id: Option<String>,
     #[schemars(required, length(min = 1))]
-    #[serde(rename = "targetVersion", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "targetVersion", skip_serializing_if = "Option::is_none")]
     pub target_version: Option<String>,
     #[schemars(transform = crate::wire_rules::one_of(crate::wire_rules::ADDON_CHECK_TYPES))]
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
@@ -1487,14 +1490,15 @@ pub struct AddonInfo {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct UpgradeWorkFlowUpdateRequestBody {
     #[schemars(required)]
-    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "status", skip_serializing_if = "Option::is_none")]
     pub status: Option<UpgradeWorkFlowUpdateRequestBodyStatus>,
 }
 
 /// `UpgradeWorkFlowUpdateRequestBodyStatus`.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct UpgradeWorkFlowUpdateRequestBodyStatus {
-    #[schemars(required, transform = crate::wire_rules::one_of(crate::upgrade::workflow::WorkflowPhase::ALL.map(crate::upgrade::workflow::WorkflowPhase::as_str)))]
-    #[serde(rename = "phase", default, skip_serializing_if = "Option::is_none")]
+    /// Only `Cancel` can be asked for: the other phases follow from the workflow's tasks.
+    #[schemars(required, transform = crate::wire_rules::is("Cancel"))]
+    #[serde(rename = "phase", skip_serializing_if = "Option::is_none")]
     pub phase: Option<String>,
 }

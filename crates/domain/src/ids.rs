@@ -93,6 +93,9 @@ enum IdForm {
 pub const ID_PATTERN: &str =
     "^([0-9a-fA-F]{32}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$";
 
+/// A comma-separated list of ids (spaces around each allowed), or empty: a query's `clusterids`.
+pub const ID_LIST_PATTERN: &str = "^( *([0-9a-fA-F]{32}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}) *(, *([0-9a-fA-F]{32}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}) *)*)?$";
+
 macro_rules! typed_id {
     ($(#[$doc:meta])* $name:ident, $form:expr) => {
         $(#[$doc])*

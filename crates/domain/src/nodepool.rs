@@ -40,10 +40,14 @@ pub struct NewNodePool {
     pub desired: usize,
 }
 
-/// A node count of a request: not negative.
+/// The most nodes a pool may be asked to have (its quota is usually far lower).
+pub const MAX_NODES: i64 = 10_000;
+
+/// A node count of a request: 0 to [`MAX_NODES`].
 fn node_count(value: i64, field: &str) -> Result<usize> {
-    usize::try_from(value)
-        .map_err(|_| Error::invalid_body(format!("{field} must be a non-negative integer, not {value}")))
+    usize::try_from(value).ok().filter(|_| value <= MAX_NODES).ok_or_else(|| {
+        Error::invalid_body(format!("{field} must be an integer from 0 to {MAX_NODES}, not {value}"))
+    })
 }
 
 /// Validates the node template of a create request: what every node of the pool is made from.

@@ -14,6 +14,10 @@ pub const DNS1123_LABEL: &str = "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$";
 /// A CCE cluster name, 4–128, a letter first, not ending with `-` (`cce::validate_name`).
 pub const CCE_CLUSTER_NAME: &str = "^[a-z][-a-z0-9]{2,126}[a-z0-9]$";
 
+/// A node pool name, 1–50, a letter first, not ending with `-` (`nodepool::validate_name`, which
+/// also keeps `DefaultPool` for the cluster's own).
+pub const NODE_POOL_NAME: &str = "^[a-z]([-a-z0-9]{0,48}[a-z0-9])?$";
+
 /// A string with a character other than white space: a CCE field that is "required and non-empty"
 /// (`cce::required`).
 pub const NON_BLANK: &str = "\\S";
@@ -84,12 +88,48 @@ pub fn one_of(values: impl IntoIterator<Item = &'static str>) -> impl FnMut(&mut
 
 /// A schemars transform: the field holds an IP address, v4 or v6 (`std::net::IpAddr`'s forms).
 pub fn ip_address(schema: &mut schemars::Schema) {
-    schema.insert("anyOf".into(), serde_json::json!([{ "format": "ipv4" }, { "format": "ipv6" }]));
+    let nullable = schema
+        .get("type")
+        .and_then(serde_json::Value::as_array)
+        .is_some_and(|types| types.iter().any(|t| t == "null"));
+    let mut forms = vec![
+        serde_json::json!({ "type": "string", "format": "ipv4" }),
+        serde_json::json!({ "type": "string", "format": "ipv6" }),
+    ];
+    if nullable {
+        forms.push(serde_json::json!({ "type": "null" }));
+    }
+    schema.insert("anyOf".into(), forms.into());
 }
 
 /// [`one_of`] a single value: a `kind` or `apiVersion` that, if sent, must be this one.
 pub fn is(value: &'static str) -> impl FnMut(&mut schemars::Schema) {
     one_of([value])
+}
+
+/// A schemars transform for a field whose object schema is inlined: `fields` are required and not
+/// `null` (a spec type shared by operations that require different fields of it).
+pub fn requires(fields: &'static [&'static str]) -> impl FnMut(&mut schemars::Schema) {
+    move |schema| {
+        let object = schema.ensure_object();
+        let required = object.entry("required").or_insert_with(|| serde_json::json!([]));
+        if let Some(list) = required.as_array_mut() {
+            for field in fields {
+                if !list.iter().any(|f| f == field) {
+                    list.push((*field).into());
+                }
+            }
+        }
+        let Some(properties) = object.get_mut("properties").and_then(serde_json::Value::as_object_mut) else {
+            return;
+        };
+        for field in fields {
+            let types = properties.get_mut(*field).and_then(|p| p.get_mut("type"));
+            if let Some(types) = types.and_then(serde_json::Value::as_array_mut) {
+                types.retain(|t| t != "null");
+            }
+        }
+    }
 }
 
 /// The `type` of an addon of an addon check.
@@ -141,7 +181,7 @@ mod tests {
     use regex::Regex;
 
     use super::*;
-    use crate::{cce, cluster, fleet, rule};
+    use crate::{cce, cluster, fleet, nodepool, rule};
 
     /// Strings near every rule's edges: lengths, first and last characters, case, separators.
     fn samples() -> Vec<String> {
@@ -229,6 +269,7 @@ mod tests {
         agree(DNS1123_LABEL, usize::MAX, |s| cluster::validate_name(s).is_ok());
         agree(DNS1123_LABEL, usize::MAX, |s| rule::validate_name(s).is_ok());
         agree(CCE_CLUSTER_NAME, usize::MAX, |s| cce::validate_name(s).is_ok());
+        agree(NODE_POOL_NAME, usize::MAX, |s| nodepool::validate_name(s).is_ok());
         agree(NON_BLANK, usize::MAX, |s| !s.trim().is_empty());
         agree(FLEET_NAME, usize::MAX, |s| fleet::validate_name(s).is_ok());
         // `CN` also needs a city code of the reference's table.

@@ -343,9 +343,13 @@ async fn scale(
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub(crate) struct NodesQuery {
+    #[schemars(range(max = MAX_NODES_PAGE))]
     limit: Option<usize>,
     marker: Option<String>,
 }
+
+/// The largest page of nodes.
+const MAX_NODES_PAGE: usize = 10_000;
 
 /// `GET …/nodes`: every pool's nodes, pool by pool; `limit` and `marker` (the last uid seen) page.
 async fn list_nodes(
@@ -362,6 +366,9 @@ async fn list_nodes(
         Some(marker) => all.iter().position(|(_, n)| n.uid == marker).map_or(all.len(), |i| i + 1),
         None => 0,
     };
+    if let Some(limit) = q.limit.filter(|l| *l > MAX_NODES_PAGE) {
+        return Err(Error::bad_query(format!("limit {limit} must be at most {MAX_NODES_PAGE}")).into());
+    }
     let limit = q.limit.filter(|l| *l > 0).unwrap_or(usize::MAX);
     let page: Vec<&(&NodePool, &Node)> = all.iter().skip(start).take(limit).collect();
     let next = if start + page.len() < all.len() { page.last().map(|(_, n)| n.uid.clone()) } else { None };

@@ -11,6 +11,17 @@ use serde::{Deserialize, Serialize};
 
 use crate::{cce_wire, wire_rules::check_kind, Error};
 
+/// A body's `spec`, which these operations require. (Optional in the type, so that a body without
+/// one is read and refused after the path's cluster was found: another tenant's cluster is a 404
+/// whatever the body.)
+fn required_spec<T>(spec: Option<T>) -> Result<T, Error> {
+    spec.ok_or_else(|| Error::invalid_body("spec is required"))
+}
+
+/// What a check names of its spec's versions: the target; a workflow, the cluster's version too.
+const TARGET: &[&str] = &["targetVersion"];
+const FROM_AND_TARGET: &[&str] = &["clusterVersion", "targetVersion"];
+
 /// The versions a precheck or postcheck names (`PrecheckSpec`, `PostcheckSpec`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
@@ -31,9 +42,8 @@ pub struct Precheck {
     pub api_version: Option<String>,
     #[schemars(transform = crate::wire_rules::is("PreCheckTask"))]
     pub kind: Option<String>,
-    #[schemars(required, extend("required" = ["targetVersion"]))]
-    #[serde(default)]
-    pub spec: PrecheckSpec,
+    #[schemars(required, transform = crate::wire_rules::requires(TARGET))]
+    pub spec: Option<PrecheckSpec>,
 }
 
 /// `PrecheckSpec`.
@@ -88,7 +98,7 @@ impl Precheck {
     /// once: a repeated name is collapsed into its first).
     pub fn validate(self) -> Result<PrecheckSpec, Error> {
         check_kind(self.kind.as_deref(), "PreCheckTask", self.api_version.as_deref(), &["v3"])?;
-        let mut spec = self.spec;
+        let mut spec = required_spec(self.spec)?;
         if let Some(items) = &mut spec.skipped_check_item_list {
             if items.iter().any(|i| i.name.trim().is_empty()) {
                 return Err(Error::invalid_body("spec.skippedCheckItemList: every item needs a name"));
@@ -112,19 +122,19 @@ pub struct Postcheck {
     pub api_version: Option<String>,
     #[schemars(transform = crate::wire_rules::is("PostCheckTask"))]
     pub kind: Option<String>,
-    #[schemars(required, extend("required" = ["targetVersion"]))]
-    #[serde(default)]
-    pub spec: VersionSpec,
+    #[schemars(required, transform = crate::wire_rules::requires(TARGET))]
+    pub spec: Option<VersionSpec>,
 }
 
 impl Postcheck {
     /// The checked spec: kind `PostCheckTask`, version `v3`, a target version.
     pub fn validate(self) -> Result<VersionSpec, Error> {
         check_kind(self.kind.as_deref(), "PostCheckTask", self.api_version.as_deref(), &["v3"])?;
-        if self.spec.target_version.as_deref().is_none_or(str::is_empty) {
+        let spec = required_spec(self.spec)?;
+        if spec.target_version.as_deref().is_none_or(str::is_empty) {
             return Err(Error::invalid_body("spec.targetVersion is required"));
         }
-        Ok(self.spec)
+        Ok(spec)
     }
 }
 
@@ -136,22 +146,22 @@ pub struct WorkflowCreate {
     pub api_version: Option<String>,
     #[schemars(transform = crate::wire_rules::is("WorkFlowTask"))]
     pub kind: Option<String>,
-    #[schemars(required, extend("required" = ["clusterVersion", "targetVersion"]))]
-    #[serde(default)]
-    pub spec: VersionSpec,
+    #[schemars(required, transform = crate::wire_rules::requires(FROM_AND_TARGET))]
+    pub spec: Option<VersionSpec>,
 }
 
 impl WorkflowCreate {
     /// The checked spec: kind `WorkFlowTask`, version `v3`, the cluster's version and a target.
     pub fn validate(self) -> Result<VersionSpec, Error> {
         check_kind(self.kind.as_deref(), "WorkFlowTask", self.api_version.as_deref(), &["v3"])?;
-        if self.spec.cluster_version.is_none() {
+        let spec = required_spec(self.spec)?;
+        if spec.cluster_version.is_none() {
             return Err(Error::invalid_body("spec.clusterVersion is required"));
         }
-        if self.spec.target_version.is_none() {
+        if spec.target_version.is_none() {
             return Err(Error::invalid_body("spec.targetVersion is required"));
         }
-        Ok(self.spec)
+        Ok(spec)
     }
 }
 
@@ -407,7 +417,9 @@ mod tests {
         let nameless: Precheck =
             parse(serde_json::json!({"spec": {"skippedCheckItemList": [{"name": " "}]}})).unwrap();
         assert!(nameless.validate().is_err());
-        let wrong: Precheck = parse(serde_json::json!({"kind": "Other"})).unwrap();
+        let wrong: Precheck = parse(serde_json::json!({"kind": "Other", "spec": {}})).unwrap();
         assert!(wrong.validate().is_err());
+        let bare: Precheck = parse(serde_json::json!({"kind": "PreCheckTask"})).unwrap();
+        assert!(bare.validate().unwrap_err().message().contains("spec is required"));
     }
 }

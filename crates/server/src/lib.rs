@@ -136,8 +136,10 @@ pub async fn serve(config: &Config, app: &App, shutdown: CancellationToken) -> a
         Vec::new()
     };
     let grace = Duration::from_secs(config.http.shutdown_grace_secs);
-    let server =
-        axum::serve(listener, app.router()).with_graceful_shutdown(shutdown.clone().cancelled_owned());
+    // A make-service, so that each accepted connection shares the route table: served as a plain
+    // Router, axum copies the whole table for every connection (docs/performance.md, the heap profile).
+    let server = axum::serve(listener, app.router().into_make_service())
+        .with_graceful_shutdown(shutdown.clone().cancelled_owned());
     tokio::select! {
         result = server => result.context("server failed")?,
         _ = async { shutdown.cancelled().await; tokio::time::sleep(grace).await } => {
